@@ -1,0 +1,1 @@
+"""suture's agents: long-running Kafka consumers and the shared vocabulary they speak."""

@@ -1,0 +1,1 @@
+"""Shared vocabulary of suture: imports nothing else from this repository."""

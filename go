@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One entry point for people and CI: sets up everything this project needs, then runs it.
+#   ./go demo [--approve]   set up, then run the self-healing demo on embedded defaults
+#   ./go test [pytest args] set up (including headless Chromium), then lint and run the tests
+#   ./go suture ARGS...     set up, then run any suture command
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3.11}
+VENV=.venv
+
+setup_python() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "[setup] creating $VENV with $PYTHON" >&2
+    "$PYTHON" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    echo "[setup] installing suture and its dependencies into $VENV" >&2
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
+    "$VENV/bin/python" -m pip install --quiet -e '.[dev]' >&2
+    rm -f "$VENV"/.installed-*
+    touch "$stamp"
+  fi
+}
+
+setup_browser() {
+  # Browser tests drive Debian's Chromium through Playwright; Playwright never downloads a browser.
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "[setup] installing Debian's chromium for the browser tests" >&2
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
+  fi
+}
+
+cmd=${1:-demo}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  demo)
+    setup_python
+    exec "$VENV/bin/suture" demo "$@"
+    ;;
+  test)
+    setup_python
+    setup_browser
+    "$VENV/bin/ruff" check .
+    exec "$VENV/bin/python" -m pytest -q "$@"
+    ;;
+  suture)
+    setup_python
+    exec "$VENV/bin/suture" "$@"
+    ;;
+  *)
+    echo "usage: ./go demo [--approve] | ./go test [pytest args] | ./go suture ARGS..." >&2
+    exit 2
+    ;;
+esac

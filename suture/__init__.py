@@ -1,0 +1,1 @@
+"""The application shell of suture: CLI, HTTP API, store and composition root."""

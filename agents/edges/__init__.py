@@ -1,0 +1,1 @@
+"""I/O adapters, each beside its fake."""

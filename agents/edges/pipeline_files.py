@@ -1,0 +1,192 @@
+"""Reads a pipeline repository directory: pipeline.yaml, models/*.sql, contracts/*.yaml, exposures.
+
+Layout (see examples/shop/)::
+
+    pipeline.yaml       name (optional), dialect (default duckdb), description (optional)
+    models/**/*.sql     one SQL model per file; the model name is the file stem
+    contracts/*.yaml    one data contract per file (agents.core.contracts.Contract)
+    exposures.yaml      optional: `exposures:` list of {name, type, owner, depends_on}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agents.core.contracts import Contract, Pipeline
+from agents.core.errors import ContractError, RepoError
+
+PIPELINE_FILE = "pipeline.yaml"
+MODELS_DIR = "models"
+CONTRACTS_DIR = "contracts"
+EXPOSURES_FILE = "exposures.yaml"
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class PipelineManifest(BaseModel):
+    """The content of pipeline.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    dialect: str = "duckdb"
+    description: str | None = None
+
+
+class PipelineFiles(BaseModel):
+    """Everything read from one pipeline directory; `model_paths` are relative to `root`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    root: Path
+    name: str | None = None
+    pipeline: Pipeline
+    contracts: dict[str, Contract] = Field(default_factory=dict)
+    exposures: list[dict[str, Any]] = Field(default_factory=list)
+    model_paths: dict[str, Path] = Field(default_factory=dict)
+
+
+def _locate(node: yaml.Node | None, loc: tuple[int | str, ...]) -> yaml.Node | None:
+    """The deepest YAML node along a pydantic error location (for its line number)."""
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if match is None:
+                return node
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return node
+            node = node.value[part]
+        else:
+            return node
+    return node
+
+
+def _parse_yaml(path: Path, error_type: type[Exception]) -> tuple[Any, yaml.Node | None]:
+    """Load a YAML file and its node tree; syntax errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise error_type(f"cannot read {str(path)!r}: {error}") from error
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
+        problem = error.problem or error.context or "invalid YAML"
+        raise error_type(
+            f"{str(path)!r} is not valid YAML at {where}: {problem}; fix it"
+        ) from error
+    except yaml.YAMLError as error:
+        raise error_type(f"{str(path)!r} is not valid YAML: {error}; fix it") from error
+    return data, node
+
+
+def _explain(path: Path, node: yaml.Node | None, error: ValidationError, what: str) -> str:
+    """One message naming the file, the line and the field of every validation problem."""
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        found = _locate(node, loc)
+        line = f"line {found.start_mark.line + 1}" if found is not None else "line ?"
+        problems.append(f"{line}: field {field!r}: {item['msg']}")
+    return f"{str(path)!r} is not a valid {what}: " + "; ".join(problems)
+
+
+def load_contract_file(path: Path) -> Contract:
+    """Read and validate one data contract YAML file; problems name the file, line and field."""
+    data, node = _parse_yaml(path, ContractError)
+    if not isinstance(data, dict):
+        raise ContractError(
+            f"{str(path)!r} must hold one contract as a mapping (dataset, fields, ...), "
+            f"got {type(data).__name__}"
+        )
+    try:
+        return Contract.model_validate(data)
+    except ValidationError as error:
+        raise ContractError(_explain(path, node, error, "data contract")) from error
+
+
+def _read_manifest(root: Path) -> PipelineManifest:
+    path = root / PIPELINE_FILE
+    if not path.is_file():
+        return PipelineManifest()
+    data, node = _parse_yaml(path, RepoError)
+    try:
+        return PipelineManifest.model_validate(data or {})
+    except ValidationError as error:
+        raise RepoError(_explain(path, node, error, "pipeline manifest")) from error
+
+
+def _read_models(root: Path) -> tuple[dict[str, str], dict[str, Path]]:
+    folder = root / MODELS_DIR
+    files = sorted(folder.rglob("*.sql")) if folder.is_dir() else []
+    if not files:
+        raise RepoError(f"no SQL models under {str(folder)!r}; add models/<name>.sql files")
+    models: dict[str, str] = {}
+    paths: dict[str, Path] = {}
+    for file in files:
+        name = file.stem
+        if name in paths:
+            raise RepoError(
+                f"model {name!r} is defined twice: {str(paths[name])!r} and "
+                f"{str(file.relative_to(root))!r}; model names (file stems) must be unique"
+            )
+        try:
+            models[name] = file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise RepoError(f"cannot read model file {str(file)!r}: {error}") from error
+        paths[name] = file.relative_to(root)
+    return models, paths
+
+
+def _read_contracts(root: Path) -> dict[str, Contract]:
+    folder = root / CONTRACTS_DIR
+    if not folder.is_dir():
+        return {}
+    contracts: dict[str, Contract] = {}
+    origins: dict[str, Path] = {}
+    for file in sorted(p for p in folder.iterdir() if p.suffix in _YAML_SUFFIXES):
+        contract = load_contract_file(file)
+        if contract.dataset in contracts:
+            raise ContractError(
+                f"dataset {contract.dataset!r} has two contracts: "
+                f"{str(origins[contract.dataset])!r} and {str(file)!r}; keep one"
+            )
+        contracts[contract.dataset] = contract
+        origins[contract.dataset] = file
+    return contracts
+
+
+def _read_exposures(root: Path) -> list[dict[str, Any]]:
+    path = root / EXPOSURES_FILE
+    if not path.is_file():
+        return []
+    data, _ = _parse_yaml(path, RepoError)
+    exposures = (data or {}).get("exposures", []) if isinstance(data, dict) else data
+    if not isinstance(exposures, list) or not all(isinstance(e, dict) for e in exposures):
+        raise RepoError(f"{str(path)!r} must hold `exposures:` as a list of mappings")
+    return exposures
+
+
+def read_pipeline_dir(path: Path) -> PipelineFiles:
+    """Read a pipeline repository directory into models, contracts and exposures."""
+    root = Path(path)
+    if not root.is_dir():
+        raise RepoError(f"pipeline directory {str(root)!r} does not exist")
+    manifest = _read_manifest(root)
+    models, model_paths = _read_models(root)
+    return PipelineFiles(
+        root=root,
+        name=manifest.name,
+        pipeline=Pipeline(dialect=manifest.dialect, models=models),
+        contracts=_read_contracts(root),
+        exposures=_read_exposures(root),
+        model_paths=model_paths,
+    )

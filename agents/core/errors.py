@@ -72,3 +72,7 @@ class BrokerError(AssistantError):
     """The embedded Kafka broker could not be started or reached."""
 
     retriable = True
+
+
+class NotFoundError(StoreError):
+    """The store holds no record with the id asked for (an HTTP 404)."""

@@ -32,6 +32,12 @@ class LLMUnavailableError(AssistantError):
     retriable = True
 
 
+class LLMRejectedError(LLMUnavailableError):
+    """The endpoint refused the request (4xx other than 429): fix the model, key or request."""
+
+    retriable = False
+
+
 class LLMOutputError(AssistantError):
     """The model answered, but not with the structured output asked for."""
 

@@ -22,6 +22,7 @@ class KafkaSettings(BaseModel):
     )
     alerts_topic: str = "suture.alerts"
     proposals_topic: str = "suture.proposals"
+    approvals_topic: str = "suture.approvals"
     applied_topic: str = "suture.applied"
     dead_letter_suffix: str = ".dlq"
     quarantine_suffix: str = ".quarantine"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.core.models import FixProposed, ModelPatch, SchemaMapping
+from agents.core.contracts import Contract, Pipeline
+from agents.core.models import FixProposed, IncidentEscalated, ModelPatch, SchemaMapping
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -75,4 +76,36 @@ class ProposalSink(Protocol):
 
     async def open_change(self, proposal: FixProposed) -> tuple[str, str]:
         """Commit the proposal's patches on a new branch; return (branch, commit sha)."""
+        ...
+
+
+class PipelineView(Protocol):
+    """The pipeline repository's main branch as it is now: models and contracts."""
+
+    async def snapshot(self) -> tuple[Pipeline, dict[str, Contract]]:
+        """The current models and the contracts by dataset."""
+        ...
+
+
+class SampleStore(Protocol):
+    """Event samples a monitor kept for an alert: conforming ('before') and drifted ('after')."""
+
+    async def load_samples(self, alert_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The (before, after) samples saved with the alert; empty lists when none were kept."""
+        ...
+
+
+class ProposalBook(Protocol):
+    """Durable record of proposals and incidents (idempotent on alert id)."""
+
+    async def proposal_for_alert(self, alert_id: str) -> FixProposed | None:
+        """The proposal already made for this alert, if any."""
+        ...
+
+    async def save_proposal(self, proposal: FixProposed) -> bool:
+        """Store a proposal; False if one for its alert exists already."""
+        ...
+
+    async def save_incident(self, incident: IncidentEscalated) -> bool:
+        """Store an incident; False if it was stored already."""
         ...

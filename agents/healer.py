@@ -1,0 +1,218 @@
+"""Turns a drift alert into a validated fix proposal, an escalation, or nothing to do.
+
+Order of evidence: the verified-fix cache (no model call), the deterministic mapping engine, then the
+LLM when one is configured and the rules could not decide. Every candidate patch is validated by replay
+and the contract's invariants before a human ever sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+import prompts
+from agents.core.contracts import Contract, Pipeline
+from agents.core.errors import LLMOutputError, LLMUnavailableError
+from agents.core.models import (
+    DRIFT_KINDS,
+    AlertRaised,
+    FieldMapping,
+    FixProposed,
+    IncidentEscalated,
+    SchemaMapping,
+)
+from agents.core.ports import (
+    LLM,
+    KnowledgeBase,
+    PipelineView,
+    ProposalBook,
+    ProposalSink,
+    SampleStore,
+)
+from agents.proposal_text import describe_proposal
+from guardrails.replay_gate import validate_patch
+from tools.lineage import LineageGraph
+from tools.mapping import MappingInference, infer_mapping
+from tools.sql_patch import apply_mapping
+
+_log = logging.getLogger(__name__)
+
+
+class MappingChoice(BaseModel):
+    """One old field and how to compute it from the new events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    old_field: str = Field(description="A field the models read before the change.")
+    new_expression: str = Field(
+        description="The new field name, or a DuckDB SQL expression over the new event's fields."
+    )
+    rationale: str = Field(description="One sentence: the evidence for this mapping.")
+
+
+class MappingDraft(BaseModel):
+    """The model's answer: mappings for the old fields it can justify, nothing it cannot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mappings: list[MappingChoice] = Field(
+        description="One entry per old field you can map from evidence; omit fields you cannot."
+    )
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What the healer needs: ports and nothing else."""
+
+    llm: LLM | None
+    kb: KnowledgeBase
+    repo: PipelineView
+    samples: SampleStore
+    book: ProposalBook
+    sink: ProposalSink
+
+
+async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentEscalated]:
+    """Heal one alert; idempotent: an alert already answered yields no second proposal."""
+    if alert.category != "drift":
+        return []
+    if await deps.book.proposal_for_alert(alert.event_id) is not None:
+        _log.info("alert already has a proposal", extra={"event_id": alert.event_id})
+        return []
+    pipeline, contracts = await deps.repo.snapshot()
+    contract = contracts.get(alert.dataset)
+    if contract is None:
+        return [_escalate(alert, f"no contract for topic {alert.dataset!r}; cannot reason about it")]
+    used = LineageGraph.build(pipeline, contracts).fields_read_from(alert.dataset)
+    before, after = await deps.samples.load_samples(alert.event_id)
+    drift = [d for d in alert.detections if d.kind in DRIFT_KINDS]
+    inference = infer_mapping(drift, contract, used, before, after)
+    llm_calls = 0
+    origin: str = "rules"
+    cached = await deps.kb.lookup(alert.signature())
+    if cached is not None:
+        inference = MappingInference(mapping=cached.mapping)
+        origin = "kb"
+    elif _undecided(inference) and deps.llm is not None:
+        llm_calls = 1
+        drafted = await _ask_llm(deps.llm, alert, inference, contract, deps.kb)
+        if drafted is not None:
+            inference, origin = drafted, "llm"
+    if _undecided(inference):
+        return [_escalate(alert, _why_undecided(inference), _candidates(inference), llm_calls)]
+    if not inference.mapping.entries:
+        return []  # compatible change: nothing the models read is affected
+    return [
+        await _propose(alert, deps, pipeline, contracts, contract, inference.mapping,
+                       before, after, origin, llm_calls)
+    ]
+
+
+async def _propose(
+    alert: AlertRaised,
+    deps: Deps,
+    pipeline: Pipeline,
+    contracts: dict[str, Contract],
+    contract: Contract,
+    mapping: SchemaMapping,
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    origin: str,
+    llm_calls: int,
+) -> FixProposed | IncidentEscalated:
+    patches = apply_mapping(pipeline, alert.dataset, mapping, contract=contract)
+    report = validate_patch(pipeline, patches, contracts, before, after)
+    if not report.passed:
+        failed = "; ".join(f"{c.name}: {c.detail}" for c in report.failures())
+        return _escalate(alert, f"the best patch failed validation ({failed})",
+                         [f"{k} -> {v}" for k, v in mapping.as_dict().items()], llm_calls)
+    title = f"suture: heal {alert.dataset} after " + ", ".join(
+        f"{d.kind} of {d.field}" for d in alert.detections if d.field
+    )
+    proposal = FixProposed(
+        alert_id=alert.event_id,
+        dataset=alert.dataset,
+        signature=alert.signature(),
+        mapping=mapping,
+        patches=patches,
+        validation=report,
+        title=title[:200],
+        description=describe_proposal(alert, mapping, patches, report),
+        origin=origin,  # type: ignore[arg-type]
+        llm_calls=llm_calls,
+    )
+    branch, commit = await deps.sink.open_change(proposal)
+    proposal = proposal.model_copy(update={"branch": branch, "commit": commit})
+    await deps.book.save_proposal(proposal)
+    return proposal
+
+
+def _undecided(inference: MappingInference) -> bool:
+    return bool(inference.ambiguous or inference.unresolved)
+
+
+def _candidates(inference: MappingInference) -> list[str]:
+    found = [c for options in inference.ambiguous.values() for c in options]
+    return found or list(inference.unresolved)
+
+
+def _why_undecided(inference: MappingInference) -> str:
+    parts = [f"{old!r} could be any of {options}" for old, options in inference.ambiguous.items()]
+    parts += [f"nothing in the new events carries {old!r}" for old in inference.unresolved]
+    return "no safe automatic fix: " + "; ".join(parts)
+
+
+def _escalate(
+    alert: AlertRaised, reason: str, candidates: Sequence[str] = (), llm_calls: int = 0
+) -> IncidentEscalated:
+    return IncidentEscalated(
+        alert_id=alert.event_id,
+        dataset=alert.dataset,
+        reason=reason,
+        candidates=list(candidates),
+        llm_calls=llm_calls,
+    )
+
+
+async def _ask_llm(
+    llm: LLM,
+    alert: AlertRaised,
+    inference: MappingInference,
+    contract: Contract,
+    kb: KnowledgeBase,
+) -> MappingInference | None:
+    """Ask the model to settle what the rules could not; None if it cannot answer."""
+    similar = await kb.similar(alert.summary or alert.dataset, limit=3)
+    prompt = prompts.render(
+        "infer_mapping",
+        change=alert.model_dump_json(include={"dataset", "detections"}),
+        candidates=json.dumps(
+            {"decided": inference.mapping.as_dict(), "ambiguous": inference.ambiguous,
+             "unresolved": inference.unresolved}
+        ),
+        knowledge=json.dumps([{"summary": f.summary, "mapping": f.mapping.as_dict()}
+                              for f in similar]),
+    )
+    try:
+        draft = await llm.complete(prompt, MappingDraft)
+    except (LLMUnavailableError, LLMOutputError) as error:
+        _log.warning("model could not help: %s", error, extra={"event_id": alert.event_id})
+        return None
+    open_fields = set(inference.ambiguous) | set(inference.unresolved)
+    chosen = [
+        FieldMapping(source=c.old_field, target=c.new_expression, confidence=0.7,
+                     rationale=c.rationale, origin="llm")
+        for c in draft.mappings
+        if c.old_field in open_fields and contract.field(c.old_field) is not None
+    ]
+    decided = {c.source for c in chosen}
+    return MappingInference(
+        mapping=SchemaMapping(entries=[*inference.mapping.entries, *chosen]),
+        ambiguous={k: v for k, v in inference.ambiguous.items() if k not in decided},
+        unresolved=[f for f in inference.unresolved if f not in decided],
+    )

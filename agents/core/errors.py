@@ -82,3 +82,9 @@ class BrokerError(AssistantError):
 
 class NotFoundError(StoreError):
     """The store holds no record with the id asked for (an HTTP 404)."""
+
+
+class HandlerTimeoutError(AssistantError):
+    """A consumer's handler did not finish within its time limit; retried, then dead-lettered."""
+
+    retriable = True

@@ -1,0 +1,1 @@
+"""Functions the agents (and the model) call: pure, or taking a port as argument."""

@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 # Add a module here when you add a fixture family (tests/fixtures/<name>.py).
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures.postgres", "tests.fixtures.fake_openai"]

@@ -1,0 +1,337 @@
+"""Store: alerts, evidence samples, proposals and their review state, incidents, dead letters.
+
+SQLAlchemy Core over SQLite (a file in the workdir, WAL mode; `sqlite://` is in memory, for
+tests) or PostgreSQL (`postgresql+psycopg://...`). Every call runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import JsonValue, TypeAdapter, ValidationError
+from sqlalchemy import Connection, Engine, Table, create_engine, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from agents.core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
+from agents.core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
+from agents.edges.store_schema import (
+    ALLOWED_TRANSITIONS,
+    ProposalRecord,
+    ProposalStatus,
+    as_utc,
+    build_metadata,
+)
+
+R = TypeVar("R")
+Rows = list[dict[str, Any]]
+_ROWS: TypeAdapter[list[dict[str, JsonValue]]] = TypeAdapter(list[dict[str, JsonValue]])
+# Insert-if-absent is dialect specific; both dialects spell it ON CONFLICT DO NOTHING.
+_INSERTS: Mapping[str, Callable[[Table], Any]] = {
+    "sqlite": sqlite.insert,
+    "postgresql": postgresql.insert,
+}
+_DRIVERS: Mapping[str, str] = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+
+
+class Store:
+    """Async access to suture's records; every method is safe to call again after a crash."""
+
+    def __init__(self, engine: Engine, label: str) -> None:
+        self._engine = engine
+        self._label = label
+        self._metadata = build_metadata()
+        self._tables = self._metadata.tables
+        # SQLite has one writer; serialising calls avoids "database is locked" under load.
+        self._lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._insert = _INSERTS[engine.dialect.name]
+
+    def create_schema(self) -> None:
+        """Create missing tables (blocking; called once by open_store)."""
+        self._call(self._metadata.create_all)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    # alerts -------------------------------------------------------------------------------
+    async def save_alert(self, alert: AlertRaised) -> bool:
+        """Store an alert; False if one with the same event_id is already stored."""
+        values = {
+            "event_id": alert.event_id,
+            "dataset": alert.dataset,
+            "occurred_at": alert.occurred_at,
+            "payload": alert.model_dump_json(),
+        }
+        return await self._insert_new("alerts", values)
+
+    async def list_alerts(self, dataset: str | None = None) -> list[AlertRaised]:
+        """Stored alerts, oldest first, optionally only those about `dataset`."""
+        table = self._tables["alerts"]
+        query = select(table.c.payload).order_by(table.c.seq)
+        if dataset is not None:
+            query = query.where(table.c.dataset == dataset)
+        rows = await self._run(lambda conn: conn.execute(query).scalars().all())
+        return [AlertRaised.model_validate_json(payload) for payload in rows]
+
+    # samples ------------------------------------------------------------------------------
+    async def save_samples(self, alert_id: str, dataset: str, before: Rows, after: Rows) -> bool:
+        """Keep the events seen before and after a change; False if the alert already has some."""
+        try:
+            values = {
+                "alert_id": alert_id,
+                "dataset": dataset,
+                "before": _ROWS.validate_python(before),
+                "after": _ROWS.validate_python(after),
+            }
+        except ValidationError as error:
+            raise StoreError(
+                f"samples of alert {alert_id!r} must be lists of JSON objects: {error}; "
+                "convert dates and bytes to strings first"
+            ) from error
+        return await self._insert_new("samples", values)
+
+    async def load_samples(self, alert_id: str) -> tuple[Rows, Rows]:
+        """The (before, after) events kept for an alert: the healer's evidence."""
+        table = self._tables["samples"]
+        query = select(table.c.before, table.c.after).where(table.c.alert_id == alert_id)
+        row = await self._run(lambda conn: conn.execute(query).first())
+        if row is None:
+            raise NotFoundError(f"no samples for alert {alert_id!r}; save_samples() them first")
+        return list(row.before), list(row.after)
+
+    # proposals ----------------------------------------------------------------------------
+    async def save_proposal(self, proposal: FixProposed) -> bool:
+        """Store a pending proposal; False if its id or its alert already has one."""
+        values = {
+            "proposal_id": proposal.proposal_id,
+            "alert_id": proposal.alert_id,
+            "dataset": proposal.dataset,
+            "status": "pending",
+            "payload": proposal.model_dump_json(),
+        }
+        return await self._insert_new("proposals", values)
+
+    async def proposal_for_alert(self, alert_id: str) -> ProposalRecord | None:
+        """The proposal made for an alert, if any."""
+        table = self._tables["proposals"]
+        rows = await self._select_proposals(table.c.alert_id == alert_id)
+        return rows[0] if rows else None
+
+    async def get_proposal(self, proposal_id: str) -> ProposalRecord:
+        """One proposal with its review state; NotFoundError if the id is unknown."""
+        table = self._tables["proposals"]
+        rows = await self._select_proposals(table.c.proposal_id == proposal_id)
+        if not rows:
+            raise NotFoundError(f"no proposal {proposal_id!r}; list_proposals() shows the ids")
+        return rows[0]
+
+    async def list_proposals(self, status: ProposalStatus | None = None) -> list[ProposalRecord]:
+        """Proposals, oldest first, optionally only those in `status`."""
+        table = self._tables["proposals"]
+        return await self._select_proposals(None if status is None else table.c.status == status)
+
+    async def transition(
+        self,
+        proposal_id: str,
+        from_status: ProposalStatus,
+        to_status: ProposalStatus,
+        reviewer: str | None = None,
+        note: str | None = None,
+        *,
+        applied_commit: str | None = None,
+    ) -> ProposalRecord:
+        """Move a proposal from one status to the next, atomically (compare-and-set).
+
+        Raises NotFoundError for an unknown id and ApprovalError when the proposal is not in
+        `from_status` (someone else decided first) or the move is not allowed.
+        """
+        if to_status not in ALLOWED_TRANSITIONS.get(from_status, frozenset()):
+            allowed = sorted(ALLOWED_TRANSITIONS.get(from_status, frozenset()))
+            raise ApprovalError(
+                f"a proposal cannot go from {from_status!r} to {to_status!r}; "
+                f"from {from_status!r} it may go to {allowed}"
+            )
+        table = self._tables["proposals"]
+        changes: dict[str, Any] = {"status": to_status}
+        for column, value in (
+            ("reviewer", reviewer),
+            ("note", note),
+            ("applied_commit", applied_commit),
+        ):
+            if value is not None:
+                changes[column] = value
+        if from_status == "pending":
+            changes["decided_at"] = datetime.now(UTC)
+        statement = (
+            update(table)
+            .where(table.c.proposal_id == proposal_id)
+            .where(table.c.status == from_status)
+            .values(**changes)
+            .returning(table.c.proposal_id)
+        )
+
+        def run(conn: Connection) -> str | None:
+            if conn.execute(statement).first() is not None:
+                return None
+            query = select(table.c.status).where(table.c.proposal_id == proposal_id)
+            return str(conn.execute(query).scalar_one_or_none() or "")
+
+        current = await self._run(run)
+        if current == "":
+            raise NotFoundError(f"no proposal {proposal_id!r}; list_proposals() shows the ids")
+        if current is not None:
+            raise ApprovalError(
+                f"proposal {proposal_id!r} is {current!r}, not {from_status!r}; "
+                "it was decided already, reload it before acting"
+            )
+        return await self.get_proposal(proposal_id)
+
+    # incidents, dead letters, processed events -------------------------------------------
+    async def save_incident(self, incident: IncidentEscalated) -> bool:
+        """Store an escalation; False if one with the same event_id is already stored."""
+        values = {
+            "event_id": incident.event_id,
+            "alert_id": incident.alert_id,
+            "dataset": incident.dataset,
+            "payload": incident.model_dump_json(),
+        }
+        return await self._insert_new("incidents", values)
+
+    async def list_incidents(self) -> list[IncidentEscalated]:
+        """Stored escalations, oldest first."""
+        table = self._tables["incidents"]
+        query = select(table.c.payload).order_by(table.c.seq)
+        rows = await self._run(lambda conn: conn.execute(query).scalars().all())
+        return [IncidentEscalated.model_validate_json(payload) for payload in rows]
+
+    async def save_dead_letter(self, letter: DeadLetter) -> None:
+        """Keep a message suture could not use, with the reason."""
+        values = {"topic": letter.topic, "at": letter.at, "payload": letter.model_dump_json()}
+        table = self._tables["dead_letters"]
+        await self._run(lambda conn: conn.execute(table.insert().values(**values)))
+
+    async def list_dead_letters(self, topic: str | None = None) -> list[DeadLetter]:
+        """Dead letters, oldest first, optionally only those from `topic`."""
+        table = self._tables["dead_letters"]
+        query = select(table.c.payload).order_by(table.c.seq)
+        if topic is not None:
+            query = query.where(table.c.topic == topic)
+        rows = await self._run(lambda conn: conn.execute(query).scalars().all())
+        return [DeadLetter.model_validate_json(payload) for payload in rows]
+
+    async def mark_processed(self, consumer: str, event_id: str) -> bool:
+        """Record that `consumer` handled `event_id`; False if it had already (skip it)."""
+        values = {"consumer": consumer, "event_id": event_id, "processed_at": datetime.now(UTC)}
+        return await self._insert_new("processed_events", values)
+
+    # plumbing -----------------------------------------------------------------------------
+    async def _select_proposals(self, condition: Any) -> list[ProposalRecord]:
+        table = self._tables["proposals"]
+        query = select(table).order_by(table.c.seq)
+        if condition is not None:
+            query = query.where(condition)
+        rows = await self._run(lambda conn: conn.execute(query).mappings().all())
+        return [
+            ProposalRecord(
+                proposal=FixProposed.model_validate_json(row["payload"]),
+                status=row["status"],
+                reviewer=row["reviewer"],
+                decided_at=as_utc(row["decided_at"]),
+                applied_commit=row["applied_commit"],
+                note=row["note"],
+            )
+            for row in rows
+        ]
+
+    async def _insert_new(self, table_name: str, values: dict[str, Any]) -> bool:
+        table = self._tables[table_name]
+        # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
+        key = next(iter(table.primary_key.columns))
+        statement = self._insert(table).values(**values).on_conflict_do_nothing().returning(key)
+        return await self._run(lambda conn: conn.execute(statement).first() is not None)
+
+    async def _run(self, work: Callable[[Connection], R]) -> R:
+        return await asyncio.to_thread(self._call, work)
+
+    def _call(self, work: Callable[[Connection], R]) -> R:
+        try:
+            if self._lock is None:
+                return self._transaction(work)
+            with self._lock:
+                return self._transaction(work)
+        except DBAPIError as error:
+            raise StoreError(
+                f"store {self._label} failed: {type(error.orig).__name__}: {error.orig}; "
+                "check that the database is reachable and writable"
+            ) from error
+        except SQLAlchemyError as error:
+            raise StoreError(f"store {self._label} failed: {error}") from error
+
+    def _transaction(self, work: Callable[[Connection], R]) -> R:
+        with self._engine.begin() as conn:
+            return work(conn)
+
+
+def open_store(url: str | None, workdir: Path, *, schema: str | None = None) -> Store:
+    """Open (and create the tables of) the store at `url`; None means SQLite in `workdir`.
+
+    `schema` places the tables in an existing PostgreSQL schema (tests use one per run).
+    """
+    parsed = _parse_url(url, workdir)
+    if parsed.get_backend_name() not in _INSERTS:
+        raise ConfigError(
+            f"store URL {parsed.render_as_string()!r} is neither SQLite nor PostgreSQL; "
+            "use sqlite:///path or postgresql+psycopg://user@host/db"
+        )
+    engine = _engine(parsed)
+    if schema is not None:
+        engine = engine.execution_options(schema_translate_map={None: schema})
+    store = Store(engine, parsed.render_as_string(hide_password=True))
+    try:
+        store.create_schema()
+    except StoreError as error:
+        store.close()
+        raise StoreError(f"cannot open the store: {error}") from error
+    return store
+
+
+def _parse_url(url: str | None, workdir: Path) -> URL:
+    if url is None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        return URL.create("sqlite", database=str((workdir / "suture.db").resolve()))
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise ConfigError(
+            f"store URL is not a database URL: {error}; see SUTURE_STORE_URL"
+        ) from error
+    return parsed.set(drivername=_DRIVERS.get(parsed.drivername, parsed.drivername))
+
+
+def _engine(url: URL) -> Engine:
+    if url.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    in_memory = url.database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=StaticPool if in_memory else None,
+    )
+    if not in_memory:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

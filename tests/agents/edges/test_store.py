@@ -1,0 +1,253 @@
+"""One contract for the store, run against SQLite and against the local PostgreSQL server."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from agents.core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
+from agents.core.models import (
+    AlertRaised,
+    CheckResult,
+    DeadLetter,
+    Detection,
+    FieldMapping,
+    FixProposed,
+    IncidentEscalated,
+    ModelPatch,
+    SchemaMapping,
+    ValidationReport,
+)
+from agents.edges.store import Store, open_store
+from tests.fixtures.postgres import POSTGRES_URL
+
+HOSTILE = [
+    "Robert'); DROP TABLE proposals;--",
+    '" OR 1=1 --',
+    "\\'; SELECT pg_sleep(10); --",
+    "<script>alert('x')</script>",
+    "naïve 数据 🚀 ‮rtl",
+    "%s %(name)s {0} $1 :param ?",
+]
+
+
+def make_alert(dataset: str = "orders", field: str = "cust_id") -> AlertRaised:
+    """A rename alert about `dataset`."""
+    detection = Detection(kind="rename", field=field, to="customer_id")
+    return AlertRaised(
+        source="schema_monitor", category="drift", dataset=dataset, detections=[detection]
+    )
+
+
+def make_proposal(alert_id: str = "alert-1", title: str = "Map cust_id") -> FixProposed:
+    """A proposal with one patch and one passing check."""
+    return FixProposed(
+        alert_id=alert_id,
+        dataset="orders",
+        signature="sig",
+        mapping=SchemaMapping(entries=[FieldMapping(source="cust_id", target="customer_id")]),
+        patches=[
+            ModelPatch(
+                model="stg_orders",
+                before_sql="select cust_id from orders",
+                after_sql="select customer_id as cust_id from orders",
+            )
+        ],
+        validation=ValidationReport(checks=[CheckResult(name="replay", passed=True)]),
+        title=title,
+        description="body",
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """A fresh store: a SQLite file in tmp_path, or a fresh schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        opened = open_store(None, tmp_path / "work")
+    else:
+        schema = request.getfixturevalue("postgres_schema")
+        opened = open_store(POSTGRES_URL, tmp_path, schema=schema)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+class TestStoreContract:
+    """What every store backend must do."""
+
+    async def test_saving_an_alert_twice_keeps_one(self, store: Store) -> None:
+        alert = make_alert()
+        assert await store.save_alert(alert) is True
+        assert await store.save_alert(alert) is False
+        assert await store.list_alerts() == [alert]
+
+    async def test_lists_alerts_of_one_dataset_in_order(self, store: Store) -> None:
+        first, other, second = make_alert("a"), make_alert("b"), make_alert("a", field="x")
+        for alert in (first, other, second):
+            await store.save_alert(alert)
+        assert await store.list_alerts("a") == [first, second]
+        assert await store.list_alerts("missing") == []
+
+    async def test_samples_round_trip_as_json(self, store: Store) -> None:
+        before = [{"id": 1, "nested": {"a": [1, 2.5, None, True]}, "text": HOSTILE[0]}]
+        after = [{"id": 2, "text": HOSTILE[4]}, {}]
+        assert await store.save_samples("alert-1", "orders", before, after) is True
+        assert await store.save_samples("alert-1", "orders", [], []) is False
+        assert await store.load_samples("alert-1") == (before, after)
+
+    async def test_loading_missing_samples_says_so(self, store: Store) -> None:
+        with pytest.raises(NotFoundError, match="no samples for alert 'nope'"):
+            await store.load_samples("nope")
+
+    async def test_samples_that_are_not_json_are_refused(self, store: Store) -> None:
+        with pytest.raises(StoreError, match="JSON objects"):
+            await store.save_samples("a", "d", [{"at": datetime.now(UTC)}], [])
+
+    async def test_one_alert_yields_one_proposal(self, store: Store) -> None:
+        proposal = make_proposal()
+        assert await store.save_proposal(proposal) is True
+        assert await store.save_proposal(make_proposal()) is False  # same alert, new id
+        assert await store.save_proposal(proposal) is False
+        record = await store.proposal_for_alert("alert-1")
+        assert record is not None
+        assert record.proposal == proposal
+        assert record.status == "pending"
+        assert record.reviewer is None and record.decided_at is None
+        assert [r.proposal_id for r in await store.list_proposals()] == [proposal.proposal_id]
+        assert await store.proposal_for_alert("other") is None
+
+    async def test_unknown_proposal_is_not_found(self, store: Store) -> None:
+        with pytest.raises(NotFoundError, match="no proposal 'ghost'"):
+            await store.get_proposal("ghost")
+        with pytest.raises(NotFoundError):
+            await store.transition("ghost", "pending", "approved")
+
+    async def test_approval_records_reviewer_and_time(self, store: Store) -> None:
+        proposal = make_proposal()
+        await store.save_proposal(proposal)
+        record = await store.transition(proposal.proposal_id, "pending", "approved", "ana", "ok")
+        assert (record.status, record.reviewer, record.note) == ("approved", "ana", "ok")
+        assert record.decided_at is not None and record.decided_at.tzinfo is not None
+        applied = await store.transition(
+            proposal.proposal_id, "approved", "applied", applied_commit="abc123"
+        )
+        assert (applied.status, applied.reviewer, applied.applied_commit) == (
+            "applied",
+            "ana",
+            "abc123",
+        )
+        assert applied.decided_at == record.decided_at
+
+    async def test_a_proposal_cannot_be_approved_twice(self, store: Store) -> None:
+        proposal = make_proposal()
+        await store.save_proposal(proposal)
+        await store.transition(proposal.proposal_id, "pending", "approved", "ana")
+        with pytest.raises(ApprovalError, match="is 'approved', not 'pending'"):
+            await store.transition(proposal.proposal_id, "pending", "approved", "bob")
+        assert (await store.get_proposal(proposal.proposal_id)).reviewer == "ana"
+
+    async def test_concurrent_approvals_let_exactly_one_win(self, store: Store) -> None:
+        proposal = make_proposal()
+        await store.save_proposal(proposal)
+        outcomes = await asyncio.gather(
+            *(
+                store.transition(proposal.proposal_id, "pending", "approved", f"r{i}")
+                for i in range(6)
+            ),
+            return_exceptions=True,
+        )
+        winners = [o for o in outcomes if not isinstance(o, BaseException)]
+        assert len(winners) == 1
+        assert all(isinstance(o, ApprovalError) for o in outcomes if o not in winners)
+
+    async def test_disallowed_moves_are_refused(self, store: Store) -> None:
+        proposal = make_proposal()
+        await store.save_proposal(proposal)
+        with pytest.raises(ApprovalError, match="cannot go from 'pending' to 'applied'"):
+            await store.transition(proposal.proposal_id, "pending", "applied")
+        assert (await store.get_proposal(proposal.proposal_id)).status == "pending"
+
+    async def test_lists_proposals_by_status(self, store: Store) -> None:
+        kept, dropped = make_proposal("a1"), make_proposal("a2")
+        await store.save_proposal(kept)
+        await store.save_proposal(dropped)
+        await store.transition(dropped.proposal_id, "pending", "rejected", "ana", "wrong field")
+        assert [r.proposal for r in await store.list_proposals("pending")] == [kept]
+        [rejected] = await store.list_proposals("rejected")
+        assert (rejected.proposal, rejected.note) == (dropped, "wrong field")
+
+    async def test_incidents_are_kept_once(self, store: Store) -> None:
+        incident = IncidentEscalated(
+            alert_id="a1", dataset="orders", reason="two fit", candidates=["x", "y"]
+        )
+        assert await store.save_incident(incident) is True
+        assert await store.save_incident(incident) is False
+        assert await store.list_incidents() == [incident]
+
+    async def test_dead_letters_are_listed_by_topic(self, store: Store) -> None:
+        first = DeadLetter(
+            topic="orders", offset=3, value="{not json", reason="bad", error_type="EventDecodeError"
+        )
+        second = DeadLetter(topic="http:/alerts", value="x", reason="r", error_type="E")
+        await store.save_dead_letter(first)
+        await store.save_dead_letter(second)
+        await store.save_dead_letter(first)  # dead letters are a log: repeats are kept
+        assert await store.list_dead_letters() == [first, second, first]
+        assert await store.list_dead_letters("http:/alerts") == [second]
+
+    async def test_marks_each_event_processed_once_per_consumer(self, store: Store) -> None:
+        assert await store.mark_processed("suture.healer", "e1") is True
+        assert await store.mark_processed("suture.healer", "e1") is False
+        assert await store.mark_processed("suture.triage", "e1") is True
+
+    @pytest.mark.parametrize("text", HOSTILE)
+    async def test_hostile_strings_round_trip(self, store: Store, text: str) -> None:
+        alert = make_alert(dataset=text, field=text)
+        proposal = make_proposal(alert_id=text, title=text)
+        await store.save_alert(alert)
+        await store.save_proposal(proposal)
+        await store.save_samples(text, text, [{text: text}], [])
+        await store.transition(proposal.proposal_id, "pending", "rejected", text, text)
+        assert await store.list_alerts(text) == [alert]
+        record = await store.proposal_for_alert(text)
+        assert record is not None
+        assert (record.proposal, record.reviewer, record.note) == (proposal, text, text)
+        assert await store.load_samples(text) == ([{text: text}], [])
+        assert await store.mark_processed(text, text) is True
+
+
+def test_default_store_is_a_wal_sqlite_file_in_the_workdir(tmp_path: Path) -> None:
+    store = open_store(None, tmp_path / "work")
+    store.close()
+    assert (tmp_path / "work" / "suture.db").exists()
+    with closing(sqlite3.connect(tmp_path / "work" / "suture.db")) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_store_reopened_keeps_its_records(tmp_path: Path) -> None:
+    alert = make_alert()
+    first = open_store(None, tmp_path)
+    assert asyncio.run(first.save_alert(alert)) is True
+    first.close()
+    second = open_store(f"sqlite:///{tmp_path / 'suture.db'}", tmp_path)
+    assert asyncio.run(second.list_alerts()) == [alert]
+    second.close()
+
+
+def test_an_unsupported_store_url_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="neither SQLite nor PostgreSQL"):
+        open_store("mysql://localhost/x", tmp_path)
+    with pytest.raises(ConfigError, match="not a database URL"):
+        open_store("::nonsense::", tmp_path)
+
+
+def test_an_unreachable_server_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open the store"):
+        open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", tmp_path)

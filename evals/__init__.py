@@ -1,0 +1,1 @@
+"""Offline eval suites: scenario files, their loader and checker, pure scorers and reports."""

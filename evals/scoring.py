@@ -1,0 +1,258 @@
+"""Pure scorers: what the runner observed in one scenario, measured against `expect`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import sqlglot
+from pydantic import BaseModel, ConfigDict, Field
+from sqlglot import exp
+from sqlglot.errors import ParseError
+from sqlglot.optimizer.simplify import simplify
+
+from agents.core.models import Detection
+from evals.rows import compare_outputs
+from evals.scenario import ExpectedDetection, Outcome, Row, Scenario
+
+
+class ScenarioRun(BaseModel):
+    """What the runner observed while one scenario went through the live code paths."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario_id: str
+    detections: list[Detection] = Field(default_factory=list)
+    outcome: Outcome | None = Field(default=None, description="None: the run ended in an error.")
+    mapping: dict[str, str] = Field(default_factory=dict)
+    validation_passed: bool | None = Field(default=None, description="None: nothing proposed.")
+    output: dict[str, list[Row]] | None = Field(
+        default=None, description="Rows of the patched models on events.after, once applied."
+    )
+    rejects_refused: list[bool] = Field(
+        default_factory=list, description="Per expect.reject_patches: did the guardrails refuse it."
+    )
+    llm_calls: int = Field(default=0, ge=0)
+    cache_hits: int = Field(default=0, ge=0)
+    wall_seconds: float = Field(default=0.0, ge=0.0)
+    error: str | None = None
+
+
+class Counts(BaseModel):
+    """Matched and unmatched detections."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    true_positives: int = 0
+    false_positives: int = 0
+    false_negatives: int = 0
+
+    @property
+    def precision(self) -> float:
+        """Share of reported detections that were expected (1.0 when nothing was reported)."""
+        claimed = self.true_positives + self.false_positives
+        return self.true_positives / claimed if claimed else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Share of expected detections that were reported (1.0 when none were expected)."""
+        wanted = self.true_positives + self.false_negatives
+        return self.true_positives / wanted if wanted else 1.0
+
+
+def _same_to(expected: str | list[str] | None, actual: str | list[str] | None) -> bool:
+    if expected is None:
+        return True
+    as_set = lambda v: frozenset(v) if isinstance(v, list) else frozenset([v])  # noqa: E731
+    return actual is not None and as_set(expected) == as_set(actual)
+
+
+def detection_matches(expected: ExpectedDetection, actual: Detection) -> bool:
+    """Exact on kind and field (and `to`, lag status and partition when given); else tolerant."""
+    if expected.kind != actual.kind or expected.field != actual.field:
+        return False
+    if not _same_to(expected.to, actual.to):
+        return False
+    if expected.status is not None and expected.status != actual.status:
+        return False
+    return expected.partition is None or expected.partition == actual.partition
+
+
+def score_detections(expected: Sequence[ExpectedDetection], actual: Sequence[Detection]) -> Counts:
+    """Match each expected detection to at most one reported one; count the rest."""
+    unmatched = list(actual)
+    found = 0
+    for wanted in expected:
+        index = next((i for i, d in enumerate(unmatched) if detection_matches(wanted, d)), None)
+        if index is not None:
+            found += 1
+            del unmatched[index]
+    return Counts(
+        true_positives=found,
+        false_positives=len(unmatched),
+        false_negatives=len(expected) - found,
+    )
+
+
+def normalize_expression(text: str, dialect: str = "duckdb") -> str:
+    """One spelling for an SQL expression: parsed, unqualified, simplified, lower-cased names.
+
+    >>> normalize_expression('"Customer_Id"') == normalize_expression("customer_id")
+    True
+    >>> normalize_expression("amount / 100") == normalize_expression("(amount)/100.0")
+    False
+    """
+    try:
+        tree = sqlglot.parse_one(text, read=dialect)
+    except ParseError:
+        return " ".join(text.split()).lower()
+    tree = tree.unalias() if isinstance(tree, exp.Alias) else tree
+
+    def _plain(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            return exp.column(node.name.lower())
+        if isinstance(node, exp.Paren):
+            return node.this
+        return node
+
+    tree = tree.copy().transform(_plain)
+    return simplify(tree, dialect="duckdb").sql(dialect="duckdb")
+
+
+def score_mapping(
+    expected: Mapping[str, str], actual: Mapping[str, str], dialect: str = "duckdb"
+) -> tuple[int, int]:
+    """(expected entries the run got right, expected entries); extra entries are ignored."""
+    correct = sum(
+        1
+        for source, target in expected.items()
+        if source in actual
+        and normalize_expression(actual[source], dialect) == normalize_expression(target, dialect)
+    )
+    return correct, len(expected)
+
+
+class ScenarioScore(BaseModel):
+    """How one scenario scored; None where a measure does not apply to it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario_id: str
+    tags: list[str] = Field(default_factory=list)
+    expected_outcome: Outcome
+    actual_outcome: Outcome | None
+    detections: Counts
+    outcome_correct: bool
+    mapping_correct: int = 0
+    mapping_total: int = 0
+    output_correct: bool | None = None
+    output_problems: list[str] = Field(default_factory=list)
+    rejects_refused: int = 0
+    rejects_total: int = 0
+    false_confidence: bool = False
+    llm_calls: int = 0
+    cache_hits: int = 0
+    wall_seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Everything the scenario expects happened, without any false confidence."""
+        return (
+            self.error is None
+            and self.outcome_correct
+            and self.detections.false_negatives == 0
+            and self.mapping_correct == self.mapping_total
+            and self.output_correct is not False
+            and self.rejects_refused == self.rejects_total
+            and not self.false_confidence
+        )
+
+
+def score_scenario(scenario: Scenario, run: ScenarioRun) -> ScenarioScore:
+    """Score one run against its scenario's expectations."""
+    expect = scenario.expect
+    correct, total = score_mapping(expect.mapping, run.mapping, scenario.pipeline.dialect)
+    output_correct: bool | None = None
+    problems: list[str] = []
+    if expect.outcome == "fix":
+        if run.output is None:
+            output_correct = False
+            problems = ["no fix was applied, so the models produced no output"]
+        else:
+            problems = compare_outputs(expect.output, run.output)
+            output_correct = not problems
+    produced_wrong = run.output is not None and bool(compare_outputs(expect.output, run.output))
+    refused = run.rejects_refused[: len(expect.reject_patches)]
+    return ScenarioScore(
+        scenario_id=scenario.id,
+        tags=list(scenario.tags),
+        expected_outcome=expect.outcome,
+        actual_outcome=run.outcome,
+        detections=score_detections(expect.detect, run.detections),
+        outcome_correct=run.outcome == expect.outcome,
+        mapping_correct=correct,
+        mapping_total=total,
+        output_correct=output_correct,
+        output_problems=problems,
+        rejects_refused=sum(refused),
+        rejects_total=len(expect.reject_patches),
+        false_confidence=bool(run.outcome == "fix" and run.validation_passed and produced_wrong),
+        llm_calls=run.llm_calls,
+        cache_hits=run.cache_hits,
+        wall_seconds=run.wall_seconds,
+        error=run.error,
+    )
+
+
+class Totals(BaseModel):
+    """Every measure over a whole suite (detections micro-averaged over all scenarios)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenarios: int
+    passed: int
+    errors: int
+    detection_precision: float
+    detection_recall: float
+    outcome_accuracy: float
+    mapping_accuracy: float
+    output_correctness: float
+    reject_share: float
+    false_confidence: int
+    llm_calls: int
+    cache_hits: int
+    wall_seconds: float
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 1.0
+
+
+def total(scores: Iterable[ScenarioScore], wall_seconds: float | None = None) -> Totals:
+    """Totals over `scores`; `wall_seconds` is the suite's wall time (else the sum)."""
+    items = list(scores)
+    counts = Counts(
+        true_positives=sum(s.detections.true_positives for s in items),
+        false_positives=sum(s.detections.false_positives for s in items),
+        false_negatives=sum(s.detections.false_negatives for s in items),
+    )
+    outputs = [s.output_correct for s in items if s.output_correct is not None]
+    return Totals(
+        scenarios=len(items),
+        passed=sum(s.passed for s in items),
+        errors=sum(s.error is not None for s in items),
+        detection_precision=counts.precision,
+        detection_recall=counts.recall,
+        outcome_accuracy=_share(sum(s.outcome_correct for s in items), len(items)),
+        mapping_accuracy=_share(
+            sum(s.mapping_correct for s in items), sum(s.mapping_total for s in items)
+        ),
+        output_correctness=_share(sum(outputs), len(outputs)),
+        reject_share=_share(
+            sum(s.rejects_refused for s in items), sum(s.rejects_total for s in items)
+        ),
+        false_confidence=sum(s.false_confidence for s in items),
+        llm_calls=sum(s.llm_calls for s in items),
+        cache_hits=sum(s.cache_hits for s in items),
+        wall_seconds=sum(s.wall_seconds for s in items) if wall_seconds is None else wall_seconds,
+    )

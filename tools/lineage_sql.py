@@ -253,8 +253,11 @@ def _query_lineage(
     columns = names if names is not None and len(names) == len(outputs) else outputs
     edges = [
         ColumnEdge(
-            source_dataset=table, source_column=column, target_dataset=target,
-            target_column=name, kind=kind,
+            source_dataset=table,
+            source_column=column,
+            target_dataset=target,
+            target_column=name,
+            kind=kind,
         )
         for index, name in enumerate(columns)
         for table, column, kind in walker.column(root, index)
@@ -266,8 +269,11 @@ def _query_lineage(
         if isinstance(source, exp.Table)
     }
     return StatementLineage(
-        target=target, columns=list(dict.fromkeys(columns)), reads=sorted(reads),
-        edges=_dedupe(edges), unresolved=sorted(walker.unresolved),
+        target=target,
+        columns=list(dict.fromkeys(columns)),
+        reads=sorted(reads),
+        edges=_dedupe(edges),
+        unresolved=sorted(walker.unresolved),
     )
 
 

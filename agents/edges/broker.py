@@ -49,7 +49,7 @@ def _answers_kafka(reply: bytes) -> bool:
     if len(reply) < 10:
         return False
     size, correlation_id, error_code = struct.unpack(">iih", reply[:10])
-    return size >= 6 and correlation_id == 1 and error_code == 0
+    return bool(size >= 6 and correlation_id == 1 and error_code == 0)
 
 
 def _probe(port: int, timeout_s: float = 0.5) -> bool:

@@ -1,0 +1,440 @@
+"""The Kafka edge: the bus contract (fake and real), process(), and the consume loops."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from pydantic import BaseModel, ConfigDict
+from tenacity import wait_none
+
+from agents.core.config import KafkaSettings
+from agents.core.errors import (
+    BrokerError,
+    ContractError,
+    EventDecodeError,
+    HandlerTimeoutError,
+    LLMUnavailableError,
+)
+from agents.core.models import EVENT_ADAPTER, AlertRaised, DeadLetter, Detection
+from agents.edges.bus_fake import InMemoryBus, Published
+from agents.edges.kafka import (
+    HEADER_ERROR_TYPE,
+    HEADER_REASON,
+    HEADER_SOURCE_OFFSET,
+    KafkaBus,
+    Outgoing,
+    Route,
+    consume,
+    consume_batches,
+    group_id_for,
+    json_decoder,
+    make_consumer,
+    process,
+)
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+MakeTopic = Callable[..., Awaitable[str]]
+ReadBack = Callable[[str, int], Awaitable[list[Record]]]
+
+
+class Ping(BaseModel):
+    """A test input event."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    n: int
+
+
+class Pong(BaseModel):
+    """A test output event."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    n: int
+
+
+def _record(value: bytes | None, *, key: bytes | None = b"k", offset: int = 7) -> Record:
+    return ConsumerRecord(
+        topic="in", partition=0, offset=offset, timestamp=0, timestamp_type=0, key=key,
+        value=value, checksum=None, serialized_key_size=1, serialized_value_size=1, headers=[],
+    )  # fmt: skip
+
+
+def _route(
+    handler: Callable[[Ping], Awaitable[Sequence[tuple[str, BaseModel]]]], **kw: Any
+) -> Route[Ping]:
+    options: dict[str, Any] = {"wait": wait_none(), **kw}
+    return Route("in", "suture.test", json_decoder(Ping), handler, **options)
+
+
+def _alert() -> AlertRaised:
+    detection = Detection(kind="rename", field="ts", to="event_time", from_="ts")
+    return AlertRaised(source="test", category="drift", dataset="orders", detections=[detection])
+
+
+def _headers(record: Record | Published) -> dict[str, bytes]:
+    return dict(record.headers)
+
+
+# --- the bus contract: one class, run against the fake and the real broker ------------------
+
+
+@dataclass(frozen=True)
+class BusUnderTest:
+    """A bus, a topic to publish to, and a way to read back what reached the topic."""
+
+    bus: InMemoryBus | KafkaBus
+    topic: str
+    read: Callable[[int], Awaitable[list[Published]]]
+
+
+@pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.kafka)])
+async def bus_under_test(request: pytest.FixtureRequest) -> AsyncIterator[BusUnderTest]:
+    """The same contract, against InMemoryBus and against KafkaBus on the real broker."""
+    if request.param == "memory":
+        memory = InMemoryBus()
+
+        async def read_memory(count: int) -> list[Published]:
+            return memory.on("contract")[:count]
+
+        yield BusUnderTest(memory, "contract", read_memory)
+        return
+    read_back: ReadBack = request.getfixturevalue("read_back")
+    new_topic: MakeTopic = request.getfixturevalue("new_topic")
+    topic = await new_topic("contract")
+
+    async def read_kafka(count: int) -> list[Published]:
+        records = await read_back(topic, count)
+        return [Published(r.topic, r.key, r.value or b"", tuple(r.headers)) for r in records]
+
+    async with KafkaBus(request.getfixturevalue("kafka_bootstrap")) as kafka:
+        yield BusUnderTest(kafka, topic, read_kafka)
+
+
+class TestBusContract:
+    """Whatever the bus, a consumer sees the same bytes, keys, headers and order."""
+
+    async def test_publishes_events_as_json_with_aliases_key_and_headers(
+        self, bus_under_test: BusUnderTest
+    ) -> None:
+        bus, topic, read = bus_under_test.bus, bus_under_test.topic, bus_under_test.read
+        alert = _alert()
+        await bus.publish(topic, alert, key="orders", headers=[("trace", b"42")])
+        [message] = await read(1)
+        assert message.key == b"orders"
+        assert _headers(message) == {"trace": b"42"}
+        assert orjson.loads(message.value)["detections"][0]["from"] == "ts"
+        assert EVENT_ADAPTER.validate_json(message.value) == alert
+
+    async def test_publish_raw_keeps_bytes_as_they_are(self, bus_under_test: BusUnderTest) -> None:
+        bus, topic, read = bus_under_test.bus, bus_under_test.topic, bus_under_test.read
+        await bus.publish_raw(topic, b"\xff{not json", key=b"\x00bin")
+        [message] = await read(1)
+        assert (message.value, message.key, message.headers) == (b"\xff{not json", b"\x00bin", ())
+
+    async def test_publish_all_keeps_order(self, bus_under_test: BusUnderTest) -> None:
+        bus, topic, read = bus_under_test.bus, bus_under_test.topic, bus_under_test.read
+        await bus.publish_all([Outgoing(topic, Pong(n=n), key=b"same") for n in range(5)])
+        await bus.publish_all([])
+        messages = await read(5)
+        assert [Pong.model_validate_json(m.value).n for m in messages] == [0, 1, 2, 3, 4]
+
+
+async def test_kafka_bus_must_be_started_before_publishing() -> None:
+    with pytest.raises(BrokerError, match="not started"):
+        await KafkaBus("127.0.0.1:9").publish("t", Pong(n=1))
+
+
+async def test_in_memory_bus_raises_its_failure_and_records_nothing() -> None:
+    bus = InMemoryBus()
+    bus.failure = BrokerError("down")
+    with pytest.raises(BrokerError, match="down"):
+        await bus.publish_all([Outgoing("t", Pong(n=1))])
+    assert bus.published == []
+
+
+# --- process(): pure, no broker ---------------------------------------------------------------
+
+
+async def _pong(event: Ping) -> list[tuple[str, BaseModel]]:
+    return [("out", Pong(n=event.n))]
+
+
+async def test_handles_a_good_record_keeping_its_key() -> None:
+    outcome = await process(_record(b'{"n": 3}'), _route(_pong))
+    assert outcome.dead_letter is None and outcome.attempts == 1
+    assert outcome.outputs == (Outgoing("out", Pong(n=3), key=b"k"),)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [(b"{not json", "not a valid event"), (b'{"n": "x"}', "n"), (None, "tombstone")],
+)
+async def test_dead_letters_undecodable_message(value: bytes | None, fragment: str) -> None:
+    outcome = await process(_record(value), _route(_pong))
+    [dead] = outcome.outputs
+    letter = outcome.dead_letter
+    assert isinstance(letter, DeadLetter) and dead.event == letter
+    assert dead.topic == "in.dlq" and dead.key == b"k"
+    assert letter.error_type == "EventDecodeError" and fragment in letter.reason
+    assert (letter.topic, letter.partition, letter.offset) == ("in", 0, 7)
+    assert letter.value == (value or b"").decode("utf-8", errors="replace")
+    assert _headers(dead)[HEADER_REASON] == letter.reason.encode()
+    assert _headers(dead)[HEADER_SOURCE_OFFSET] == b"7"
+
+
+async def test_dead_letters_a_permanent_error_without_retrying() -> None:
+    calls: list[int] = []
+
+    async def bad(event: Ping) -> list[tuple[str, BaseModel]]:
+        calls.append(event.n)
+        raise ContractError("contract for 'in' is broken; fix the file")
+
+    outcome = await process(_record(b'{"n": 1}'), _route(bad, dead_letter_suffix=".dead"))
+    assert calls == [1]
+    assert outcome.outputs[0].topic == "in.dead"
+    assert outcome.dead_letter is not None and outcome.dead_letter.error_type == "ContractError"
+    assert outcome.dead_letter.reason == "contract for 'in' is broken; fix the file"
+
+
+async def test_retries_a_retriable_error_until_it_succeeds() -> None:
+    failures = [LLMUnavailableError("429"), LLMUnavailableError("503")]
+
+    async def flaky(event: Ping) -> list[tuple[str, BaseModel]]:
+        if failures:
+            raise failures.pop(0)
+        return await _pong(event)
+
+    outcome = await process(_record(b'{"n": 2}'), _route(flaky, max_attempts=3))
+    assert outcome.attempts == 3 and outcome.dead_letter is None
+    assert [o.event for o in outcome.outputs] == [Pong(n=2)]
+
+
+async def test_dead_letters_a_retriable_error_when_retries_run_out() -> None:
+    calls: list[int] = []
+
+    async def down(event: Ping) -> list[tuple[str, BaseModel]]:
+        calls.append(event.n)
+        raise LLMUnavailableError("model endpoint timed out")
+
+    outcome = await process(_record(b'{"n": 5}'), _route(down, max_attempts=4))
+    assert calls == [5, 5, 5, 5] and outcome.attempts == 4
+    assert outcome.dead_letter is not None
+    assert outcome.dead_letter.reason == "gave up after 4 attempts: model endpoint timed out"
+    assert _headers(outcome.outputs[0])[HEADER_ERROR_TYPE] == b"LLMUnavailableError"
+
+
+async def test_dead_letters_a_handler_that_keeps_timing_out() -> None:
+    never = asyncio.Event()
+
+    async def stuck(event: Ping) -> list[tuple[str, BaseModel]]:
+        await never.wait()
+        return []
+
+    outcome = await process(_record(b'{"n": 1}'), _route(stuck, max_attempts=2, timeout_s=0.01))
+    assert outcome.dead_letter is not None and outcome.attempts == 2
+    assert outcome.dead_letter.error_type == HandlerTimeoutError.__name__
+
+
+async def test_unknown_exceptions_propagate() -> None:
+    async def broken(event: Ping) -> list[tuple[str, BaseModel]]:
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError, match="a bug"):
+        await process(_record(b'{"n": 1}'), _route(broken))
+
+
+def test_group_id_is_suture_dot_agent_module() -> None:
+    assert group_id_for("agents.triage") == "suture.triage"
+
+
+# --- the consume loops, on the real broker ----------------------------------------------------
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        async with asyncio.timeout(10):
+            offset: int | None = await consumer.committed(TopicPartition(topic, 0))
+            return offset
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture
+async def kafka_bus(kafka_bootstrap: str) -> AsyncIterator[KafkaBus]:
+    """A started KafkaBus on the session's broker."""
+    async with KafkaBus(kafka_bootstrap) as bus:
+        yield bus
+
+
+def _consumer(
+    settings: KafkaSettings, topic: str, group: str, options: Mapping[str, int]
+) -> AIOKafkaConsumer:
+    assert settings.bootstrap is not None
+    return make_consumer(settings.bootstrap, [topic], group, settings, **options)
+
+
+@pytest.mark.kafka
+async def test_consumes_publishes_outputs_and_commits_each_record(
+    kafka_bus: KafkaBus,
+    kafka_settings: KafkaSettings,
+    consumer_options: Mapping[str, int],
+    new_topic: MakeTopic,
+    read_back: ReadBack,
+) -> None:
+    source, target = await new_topic("in"), await new_topic("out")
+    for n in (1, 2):
+        await kafka_bus.publish(source, Ping(n=n), key=f"key{n}")
+
+    async def double(event: Ping) -> list[tuple[str, BaseModel]]:
+        return [(target, Pong(n=event.n * 2))]
+
+    route = Route(source, "suture.roundtrip", json_decoder(Ping), double, wait=wait_none())
+    consumer = _consumer(kafka_settings, source, route.group_id, consumer_options)
+    assert await consume(consumer, route, kafka_bus, limit=2) == 2
+    outputs = await read_back(target, 2)
+    assert [(r.key, Pong.model_validate_json(r.value or b"")) for r in outputs] == [
+        (b"key1", Pong(n=2)),
+        (b"key2", Pong(n=4)),
+    ]
+    assert await _committed(kafka_settings.bootstrap or "", route.group_id, source) == 2
+
+
+@pytest.mark.kafka
+async def test_a_crash_leaves_the_offset_uncommitted_so_a_restart_sees_the_message_again(
+    kafka_bus: KafkaBus,
+    kafka_settings: KafkaSettings,
+    consumer_options: Mapping[str, int],
+    new_topic: MakeTopic,
+) -> None:
+    source = await new_topic("crash")
+    await kafka_bus.publish(source, Ping(n=9))
+
+    async def crash(event: Ping) -> list[tuple[str, BaseModel]]:
+        raise RuntimeError(f"bug on {event.n}")
+
+    group = "suture.crash"
+    route = Route(source, group, json_decoder(Ping), crash)
+    with pytest.raises(RuntimeError, match="bug on 9"):
+        await consume(_consumer(kafka_settings, source, group, consumer_options), route, kafka_bus)
+    assert await _committed(kafka_settings.bootstrap or "", group, source) is None
+
+    seen: list[int] = []
+
+    async def record(event: Ping) -> list[tuple[str, BaseModel]]:
+        seen.append(event.n)
+        return []
+
+    restarted = Route(source, group, json_decoder(Ping), record)
+    consumer = _consumer(kafka_settings, source, group, consumer_options)
+    assert await consume(consumer, restarted, kafka_bus, limit=1) == 1
+    assert seen == [9]
+    assert await _committed(kafka_settings.bootstrap or "", group, source) == 1
+
+
+@pytest.mark.kafka
+async def test_a_failed_publish_leaves_the_offset_uncommitted(
+    kafka_bus: KafkaBus,
+    kafka_settings: KafkaSettings,
+    consumer_options: Mapping[str, int],
+    new_topic: MakeTopic,
+) -> None:
+    source = await new_topic("nopublish")
+    await kafka_bus.publish(source, Ping(n=1))
+    down = InMemoryBus()
+    down.failure = BrokerError("broker is down")
+    group = "suture.nopublish"
+    route = Route(source, group, json_decoder(Ping), _pong)
+    with pytest.raises(BrokerError, match="broker is down"):
+        await consume(_consumer(kafka_settings, source, group, consumer_options), route, down)
+    assert await _committed(kafka_settings.bootstrap or "", group, source) is None
+
+
+@pytest.mark.kafka
+async def test_a_bad_message_is_dead_lettered_and_never_stalls_the_partition(
+    kafka_bus: KafkaBus,
+    kafka_settings: KafkaSettings,
+    consumer_options: Mapping[str, int],
+    new_topic: MakeTopic,
+    read_back: ReadBack,
+) -> None:
+    source = await new_topic("orders")
+    await kafka_bus.publish_raw(source, b'{"n": oops', key=b"bad")
+    await kafka_bus.publish(source, Ping(n=4), key="good")
+    handled: list[int] = []
+
+    async def keep(event: Ping) -> list[tuple[str, BaseModel]]:
+        handled.append(event.n)
+        return []
+
+    route = Route(source, "suture.badmessage", json_decoder(Ping), keep)
+    consumer = _consumer(kafka_settings, source, route.group_id, consumer_options)
+    assert await consume(consumer, route, kafka_bus, limit=2) == 2
+    assert handled == [4]
+    [dead] = await read_back(source + ".dlq", 1)
+    letter = DeadLetter.model_validate_json(dead.value or b"")
+    assert (letter.topic, letter.offset, letter.value) == (source, 0, '{"n": oops')
+    assert letter.error_type == EventDecodeError.__name__
+    assert dead.key == b"bad" and _headers(dead)[HEADER_REASON] == letter.reason.encode()
+    assert await _committed(kafka_settings.bootstrap or "", route.group_id, source) == 2
+
+
+@pytest.mark.kafka
+async def test_a_retriable_error_is_retried_then_dead_lettered_and_committed(
+    kafka_bus: KafkaBus,
+    kafka_settings: KafkaSettings,
+    consumer_options: Mapping[str, int],
+    new_topic: MakeTopic,
+    read_back: ReadBack,
+) -> None:
+    source = await new_topic("retry")
+    await kafka_bus.publish(source, Ping(n=3))
+    calls: list[int] = []
+
+    async def unavailable(event: Ping) -> list[tuple[str, BaseModel]]:
+        calls.append(event.n)
+        raise LLMUnavailableError("429 too many requests")
+
+    route = Route(source, "suture.retry", json_decoder(Ping), unavailable, wait=wait_none())
+    consumer = _consumer(kafka_settings, source, route.group_id, consumer_options)
+    assert await consume(consumer, route, kafka_bus, limit=1) == 1
+    assert calls == [3, 3, 3]
+    [dead] = await read_back(source + ".dlq", 1)
+    letter = DeadLetter.model_validate_json(dead.value or b"")
+    assert letter.reason == "gave up after 3 attempts: 429 too many requests"
+    assert await _committed(kafka_settings.bootstrap or "", route.group_id, source) == 1
+
+
+@pytest.mark.kafka
+async def test_consume_batches_hands_partition_batches_and_commits_after_each(
+    kafka_bus: KafkaBus,
+    kafka_settings: KafkaSettings,
+    consumer_options: Mapping[str, int],
+    new_topic: MakeTopic,
+    read_back: ReadBack,
+) -> None:
+    source, alerts = await new_topic("data"), await new_topic("alerts")
+    await kafka_bus.publish_all([Outgoing(source, Ping(n=n)) for n in range(6)])
+    await kafka_bus.publish_raw(source, b"not json at all")
+    batches: list[list[int]] = []
+
+    async def monitor(records: list[Record]) -> list[tuple[str, BaseModel]]:
+        batches.append([r.offset for r in records])
+        return [(alerts, Pong(n=len(records)))]
+
+    group = "suture.monitor"
+    consumer = _consumer(kafka_settings, source, group, consumer_options)
+    assert await consume_batches(consumer, monitor, kafka_bus, max_records=4, limit=7) == 7
+    assert [offset for batch in batches for offset in batch] == list(range(7))
+    assert all(1 <= len(batch) <= 4 for batch in batches)
+    sizes = [
+        Pong.model_validate_json(r.value or b"").n for r in await read_back(alerts, len(batches))
+    ]
+    assert sizes == [len(batch) for batch in batches]
+    assert await _committed(kafka_settings.bootstrap or "", group, source) == 7

@@ -40,7 +40,9 @@ font-weight:600;background:#e1e4e8}
 .ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
 .message{padding:.6rem 1rem;border-radius:.3rem;background:#fff5b1;border:1px solid #e3c400}
 form.decide{background:#fff;border:1px solid #dde1e7;padding:1rem;display:grid;gap:.6rem;
-max-width:520px}form.decide input,form.decide textarea{font:inherit;padding:.35rem}
+max-width:520px}form.decide label{display:grid;gap:.2rem;font-weight:600}
+form.decide input,form.decide textarea{font:inherit;padding:.35rem;font-weight:400}
+table.facts th{width:11rem}
 button{font:inherit;padding:.4rem 1.2rem;margin-right:.5rem;cursor:pointer}
 .approve{background:#1a7f37;color:#fff;border:0}.reject{background:#cf222e;color:#fff;border:0}
 .muted{color:#6a737d}
@@ -164,14 +166,21 @@ def proposal_page(record: ProposalRecord, message: str | None = None) -> str:
         ("Status", _status(record.status)),
         ("Dataset", e(p.dataset)),
         ("Alert", e(p.alert_id)),
+        ("Proposed", e(p.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC"))),
+        ("Origin", e(f"{p.origin} ({p.llm_calls} model calls)")),
         ("Branch", e(p.branch or "")),
         ("Commit", e(p.commit or "")),
-        ("Origin", e(f"{p.origin} ({p.llm_calls} model calls)")),
         ("Reviewer", e(record.reviewer or "")),
-        ("Decided", e(record.decided_at.isoformat() if record.decided_at else "")),
+        (
+            "Decided",
+            e(record.decided_at.strftime("%Y-%m-%d %H:%M:%S UTC") if record.decided_at else ""),
+        ),
         ("Applied commit", e(record.applied_commit or "")),
         ("Note", e(record.note or "")),
     ]
+    fact_rows = "".join(
+        f"<tr><th>{e(name)}</th><td>{value}</td></tr>" for name, value in facts if value
+    )
     mapping = [
         [
             e(m.source),
@@ -194,8 +203,7 @@ def proposal_page(record: ProposalRecord, message: str | None = None) -> str:
     body = (
         (f'<p class="message" role="status">{e(message)}</p>' if message else "")
         + f"<h1>{e(p.title)}</h1>"
-        + _table(["", ""], ([f"<strong>{e(k)}</strong>", v] for k, v in facts), "")
-        + _decision_form(record)
+        + f'<table class="facts">{fact_rows}</table>'
         + f'<h2>Description</h2><pre class="description">{e(p.description)}</pre>'
         + "<h2>Mapping</h2>"
         + _table(
@@ -207,6 +215,7 @@ def proposal_page(record: ProposalRecord, message: str | None = None) -> str:
         + _table(["Check", "Result", "Detail"], checks, "No checks were run.")
         + "<h2>Diff</h2>"
         + diffs
+        + _decision_form(record)
     )
     return page(p.title, body)
 

@@ -1,0 +1,147 @@
+"""The replay gate: a patch passes only if the patched pipeline behaves on the new events as the
+original did on the old ones (schema, invariants, values), and every guardrail allows it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from agents.core.contracts import Contract, Pipeline
+from agents.core.errors import ReplayError, ToolError
+from agents.core.models import CheckResult, ModelPatch, SchemaMapping, ValidationReport
+from guardrails.invariants import invariant_results
+from guardrails.registry import PatchReview, check
+from guardrails.replay_compare import (
+    MAGNITUDE_TOLERANCE,
+    distribution_check,
+    null_check,
+    row_count_check,
+    schema_check,
+)
+from tools.replay import ReplayResult, Rows, replay
+
+Events = Mapping[str, Rows] | Rows
+
+
+def _tables(events: Events, dataset: str) -> dict[str, Rows]:
+    if isinstance(events, Mapping):
+        return dict(events)  # type: ignore[arg-type]
+    return {dataset: list(events)}
+
+
+def _dataset(dataset: str | None, contracts: Mapping[str, Contract], after: Events) -> str:
+    if dataset is not None:
+        return dataset
+    candidates = list(contracts) if len(contracts) == 1 else []
+    if not candidates and isinstance(after, Mapping) and len(after) == 1:
+        candidates = list(after)
+    if len(candidates) != 1:
+        raise ToolError("cannot tell which topic changed; pass dataset= to validate_patch")
+    return str(candidates[0])
+
+
+def _projections(sql: str, dialect: str) -> dict[str, str]:
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return {}
+    if not isinstance(tree, exp.Select):
+        return {}
+    return {p.alias_or_name: p.sql(dialect=dialect) for p in tree.expressions}
+
+
+def _changed_columns(pipeline: Pipeline, patch: ModelPatch) -> set[str]:
+    before = _projections(pipeline.models.get(patch.model, patch.before_sql), pipeline.dialect)
+    after = _projections(patch.after_sql, patch.dialect)
+    return {name for name, sql in after.items() if before.get(name) != sql}
+
+
+def _run(
+    name: str, pipeline: Pipeline, tables: Mapping[str, Rows], contracts: Mapping[str, Contract]
+) -> ReplayResult | CheckResult:
+    invariants = [inv for c in contracts.values() for inv in c.invariants]
+    try:
+        return replay(pipeline, tables, contracts, invariants)
+    except (ReplayError, ToolError) as error:
+        return CheckResult(name=name, passed=False, detail=str(error))
+
+
+def _comparisons(
+    pipeline: Pipeline,
+    patches: Sequence[ModelPatch],
+    baseline: ReplayResult,
+    patched: ReplayResult,
+    events: int,
+    tolerance: float,
+) -> list[CheckResult]:
+    changed = {p.model: _changed_columns(pipeline, p) for p in patches}
+    results: list[CheckResult] = []
+    for model, old in baseline.outputs.items():
+        new = patched.outputs.get(model)
+        if new is None:
+            results.append(
+                CheckResult(name=f"schema:{model}", passed=False, detail="model is gone")
+            )
+            continue
+        results += [
+            schema_check(model, old, new),
+            null_check(model, old, new),
+            distribution_check(model, old, new, changed.get(model, set()), tolerance),
+            row_count_check(model, old, new, events),
+        ]
+    return results
+
+
+def validate_patch(
+    pipeline: Pipeline,
+    patches: Sequence[ModelPatch],
+    contracts: Mapping[str, Contract],
+    before_events: Events,
+    after_events: Events,
+    *,
+    dataset: str | None = None,
+    mapping: SchemaMapping | None = None,
+    tolerance: float = MAGNITUDE_TOLERANCE,
+) -> ValidationReport:
+    """Check a patch: guardrails, a replay of the new events, invariants, and output comparisons.
+
+    Events are topic -> events, or a plain list of the changed topic's events. The original
+    pipeline's output on `before_events` is the reference the patched output must resemble.
+    """
+    topic = _dataset(dataset, contracts, after_events)
+    review = PatchReview(
+        pipeline=pipeline,
+        dataset=topic,
+        patches=list(patches),
+        mapping=mapping or SchemaMapping(),
+        contract=contracts.get(topic),
+    )
+    checks = [
+        CheckResult(name=f"guardrail:{v.rule}", passed=v.allowed, detail=v.reason or "allowed")
+        for v in check(review)
+    ]
+    before_tables, after_tables = _tables(before_events, topic), _tables(after_events, topic)
+    replayed = sum(len(rows) for rows in after_tables.values())
+    baseline = _run("replay:before", pipeline, before_tables, contracts)
+    patched = _run("replay:after", review.patched(), after_tables, contracts)
+    for run in (baseline, patched):
+        if isinstance(run, CheckResult):
+            checks.append(run)
+    if isinstance(patched, ReplayResult):
+        checks.append(
+            CheckResult(
+                name="replay:after",
+                passed=True,
+                detail=f"the patched pipeline ran on {replayed} new events",
+            )
+        )
+        pii = {f.name.split(".")[-1] for c in contracts.values() for f in c.fields if f.pii}
+        checks += invariant_results(patched.checks, pii)
+        if isinstance(baseline, ReplayResult):
+            checks += _comparisons(
+                pipeline, patches, baseline, patched, len(after_tables.get(topic, ())), tolerance
+            )
+    return ValidationReport(checks=checks, replayed_events=replayed)

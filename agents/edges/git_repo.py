@@ -1,0 +1,244 @@
+"""The pipeline repository as a git repo: proposals become branches, approvals merge into main.
+
+Branches are written with git plumbing (hash-object, a temporary index, commit-tree,
+update-ref), so the main work tree, which the running pipeline reads, never changes until
+`merge()`. Git runs as a subprocess with explicit arguments, never through a shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from agents.core.contracts import Contract, Pipeline
+from agents.core.errors import RepoError
+from agents.core.models import FixProposed, ModelPatch
+from agents.edges.pipeline_files import MODELS_DIR, read_pipeline_dir
+
+MAIN_BRANCH = "main"
+BRANCH_PREFIX = "suture/fix-"
+IDENTITY = {"user.name": "suture", "user.email": "suture@localhost"}
+PROPOSAL_TRAILER = "Suture-Proposal"
+_ZERO = "0" * 40
+
+
+def branch_for(proposal_id: str) -> str:
+    """The branch a proposal is committed on."""
+    return f"{BRANCH_PREFIX}{proposal_id[:8]}"
+
+
+def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    # Inherited GIT_DIR, GIT_INDEX_FILE, ... (e.g. inside a git hook) would redirect our commands.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    return env | (extra or {})
+
+
+class GitPipelineRepo:
+    """A pipeline repository under git; implements ProposalSink and PipelineView."""
+
+    def __init__(self, path: Path, *, main_branch: str = MAIN_BRANCH) -> None:
+        self.path = Path(path).resolve()
+        self.main_branch = main_branch
+        if not (self.path / ".git").exists():
+            raise RepoError(
+                f"{str(self.path)!r} is not a git repository; create it with "
+                "GitPipelineRepo.create(template, path)"
+            )
+        self._git("rev-parse", "--verify", f"refs/heads/{main_branch}")
+        for key, value in IDENTITY.items():
+            if not self._git_ok("config", "--get", key):
+                self._git("config", key, value)
+
+    @classmethod
+    def create(
+        cls, template: Path, path: Path, *, main_branch: str = MAIN_BRANCH
+    ) -> GitPipelineRepo:
+        """Copy a pipeline directory to `path` and make it a git repo with one initial commit."""
+        target = Path(path)
+        if target.exists() and any(target.iterdir()):
+            raise RepoError(f"{str(target)!r} is not empty; pick a new directory for the repo")
+        if not Path(template).is_dir():
+            raise RepoError(f"template {str(template)!r} is not a directory")
+        shutil.copytree(template, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git"))
+        _run(target, "init", "--quiet", f"--initial-branch={main_branch}")
+        for key, value in {**IDENTITY, "commit.gpgsign": "false"}.items():
+            _run(target, "config", key, value)
+        _run(target, "add", "--all")
+        _run(target, "commit", "--quiet", "-m", f"Pipeline from template {Path(template).name}")
+        return cls(target, main_branch=main_branch)
+
+    def _git(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+        return _run(self.path, *args, stdin=stdin, env=env)
+
+    def _git_ok(self, *args: str) -> bool:
+        try:
+            self._git(*args)
+        except RepoError:
+            return False
+        return True
+
+    # --- reading -------------------------------------------------------------------------
+
+    def model_files(self, ref: str | None = None) -> dict[str, str]:
+        """Model name -> path (relative, POSIX) of every models/**/*.sql on `ref` (main)."""
+        listing = self._git(
+            "ls-tree", "-r", "--name-only", "-z", ref or self.main_branch, "--", MODELS_DIR
+        )
+        paths = [p for p in listing.split("\0") if p.endswith(".sql")]
+        return {PurePosixPath(p).stem: p for p in paths}
+
+    def read_models(self, ref: str | None = None) -> dict[str, str]:
+        """Model name -> SQL of every model committed on `ref` (main by default)."""
+        ref = ref or self.main_branch
+        return {
+            name: self._git("show", f"{ref}:{path}") for name, path in self.model_files(ref).items()
+        }
+
+    async def current_models(self) -> dict[str, str]:
+        """Model name -> SQL as committed on main."""
+        return await asyncio.to_thread(self.read_models)
+
+    async def snapshot(self) -> tuple[Pipeline, dict[str, Contract]]:
+        """The main work tree's models and contracts, as the running pipeline sees them."""
+        files = await asyncio.to_thread(read_pipeline_dir, self.path)
+        return files.pipeline, files.contracts
+
+    # --- proposing -----------------------------------------------------------------------
+
+    def _patch_path(self, patch: ModelPatch, known: dict[str, str]) -> str:
+        if patch.path is not None:
+            relative = PurePosixPath(Path(patch.path).as_posix())
+            if relative.is_absolute() or ".." in relative.parts:
+                raise RepoError(f"patch path {patch.path!r} must be relative and inside the repo")
+            return str(relative)
+        if patch.model in known:
+            return known[patch.model]
+        if not patch.before_sql.strip():
+            return f"{MODELS_DIR}/{patch.model}.sql"
+        raise RepoError(
+            f"model {patch.model!r} has no file on {self.main_branch!r}; "
+            f"set ModelPatch.path (known models: {sorted(known)})"
+        )
+
+    def open_change_sync(self, proposal: FixProposed) -> tuple[str, str]:
+        """Commit the proposal's patches on branch suture/fix-<id> off main; work tree untouched."""
+        branch = branch_for(proposal.proposal_id)
+        base = self._git("rev-parse", "--verify", f"refs/heads/{self.main_branch}").strip()
+        known = self.model_files(base)
+        with tempfile.TemporaryDirectory(prefix="suture-index-") as folder:
+            env = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
+            self._git("read-tree", base, env=env)
+            for patch in proposal.patches:
+                text = patch.after_sql if patch.after_sql.endswith("\n") else patch.after_sql + "\n"
+                blob = self._git("hash-object", "-w", "--stdin", stdin=text).strip()
+                path = self._patch_path(patch, known)
+                self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+            tree = self._git("write-tree", env=env).strip()
+        if tree == self._git("rev-parse", f"{base}^{{tree}}").strip():
+            raise RepoError(
+                f"proposal {proposal.proposal_id!r} changes nothing on {self.main_branch!r}; "
+                "its after_sql equals the current models"
+            )
+        trailer = f"{PROPOSAL_TRAILER}: {proposal.proposal_id}"
+        message = f"{proposal.title}\n\n{proposal.description}".strip() + f"\n\n{trailer}\n"
+        commit = self._git(
+            "-c", "commit.gpgsign=false", "commit-tree", tree, "-p", base, "-F", "-", stdin=message
+        ).strip()
+        existing = self._git_ok("rev-parse", "--verify", f"refs/heads/{branch}")
+        if existing:
+            owner = self._git(
+                "log", "-1", f"--format=%(trailers:key={PROPOSAL_TRAILER},valueonly)", branch
+            ).strip()
+            if owner != proposal.proposal_id:
+                raise RepoError(
+                    f"branch {branch!r} already holds proposal {owner!r}, not "
+                    f"{proposal.proposal_id!r}; delete the stale branch or pick another id"
+                )
+            if self._same_change(branch, tree, base):
+                return branch, self._git("rev-parse", f"refs/heads/{branch}").strip()
+        # A re-delivered proposal may find its branch behind a newer main: move it forward.
+        self._git("update-ref", f"refs/heads/{branch}", commit, *([] if existing else [_ZERO]))
+        return branch, commit
+
+    def _same_change(self, branch: str, tree: str, base: str) -> bool:
+        current_tree = self._git("rev-parse", f"refs/heads/{branch}^{{tree}}").strip()
+        parent = self._git("rev-parse", f"refs/heads/{branch}^").strip()
+        return current_tree == tree and parent == base
+
+    async def open_change(self, proposal: FixProposed) -> tuple[str, str]:
+        """Commit the proposal's patches on a new branch; return (branch, commit sha)."""
+        return await asyncio.to_thread(self.open_change_sync, proposal)
+
+    # --- reviewing and applying ----------------------------------------------------------
+
+    def diff_sync(self, branch: str) -> str:
+        """The branch's changes since it left main, as a unified diff."""
+        return self._git("diff", f"{self.main_branch}...{branch}", "--")
+
+    async def diff(self, branch: str) -> str:
+        """The branch's changes since it left main, as a unified diff."""
+        return await asyncio.to_thread(self.diff_sync, branch)
+
+    def merge_sync(self, branch: str) -> str:
+        """Merge `branch` into main (fast-forward when possible), updating the work tree."""
+        head = self._git("symbolic-ref", "--short", "HEAD").strip()
+        if head != self.main_branch:
+            raise RepoError(
+                f"the work tree is on {head!r}, not {self.main_branch!r}; check out "
+                f"{self.main_branch!r} before merging"
+            )
+        if not self._git_ok("rev-parse", "--verify", f"refs/heads/{branch}"):
+            raise RepoError(f"no branch {branch!r} to merge; open the change first")
+        message = f"Merge {branch}: approved suture fix"
+        try:
+            self._git("-c", "commit.gpgsign=false", "merge", "--no-edit", "-m", message, branch)
+        except RepoError as error:
+            if self._git_ok("rev-parse", "--verify", "MERGE_HEAD"):
+                self._git("merge", "--abort")
+            raise RepoError(
+                f"cannot merge {branch!r} into {self.main_branch!r} ({error}); main is unchanged: "
+                "open the proposal again on the current main"
+            ) from error
+        return self._git("rev-parse", "HEAD").strip()
+
+    async def merge(self, branch: str) -> str:
+        """Merge `branch` into main; return main's new commit sha."""
+        return await asyncio.to_thread(self.merge_sync, branch)
+
+    def head(self) -> str:
+        """The commit main points at."""
+        return self._git("rev-parse", f"refs/heads/{self.main_branch}").strip()
+
+
+def _subcommand(args: tuple[str, ...]) -> str:
+    """The git sub-command in `args`, past global options such as `-c key=value`."""
+    rest = list(args)
+    while rest and rest[0] == "-c":
+        rest = rest[2:]
+    return " ".join(rest[:2])
+
+
+def _run(cwd: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+    """Run git in `cwd`; a failure is a RepoError carrying git's stderr."""
+    command = ["git", "-C", str(cwd), *args]
+    try:
+        done = subprocess.run(
+            command,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=_clean_env(env),
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise RepoError(f"could not run git {args[0]!r}: {error}; is git installed?") from error
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip()
+        raise RepoError(f"git {_subcommand(args)} failed in {str(cwd)!r}: {detail}")
+    return done.stdout

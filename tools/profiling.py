@@ -124,6 +124,28 @@ def profile_batch(
     (2, 1, {'integer': 1, 'string': 1}, 1)
     """
     decoded, indices, rejects = decode_events(events, offsets=offsets, partitions=partitions)
+    return profile_decoded(
+        decoded,
+        indices,
+        rejects,
+        offsets=offsets,
+        partitions=partitions,
+        event_time=event_time,
+        arrived_at=arrived_at,
+    )
+
+
+def profile_decoded(
+    decoded: list[dict[str, object]],
+    indices: list[int],
+    rejects: list[Reject],
+    *,
+    offsets: Sequence[int] | None = None,
+    partitions: Sequence[int] | None = None,
+    event_time: str | None = None,
+    arrived_at: float | Sequence[float] | None = None,
+) -> BatchProfile:
+    """profile_batch for events already split by `decode_events` (to decode only once)."""
     where = _Where(indices, offsets, partitions)
     fields: dict[str, FieldProfile] = {}
     keys = dict.fromkeys(chain.from_iterable(decoded))

@@ -1,0 +1,157 @@
+"""DatasetMonitor: turns per-batch detections of one dataset into alerts, one per change.
+
+It also keeps what detection needs across batches: the baseline (merged profiles of
+conforming batches only) and bounded reservoirs of recent conforming ("before") and
+drifted ("after") events, which the healer uses as samples. Time is always passed in.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+
+from agents.core.contracts import Contract
+from agents.core.models import DRIFT_KINDS, QUALITY_KINDS, AlertCategory, AlertRaised, Detection
+from tools.batch_profile import BatchProfile
+from tools.drift_detection import detect_drift
+from tools.lag import LagSample, lag_detections
+from tools.profiling import RawEvent, decode_events, profile_decoded
+from tools.quality import detect_quality, detect_silence
+
+SOURCE = "suture.monitors"
+ChangeKey = tuple[str, ...]
+
+
+def change_key(detection: Detection) -> ChangeKey:
+    """What makes two detections the same change: identity plus value, status and partition."""
+    kind, field, to = detection.identity()
+    extra = (repr(detection.value), str(detection.status), str(detection.partition))
+    return (kind, str(field), str(to), *extra)
+
+
+def category(detection: Detection) -> AlertCategory:
+    """The alert category a detection belongs to."""
+    if detection.kind in DRIFT_KINDS:
+        return "drift"
+    return "quality" if detection.kind in QUALITY_KINDS else "lag"
+
+
+class DatasetMonitor:
+    """Alert state, learned baseline and event reservoirs of one dataset (one topic)."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        *,
+        cooldown_seconds: float = 600.0,
+        reservoir_size: int = 100,
+        source: str = SOURCE,
+    ) -> None:
+        self.contract = contract
+        self.cooldown_seconds = cooldown_seconds
+        self.source = source
+        self.baseline: BatchProfile | None = None
+        self.before: deque[Mapping[str, object]] = deque(maxlen=reservoir_size)
+        self.after: deque[Mapping[str, object]] = deque(maxlen=reservoir_size)
+        self.last_event_at: float | None = None
+        self._last_seen: dict[ChangeKey, float] = {}
+
+    def observe(
+        self,
+        events: Sequence[RawEvent],
+        *,
+        now: float,
+        offsets: Sequence[int] | None = None,
+        partitions: Sequence[int] | None = None,
+        arrived_at: float | Sequence[float] | None = None,
+    ) -> list[AlertRaised]:
+        """Profile a batch, detect drift and quality problems, and return only new alerts."""
+        decoded, indices, rejects = decode_events(events, offsets=offsets, partitions=partitions)
+        profile = profile_decoded(
+            decoded,
+            indices,
+            rejects,
+            offsets=offsets,
+            partitions=partitions,
+            event_time=self.contract.event_time,
+            arrived_at=arrived_at,
+        )
+        detections = [
+            *detect_drift(self.contract, self.baseline, profile),
+            *detect_quality(self.contract, self.baseline, profile),
+        ]
+        return self.record(profile, decoded, detections, now=now)
+
+    def record(
+        self,
+        profile: BatchProfile,
+        events: Sequence[Mapping[str, object]],
+        detections: Sequence[Detection],
+        *,
+        now: float,
+    ) -> list[AlertRaised]:
+        """Fold one batch's profile and detections into the state; return alerts for new changes.
+
+        A batch without detections is conforming: it extends the baseline and the "before"
+        reservoir. A batch with detections feeds the "after" reservoir instead.
+        """
+        if profile.total:
+            self.last_event_at = now
+        if not detections and profile.total:
+            self.baseline = profile if self.baseline is None else self.baseline.merge(profile)
+            self.before.extend(events)
+        elif detections:
+            self.after.extend(events)
+        return self.alerts(detections, now=now)
+
+    def check_silence(self, *, now: float) -> list[AlertRaised]:
+        """A freshness alert when the dataset has been silent longer than its contract allows."""
+        limits = self.contract.freshness
+        if limits is None or limits.max_silence_seconds is None:
+            return []
+        found = detect_silence(self.last_event_at, now, limits.max_silence_seconds)
+        return self.alerts([found] if found is not None else [], now=now)
+
+    def observe_lag(self, samples: Sequence[LagSample], *, now: float) -> list[AlertRaised]:
+        """Lag alerts for partitions whose Burrow status is not OK."""
+        return self.alerts(lag_detections(samples, now=now), now=now)
+
+    def alerts(self, detections: Sequence[Detection], *, now: float) -> list[AlertRaised]:
+        """Alerts for the detections not seen within the cool-down, one alert per category.
+
+        A change that keeps appearing, or flaps within the cool-down, raises nothing new.
+        """
+        fresh: dict[AlertCategory, list[Detection]] = {}
+        for detection in detections:
+            key = change_key(detection)
+            seen = self._last_seen.get(key)
+            if seen is None or now - seen > self.cooldown_seconds:
+                if not any(change_key(d) == key for d in fresh.get(category(detection), [])):
+                    fresh.setdefault(category(detection), []).append(detection)
+            self._last_seen[key] = now
+        self._forget(now)
+        return [
+            AlertRaised(
+                source=self.source,
+                category=kind,
+                dataset=self.contract.dataset,
+                detections=found,
+                summary="; ".join(d.evidence.note or d.kind for d in found),
+                contract_fingerprint=self.contract.fingerprint(),
+            )
+            for kind, found in fresh.items()
+        ]
+
+    def rebaseline(self, contract: Contract | None = None) -> None:
+        """Start learning again (after a fix is applied or the contract changes)."""
+        if contract is not None:
+            self.contract = contract
+        self.baseline = None
+        self._last_seen.clear()
+        self.before.clear()
+        self.after.clear()
+
+    def _forget(self, now: float) -> None:
+        expired = [k for k, seen in self._last_seen.items() if now - seen > self.cooldown_seconds]
+        for key in expired:
+            del self._last_seen[key]

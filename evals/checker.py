@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import sqlglot
-from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from agents.core.contracts import Pipeline
 from agents.core.errors import ReplayError, ToolError
+from evals.invariants import check_expected_rows, column_types, describe, replay_before
 from evals.loader import LoadedScenario, load_suite
 from evals.rows import compare_outputs
 from evals.scenario import Scenario
@@ -81,31 +81,6 @@ def _run(
 ) -> dict[str, list[dict[str, Any]]]:
     tables = {scenario.dataset: rows}
     return run_models(pipeline, tables, {scenario.dataset: scenario.contract})
-
-
-def invariant_violations(
-    scenario: Scenario, outputs: Mapping[str, Sequence[Mapping[str, Any]]]
-) -> list[tuple[int, str]]:
-    """(invariant index, sentence) for each invariant some output row breaks."""
-    dialect = scenario.pipeline.dialect
-    found: list[tuple[int, str]] = []
-    for index, invariant in enumerate(scenario.contract.invariants):
-        rows = outputs.get(invariant.model)
-        if not rows:
-            continue
-        check = sqlglot.parse_one(invariant.check, read=dialect)
-        query = exp.select("*").from_(invariant.model).where(exp.not_(exp.paren(check)))
-        probe = Pipeline(dialect=dialect, models={"violations": query.sql(dialect=dialect)})
-        try:
-            bad = run_models(probe, {invariant.model: rows})["violations"]
-        except (ReplayError, ToolError) as error:
-            found.append((index, f"invariant {invariant.name!r} cannot be evaluated: {error}"))
-            continue
-        if bad:
-            found.append(
-                (index, f"invariant {invariant.name!r} fails on {len(bad)} rows, e.g. {bad[0]!r}")
-            )
-    return found
 
 
 def _check_references(scenario: Scenario, problems: _Problems) -> None:
@@ -178,14 +153,21 @@ def _check_reject_patches(scenario: Scenario, problems: _Problems) -> None:
 
 def _check_runs(scenario: Scenario, problems: _Problems) -> None:
     try:
-        before = _run(scenario, scenario.pipeline, scenario.events.before)
+        before = replay_before(scenario)
     except (ReplayError, ToolError) as error:
         problems.add(["pipeline", "models"], f"models fail on events.before: {error}")
         return
-    for index, message in invariant_violations(scenario, before):
-        problems.add(["contract", "invariants", index], f"on events.before: {message}")
-    for index, message in invariant_violations(scenario, scenario.expect.output):
-        problems.add(["contract", "invariants", index], f"in expect.output: {message}")
+    for index, outcome in enumerate(before.checks):
+        if message := describe(outcome):
+            problems.add(["contract", "invariants", index], f"on events.before: {message}")
+    try:
+        expected = check_expected_rows(scenario, scenario.expect.output, column_types(before))
+    except (ReplayError, ToolError) as error:
+        problems.add(["expect", "output"], f"expected rows cannot be loaded: {error}")
+        expected = []
+    for index, outcome in expected:
+        if message := describe(outcome):
+            problems.add(["contract", "invariants", index], f"in expect.output: {message}")
     if scenario.expect.outcome == "no_action":
         try:
             _run(scenario, scenario.pipeline, scenario.events.after)

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable, Mapping
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
+from agents.core.config import KafkaSettings
+from agents.edges.bus_fake import InMemoryBus
+from agents.edges.kafka import KafkaBus, Outgoing, Route, consume, json_decoder, make_consumer
 from agents.runtime import stop_on_signals, supervise
+
+MakeTopic = Callable[..., Awaitable[str]]
+
+
+class Ping(BaseModel):
+    """A test event."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    n: int
 
 
 class _Forever:
@@ -83,3 +97,32 @@ async def test_sigterm_sets_the_stop_event() -> None:
     finally:
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(number)
+
+
+@pytest.mark.kafka
+async def test_stop_ends_a_real_consume_loop_and_closes_its_consumer(
+    kafka_settings: KafkaSettings, consumer_options: Mapping[str, int], new_topic: MakeTopic
+) -> None:
+    source = await new_topic("runtime")
+    bus = InMemoryBus()
+    async with KafkaBus(kafka_settings.bootstrap or "") as kafka:
+        await kafka.publish_all([Outgoing(source, Ping(n=n)) for n in (1, 2)])
+    stop = asyncio.Event()
+    seen: list[int] = []
+
+    async def handle(event: Ping) -> list[tuple[str, BaseModel]]:
+        seen.append(event.n)
+        if event.n == 2:
+            stop.set()
+        return [("out", event)]
+
+    route = Route(source, "suture.runtime", json_decoder(Ping), handle)
+    assert kafka_settings.bootstrap is not None
+    consumer = make_consumer(
+        kafka_settings.bootstrap, [source], route.group_id, kafka_settings, **consumer_options
+    )
+    async with asyncio.timeout(20):
+        await supervise({"runtime": lambda: consume(consumer, route, bus)}, stop)
+    assert seen == [1, 2]
+    assert consumer._closed  # the loop's finally stopped the consumer
+    assert [m.event for m in bus.on("out")][:1] == [Ping(n=1)]

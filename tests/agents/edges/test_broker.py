@@ -75,13 +75,17 @@ def test_reports_a_broker_that_exits_with_the_end_of_its_log(tmp_path: Path) -> 
     assert broker.pid is None
 
 
-def test_kills_a_broker_that_never_answers(tmp_path: Path) -> None:
-    broker = EmbeddedBroker(
-        tmp_path, binary=_script(tmp_path, "exec sleep 60"), start_timeout_s=0.3
-    )
+def test_kills_a_broker_that_never_answers_even_if_it_ignores_sigterm(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pid_file = tmp_path / "pid"
+    script = _script(tmp_path, f"echo $$ > {pid_file}; trap '' TERM; exec sleep 60")
+    broker = EmbeddedBroker(tmp_path, binary=script, start_timeout_s=0.3, stop_timeout_s=0.2)
     with pytest.raises(BrokerError, match="did not answer the Kafka protocol") as caught:
         broker.start()
     assert broker.pid is None
+    assert not _running(int(pid_file.read_text()))
+    assert "ignored SIGTERM; killing it" in caplog.text
     assert "kafka.bootstrap" in str(caught.value)
 
 

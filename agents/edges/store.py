@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
-from sqlalchemy import Connection, Engine, Table, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from agents.core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
 from agents.core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
+from agents.edges.store_engine import make_engine, parse_store_url
 from agents.edges.store_schema import (
     ALLOWED_TRANSITIONS,
     ProposalRecord,
@@ -38,7 +37,6 @@ _INSERTS: Mapping[str, Callable[[Table], Any]] = {
     "sqlite": sqlite.insert,
     "postgresql": postgresql.insert,
 }
-_DRIVERS: Mapping[str, str] = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 
 
 class Store:
@@ -285,13 +283,13 @@ def open_store(url: str | None, workdir: Path, *, schema: str | None = None) -> 
 
     `schema` places the tables in an existing PostgreSQL schema (tests use one per run).
     """
-    parsed = _parse_url(url, workdir)
+    parsed = parse_store_url(url, workdir)
     if parsed.get_backend_name() not in _INSERTS:
         raise ConfigError(
             f"store URL {parsed.render_as_string()!r} is neither SQLite nor PostgreSQL; "
             "use sqlite:///path or postgresql+psycopg://user@host/db"
         )
-    engine = _engine(parsed)
+    engine = make_engine(parsed)
     if schema is not None:
         engine = engine.execution_options(schema_translate_map={None: schema})
     store = Store(engine, parsed.render_as_string(hide_password=True))
@@ -301,37 +299,3 @@ def open_store(url: str | None, workdir: Path, *, schema: str | None = None) -> 
         store.close()
         raise StoreError(f"cannot open the store: {error}") from error
     return store
-
-
-def _parse_url(url: str | None, workdir: Path) -> URL:
-    if url is None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        return URL.create("sqlite", database=str((workdir / "suture.db").resolve()))
-    try:
-        parsed = make_url(url)
-    except ArgumentError as error:
-        raise ConfigError(
-            f"store URL is not a database URL: {error}; see SUTURE_STORE_URL"
-        ) from error
-    return parsed.set(drivername=_DRIVERS.get(parsed.drivername, parsed.drivername))
-
-
-def _engine(url: URL) -> Engine:
-    if url.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
-    in_memory = url.database in (None, "", ":memory:")
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        poolclass=StaticPool if in_memory else None,
-    )
-    if not in_memory:
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()

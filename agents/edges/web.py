@@ -6,7 +6,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, Request
@@ -14,44 +14,19 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError
+from starlette.types import Lifespan
 
-from agents.core.errors import (
-    ApprovalError,
-    AssistantError,
-    BrokerError,
-    ConfigError,
-    ContractError,
-    EventDecodeError,
-    GuardrailViolation,
-    LLMOutputError,
-    LLMUnavailableError,
-    NotFoundError,
-    StoreError,
-    ToolError,
-)
-from agents.core.models import AlertRaised, DeadLetter
+from agents.core.errors import ApprovalError, AssistantError
+from agents.core.models import AlertRaised, DeadLetter, IncidentEscalated
 from agents.edges import web_pages
 from agents.edges.external_alerts import ExternalAlert
 from agents.edges.store import Store
 from agents.edges.store_schema import ProposalRecord, ProposalStatus
+from agents.edges.web_models import Accepted, Decision, DecisionBody, Question, status_of
 
 logger = logging.getLogger(__name__)
 
-Decision = Literal["approve", "reject"]
-_STATUS_OF: dict[type[AssistantError], int] = {
-    NotFoundError: 404,
-    ApprovalError: 409,
-    GuardrailViolation: 422,
-    EventDecodeError: 422,
-    ContractError: 422,
-    ToolError: 422,
-    LLMOutputError: 502,
-    LLMUnavailableError: 503,
-    BrokerError: 503,
-    StoreError: 503,
-    ConfigError: 500,
-}
 _MAX_DEAD_LETTER_BYTES = 1_000_000
 _ALERT_BODY: dict[str, Any] = {
     "requestBody": {
@@ -74,47 +49,17 @@ class WebDeps:
     alerts_dead_letter_topic: str = "suture.alerts.dlq"
 
 
-class DecisionBody(BaseModel):
-    """Who decides, and why (optional body of approve/reject)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reviewer: str = Field(default="reviewer", min_length=1, max_length=200)
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class Question(BaseModel):
-    """A question for the assistant."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    question: str = Field(min_length=1, max_length=4000)
-
-
-class Accepted(BaseModel):
-    """An external alert was accepted and published."""
-
-    event_id: str
-    category: str
-    dataset: str
-
-
-def status_of(error: AssistantError) -> int:
-    """The HTTP status for one of our errors (the nearest mapped class wins)."""
-    for cls in type(error).__mro__:
-        if cls in _STATUS_OF:
-            return _STATUS_OF[cls]
-    return 503 if error.retriable else 500
-
-
 def _token_matches(given: str, expected: SecretStr) -> bool:
     secret = expected.get_secret_value()
     return bool(given) and bool(secret) and hmac.compare_digest(given.encode(), secret.encode())
 
 
-def create_app(deps: WebDeps) -> FastAPI:
-    """The FastAPI app: JSON API under /api, alert intake at /alerts, HTML pages at /."""
-    app = FastAPI(title="suture", description=__doc__, version="1")
+def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
+    """The FastAPI app: JSON API under /api, alert intake at /alerts, HTML pages at /.
+
+    `lifespan` is handed to FastAPI: the composition root runs its consumers in it.
+    """
+    app = FastAPI(title="suture", description=__doc__, version="1", lifespan=lifespan)
     store = deps.store
 
     def require_reviewer(
@@ -130,7 +75,11 @@ def create_app(deps: WebDeps) -> FastAPI:
             )
         # The compare-and-set makes this the only caller that goes on to apply.
         await store.transition(proposal_id, "pending", "approved", body.reviewer, body.note)
-        await deps.on_approve(proposal_id, body.reviewer)
+        try:
+            await deps.on_approve(proposal_id, body.reviewer)
+        except AssistantError as error:
+            await _mark_failed(store, proposal_id, error)
+            raise
         return await store.get_proposal(proposal_id)
 
     @app.exception_handler(AssistantError)
@@ -181,10 +130,10 @@ def create_app(deps: WebDeps) -> FastAPI:
         """Reject a pending proposal (409 if it is not pending)."""
         return await decide(proposal_id, "reject", body or DecisionBody())
 
-    @app.get("/api/incidents")
-    async def list_incidents() -> list[dict[str, Any]]:
+    @app.get("/api/incidents", response_model=list[IncidentEscalated])
+    async def list_incidents() -> list[IncidentEscalated]:
         """Escalations that need a human, oldest first."""
-        return [i.model_dump(mode="json") for i in await store.list_incidents()]
+        return await store.list_incidents()
 
     @app.get("/api/dead-letters", response_model=list[DeadLetter])
     async def list_dead_letters(topic: str | None = None) -> list[DeadLetter]:
@@ -263,13 +212,23 @@ def create_app(deps: WebDeps) -> FastAPI:
         )
         try:
             await decide(proposal_id, choice, body)
-        except ApprovalError as error:
+        except AssistantError as error:
             record = await store.get_proposal(proposal_id)
-            return _html(web_pages.proposal_page(record, str(error)), 409)
+            return _html(web_pages.proposal_page(record, str(error)), status_of(error))
         return RedirectResponse(web_pages.proposal_path(proposal_id), status_code=303)
 
     app.openapi = lambda: _openapi_with_alert_schema(app)  # type: ignore[method-assign]
     return app
+
+
+async def _mark_failed(store: Store, proposal_id: str, error: AssistantError) -> None:
+    # The applier may have recorded the failure itself; then the proposal is no longer approved.
+    try:
+        await store.transition(
+            proposal_id, "approved", "failed", note=f"applying failed: {error}"[:2000]
+        )
+    except ApprovalError:
+        logger.info("proposal %s already left 'approved' after a failed apply", proposal_id)
 
 
 def _openapi_with_alert_schema(app: FastAPI) -> dict[str, Any]:

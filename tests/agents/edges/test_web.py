@@ -11,7 +11,15 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from agents.core.errors import BrokerError, GuardrailViolation
+from agents.core.errors import (
+    AssistantError,
+    BrokerError,
+    GuardrailViolation,
+    LLMUnavailableError,
+    NotFoundError,
+    RepoError,
+    StoreError,
+)
 from agents.core.models import (
     AlertRaised,
     CheckResult,
@@ -26,6 +34,7 @@ from agents.core.models import (
 from agents.edges.external_alerts import ExternalAlert
 from agents.edges.store import Store, open_store
 from agents.edges.web import WebDeps, create_app
+from agents.edges.web_models import status_of
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -41,11 +50,14 @@ class Calls:
     alerts: list[AlertRaised] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     publish_error: Exception | None = None
+    apply_error: Exception | None = None
     apply_on_approve: bool = False
 
     async def on_approve(self, proposal_id: str, reviewer: str) -> None:
         """Record the approval; optionally act like the applier and mark it applied."""
         self.approvals.append((proposal_id, reviewer))
+        if self.apply_error is not None:
+            raise self.apply_error
         if self.apply_on_approve:
             await self.store.transition(proposal_id, "approved", "applied", applied_commit="c0ffee")
 
@@ -366,3 +378,37 @@ async def test_form_approval_checks_the_token_then_redirects(
     again = await client.post(url, data=form)
     assert again.status_code == 409 and "already" in again.text
     assert calls.approvals == [(proposal.proposal_id, "ana")]
+
+
+async def test_a_failed_apply_marks_the_proposal_failed(
+    client: httpx.AsyncClient, store: Store, calls: Calls
+) -> None:
+    calls.apply_error = RepoError("merge conflict in models/stg_orders.sql; rebase the branch")
+    proposal = make_proposal()
+    await store.save_proposal(proposal)
+    response = await client.post(f"/api/proposals/{proposal.proposal_id}/approve", headers=AUTH)
+    assert (response.status_code, response.json()["error"]) == (500, "RepoError")
+    record = await store.get_proposal(proposal.proposal_id)
+    assert record.status == "failed"
+    assert (
+        record.note == "applying failed: merge conflict in models/stg_orders.sql; rebase the branch"
+    )
+
+
+async def test_a_failed_apply_from_the_form_shows_why(
+    client: httpx.AsyncClient, store: Store, calls: Calls
+) -> None:
+    calls.apply_error = RepoError("merge conflict")
+    proposal = make_proposal()
+    await store.save_proposal(proposal)
+    form = {"token": TOKEN, "decision": "approve", "reviewer": "ana"}
+    page = await client.post(f"/proposals/{proposal.proposal_id}/decide", data=form)
+    assert page.status_code == 500
+    assert "merge conflict" in page.text and "status-failed" in page.text
+
+
+def test_store_errors_and_unknown_errors_get_sensible_statuses() -> None:
+    assert status_of(StoreError("db down")) == 503
+    assert status_of(NotFoundError("x")) == 404
+    assert status_of(LLMUnavailableError("slow")) == 503
+    assert status_of(AssistantError("other")) == 500

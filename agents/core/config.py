@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -42,6 +42,11 @@ class LLMSettings(BaseModel):
     max_attempts: int = Field(default=3, ge=1, le=10)
     embedding_model: str | None = Field(
         default=None, description="Embedding model at the same endpoint; unset: local hashing."
+    )
+    structured_output: Literal["json_schema", "function_calling"] = Field(
+        default="json_schema",
+        description="How structured output is asked for: response_format json_schema (OpenAI, "
+        "vLLM, llama.cpp, Ollama) or a forced tool call (servers without json_schema).",
     )
 
 

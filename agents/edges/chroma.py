@@ -67,7 +67,8 @@ class ChromaKnowledgeBase:
         self._embedder = embedder if embedder is not None else HashingEmbeddingFunction()
         self._collection: Collection = client.get_or_create_collection(
             name=collection_name(self._embedder, prefix),
-            embedding_function=self._embedder,  # its default space (cosine) is used
+            # Its default space (cosine) is used; chromadb types the function over a wider input.
+            embedding_function=self._embedder,  # type: ignore[arg-type]
         )
 
     @property

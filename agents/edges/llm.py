@@ -31,7 +31,6 @@ from agents.core.ports import LLM, Prompt
 
 T = TypeVar("T", bound=BaseModel)
 StructuredOutputMethod = Literal["json_schema", "function_calling"]
-DEFAULT_METHOD: StructuredOutputMethod = "json_schema"
 DEFAULT_WAIT: WaitBaseT = wait_exponential(multiplier=0.5, max=8)
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.DOTALL)
 _UNAVAILABLE = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
@@ -142,13 +141,13 @@ class OpenAILLM:
         self,
         settings: LLMSettings,
         *,
-        method: StructuredOutputMethod = DEFAULT_METHOD,
+        method: StructuredOutputMethod | None = None,
         wait: WaitBaseT = DEFAULT_WAIT,
     ) -> None:
         self._model = chat_model(settings)
         self._timeout_s = settings.timeout_s
         self._max_attempts = settings.max_attempts
-        self._method: StructuredOutputMethod = method
+        self._method: StructuredOutputMethod = method or settings.structured_output
         self._wait = wait
         self.calls: list[LLMCall] = []
 
@@ -195,13 +194,8 @@ class OpenAILLM:
         return result
 
 
-def build_llm(
-    settings: LLMSettings,
-    *,
-    method: StructuredOutputMethod = DEFAULT_METHOD,
-    wait: WaitBaseT = DEFAULT_WAIT,
-) -> LLM | None:
+def build_llm(settings: LLMSettings, *, wait: WaitBaseT = DEFAULT_WAIT) -> LLM | None:
     """The configured model, or None when no endpoint is set (suture then runs on rules alone)."""
     if settings.base_url is None:
         return None
-    return OpenAILLM(settings, method=method, wait=wait)
+    return OpenAILLM(settings, method=settings.structured_output, wait=wait)

@@ -165,3 +165,17 @@ async def test_chat_model_speaks_to_the_endpoint_for_tool_calling(fake_openai: F
     assert message.tool_calls[0]["args"] == {"target": "a"}
     assert fake_openai.requests[0]["tools"][0]["function"]["name"] == "Mapping"
     fake_openai.assert_complete()
+
+
+async def test_build_llm_asks_for_structured_output_the_configured_way(
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.enqueue_tool_calls(
+        [{"name": "Mapping", "arguments": {"target": "b", "confidence": 0.4}}]
+    )
+    llm = build_llm(fake_openai.settings(structured_output="function_calling"), wait=wait_none())
+    assert llm is not None
+    assert await llm.complete(PROMPT, Mapping) == Mapping(target="b", confidence=0.4)
+    assert "response_format" not in fake_openai.requests[0]
+    assert fake_openai.requests[0]["tool_choice"]["function"]["name"] == "Mapping"
+    fake_openai.assert_complete()

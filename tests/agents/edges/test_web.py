@@ -412,3 +412,49 @@ def test_store_errors_and_unknown_errors_get_sensible_statuses() -> None:
     assert status_of(NotFoundError("x")) == 404
     assert status_of(LLMUnavailableError("slow")) == 503
     assert status_of(AssistantError("other")) == 500
+
+
+async def test_an_applier_that_recorded_its_failure_keeps_its_note(
+    client: httpx.AsyncClient, store: Store, calls: Calls
+) -> None:
+    proposal = make_proposal()
+    await store.save_proposal(proposal)
+
+    async def failing_applier(proposal_id: str, reviewer: str) -> None:
+        await store.transition(proposal_id, "approved", "failed", note="tests failed on main")
+        raise RepoError("tests failed on main")
+
+    deps = WebDeps(store, SecretStr(TOKEN), failing_applier, calls.on_external_alert)
+    transport = httpx.ASGITransport(app=create_app(deps))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        url = f"/api/proposals/{proposal.proposal_id}/approve"
+        assert (await http.post(url, headers=AUTH)).status_code == 500
+    record = await store.get_proposal(proposal.proposal_id)
+    assert (record.status, record.note) == ("failed", "tests failed on main")
+
+
+async def test_form_without_a_decision_changes_nothing(
+    client: httpx.AsyncClient, store: Store, calls: Calls
+) -> None:
+    proposal = make_proposal()
+    await store.save_proposal(proposal)
+    url = f"/proposals/{proposal.proposal_id}/decide"
+    page = await client.post(url, data={"token": TOKEN, "decision": "merge"})
+    assert page.status_code == 400 and "Choose approve or reject." in page.text
+    assert (await store.get_proposal(proposal.proposal_id)).status == "pending"
+
+
+async def test_list_page_counts_failed_checks_and_says_when_empty(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    assert "No proposals yet." in (await client.get("/")).text
+    failing = make_proposal().model_copy(
+        update={
+            "validation": ValidationReport(
+                checks=[CheckResult(name="a", passed=True), CheckResult(name="b", passed=False)]
+            )
+        }
+    )
+    await store.save_proposal(failing)
+    page = (await client.get("/")).text
+    assert "1 of 2 failed" in page and "1 waiting for review, 1 in all." in page

@@ -94,10 +94,15 @@ def chat_model(settings: LLMSettings) -> ChatOpenAI:
 
 
 def _schema(output: type[BaseModel]) -> dict[str, Any]:
-    """A JSON schema langchain passes as is, so raw text reaches parse_output unparsed."""
+    """The output model's JSON schema: langchain sends it as response_format or as a tool.
+
+    A schema (not the class) keeps langchain and the openai SDK from parsing the answer
+    themselves, so the raw text reaches parse_output and bad output fails one way.
+    """
     schema = output.model_json_schema()
-    schema.setdefault("description", (output.__doc__ or output.__name__).strip())
-    return {"name": output.__name__, "description": schema["description"], "schema": schema}
+    schema["title"] = output.__name__
+    schema.setdefault("description", output.__name__)
+    return schema
 
 
 def _raw_answer(message: AIMessage, method: StructuredOutputMethod) -> str:

@@ -64,6 +64,7 @@ async def test_parses_structured_output_and_sends_the_prompt(
         assert "target" in request["response_format"]["json_schema"]["schema"]["properties"]
     else:
         assert request["tools"][0]["function"]["name"] == "Mapping"
+        assert "target" in request["tools"][0]["function"]["parameters"]["properties"]
     assert [(c.prompt, c.output, c.attempts) for c in llm.calls] == [
         ("infer_mapping", "Mapping", 1)
     ]
@@ -179,3 +180,17 @@ async def test_build_llm_asks_for_structured_output_the_configured_way(
     assert "response_format" not in fake_openai.requests[0]
     assert fake_openai.requests[0]["tool_choice"]["function"]["name"] == "Mapping"
     fake_openai.assert_complete()
+
+
+async def test_an_unscripted_request_fails_loudly(fake_openai: FakeOpenAI) -> None:
+    llm = _llm(fake_openai, "json_schema", attempts=1)
+    with pytest.raises(LLMUnavailableError):
+        await llm.complete(PROMPT, Mapping)
+    with pytest.raises(AssertionError, match="unexpected chat completion request #1"):
+        fake_openai.assert_complete()
+
+
+def test_assert_complete_fails_while_scripted_answers_remain(fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue_content("never asked for")
+    with pytest.raises(AssertionError, match="never requested"):
+        fake_openai.assert_complete()

@@ -1,0 +1,254 @@
+"""Candidate targets for each old field a change affects: one per way the new events may carry it.
+
+Each candidate is a DuckDB SQL expression over the new event that yields the OLD representation
+(old name, unit, type, format); tools.mapping verifies them against the samples.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from pydantic import JsonValue
+from sqlglot import exp
+
+from agents.core.contracts import Contract
+from agents.core.models import Detection
+from tools.samples import Events, epoch_units, iso_format, kinds, paths, typical, values
+from tools.sql_patch import column_from_parts
+
+FALLBACK_CONFIDENCE = 0.5
+_MOVES = ("rename", "nesting")
+_DRIFTS = frozenset({"rename", "nesting", "unit_change", "type_change", "split", "merge", "remove"})
+_CONTRACT_KINDS = {
+    "integer": "int",
+    "number": "float",
+    "string": "str",
+    "boolean": "bool",
+    "timestamp": "iso",
+    "date": "iso",
+}
+_SEPARATORS = (" ", ", ", ",", " - ", "-", "_", "/", "|", ";", ":", ".")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to compute an old field: the expression, why, and how sure the evidence is.
+
+    `decisive` is False for candidates found only by looking for new fields of the same kind
+    (no detection links them): those are never chosen alone.
+    """
+
+    target: str
+    reason: str
+    confidence: float = 1.0
+    decisive: bool = True
+
+
+def ref(path: str) -> str:
+    """The DuckDB SQL reading a dotted field path, quoted where needed.
+
+    >>> ref("address.city"), ref("order id")
+    ('address.city', '"order id"')
+    """
+    parts = [exp.to_identifier(p) for p in path.split(".")]
+    return column_from_parts(parts).sql(dialect="duckdb")
+
+
+def _literal(text: str) -> str:
+    return exp.Literal.string(text).sql(dialect="duckdb")
+
+
+def scale(reference: str, factor: float, integral: bool) -> str:
+    """The expression undoing `new = old * factor` on `reference`.
+
+    >>> scale("amount", 0.01, True), scale("grams", 1000.0, False)
+    ('CAST(round(amount * 100) AS BIGINT)', 'grams / 1000')
+    """
+    inverse = 1.0 / factor
+    if abs(inverse - round(inverse)) < 1e-9 * max(1.0, abs(inverse)):
+        expression = f"{reference} * {round(inverse)}"
+    elif abs(factor - round(factor)) < 1e-9 * max(1.0, abs(factor)):
+        expression = f"{reference} / {round(factor)}"
+    else:
+        expression = f"{reference} / {factor!r}"
+    return f"CAST(round({expression}) AS BIGINT)" if integral else expression
+
+
+def _estimated_factor(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> float | None:
+    a, b = typical(old), typical(new)
+    if not a or not b:
+        return None
+    exponent = round(math.log10(b / a))
+    return float(10**exponent) if exponent else None
+
+
+def restore(
+    reference: str,
+    old_kinds: set[str],
+    new: Sequence[JsonValue],
+    old: Sequence[JsonValue],
+    factor: float | None,
+) -> tuple[str, str]:
+    """An expression giving the old representation from `reference`, and what it undoes."""
+    new_kinds = kinds(new)
+    numbers = {"int", "float", "numeric"}
+    if factor is not None:
+        base = f"CAST({reference} AS DOUBLE)" if "numeric" in new_kinds else reference
+        return scale(base, factor, old_kinds == {"int"}), f"unit factor {factor:g} undone"
+    if old_kinds == {"iso"} and new_kinds and new_kinds <= numbers:
+        units = epoch_units(new) or 1.0
+        seconds = reference if units == 1.0 else f"{reference} / {units:g}"
+        fmt = iso_format(str(old[0])) if old else "%Y-%m-%dT%H:%M:%SZ"
+        return f"strftime(to_timestamp({seconds}), {_literal(fmt or '')})", "epoch to ISO text"
+    if old_kinds and old_kinds <= {"int", "float"} and new_kinds == {"iso"}:
+        units = epoch_units(old) or 1.0
+        seconds = f"epoch(CAST({reference} AS TIMESTAMPTZ))"
+        return f"CAST(round({seconds} * {units:g}) AS BIGINT)", "ISO text to epoch"
+    if old_kinds == {"iso"} and new_kinds == {"iso"} and old and new:
+        fmt = iso_format(str(old[0]))
+        if fmt and fmt != iso_format(str(new[0])):
+            return f"strftime(CAST({reference} AS TIMESTAMPTZ), {_literal(fmt)})", "ISO reformatted"
+    casts = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
+    if len(old_kinds) == 1 and new_kinds and new_kinds != old_kinds:
+        (old_kind,) = old_kinds
+        if old_kind in casts and new_kinds <= {"numeric", "str", "int", "float"}:
+            return f"CAST({reference} AS {casts[old_kind]})", f"text cast to {casts[old_kind]}"
+        if old_kind in ("str", "numeric") and new_kinds <= {"int", "float", "bool"}:
+            return f"CAST({reference} AS VARCHAR)", "value cast back to text"
+    return reference, ""
+
+
+def _separator(texts: Sequence[JsonValue], parts: int) -> str | None:
+    strings = [str(t) for t in texts]
+    for sep in _SEPARATORS:
+        if strings and all(len(s.split(sep)) == parts for s in strings):
+            return sep
+    return None
+
+
+class _Evidence:
+    def __init__(
+        self, detections: Sequence[Detection], contract: Contract, before: Events, after: Events
+    ) -> None:
+        self.detections, self.contract = list(detections), contract
+        self.before, self.after = before, after
+        self.before_paths, self.after_paths = paths(before), paths(after)
+
+    def about(self, field: str, *kinds_: str) -> list[Detection]:
+        return [d for d in self.detections if d.field == field and d.kind in kinds_]
+
+    def old_kinds(self, field: str) -> set[str]:
+        found = kinds(values(self.before, field))
+        declared = self.contract.field(field)
+        if found or declared is None:
+            return found
+        return {_CONTRACT_KINDS[declared.type]} if declared.type in _CONTRACT_KINDS else set()
+
+    def factors(
+        self, names: set[str], old: list[JsonValue], new: list[JsonValue]
+    ) -> list[float | None]:
+        """The detected unit factor, then the one the samples suggest if it differs."""
+        units = [d for d in self.detections if d.kind == "unit_change" and d.field in names]
+        if not units:
+            return [None]
+        estimated = _estimated_factor(old, new)
+        found = [f for f in (units[0].factor, estimated) if f]
+        return list(dict.fromkeys(found)) or [None]
+
+    def moved(
+        self, field: str, base: str, reason: str, confidence: float, decisive: bool = True
+    ) -> list[Candidate]:
+        old = values(self.before, field)
+        new = values(self.after, base)
+        found = []
+        for factor in self.factors({field, base}, old, new):
+            target, undone = restore(ref(base), self.old_kinds(field), new, old, factor)
+            why = f"{reason}; {undone}" if undone else reason
+            found.append(Candidate(target, why, confidence, decisive))
+        return found
+
+
+def _merge_parts(ev: _Evidence, field: str) -> Iterator[Candidate]:
+    for det in ev.detections:
+        names = [n for n in [det.field, *(det.to if isinstance(det.to, list) else [det.to])] if n]
+        if det.kind != "merge" or field not in names:
+            continue
+        new = [n for n in names if n in ev.after_paths and n not in ev.before_paths]
+        old = [n for n in names if n not in new]
+        if len(new) != 1 or field not in old:
+            continue
+        if len(old) == 1:  # one old part per detection: the contract gives the order
+            old = sorted(
+                {
+                    d.field
+                    for d in ev.detections
+                    if d.kind == "merge" and d.field and d.field not in new
+                },
+                key=lambda n: (
+                    ev.contract.field_names.index(n)
+                    if n in ev.contract.field_names
+                    else len(ev.contract.field_names)
+                ),
+            )
+        sep = _separator(values(ev.after, new[0]), len(old))
+        if sep is None:
+            continue
+        part = f"split_part({ref(new[0])}, {_literal(sep)}, {old.index(field) + 1})"
+        text = ["text"]  # split_part always yields text
+        target, undone = restore(part, ev.old_kinds(field), text, values(ev.before, field), None)
+        reason = f"merge: {field} is part {old.index(field) + 1} of {new[0]}"
+        yield Candidate(target, f"{reason}; {undone}" if undone else reason, det.confidence)
+
+
+def _split(ev: _Evidence, field: str) -> Iterator[Candidate]:
+    for det in ev.about(field, "split"):
+        parts = det.to if isinstance(det.to, list) else [det.to] if det.to else []
+        sep = _separator(values(ev.before, field), len(parts)) if parts else None
+        if sep is not None:
+            refs = ", ".join(ref(p) for p in parts)
+            yield Candidate(
+                f"concat_ws({_literal(sep)}, {refs})",
+                f"split: {field} joins {parts} with {sep!r}",
+                det.confidence,
+            )
+
+
+def _field_candidates(ev: _Evidence, field: str, claimed: set[str]) -> list[Candidate]:
+    found: list[Candidate] = [*_split(ev, field), *_merge_parts(ev, field)]
+    for det in ev.about(field, *_MOVES):
+        if isinstance(det.to, str):
+            found += ev.moved(field, det.to, f"{det.kind}: {field} -> {det.to}", det.confidence)
+    if found:
+        return found
+    if field in ev.after_paths:
+        return ev.moved(field, field, f"{field} kept its name", 1.0)
+    fresh = sorted(ev.after_paths - ev.before_paths - claimed)
+    return [
+        candidate
+        for p in fresh
+        if not any(isinstance(v, dict) for v in values(ev.after, p))
+        for candidate in ev.moved(
+            field, p, f"{p} is new and {field} is gone", FALLBACK_CONFIDENCE, decisive=False
+        )
+    ]
+
+
+def candidates_for(
+    detections: Sequence[Detection],
+    contract: Contract,
+    used_fields: Sequence[str],
+    before: Events,
+    after: Events,
+) -> Iterator[tuple[str, list[Candidate]]]:
+    """(field, candidates) for every used field the change affects, in the given order."""
+    ev = _Evidence(detections, contract, before, after)
+    claimed = {t for d in detections for t in ([d.to] if isinstance(d.to, str) else d.to or [])}
+    for field in used_fields:
+        mentioned = any(d.kind in _DRIFTS and d.field == field for d in detections) or any(
+            d.kind == "merge" and isinstance(d.to, list) and field in d.to for d in detections
+        )
+        vanished = bool(after) and field in ev.before_paths and field not in ev.after_paths
+        if mentioned or vanished:
+            yield field, _field_candidates(ev, field, claimed)

@@ -168,6 +168,17 @@ def _check_runs(scenario: Scenario, problems: _Problems) -> None:
     for index, outcome in expected:
         if message := describe(outcome):
             problems.add(["contract", "invariants", index], f"in expect.output: {message}")
+    if scenario.expect.output:
+        try:
+            unpatched = _run(scenario, scenario.pipeline, scenario.events.after)
+        except (ReplayError, ToolError):
+            unpatched = None
+        if unpatched is not None and not compare_outputs(scenario.expect.output, unpatched):
+            problems.add(
+                ["expect", "outcome"],
+                "the models already produce expect.output from events.after without a fix; "
+                "make the outcome no_action or the change breaking",
+            )
     if scenario.expect.outcome == "no_action":
         try:
             _run(scenario, scenario.pipeline, scenario.events.after)

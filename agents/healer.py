@@ -1,8 +1,8 @@
 """Turns a drift alert into a validated fix proposal, an escalation, or nothing to do.
 
-Order of evidence: the verified-fix cache (no model call), the deterministic mapping engine, then the
-LLM when one is configured and the rules could not decide. Every candidate patch is validated by replay
-and the contract's invariants before a human ever sees it.
+Order of evidence: the verified-fix cache (no model call), the deterministic mapping engine,
+then the LLM when one is configured and the rules could not decide. Every candidate patch is
+validated by replay and the contract's invariants before a human ever sees it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from tools.mapping import MappingInference, infer_mapping
 
 import prompts
 from agents.core.contracts import Contract, Pipeline
@@ -36,8 +37,7 @@ from agents.core.ports import (
 )
 from agents.proposal_text import describe_proposal
 from guardrails.replay_gate import validate_patch
-from tools.lineage import LineageGraph
-from tools.mapping import MappingInference, infer_mapping
+from tools.lineage import build_lineage
 from tools.sql_patch import apply_mapping
 
 _log = logging.getLogger(__name__)
@@ -87,8 +87,11 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
     pipeline, contracts = await deps.repo.snapshot()
     contract = contracts.get(alert.dataset)
     if contract is None:
-        return [_escalate(alert, f"no contract for topic {alert.dataset!r}; cannot reason about it")]
-    used = LineageGraph.build(pipeline, contracts).fields_read_from(alert.dataset)
+        return [
+            _escalate(alert, f"no contract for topic {alert.dataset!r}; cannot reason about it")
+        ]
+    graph = build_lineage(pipeline, contracts)
+    used = {f.name for f in contract.fields if graph.models_affected_by(alert.dataset, f.name)}
     before, after = await deps.samples.load_samples(alert.event_id)
     drift = [d for d in alert.detections if d.kind in DRIFT_KINDS]
     inference = infer_mapping(drift, contract, used, before, after)
@@ -108,8 +111,18 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
     if not inference.mapping.entries:
         return []  # compatible change: nothing the models read is affected
     return [
-        await _propose(alert, deps, pipeline, contracts, contract, inference.mapping,
-                       before, after, origin, llm_calls)
+        await _propose(
+            alert,
+            deps,
+            pipeline,
+            contracts,
+            contract,
+            inference.mapping,
+            before,
+            after,
+            origin,
+            llm_calls,
+        )
     ]
 
 
@@ -125,12 +138,16 @@ async def _propose(
     origin: str,
     llm_calls: int,
 ) -> FixProposed | IncidentEscalated:
-    patches = apply_mapping(pipeline, alert.dataset, mapping, contract=contract)
+    patches = apply_mapping(pipeline, alert.dataset, mapping, contract)
     report = validate_patch(pipeline, patches, contracts, before, after)
     if not report.passed:
         failed = "; ".join(f"{c.name}: {c.detail}" for c in report.failures())
-        return _escalate(alert, f"the best patch failed validation ({failed})",
-                         [f"{k} -> {v}" for k, v in mapping.as_dict().items()], llm_calls)
+        return _escalate(
+            alert,
+            f"the best patch failed validation ({failed})",
+            [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
+            llm_calls,
+        )
     title = f"suture: heal {alert.dataset} after " + ", ".join(
         f"{d.kind} of {d.field}" for d in alert.detections if d.field
     )
@@ -192,11 +209,15 @@ async def _ask_llm(
         "infer_mapping",
         change=alert.model_dump_json(include={"dataset", "detections"}),
         candidates=json.dumps(
-            {"decided": inference.mapping.as_dict(), "ambiguous": inference.ambiguous,
-             "unresolved": inference.unresolved}
+            {
+                "decided": inference.mapping.as_dict(),
+                "ambiguous": inference.ambiguous,
+                "unresolved": inference.unresolved,
+            }
         ),
-        knowledge=json.dumps([{"summary": f.summary, "mapping": f.mapping.as_dict()}
-                              for f in similar]),
+        knowledge=json.dumps(
+            [{"summary": f.summary, "mapping": f.mapping.as_dict()} for f in similar]
+        ),
     )
     try:
         draft = await llm.complete(prompt, MappingDraft)
@@ -205,8 +226,13 @@ async def _ask_llm(
         return None
     open_fields = set(inference.ambiguous) | set(inference.unresolved)
     chosen = [
-        FieldMapping(source=c.old_field, target=c.new_expression, confidence=0.7,
-                     rationale=c.rationale, origin="llm")
+        FieldMapping(
+            source=c.old_field,
+            target=c.new_expression,
+            confidence=0.7,
+            rationale=c.rationale,
+            origin="llm",
+        )
         for c in draft.mappings
         if c.old_field in open_fields and contract.field(c.old_field) is not None
     ]

@@ -1,10 +1,11 @@
 """A small stand-in for the user's own engine: applies the repository's models to micro-batches.
 
-Staging models (those reading a topic) run on each micro-batch and append their rows to tables of a
-DuckDB sink; models reading other models are views over those tables. A batch whose output breaks
-the contract's invariants is not written: the runner stalls on it, as a failing dbt test or Flink job
-would, and resumes once the pipeline repository's models change. Sink rows and the next offset of
-each partition are written in one transaction, so a restart neither loses nor duplicates an event.
+Staging models (those reading a topic) run on each micro-batch and append their rows to tables
+of a DuckDB sink; models reading other models are views over those tables. A batch whose output
+breaks the contract's invariants is not written: the runner stalls on it, as a failing dbt test
+or Flink job would, and resumes once the pipeline repository's models change. Sink rows and the
+next offset of each partition are written in one transaction, so a restart neither loses nor
+duplicates an event.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ import pyarrow as pa
 import sqlglot
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from agents.core.contracts import Contract, Pipeline
+from agents.core.contracts import Pipeline
 from agents.edges.pipeline_files import PipelineFiles, read_pipeline_dir
-from tools.model_graph import ModelGraph
-from tools.replay import evaluate_checks, run_models
+from tools.model_graph import build_graph
+from tools.replay import ReplayResult, replay
 
 _log = logging.getLogger(__name__)
 
@@ -67,8 +68,12 @@ class PipelineRunner:
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set."""
         consumer = AIOKafkaConsumer(
-            self._topic, bootstrap_servers=self._bootstrap, group_id=self._group_id,
-            enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=50,
+            self._topic,
+            bootstrap_servers=self._bootstrap,
+            group_id=self._group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=50,
         )
         await consumer.start()
         try:
@@ -82,21 +87,27 @@ class PipelineRunner:
             await consumer.stop()
 
     async def _process_partition(
-        self, consumer: AIOKafkaConsumer, sink: duckdb.DuckDBPyConnection,
-        tp: TopicPartition, records: Sequence[ConsumerRecord[bytes, bytes]], stop: asyncio.Event,
+        self,
+        consumer: AIOKafkaConsumer,
+        sink: duckdb.DuckDBPyConnection,
+        tp: TopicPartition,
+        records: Sequence[ConsumerRecord[bytes, bytes]],
+        stop: asyncio.Event,
     ) -> None:
         start = _next_offset(sink, tp)
         fresh = [r for r in records if r.offset >= start]
         while fresh and not stop.is_set():
             files = await asyncio.to_thread(read_pipeline_dir, self._repo_dir)
             self.status.models_version = _version(files)
-            written = await asyncio.to_thread(self._write_longest_valid_prefix, sink, tp, fresh, files)
+            was_stalled = self.status.stalled_on is not None
+            written = await asyncio.to_thread(
+                self._write_longest_valid_prefix, sink, tp, fresh, files
+            )
             if written:
                 await consumer.commit({tp: fresh[written - 1].offset + 1})
                 fresh = fresh[written:]
-                if self.status.stalled_on is not None:
-                    self._say(f"pipeline resumed with models {self.status.models_version}")
-                    self.status.stalled_on = None
+            if was_stalled and self.status.stalled_on is None:
+                self._say(f"pipeline resumed with models {self.status.models_version}")
             if fresh:
                 await self._wait_for_new_models(files, stop)
         if stop.is_set() and fresh:
@@ -114,48 +125,71 @@ class PipelineRunner:
                 continue
 
     def _write_longest_valid_prefix(
-        self, sink: duckdb.DuckDBPyConnection, tp: TopicPartition,
-        records: Sequence[ConsumerRecord[bytes, bytes]], files: PipelineFiles,
+        self,
+        sink: duckdb.DuckDBPyConnection,
+        tp: TopicPartition,
+        records: Sequence[ConsumerRecord[bytes, bytes]],
+        files: PipelineFiles,
     ) -> int:
         """Write the longest prefix of `records` whose output keeps every invariant; its length."""
         events: list[dict[str, Any] | None] = [_decode(r.value) for r in records]
-        contract = files.contracts.get(self._topic)
-        failure = self._failure(files.pipeline, contract, events)
+        failure = self._failure(files, events)
         if failure is None:
             good = len(records)
         else:
-            good = _bisect_valid_prefix(lambda n: self._failure(files.pipeline, contract,
-                                                                events[:n]) is None, len(records))
+            good = _bisect_valid_prefix(
+                lambda n: self._failure(files, events[:n]) is None, len(records)
+            )
             if self.status.stalled_on != failure:
-                self._say(f"pipeline stalled at {tp.topic}[{tp.partition}]@"
-                          f"{records[good].offset}: {failure}")
+                self._say(
+                    f"pipeline stalled at {tp.topic}[{tp.partition}]@"
+                    f"{records[good].offset}: {failure}"
+                )
                 self.status.history.append(failure)
-            self.status.stalled_on = failure
+        self.status.stalled_on = failure
         if good:
-            self._append(sink, tp, files, [e for e in events[:good] if e is not None],
-                         records[good - 1].offset + 1)
+            self._append(sink, tp, files, events[:good], records[good - 1].offset + 1)
             self.status.undecodable += sum(1 for e in events[:good] if e is None)
             self.status.processed += good
         return good
 
-    def _failure(
-        self, pipeline: Pipeline, contract: Contract | None, events: Sequence[dict[str, Any] | None]
-    ) -> str | None:
-        staging = _staging_pipeline(pipeline, self._topic)
-        rows = [e for e in events if e is not None]
-        contracts = {self._topic: contract} if contract else {}
-        outputs = run_models(staging, {self._topic: rows}, contracts)
-        invariants = [i for i in (contract.invariants if contract else []) if i.model in outputs]
-        broken = [c for c in evaluate_checks(outputs, invariants) if not c.passed]
-        return "; ".join(f"invariant {c.name} failed: {c.detail}" for c in broken) or None
+    def _replay(
+        self, files: PipelineFiles, events: Sequence[dict[str, Any] | None]
+    ) -> ReplayResult:
+        """Staging models over `events`, with the contract's invariants on their output."""
+        staging = _staging_pipeline(files.pipeline, self._topic)
+        contract = files.contracts.get(self._topic)
+        invariants = [
+            i for i in (contract.invariants if contract else []) if i.model in staging.models
+        ]
+        return replay(
+            staging,
+            {self._topic: [e for e in events if e is not None]},
+            {self._topic: contract} if contract else {},
+            invariants,
+        )
+
+    def _failure(self, files: PipelineFiles, events: Sequence[dict[str, Any] | None]) -> str | None:
+        broken = [c for c in self._replay(files, events).checks if not c.passed]
+        return (
+            "; ".join(
+                f"invariant {c.name} failed on {c.violations} of {c.rows} rows"
+                + (f" ({c.error})" if c.error else "")
+                for c in broken
+            )
+            or None
+        )
 
     def _append(
-        self, sink: duckdb.DuckDBPyConnection, tp: TopicPartition, files: PipelineFiles,
-        events: list[dict[str, Any]], next_offset: int,
+        self,
+        sink: duckdb.DuckDBPyConnection,
+        tp: TopicPartition,
+        files: PipelineFiles,
+        events: Sequence[dict[str, Any] | None],
+        next_offset: int,
     ) -> None:
+        outputs = {m: o.rows for m, o in self._replay(files, events).outputs.items()}
         staging = _staging_pipeline(files.pipeline, self._topic)
-        contracts = {self._topic: c} if (c := files.contracts.get(self._topic)) else {}
-        outputs = run_models(staging, {self._topic: events}, contracts)
         sink.begin()
         try:
             for model, rows in outputs.items():
@@ -163,11 +197,14 @@ class PipelineRunner:
                     continue
                 batch = pa.Table.from_pylist(rows)
                 sink.register("_batch", batch)
-                sink.execute(f'CREATE TABLE IF NOT EXISTS "{model}" AS SELECT * FROM _batch LIMIT 0')
+                sink.execute(
+                    f'CREATE TABLE IF NOT EXISTS "{model}" AS SELECT * FROM _batch LIMIT 0'
+                )
                 sink.execute(f'INSERT INTO "{model}" BY NAME SELECT * FROM _batch')
                 sink.unregister("_batch")
             sink.execute(
-                "INSERT OR REPLACE INTO _offsets VALUES (?, ?, ?)", [tp.topic, tp.partition, next_offset]
+                "INSERT OR REPLACE INTO _offsets VALUES (?, ?, ?)",
+                [tp.topic, tp.partition, next_offset],
             )
             _refresh_views(sink, files.pipeline, set(staging.models))
             sink.commit()
@@ -197,14 +234,13 @@ def _bisect_valid_prefix(is_valid: Callable[[int], bool], size: int) -> int:
 
 
 def _staging_pipeline(pipeline: Pipeline, topic: str) -> Pipeline:
-    graph = ModelGraph.build(pipeline)
-    names = graph.models_reading(topic)
+    names = build_graph(pipeline, {topic}).models_reading(topic)
     return Pipeline(dialect=pipeline.dialect, models={n: pipeline.models[n] for n in names})
 
 
 def _refresh_views(sink: duckdb.DuckDBPyConnection, pipeline: Pipeline, staging: set[str]) -> None:
     """Models over other models are views over the sink's staging tables."""
-    for name in ModelGraph.build(pipeline).order():
+    for name in build_graph(pipeline).order():
         if name in staging:
             continue
         sql = sqlglot.transpile(pipeline.models[name], read=pipeline.dialect, write="duckdb")[0]

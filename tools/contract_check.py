@@ -96,13 +96,13 @@ class ContractChecker:
         kind = json_type(value)
         if kind not in ACCEPTED_TYPES[spec.type] or not _text_fits(spec, value):
             detail = f"expected {spec.type}, got {kind}"
-            return [Violation(field=spec.name, rule="wrong_type", detail=detail, value=shown)]  # type: ignore[arg-type]
+            return [Violation(field=spec.name, rule="wrong_type", detail=detail, value=shown)]
         found: list[Violation] = []
         if spec.enum is not None and value not in spec.enum:
             found.append(
                 Violation(
                     field=spec.name, rule="not_in_enum", detail="value outside enum", value=shown
-                )  # type: ignore[arg-type]
+                )
             )
         if kind in ("integer", "number"):
             number: float = value  # type: ignore[assignment]
@@ -110,12 +110,12 @@ class ContractChecker:
                 detail = f"below min {spec.min}"
                 found.append(
                     Violation(field=spec.name, rule="below_min", detail=detail, value=shown)
-                )  # type: ignore[arg-type]
+                )
             if spec.max is not None and number > spec.max:
                 detail = f"above max {spec.max}"
                 found.append(
                     Violation(field=spec.name, rule="above_max", detail=detail, value=shown)
-                )  # type: ignore[arg-type]
+                )
         return found
 
 

@@ -289,4 +289,4 @@ def _detection(
     )
     if "value" in values and pii:
         values["value"] = REDACTED
-    return Detection(kind=kind, field=field or path, evidence=evidence, **values)  # type: ignore[arg-type]
+    return Detection(kind=kind, field=field or path, evidence=evidence, **values)

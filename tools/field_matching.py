@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import permutations
 from statistics import median
 
@@ -163,7 +163,7 @@ def find_merge(
 
 
 def _best_join(
-    rows: Sequence[dict[str, object]], candidates: Sequence[str], known: set[int]
+    rows: Sequence[Mapping[str, object]], candidates: Sequence[str], known: set[int]
 ) -> tuple[tuple[str, ...], str, float] | None:
     best: tuple[tuple[str, ...], str, float] | None = None
     for size in (2, 3):

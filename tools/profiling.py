@@ -100,7 +100,7 @@ def decode_events(
             reason = f"not a JSON object: {json_type(value)}"
             rejects.append(_reject(index, raw, reason, offsets, partitions))
             continue
-        decoded.append(value)  # type: ignore[arg-type]
+        decoded.append(value)
         indices.append(index)
     return decoded, indices, rejects
 
@@ -188,7 +188,7 @@ def _profile_tree(
         return
     children = dict.fromkeys(chain.from_iterable(v for v in column if type(v) is dict))
     for key in children:
-        child = [v.get(key, _MISSING) if type(v) is dict else _MISSING for v in column]  # type: ignore[attr-defined]
+        child = [v.get(key, _MISSING) if type(v) is dict else _MISSING for v in column]
         _profile_tree(f"{path}.{key}", child, where, fields)
 
 
@@ -209,7 +209,7 @@ def _profile_column(path: str, column: list[object], where: _Where) -> FieldProf
     valued = [v for v in column if type(v) in _SCALARS]
     numbers = [v for v in valued if type(v) is int or type(v) is float]
     floats = [v for v in numbers if type(v) is float] if float in kinds else []
-    integral = sum(map(float.is_integer, floats))  # type: ignore[arg-type]
+    integral = sum(map(float.is_integer, floats))
     for kind, count in kinds.items():
         name = json_type(column[kinds_in_order.index(kind)])
         if kind is float:
@@ -217,9 +217,10 @@ def _profile_column(path: str, column: list[object], where: _Where) -> FieldProf
             _bump(types, "number", count - integral)
         elif name != "null":
             _bump(types, name, count)
-    numeric, encodings = _numeric(numbers)  # type: ignore[arg-type]
+    numeric, encodings = _numeric(numbers)
     counts = _value_counts(valued, bool in kinds and bool(numbers))
-    _strings(counts, encodings, shapes := {})
+    shapes: dict[str, int] = {}
+    _strings(counts, encodings, shapes)
     distinct = _canonical_counts(counts, kinds.keys() - {type(None), dict, list})
     top_overflow = len(distinct) > TOP_SIZE
     top = dict(Counter(distinct).most_common(TOP_SIZE)) if top_overflow else distinct
@@ -283,8 +284,8 @@ def _strings(counts: Counter[object], encodings: dict[str, int], shapes: dict[st
     scale = sum(counts[t] for t in texts) / max(1, sum(counts[t] for t in sampled))
     for text in sampled:
         count = round(counts[text] * scale)
-        _bump(encodings, string_encoding(text), count)  # type: ignore[arg-type]
-        _bump(shapes, shape(text), count)  # type: ignore[arg-type]
+        _bump(encodings, string_encoding(text), count)
+        _bump(shapes, shape(text), count)
 
 
 def _time_stats(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import JsonValue
+
 from agents.core.contracts import Contract
 from agents.core.models import Detection, Evidence
 from tools.batch_profile import BatchProfile
@@ -108,12 +110,12 @@ def _out_of_range(contract: Contract, current: BatchProfile) -> list[Detection]:
         bad = [v for v in profile.numeric.sample if not low <= v <= high]
         scale = profile.numeric.count / max(1, len(profile.numeric.sample))
         note = f"{spec.name}: values outside [{spec.min}, {spec.max}]"
-        examples: list[float | str] = [REDACTED] if spec.pii else bad[:3]
+        examples: list[JsonValue] = [REDACTED] if spec.pii else list(bad[:3])
         evidence = Evidence(
             count=max(1, round(len(bad) * scale)),
             total=current.total,
             examples=examples,
-            note=note,  # type: ignore[arg-type]
+            note=note,
         )
         found.append(Detection(kind="out_of_range", field=spec.name, evidence=evidence))
     return found

@@ -29,7 +29,7 @@ _CONTRACT_KINDS = {
     "timestamp": "iso",
     "date": "iso",
 }
-_SEPARATORS = (" ", ", ", ",", " - ", "-", "_", "/", "|", ";", ":", ".")
+_SEPARATORS = (", ", " - ", " | ", "; ", " ", ",", "-", "_", "/", "|", ";", ":", ".")
 
 
 @dataclass(frozen=True)

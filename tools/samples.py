@@ -59,7 +59,7 @@ def kind(value: JsonValue) -> str:
     if isinstance(value, int):
         return "int"
     if isinstance(value, float):
-        return "int" if value.is_integer() else "float"
+        return "float"
     if isinstance(value, str):
         if _ISO.match(value):
             return "iso"

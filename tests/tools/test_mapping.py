@@ -1,0 +1,182 @@
+"""Tests for tools.mapping: deterministic mapping inference, verified against the samples."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from agents.core.contracts import Contract
+from agents.core.models import Detection
+from tools.mapping import MappingInference, evaluate, infer_mapping
+from tools.samples import values
+
+
+def _contract(**types: str) -> Contract:
+    return Contract(dataset="orders", fields=[{"name": n, "type": t} for n, t in types.items()])
+
+
+def _infer(
+    detections: list[Detection],
+    before: Sequence[Mapping[str, object]],
+    after: Sequence[Mapping[str, object]],
+    used: set[str],
+    **types: str,
+) -> MappingInference:
+    return infer_mapping(detections, _contract(**types), used, before, after)
+
+
+def _reproduces(result: MappingInference, field: str, before: list, after: list) -> bool:
+    target = result.mapping.as_dict()[field]
+    return evaluate(target, after) == values(before, field)
+
+
+def test_maps_a_rename_to_the_new_name() -> None:
+    before = [{"order_id": "o1", "cust_id": 7}, {"order_id": "o3", "cust_id": 12}]
+    after = [{"order_id": "o2", "customer_id": 7}]
+    result = _infer(
+        [Detection(kind="rename", field="cust_id", to="customer_id")],
+        before,
+        after,
+        {"order_id", "cust_id"},
+        order_id="string",
+        cust_id="integer",
+    )
+    assert result.mapping.as_dict() == {"cust_id": "customer_id"}
+    assert (result.unresolved, result.ambiguous) == ([], {})
+    [entry] = result.mapping.entries
+    assert entry.confidence == 1.0 and "verified" in entry.rationale
+
+
+def test_restores_cents_from_dollars_as_integers() -> None:
+    before = [{"amount_cents": 1250}, {"amount_cents": 300}]
+    after = [{"amount": 12.5}, {"amount": 3.0}]
+    detections = [
+        Detection(kind="rename", field="amount_cents", to="amount"),
+        Detection(kind="unit_change", field="amount_cents", factor=0.01),
+    ]
+    result = _infer(detections, before, after, {"amount_cents"}, amount_cents="integer")
+    assert result.mapping.as_dict() == {"amount_cents": "CAST(round(amount * 100) AS BIGINT)"}
+    assert _reproduces(result, "amount_cents", before, after)
+
+
+def test_prefers_the_factor_the_samples_confirm_over_a_wrong_detected_one() -> None:
+    before = [{"weight_g": 1500.0}, {"weight_g": 250.0}]
+    after = [{"weight_g": 1.5}, {"weight_g": 0.25}]
+    detections = [Detection(kind="unit_change", field="weight_g", factor=0.1)]
+    result = _infer(detections, before, after, {"weight_g"}, weight_g="number")
+    assert result.mapping.as_dict() == {"weight_g": "weight_g * 1000"}
+    assert any("rejected 'weight_g * 10'" in note for note in result.notes)
+
+
+def test_maps_fields_into_and_out_of_structs() -> None:
+    before = [{"city": "Paris", "address": {"zip": "75001"}}]
+    after = [{"address": {"city": "Rome"}, "zip": "00100"}]
+    detections = [
+        Detection(kind="nesting", field="city", to="address.city"),
+        Detection(kind="nesting", field="address.zip", to="zip"),
+    ]
+    result = _infer(detections, before, after, {"city", "address.zip"}, city="string")
+    assert result.mapping.as_dict() == {"address.zip": "zip", "city": "address.city"}
+
+
+def test_casts_numbers_sent_as_strings_back_to_numbers() -> None:
+    before = [{"qty": 3}, {"qty": 1}]
+    after = [{"qty": "4"}, {"qty": "2"}]
+    detections = [Detection(kind="type_change", field="qty", to="string", **{"from": "integer"})]
+    result = _infer(detections, before, after, {"qty"}, qty="integer")
+    assert result.mapping.as_dict() == {"qty": "CAST(qty AS BIGINT)"}
+
+
+def test_turns_epoch_millis_back_into_the_old_iso_text() -> None:
+    before = [{"ts": "2026-01-01T10:00:00.250Z"}]
+    after = [{"ts": 1767261600250}]
+    detections = [Detection(kind="type_change", field="ts", to="integer", **{"from": "timestamp"})]
+    result = _infer(detections, before, after, {"ts"}, ts="timestamp")
+    assert _reproduces(result, "ts", before, after)
+
+
+def test_turns_iso_text_back_into_the_old_epoch_millis() -> None:
+    before = [{"ts": 1767261600000}]
+    after = [{"ts": "2026-01-01T10:00:00Z"}]
+    detections = [Detection(kind="type_change", field="ts", to="timestamp", **{"from": "integer"})]
+    result = _infer(detections, before, after, {"ts"}, ts="integer")
+    assert _reproduces(result, "ts", before, after)
+
+
+def test_rebuilds_a_split_field_with_the_separator_of_its_old_values() -> None:
+    before = [{"name": "Lovelace, Ada"}, {"name": "Turing, Alan"}]
+    after = [{"last": "Hopper", "first": "Grace"}]
+    detections = [Detection(kind="split", field="name", to=["last", "first"])]
+    result = _infer(detections, before, after, {"name"}, name="string")
+    assert evaluate(result.mapping.as_dict()["name"], after) == ["Hopper, Grace"]
+
+
+def test_takes_merged_parts_apart_with_the_separator_of_the_new_values() -> None:
+    before = [{"first": "Ada", "zip": 10115}]
+    after = [{"label": "Grace/10001"}]
+    detections = [Detection(kind="merge", field="label", to=["first", "zip"])]
+    result = _infer(detections, before, after, {"first", "zip"}, first="string", zip="integer")
+    assert evaluate(result.mapping.as_dict()["first"], after) == ["Grace"]
+    assert evaluate(result.mapping.as_dict()["zip"], after) == [10001]
+
+
+def test_reports_two_equally_fitting_successors_as_ambiguous() -> None:
+    before = [{"ts": "2026-01-01T10:00:00Z", "n": 1}]
+    after = [{"event_time": "2026-01-02T10:00:00Z", "ingest_time": "2026-01-02T10:00:05Z", "n": 1}]
+    result = _infer([Detection(kind="remove", field="ts")], before, after, {"ts"}, ts="timestamp")
+    assert result.ambiguous == {"ts": ["event_time", "ingest_time"]}
+    assert result.mapping.entries == []
+
+
+def test_reports_two_equally_sure_renames_as_ambiguous() -> None:
+    before = [{"ts": "2026-01-01T10:00:00Z"}]
+    after = [{"event_time": "2026-01-02T10:00:00Z", "ingest_time": "2026-01-02T10:00:05Z"}]
+    detections = [
+        Detection(kind="rename", field="ts", to="event_time", confidence=0.8),
+        Detection(kind="rename", field="ts", to="ingest_time", confidence=0.7),
+    ]
+    result = _infer(detections, before, after, {"ts"}, ts="timestamp")
+    assert result.ambiguous == {"ts": ["event_time", "ingest_time"]}
+
+
+def test_never_guesses_a_lone_new_field_for_a_removed_one() -> None:
+    before = [{"ts": "2026-01-01T10:00:00Z"}]
+    after = [{"event_time": "2026-01-02T10:00:00Z"}]
+    result = _infer([Detection(kind="remove", field="ts")], before, after, {"ts"}, ts="timestamp")
+    assert result.ambiguous == {"ts": ["event_time"]} and result.mapping.entries == []
+
+
+def test_leaves_a_removed_field_without_successor_unresolved() -> None:
+    before = [{"email": "a@b.c", "order_id": "o1"}]
+    after = [{"order_id": "o2", "note": 5}]
+    result = _infer(
+        [Detection(kind="remove", field="email")],
+        before,
+        after,
+        {"email", "order_id"},
+        email="string",
+        order_id="string",
+    )
+    assert result.unresolved == ["email"]
+    assert result.mapping.entries == [] and result.ambiguous == {}
+
+
+def test_rejects_a_detected_rename_whose_values_do_not_fit() -> None:
+    before = [{"cust_id": 7}]
+    after = [{"customer": "ACME Corp"}]
+    result = _infer(
+        [Detection(kind="rename", field="cust_id", to="customer")],
+        before,
+        after,
+        {"cust_id"},
+        cust_id="integer",
+    )
+    assert result.unresolved == ["cust_id"]
+    assert any(n.startswith("cust_id: rejected") and "customer" in n for n in result.notes)
+
+
+def test_ignores_changes_to_fields_no_model_uses() -> None:
+    before = [{"cust_id": 7, "promo": "x"}]
+    after = [{"cust_id": 7, "promo_code": "x"}]
+    detections = [Detection(kind="rename", field="promo", to="promo_code")]
+    result = _infer(detections, before, after, {"cust_id"}, cust_id="integer")
+    assert result == MappingInference()

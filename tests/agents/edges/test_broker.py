@@ -68,6 +68,22 @@ async def test_second_broker_starts_cleanly_while_and_after_the_first_runs(tmp_p
         assert again.pid is not None and _running(again.pid)
 
 
+async def test_stops_promptly_while_clients_are_still_connected(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broker = EmbeddedBroker(tmp_path, stop_timeout_s=2).start()
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait("connected", b"x")
+        pid = broker.pid
+        broker.stop()
+    finally:
+        await producer.stop()
+    assert pid is not None and not _running(pid)
+    assert "killing it" not in caplog.text
+
+
 def test_reports_a_broker_that_exits_with_the_end_of_its_log(tmp_path: Path) -> None:
     broker = EmbeddedBroker(tmp_path, binary=_script(tmp_path, "echo 'cannot bind: boom'; exit 3"))
     with pytest.raises(BrokerError, match=r"exited with status 3(.|\n)*cannot bind: boom"):
@@ -75,17 +91,17 @@ def test_reports_a_broker_that_exits_with_the_end_of_its_log(tmp_path: Path) -> 
     assert broker.pid is None
 
 
-def test_kills_a_broker_that_never_answers_even_if_it_ignores_sigterm(
+def test_kills_a_broker_that_never_answers_even_if_it_ignores_signals(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     pid_file = tmp_path / "pid"
-    script = _script(tmp_path, f"echo $$ > {pid_file}; trap '' TERM; exec sleep 60")
+    script = _script(tmp_path, f"echo $$ > {pid_file}; trap '' INT TERM; exec sleep 60")
     broker = EmbeddedBroker(tmp_path, binary=script, start_timeout_s=0.3, stop_timeout_s=0.2)
     with pytest.raises(BrokerError, match="did not answer the Kafka protocol") as caught:
         broker.start()
     assert broker.pid is None
     assert not _running(int(pid_file.read_text()))
-    assert "ignored SIGTERM; killing it" in caplog.text
+    assert "ignored SIGINT for 0.2 s; killing it" in caplog.text
     assert "kafka.bootstrap" in str(caught.value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeAlias
 
 import orjson
@@ -22,6 +23,7 @@ from agents.core.errors import (
     LLMUnavailableError,
 )
 from agents.core.models import EVENT_ADAPTER, AlertRaised, DeadLetter, Detection
+from agents.edges.broker import EmbeddedBroker
 from agents.edges.bus_fake import InMemoryBus, Published
 from agents.edges.kafka import (
     HEADER_ERROR_TYPE,
@@ -147,6 +149,20 @@ class TestBusContract:
 async def test_kafka_bus_must_be_started_before_publishing() -> None:
     with pytest.raises(BrokerError, match="not started"):
         await KafkaBus("127.0.0.1:9").publish("t", Pong(n=1))
+
+
+@pytest.mark.kafka
+async def test_kafka_bus_explains_a_broker_that_is_gone(tmp_path: Path) -> None:
+    with EmbeddedBroker(tmp_path) as broker:
+        bus = KafkaBus(broker.bootstrap, request_timeout_s=1)
+        await bus.start()
+    try:
+        with pytest.raises(BrokerError, match="check that the broker is up"):
+            await bus.publish("gone", Pong(n=1))
+    finally:
+        await bus.stop()
+    with pytest.raises(BrokerError, match="cannot connect to Kafka"):
+        await KafkaBus(bus.bootstrap, request_timeout_s=1).start()
 
 
 async def test_in_memory_bus_raises_its_failure_and_records_nothing() -> None:

@@ -108,7 +108,11 @@ class _Session:
             return json.dumps({"error": f"bad arguments for {name}: {error.errors()}"})
         if isinstance(args, SearchArgs):
             return self._search(args.contains)
-        phrases = [args.source, args.target] if isinstance(args, PathArgs) else [args.entity]
+        if isinstance(args, PathArgs):
+            phrases = [args.source, args.target]
+        else:
+            assert isinstance(args, EntityArgs)
+            phrases = [args.entity]
         resolved = []
         for phrase in phrases:
             entity = resolve(self.graph, phrase)

@@ -202,21 +202,24 @@ class LineageGraph(BaseModel):
     def owners(self, entity: str) -> list[Ownership]:
         """Declared owners of `entity`, else the owners of its upstream topics and consumers."""
         start = self._start(entity)
-        declared = {self.nodes[n].owner for n in start if self.nodes[n].kind != "model_column"}
-        if declared - {None}:
-            return [
-                Ownership(entity=entity, owner=o, role="owner") for o in sorted(declared - {None})
-            ]
-        result: list[Ownership] = []
-        for role, paths in (
+        declared = {
+            owner
+            for n in start
+            if self.nodes[n].kind != "model_column" and (owner := self.nodes[n].owner)
+        }
+        if declared:
+            return [Ownership(entity=entity, owner=o, role="owner") for o in sorted(declared)]
+        roles: tuple[tuple[OwnerRole, list[LineagePath]], ...] = (
             ("producer", self.upstream(entity)),
             ("consumer", self.downstream(entity)),
-        ):
-            for owner in sorted({o for p in paths if (o := self._owner_at(p, role))}):
-                result.append(Ownership(entity=entity, owner=owner, role=role))  # type: ignore[arg-type]
+        )
+        result: list[Ownership] = []
+        for role, paths in roles:
+            found = {o for p in paths if (o := self._owner_at(p, role)) is not None}
+            result += [Ownership(entity=entity, owner=o, role=role) for o in sorted(found)]
         return result
 
-    def _owner_at(self, path: LineagePath, role: str) -> str | None:
+    def _owner_at(self, path: LineagePath, role: OwnerRole) -> str | None:
         node = self.nodes[path.start if role == "producer" else path.end]
         wanted = "topic_field" if role == "producer" else "exposure"
         return node.owner if node.kind == wanted else None

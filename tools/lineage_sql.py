@@ -87,9 +87,9 @@ def contract_columns(contract: Contract) -> dict[str, str]:
         *parents, leaf = field.name.split(".")
         for part in parents:
             child = node.get(part)
-            node = child if isinstance(child, dict) else node.setdefault(part, {})
-            if not isinstance(child, dict):
-                node.clear()
+            if not isinstance(child, dict):  # an `object` field declared before its members
+                child = node[part] = {}
+            node = child
         if not isinstance(node.get(leaf), dict):
             node[leaf] = _TYPES[field.type]
     return {name: _type_sql(value) for name, value in tree.items()}
@@ -150,10 +150,10 @@ def script_edges(
     return _dedupe([e for lineage in lineages for e in lineage.edges])
 
 
-Plan = tuple[str, list[str] | None, exp.Expression]
+Plan = tuple[str, list[str] | None, exp.Expr]
 
 
-def _plans(statement: exp.Expression, default: str, schema: MappingSchema) -> Iterator[Plan]:
+def _plans(statement: exp.Expr, default: str, schema: MappingSchema) -> Iterator[Plan]:
     """(target, column names or None, query) for each write a statement makes."""
     if isinstance(statement, exp.Query):
         yield default, None, statement
@@ -178,7 +178,7 @@ def _known_columns(schema: MappingSchema, table: str) -> list[str]:
         return []
 
 
-def _target(node: exp.Expression) -> tuple[str, list[str] | None]:
+def _target(node: exp.Expr) -> tuple[str, list[str] | None]:
     if isinstance(node, exp.Schema) and isinstance(node.this, exp.Table):
         names = [name_of(c.this if isinstance(c, exp.ColumnDef) else c) for c in node.expressions]
         return table_name(node.this), names or None
@@ -187,7 +187,7 @@ def _target(node: exp.Expression) -> tuple[str, list[str] | None]:
     raise ToolError(f"cannot tell which table {node.sql()!r} writes to")
 
 
-def _assignment_select(assignments: list[tuple[exp.Expression, exp.Expression]]) -> exp.Select:
+def _assignment_select(assignments: list[tuple[exp.Expr, exp.Expr]]) -> exp.Select:
     return exp.select(*(exp.alias_(value.copy(), name_of(col)) for col, value in assignments))
 
 
@@ -196,7 +196,7 @@ def _merge_plans(merge: exp.Merge) -> Iterator[Plan]:
     assert isinstance(target, exp.Table)
     for when in merge.args["whens"].expressions:
         then = when.args.get("then")
-        pairs: list[tuple[exp.Expression, exp.Expression]] = []
+        pairs: list[tuple[exp.Expr, exp.Expr]] = []
         if isinstance(then, exp.Update):
             pairs = [(a.this, a.expression) for a in then.expressions if isinstance(a, exp.EQ)]
         elif isinstance(then, exp.Insert) and isinstance(then.this, exp.Tuple):
@@ -227,7 +227,7 @@ def _update_plans(update: exp.Update) -> Iterator[Plan]:
 
 
 def _query_lineage(
-    query: exp.Expression,
+    query: exp.Expr,
     target: str,
     names: list[str] | None,
     *,

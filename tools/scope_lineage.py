@@ -36,7 +36,7 @@ def compose(outer: EdgeKind, inner: EdgeKind) -> EdgeKind:
     return outer if _RANK[outer] >= _RANK[inner] else inner
 
 
-def name_of(identifier: exp.Identifier | exp.Expression | str) -> str:
+def name_of(identifier: exp.Identifier | exp.Expr | str) -> str:
     """An identifier as lineage writes it: unquoted names are case-insensitive, so lower case."""
     if isinstance(identifier, str):
         return identifier
@@ -51,13 +51,13 @@ def table_name(table: exp.Table) -> str:
     return ".".join(name_of(p) for p in parts)
 
 
-def value_kind(column: exp.Column, root: exp.Expression) -> EdgeKind:
+def value_kind(column: exp.Column, root: exp.Expr) -> EdgeKind:
     """How `column` reaches the value of `root`: directly, cast, in an expression, aggregated.
 
     Columns in a window's PARTITION BY or ORDER BY shape the value without flowing into it.
     """
     window = aggregate = computed = cast = False
-    child: exp.Expression = column
+    child: exp.Expr = column
     node = column.parent
     while node is not None and child is not root:
         if isinstance(node, exp.Window) and child is not node.this:
@@ -83,7 +83,7 @@ def value_kind(column: exp.Column, root: exp.Expression) -> EdgeKind:
 def _column_path(column: exp.Column) -> list[str]:
     """The column's name plus the nested fields read from it (o.address.city -> address, city)."""
     path = [name_of(column.this)]
-    node: exp.Expression = column
+    node: exp.Expr = column
     while isinstance(node.parent, exp.Dot) and node.parent.this is node:
         path.append(name_of(node.parent.expression))
         node = node.parent
@@ -98,7 +98,7 @@ class ScopeWalker:
         self._rows: dict[int, frozenset[Dep]] = {}
         self.unresolved: set[str] = set()
 
-    def outputs(self, query: exp.Expression) -> dict[str, frozenset[Dep]]:
+    def outputs(self, query: exp.Expr) -> dict[str, frozenset[Dep]]:
         """Every output column of `query` (already qualified) -> its sources."""
         root = build_scope(query)
         if root is None:
@@ -137,7 +137,7 @@ class ScopeWalker:
             return deps
         return deps | self.expression(scope, select, None)
 
-    def expression(self, scope: Scope, root: exp.Expression, kind: EdgeKind | None) -> set[Dep]:
+    def expression(self, scope: Scope, root: exp.Expr, kind: EdgeKind | None) -> set[Dep]:
         """Sources of every column under `root`, with `kind` or the kind each column plays."""
         deps: set[Dep] = set()
         for column in find_all_in_scope(root, exp.Column):
@@ -247,20 +247,20 @@ def _index_of(expression: exp.Query, name: str) -> int | None:
     return None
 
 
-def _select_of(expression: exp.Select, key: str | int) -> exp.Expression | None:
+def _select_of(expression: exp.Select, key: str | int) -> exp.Expr | None:
     if isinstance(key, int):
         return expression.selects[key] if key < len(expression.selects) else None
     index = _index_of(expression, key)
     return None if index is None else expression.selects[index]
 
 
-def output_names(query: exp.Expression) -> list[str]:
+def output_names(query: exp.Expr) -> list[str]:
     """The names of a qualified query's output columns, in order."""
-    selects: Iterable[exp.Expression] = query.selects if isinstance(query, exp.Query) else []
+    selects: Iterable[exp.Expr] = query.selects if isinstance(query, exp.Query) else []
     return [_output_name(s) for s in selects]
 
 
-def _output_name(select: exp.Expression) -> str:
+def _output_name(select: exp.Expr) -> str:
     if isinstance(select, exp.Alias):
         return name_of(select.args["alias"])
     if isinstance(select, exp.Column):

@@ -97,12 +97,12 @@ class Store:
         return await self._insert_new("samples", values)
 
     async def load_samples(self, alert_id: str) -> tuple[Rows, Rows]:
-        """The (before, after) events kept for an alert: the healer's evidence."""
+        """The (before, after) events kept for an alert (the healer's evidence); empty if none."""
         table = self._tables["samples"]
         query = select(table.c.before, table.c.after).where(table.c.alert_id == alert_id)
         row = await self._run(lambda conn: conn.execute(query).first())
         if row is None:
-            raise NotFoundError(f"no samples for alert {alert_id!r}; save_samples() them first")
+            return [], []
         return list(row.before), list(row.after)
 
     # proposals ----------------------------------------------------------------------------
@@ -117,8 +117,13 @@ class Store:
         }
         return await self._insert_new("proposals", values)
 
-    async def proposal_for_alert(self, alert_id: str) -> ProposalRecord | None:
-        """The proposal made for an alert, if any."""
+    async def proposal_for_alert(self, alert_id: str) -> FixProposed | None:
+        """The proposal made for an alert, if any (the healer's idempotency check)."""
+        record = await self.record_for_alert(alert_id)
+        return None if record is None else record.proposal
+
+    async def record_for_alert(self, alert_id: str) -> ProposalRecord | None:
+        """The proposal made for an alert with its review state, if any."""
         table = self._tables["proposals"]
         rows = await self._select_proposals(table.c.alert_id == alert_id)
         return rows[0] if rows else None
@@ -139,8 +144,8 @@ class Store:
     async def transition(
         self,
         proposal_id: str,
-        from_status: ProposalStatus,
-        to_status: ProposalStatus,
+        from_status: str,
+        to_status: str,
         reviewer: str | None = None,
         note: str | None = None,
         *,

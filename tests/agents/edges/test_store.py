@@ -102,9 +102,8 @@ class TestStoreContract:
         assert await store.save_samples("alert-1", "orders", [], []) is False
         assert await store.load_samples("alert-1") == (before, after)
 
-    async def test_loading_missing_samples_says_so(self, store: Store) -> None:
-        with pytest.raises(NotFoundError, match="no samples for alert 'nope'"):
-            await store.load_samples("nope")
+    async def test_an_alert_without_samples_has_empty_evidence(self, store: Store) -> None:
+        assert await store.load_samples("nope") == ([], [])
 
     async def test_samples_that_are_not_json_are_refused(self, store: Store) -> None:
         with pytest.raises(StoreError, match="JSON objects"):
@@ -115,13 +114,15 @@ class TestStoreContract:
         assert await store.save_proposal(proposal) is True
         assert await store.save_proposal(make_proposal()) is False  # same alert, new id
         assert await store.save_proposal(proposal) is False
-        record = await store.proposal_for_alert("alert-1")
+        assert await store.proposal_for_alert("alert-1") == proposal
+        record = await store.record_for_alert("alert-1")
         assert record is not None
         assert record.proposal == proposal
         assert record.status == "pending"
         assert record.reviewer is None and record.decided_at is None
         assert [r.proposal_id for r in await store.list_proposals()] == [proposal.proposal_id]
         assert await store.proposal_for_alert("other") is None
+        assert await store.record_for_alert("other") is None
 
     async def test_unknown_proposal_is_not_found(self, store: Store) -> None:
         with pytest.raises(NotFoundError, match="no proposal 'ghost'"):
@@ -216,7 +217,7 @@ class TestStoreContract:
         await store.save_samples(text, text, [{text: text}], [])
         await store.transition(proposal.proposal_id, "pending", "rejected", text, text)
         assert await store.list_alerts(text) == [alert]
-        record = await store.proposal_for_alert(text)
+        record = await store.record_for_alert(text)
         assert record is not None
         assert (record.proposal, record.reviewer, record.note) == (proposal, text, text)
         assert await store.load_samples(text) == ([{text: text}], [])

@@ -9,15 +9,40 @@ from sqlglot.errors import SqlglotError
 from agents.core.models import Verdict
 from guardrails.registry import PatchReview, guardrail
 
-_DESTRUCTIVE: tuple[type[exp.Expression], ...] = (
-    exp.Drop,
-    exp.Delete,
-    exp.TruncateTable,
-    exp.Alter,
-    exp.Insert,
-    exp.Update,
-    exp.Merge,
-    exp.Command,  # statements sqlglot does not model (GRANT, VACUUM, CALL, ...)
+_DESTRUCTIVE_NAMES = (
+    "Drop",
+    "Delete",
+    "TruncateTable",
+    "Alter",
+    "Insert",
+    "Update",
+    "Merge",
+    # statements that change state outside the data: privileges, files, sessions, extensions
+    "Grant",
+    "Revoke",
+    "Copy",
+    "Attach",
+    "Detach",
+    "Install",
+    "LoadData",
+    "Pragma",
+    "Commit",
+    "Rollback",
+    "Transaction",
+    "Kill",
+    "Execute",
+    "Export",
+    "Cache",
+    "Uncache",
+    "Refresh",
+    "Comment",
+    "Analyze",
+    "Set",
+    "Use",
+    "Command",  # statements sqlglot does not model (VACUUM, CALL, ...)
+)
+_DESTRUCTIVE: tuple[type[exp.Expression], ...] = tuple(
+    getattr(exp, name) for name in _DESTRUCTIVE_NAMES if hasattr(exp, name)
 )
 
 
@@ -42,7 +67,7 @@ def destructive_statement(sql: str, dialect: str) -> str | None:
 
 @guardrail
 def no_destructive_statements(review: PatchReview) -> Verdict:
-    """A proposed model may only read: no DROP, DELETE, TRUNCATE, ALTER, INSERT, UPDATE, MERGE."""
+    """A proposed model only reads: no DROP, DELETE, TRUNCATE, ALTER, INSERT, UPDATE or MERGE."""
     for patch in review.patches:
         reason = destructive_statement(patch.after_sql, patch.dialect)
         if reason is not None:

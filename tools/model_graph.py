@@ -73,14 +73,20 @@ class ModelGraph(BaseModel):
         return frozenset(self.reads)
 
     def sources(self) -> frozenset[str]:
-        """Tables read that no model produces: the topics."""
-        return frozenset(t for tables in self.reads.values() for t in tables) - self.models
+        """Tables read that no other model produces: the topics."""
+        return frozenset(
+            t for m, tables in self.reads.items() for t in tables if t == m or t not in self.models
+        )
+
+    def _upstream_models(self, model: str) -> list[str]:
+        # a model reading a table of its own name reads the topic, not itself
+        return sorted((self.reads[model] & self.models) - {model})
 
     def order(self) -> list[str]:
         """Models in an order where each runs after every model it reads (ties by name)."""
         sorter: TopologicalSorter[str] = TopologicalSorter()
         for model in sorted(self.reads):
-            sorter.add(model, *sorted(self.reads[model] & self.models))
+            sorter.add(model, *self._upstream_models(model))
         try:
             sorter.prepare()
         except CycleError as error:
@@ -102,7 +108,7 @@ class ModelGraph(BaseModel):
         hit: set[str] = set()
         frontier = {table}
         while frontier:
-            found = {m for m, tables in self.reads.items() if tables & frontier} - hit
+            found = {m for m, t in self.reads.items() if (t - {m}) & frontier or table in t} - hit
             hit |= found
             frontier = found
         return [m for m in self.order() if m in hit]

@@ -52,3 +52,10 @@ def test_rejects_a_model_with_two_statements() -> None:
 def test_rejects_sql_that_does_not_parse() -> None:
     with pytest.raises(ToolError, match="not valid bigquery SQL"):
         build_graph(_pipeline("bigquery", a="select from where ("))
+
+
+def test_a_model_named_after_its_topic_reads_the_topic_not_itself() -> None:
+    graph = build_graph(_pipeline(refunds="select * from refunds", daily="select * from refunds"))
+    assert graph.order() == ["refunds", "daily"]
+    assert graph.sources() == {"refunds"}
+    assert graph.models_reading("refunds") == ["daily", "refunds"]

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Literal, get_args
 
 from sqlglot import exp
-from sqlglot.optimizer.scope import Scope, build_scope, find_all_in_scope
+from sqlglot.optimizer.scope import Scope, find_all_in_scope
 
 ValueKind = Literal["direct", "cast", "expression", "aggregate"]
 DependencyKind = Literal["filter", "join", "group_by", "window"]
@@ -56,12 +56,14 @@ def value_kind(column: exp.Column, root: exp.Expr) -> EdgeKind:
 
     Columns in a window's PARTITION BY or ORDER BY shape the value without flowing into it.
     """
-    window = aggregate = computed = cast = False
+    window = filtered = aggregate = computed = cast = False
     child: exp.Expr = column
     node = column.parent
     while node is not None and child is not root:
         if isinstance(node, exp.Window) and child is not node.this:
             window = True
+        elif isinstance(node, exp.Filter) and child is not node.this:
+            filtered = True  # sum(x) FILTER (WHERE y): y picks rows, it is not summed
         elif isinstance(node, exp.AggFunc):
             aggregate = True
         elif isinstance(node, _CASTS):
@@ -73,6 +75,8 @@ def value_kind(column: exp.Column, root: exp.Expr) -> EdgeKind:
         child, node = node, node.parent
     if window:
         return "window"
+    if filtered:
+        return "filter"
     if aggregate:
         return "aggregate"
     if computed:
@@ -97,16 +101,6 @@ class ScopeWalker:
         self._memo: dict[tuple[int, str | int], frozenset[Dep]] = {}
         self._rows: dict[int, frozenset[Dep]] = {}
         self.unresolved: set[str] = set()
-
-    def outputs(self, query: exp.Expr) -> dict[str, frozenset[Dep]]:
-        """Every output column of `query` (already qualified) -> its sources."""
-        root = build_scope(query)
-        if root is None:
-            return {}
-        result: dict[str, frozenset[Dep]] = {}
-        for index, name in enumerate(output_names(query)):
-            result[name] = result.get(name, frozenset()) | self.column(root, index)
-        return result
 
     def column(self, scope: Scope, key: str | int) -> frozenset[Dep]:
         """Sources of one output column of `scope`, by name or position."""

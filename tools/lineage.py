@@ -109,6 +109,12 @@ class LineageGraph(BaseModel):
         """Models (in run order) that break or change when `dataset.field` changes."""
         return self.impact(dataset, field).models
 
+    def exposures_reading(self, models: Sequence[str]) -> list[str]:
+        """Exposures that read any column of `models`, directly or downstream (patch reach)."""
+        starts = [n for m in models for n in self.columns_of(m)]
+        reached = {p.end for p in self._walk(starts, forward=True)}
+        return sorted(n for n in reached if self.nodes[n].kind == "exposure")
+
     def owners(self, entity: str) -> list[Ownership]:
         """Declared owners of `entity`, else the owners of its upstream topics and consumers."""
         start = self._start(entity)

@@ -147,3 +147,10 @@ def test_ambiguous_columns_count_as_reading_every_joined_dataset() -> None:
     graph = build_lineage(pipeline, {})
     assert graph.unresolved == {"m": ["country", "cust_id"]}
     assert graph.models_affected_by("orders", "cust_id") == ["m"]
+
+
+def test_exposures_reading_patched_models_include_indirect_ones() -> None:
+    graph = _graph()
+    assert graph.exposures_reading(["stg_orders"]) == ["city_model", "country_board"]
+    assert graph.exposures_reading(["by_country"]) == ["country_board"]
+    assert graph.exposures_reading([]) == []

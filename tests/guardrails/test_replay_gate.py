@@ -1,0 +1,214 @@
+"""Tests for guardrails.replay_gate: right patches pass, plausible wrong ones are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agents.core.contracts import Contract, Pipeline
+from agents.core.errors import ToolError
+from agents.core.models import Detection, ModelPatch, ValidationReport
+from guardrails.replay_gate import validate_patch
+from tools.mapping import infer_mapping
+from tools.sql_patch import apply_mapping
+
+SPEC_MODEL = """select order_id, cust_id as customer_id, amount_cents / 100.0 as amount,
+       status, created_at
+from orders"""
+CONTRACT = Contract(
+    dataset="orders",
+    fields=[
+        {"name": "order_id", "type": "string", "required": True, "unique": True},
+        {"name": "cust_id", "type": "integer", "required": True},
+        {"name": "amount_cents", "type": "integer", "unit": "cents", "min": 0},
+        {"name": "status", "type": "string", "enum": ["placed", "shipped", "cancelled"]},
+        {"name": "created_at", "type": "timestamp", "required": True},
+        {"name": "email", "type": "string", "pii": True},
+    ],
+    invariants=[
+        {"name": "amount_non_negative", "model": "stg_orders", "check": "amount >= 0"},
+        {
+            "name": "status_known",
+            "model": "stg_orders",
+            "check": "status in ('placed', 'shipped', 'cancelled')",
+        },
+    ],
+)
+BEFORE = [
+    {
+        "order_id": "o1",
+        "cust_id": 7,
+        "amount_cents": 1250,
+        "status": "placed",
+        "created_at": "2026-01-01T10:00:00Z",
+    },
+    {
+        "order_id": "o3",
+        "cust_id": 9,
+        "amount_cents": 480,
+        "status": "shipped",
+        "created_at": "2026-01-01T11:00:00Z",
+    },
+]
+AFTER = [
+    {
+        "order_id": "o2",
+        "customer_id": 7,
+        "amount_cents": 900,
+        "status": "placed",
+        "created_at": "2026-01-01T10:05:00Z",
+    },
+    {
+        "order_id": "o4",
+        "customer_id": 8,
+        "amount_cents": 2100,
+        "status": "placed",
+        "created_at": "2026-01-01T12:05:00Z",
+    },
+]
+PIPELINE = Pipeline(
+    models={
+        "stg_orders": SPEC_MODEL,
+        "by_customer": "select customer_id, sum(amount) as spent from stg_orders group by 1",
+    }
+)
+
+
+def _validate(sql: str, after: list | None = None) -> ValidationReport:
+    patch = ModelPatch(model="stg_orders", before_sql=SPEC_MODEL, after_sql=sql)
+    return validate_patch(PIPELINE, [patch], {"orders": CONTRACT}, BEFORE, after or AFTER)
+
+
+def _failed(report: ValidationReport) -> set[str]:
+    return {check.name for check in report.failures()}
+
+
+def test_accepts_the_right_rename() -> None:
+    report = _validate(SPEC_MODEL.replace("cust_id as customer_id", "customer_id"))
+    assert report.passed, report.failures()
+    assert report.replayed_events == 2
+    names = {check.name for check in report.checks}
+    assert {
+        "replay:after",
+        "invariant:amount_non_negative",
+        "schema:by_customer",
+        "guardrail:no_destructive_statements",
+    } <= names
+
+
+def test_refuses_null_in_place_of_the_renamed_field() -> None:
+    report = _validate(SPEC_MODEL.replace("cust_id as customer_id", "null as customer_id"))
+    assert {
+        "nulls:stg_orders",
+        "schema:stg_orders",
+        "guardrail:outputs_not_replaced_by_constants",
+    } <= _failed(report)
+
+
+def test_refuses_a_unit_factor_off_by_a_hundred() -> None:
+    sql = SPEC_MODEL.replace("cust_id as customer_id", "customer_id").replace("/ 100.0", "/ 1.0")
+    report = _validate(sql)
+    assert {"distribution:stg_orders", "distribution:by_customer"} <= _failed(report)
+    detail = next(c.detail for c in report.failures() if c.name == "distribution:stg_orders")
+    assert "amount" in detail
+
+
+def test_refuses_a_swapped_field_of_the_same_type() -> None:
+    sql = SPEC_MODEL.replace("cust_id as customer_id", "amount_cents as customer_id")
+    assert "distribution:stg_orders" in _failed(_validate(sql))
+
+
+def test_refuses_a_swapped_text_field_of_another_shape() -> None:
+    sql = SPEC_MODEL.replace("cust_id as customer_id", "customer_id").replace(
+        "status,", "order_id as status,"
+    )
+    failed = _failed(_validate(sql))
+    assert {"distribution:stg_orders", "invariant:status_known"} <= failed
+
+
+def test_refuses_a_patch_that_does_not_run_on_the_new_events() -> None:
+    report = _validate(SPEC_MODEL.replace("cust_id as customer_id", "client_id as customer_id"))
+    failure = next(c for c in report.failures() if c.name == "replay:after")
+    assert "client_id" in failure.detail and not report.passed
+
+
+def test_refuses_a_patch_that_breaks_an_invariant() -> None:
+    sql = SPEC_MODEL.replace("cust_id as customer_id", "customer_id").replace(
+        "amount_cents / 100.0", "-amount_cents / 100.0"
+    )
+    assert "invariant:amount_non_negative" in _failed(_validate(sql))
+
+
+def test_refuses_a_patch_that_changes_an_output_type() -> None:
+    sql = SPEC_MODEL.replace(
+        "cust_id as customer_id", "cast(customer_id as varchar) as customer_id"
+    )
+    assert "schema:stg_orders" in _failed(_validate(sql))
+
+
+def test_refuses_a_patch_that_filters_every_row_away() -> None:
+    sql = SPEC_MODEL.replace("cust_id as customer_id", "customer_id") + " where false"
+    assert "rows:stg_orders" in _failed(_validate(sql))
+
+
+def test_needs_to_know_the_changed_topic_when_several_are_given() -> None:
+    with pytest.raises(ToolError, match="pass dataset="):
+        validate_patch(PIPELINE, [], {}, {"a": [], "b": []}, {"a": [], "b": []})
+
+
+SHOP = Path(__file__).parents[2] / "examples" / "shop"
+
+
+def test_heals_the_shop_example_end_to_end_from_detections() -> None:
+    contract = Contract.model_validate(yaml.safe_load((SHOP / "contracts/orders.yaml").read_text()))
+    models = {p.stem: p.read_text() for p in sorted((SHOP / "models").glob("*.sql"))}
+    dialect = yaml.safe_load((SHOP / "pipeline.yaml").read_text())["dialect"]
+    pipeline = Pipeline(dialect=dialect, models=models)
+    before = [dict(e, email="x@y.z") for e in BEFORE]
+    after = [
+        {**{k: v for k, v in e.items() if k != "amount_cents"}, "amount": e["amount_cents"] / 100}
+        for e in AFTER
+    ]
+    detections = [
+        Detection(kind="rename", field="cust_id", to="customer_id"),
+        Detection(kind="rename", field="amount_cents", to="amount"),
+        Detection(kind="unit_change", field="amount_cents", factor=0.01),
+    ]
+    used = {"order_id", "cust_id", "amount_cents", "status", "created_at"}
+    inference = infer_mapping(detections, contract, used, before, after)
+    assert (inference.unresolved, inference.ambiguous) == ([], {})
+    patches = apply_mapping(pipeline, "orders", inference.mapping, contract)
+    assert sorted(p.model for p in patches) == ["customer_orders", "stg_orders"]
+    report = validate_patch(
+        pipeline, patches, {"orders": contract}, before, after, mapping=inference.mapping
+    )
+    assert report.passed, report.failures()
+
+
+@pytest.mark.parametrize("dialect", ["spark", "snowflake", "bigquery", "postgres"])
+def test_validates_nesting_fixes_in_other_dialects(dialect: str) -> None:
+    contract = Contract(
+        dataset="users",
+        fields=[{"name": "id", "type": "integer"}, {"name": "city", "type": "string"}],
+    )
+    pipeline = Pipeline(
+        dialect=dialect,
+        models={
+            "stg_users": "select u.id, upper(u.city) as city from users u",
+            "cities": "select city, count(*) as n from stg_users group by city",
+        },
+    )
+    before = [{"id": 1, "city": "Paris"}, {"id": 2, "city": "Oslo"}]
+    after = [{"id": 3, "address": {"city": "Rome"}}]
+    detections = [Detection(kind="nesting", field="city", to="address.city")]
+    inference = infer_mapping(detections, contract, {"id", "city"}, before, after)
+    patches = apply_mapping(pipeline, "users", inference.mapping, contract)
+    report = validate_patch(pipeline, patches, {"users": contract}, before, after)
+    assert report.passed, report.failures()
+    wrong = [
+        p.model_copy(update={"after_sql": p.after_sql.replace("address.city", "id")})
+        for p in patches
+    ]
+    assert not validate_patch(pipeline, wrong, {"users": contract}, before, after).passed

@@ -142,7 +142,6 @@ class TimeStats(BaseModel):
     event_max: float | None = None
     delay_count: int = 0
     delay_max: float | None = None
-    delay_total: float = 0.0
     arrived_max: float | None = None
 
     def merge(self, other: TimeStats) -> TimeStats:
@@ -155,7 +154,6 @@ class TimeStats(BaseModel):
             event_max=_opt(max, self.event_max, other.event_max),
             delay_count=self.delay_count + other.delay_count,
             delay_max=_opt(max, self.delay_max, other.delay_max),
-            delay_total=self.delay_total + other.delay_total,
             arrived_max=_opt(max, self.arrived_max, other.arrived_max),
         )
 

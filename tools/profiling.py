@@ -9,10 +9,10 @@ field and batch, weighted by their counts; every other count is exact.
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from itertools import chain
+from itertools import chain, islice
+from operator import itemgetter
 
 import orjson
 from pydantic import JsonValue
@@ -33,6 +33,7 @@ from tools.batch_profile import (
 )
 from tools.value_encoding import (
     EPOCH_RANGES,
+    ISO_TIMESTAMP,
     canonical,
     epoch_seconds,
     json_type,
@@ -51,7 +52,7 @@ class _Missing:
 
 
 _MISSING = _Missing()
-_SCALARS = (int, float, str, bool)
+_SCALARS = frozenset({int, float, str, bool})
 
 
 class _Where:
@@ -83,6 +84,12 @@ def decode_events(
     >>> decoded, indices, [r.reason for r in rejects]
     ([{'a': 1}], [0], ['malformed JSON: unexpected end of data', 'not a JSON object: array'])
     """
+    try:  # fast path: a batch of well-formed JSON objects
+        fast = list(map(orjson.loads, events))  # type: ignore[arg-type]
+    except (orjson.JSONDecodeError, TypeError):
+        fast = []
+    if fast and set(map(type, fast)) == {dict}:
+        return fast, list(range(len(fast))), []
     decoded: list[dict[str, object]] = []
     indices: list[int] = []
     rejects: list[Reject] = []
@@ -150,7 +157,10 @@ def profile_decoded(
     fields: dict[str, FieldProfile] = {}
     keys = dict.fromkeys(chain.from_iterable(decoded))
     for key in keys:
-        column = [event.get(key, _MISSING) for event in decoded]
+        try:
+            column: list[object] = list(map(itemgetter(key), decoded))
+        except KeyError:
+            column = [event.get(key, _MISSING) for event in decoded]
         _profile_tree(key, column, where, fields)
     time = None
     if event_time is not None:
@@ -197,37 +207,31 @@ def _profile_column(path: str, column: list[object], where: _Where) -> FieldProf
     kinds = Counter(kinds_in_order)
     missing = kinds.pop(_Missing, 0)
     nulls = kinds.get(type(None), 0)
-    first = {
-        "present": where.at(next(i for i, k in enumerate(kinds_in_order) if k is not _Missing))
-    }
-    types: dict[str, int] = {}
+    first = {"present": where.at(_first_present(kinds_in_order, missing))}
     for kind in kinds:
         row = kinds_in_order.index(kind)
         name = json_type(column[row])
         if name != "null":
             first.setdefault(name, where.at(row))
-    valued = [v for v in column if type(v) in _SCALARS]
-    numbers = [v for v in valued if type(v) is int or type(v) is float]
-    floats = [v for v in numbers if type(v) is float] if float in kinds else []
-    integral = sum(map(float.is_integer, floats))
-    for kind, count in kinds.items():
-        name = json_type(column[kinds_in_order.index(kind)])
-        if kind is float:
-            _bump(types, "integer", integral)
-            _bump(types, "number", count - integral)
-        elif name != "null":
-            _bump(types, name, count)
+    scalars = kinds.keys() & _SCALARS
+    valued = (
+        column
+        if not missing and kinds.keys() <= _SCALARS
+        else [v for v in column if type(v) in scalars]
+    )
+    numbers = _numbers(valued, scalars)
+    types = _types(kinds, column, kinds_in_order, numbers)
     numeric, encodings = _numeric(numbers)
     counts = _value_counts(valued, bool in kinds and bool(numbers))
     shapes: dict[str, int] = {}
-    _strings(counts, encodings, shapes)
-    distinct = _canonical_counts(counts, kinds.keys() - {type(None), dict, list})
+    _strings(counts, kinds.get(str, 0), str in scalars and len(scalars) == 1, encodings, shapes)
+    distinct = _canonical_counts(counts, set(scalars))
     top_overflow = len(distinct) > TOP_SIZE
-    top = dict(Counter(distinct).most_common(TOP_SIZE)) if top_overflow else distinct
-    arrays = [v for v in column if type(v) is list]
-    examples: list[JsonValue] = [*list(counts)[:EXAMPLE_SIZE], *arrays[:EXAMPLE_SIZE]]  # type: ignore[list-item]
+    top = _top(distinct) if top_overflow else distinct
+    arrays = [v for v in column if type(v) is list] if list in kinds else []
+    examples: list[JsonValue] = [*islice(counts, EXAMPLE_SIZE), *arrays[:EXAMPLE_SIZE]]  # type: ignore[list-item]
     hashes = value_hashes([*distinct, *map(canonical, arrays)])
-    return FieldProfile(
+    return FieldProfile.model_construct(
         path=path,
         present=len(column) - missing,
         nulls=nulls,
@@ -236,12 +240,58 @@ def _profile_column(path: str, column: list[object], where: _Where) -> FieldProf
         numeric=numeric,
         top=top,
         top_overflow=top_overflow,
-        sketch=sorted(heapq.nsmallest(SKETCH_SIZE, hashes)),
+        sketch=_smallest(hashes),
         shapes=shapes,
         examples=examples[:EXAMPLE_SIZE],
         duplicates=len(valued) - len(counts),
         first=first,
     )
+
+
+def _top(distinct: dict[str, int]) -> dict[str, int]:
+    if max(distinct.values()) == 1:  # all values unique: any TOP_SIZE of them will do
+        return dict(islice(distinct.items(), TOP_SIZE))
+    return dict(sorted(distinct.items(), key=itemgetter(1), reverse=True)[:TOP_SIZE])
+
+
+def _smallest(hashes: set[int]) -> list[int]:
+    """The SKETCH_SIZE smallest hashes, sorted; pre-filtered so big sets sort cheaply."""
+    if len(hashes) > 2 * SKETCH_SIZE:
+        cut = 2 * SKETCH_SIZE * 2**32 // len(hashes)
+        candidates = [h for h in hashes if h < cut]
+        if len(candidates) >= SKETCH_SIZE:
+            return sorted(candidates)[:SKETCH_SIZE]
+    return sorted(hashes)[:SKETCH_SIZE]
+
+
+def _first_present(kinds_in_order: list[type], missing: int) -> int:
+    if not missing:
+        return 0
+    return next(i for i, k in enumerate(kinds_in_order) if k is not _Missing)
+
+
+def _numbers(valued: list[object], scalars: set[type]) -> list[float]:
+    if not scalars & {int, float}:
+        return []
+    if scalars <= {int, float}:
+        return valued  # type: ignore[return-value]
+    return [v for v in valued if type(v) is int or type(v) is float]  # type: ignore[misc]
+
+
+def _types(
+    kinds: Counter[type], column: list[object], kinds_in_order: list[type], numbers: list[float]
+) -> dict[str, int]:
+    types: dict[str, int] = {}
+    for kind, count in kinds.items():
+        if kind is float:
+            integral = sum(map(float.is_integer, [v for v in numbers if type(v) is float]))
+            _bump(types, "integer", integral)
+            _bump(types, "number", count - integral)
+            continue
+        name = json_type(column[kinds_in_order.index(kind)])
+        if name != "null":
+            _bump(types, name, count)
+    return types
 
 
 def _canonical_counts(counts: Counter[object], kinds: set[type]) -> dict[str, int]:
@@ -277,15 +327,23 @@ def _numeric(numbers: list[float]) -> tuple[NumericStats | None, dict[str, int]]
     return stats, encodings
 
 
-def _strings(counts: Counter[object], encodings: dict[str, int], shapes: dict[str, int]) -> None:
-    texts = [v for v in counts if type(v) is str]
-    sampled = texts[:STRING_SAMPLE]
+def _strings(
+    counts: Counter[object],
+    strings: int,
+    only_strings: bool,
+    encodings: dict[str, int],
+    shapes: dict[str, int],
+) -> None:
+    if not strings:
+        return
+    texts = counts if only_strings else [v for v in counts if type(v) is str]
+    sampled = list(islice(texts, STRING_SAMPLE))
     # Scale sampled counts up so encodings and shapes add up to every string of the batch.
-    scale = sum(counts[t] for t in texts) / max(1, sum(counts[t] for t in sampled))
+    scale = strings / max(1, sum(counts[t] for t in sampled))
     for text in sampled:
         count = round(counts[text] * scale)
-        _bump(encodings, string_encoding(text), count)
-        _bump(shapes, shape(text), count)
+        _bump(encodings, string_encoding(text), count)  # type: ignore[arg-type]
+        _bump(shapes, shape(text), count)  # type: ignore[arg-type]
 
 
 def _time_stats(
@@ -294,33 +352,52 @@ def _time_stats(
     indices: list[int],
     arrived_at: float | Sequence[float] | None,
 ) -> TimeStats:
-    times = [epoch_seconds(_lookup(event, path)) for event in decoded]
-    parsed = [t for t in times if t is not None]
+    values = [_lookup(e, path) for e in decoded] if "." in path else [e.get(path) for e in decoded]
+    single = arrived_at if isinstance(arrived_at, (int, float)) else None
+    bounds = _uniform_iso_bounds(values) if arrived_at is None or single is not None else None
     delays: list[float] = []
-    if arrived_at is not None:
-        arrivals = (
-            [arrived_at] * len(decoded)
-            if isinstance(arrived_at, (int, float))
-            else [arrived_at[i] for i in indices]
-        )
-        delays = [a - t for a, t in zip(arrivals, times, strict=True) if t is not None]
+    if bounds is not None:
+        low, high, count = bounds
+    else:
+        times = [epoch_seconds(v) for v in values]
+        parsed = [t for t in times if t is not None]
+        low, high, count = min(parsed, default=None), max(parsed, default=None), len(parsed)
+        if arrived_at is not None and single is None:
+            arrivals = [arrived_at[i] for i in indices]  # type: ignore[index]
+            delays = [a - t for a, t in zip(arrivals, times, strict=True) if t is not None]
+    if single is not None and low is not None:
+        delays = [single - low]  # the oldest event has the longest delay
     return TimeStats(
         field=path,
-        count=len(parsed),
-        unparsed=len(times) - len(parsed),
-        event_min=min(parsed, default=None),
-        event_max=max(parsed, default=None),
-        delay_count=len(delays),
+        count=count,
+        unparsed=len(values) - count,
+        event_min=low,
+        event_max=high,
+        delay_count=count if single is not None else len(delays),
         delay_max=max(delays, default=None),
-        delay_total=sum(delays),
-        arrived_max=(
-            None
-            if arrived_at is None
-            else float(arrived_at)
-            if isinstance(arrived_at, (int, float))
-            else max(arrived_at, default=None)
-        ),
+        arrived_max=_latest(arrived_at),
     )
+
+
+def _uniform_iso_bounds(values: list[object]) -> tuple[float, float, int] | None:
+    """Min, max and count of ISO timestamps that sort as text (same length and zone), else None."""
+    if not values or set(map(type, values)) != {str}:
+        return None
+    texts: list[str] = values  # type: ignore[assignment]
+    if len(set(map(len, texts))) != 1 or len({t[-6:] if t[-1] != "Z" else "Z" for t in texts}) != 1:
+        return None
+    if not all(map(ISO_TIMESTAMP.match, texts)):
+        return None
+    low, high = epoch_seconds(min(texts)), epoch_seconds(max(texts))
+    if low is None or high is None:
+        return None
+    return low, high, len(texts)
+
+
+def _latest(arrived_at: float | Sequence[float] | None) -> float | None:
+    if arrived_at is None or isinstance(arrived_at, (int, float)):
+        return None if arrived_at is None else float(arrived_at)
+    return max(arrived_at, default=None)
 
 
 def _lookup(event: Mapping[str, object], path: str) -> object:

@@ -14,7 +14,7 @@ import orjson
 
 JSON_TYPES: tuple[str, ...] = ("integer", "number", "string", "boolean", "object", "array")
 
-_ISO_TIMESTAMP = re.compile(
+ISO_TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -100,7 +100,7 @@ def string_encoding(text: str) -> str:
     >>> [string_encoding(s) for s in ("2026-01-01T10:00:00Z", "2026-01-01", "12.50", "placed")]
     ['iso_timestamp', 'iso_date', 'numeric_string', 'text']
     """
-    if _ISO_TIMESTAMP.match(text):
+    if ISO_TIMESTAMP.match(text):
         return "iso_timestamp"
     if _ISO_DATE.match(text):
         return "iso_date"

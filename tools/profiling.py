@@ -275,7 +275,7 @@ def _numbers(valued: list[object], scalars: set[type]) -> list[float]:
         return []
     if scalars <= {int, float}:
         return valued  # type: ignore[return-value]
-    return [v for v in valued if type(v) is int or type(v) is float]  # type: ignore[misc]
+    return [v for v in valued if type(v) is int or type(v) is float]
 
 
 def _types(
@@ -356,6 +356,8 @@ def _time_stats(
     single = arrived_at if isinstance(arrived_at, (int, float)) else None
     bounds = _uniform_iso_bounds(values) if arrived_at is None or single is not None else None
     delays: list[float] = []
+    low: float | None
+    high: float | None
     if bounds is not None:
         low, high, count = bounds
     else:

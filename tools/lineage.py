@@ -238,7 +238,7 @@ def _columns(nodes: Mapping[str, LineageNode], dataset: str) -> list[str]:
     return [
         n.column
         for n in nodes.values()
-        if n.dataset == dataset and n.column and "." not in n.column
+        if n.dataset == dataset and n.column and "." not in n.column and n.column != "*"
     ]
 
 

@@ -133,7 +133,9 @@ def script_lineage(
         for target, names, query in _plans(statement, default_target, schema):
             result = _query_lineage(query, target, names, dialect=dialect, schema=schema)
             results.append(result)
-            add_table(schema, result.target, dict.fromkeys(result.columns, "VARCHAR"))
+            known = [c for c in result.columns if c != "*"]  # an unexpanded star teaches nothing
+            if known:
+                add_table(schema, result.target, dict.fromkeys(known, "VARCHAR"))
     return results
 
 

@@ -129,6 +129,12 @@ class ScopeWalker:
             if expression.is_star and isinstance(key, str):
                 deps |= self._star_passthrough(scope, key)
             return deps
+        if isinstance(select, exp.Star) or isinstance(select.args.get("this"), exp.Star):
+            # A star no schema could expand: every column of its sources, as `table.*`.
+            table = select.args.get("table") if isinstance(select, exp.Column) else None
+            for alias in [table.name] if table else list(scope.selected_sources):
+                deps |= self._resolve_path(scope, alias, ["*"])
+            return deps
         return deps | self.expression(scope, select, None)
 
     def expression(self, scope: Scope, root: exp.Expr, kind: EdgeKind | None) -> set[Dep]:

@@ -154,3 +154,12 @@ def test_exposures_reading_patched_models_include_indirect_ones() -> None:
     assert graph.exposures_reading(["stg_orders"]) == ["city_model", "country_board"]
     assert graph.exposures_reading(["by_country"]) == ["country_board"]
     assert graph.exposures_reading([]) == []
+
+
+def test_stars_over_unknown_tables_flow_as_whole_tables() -> None:
+    pipeline = Pipeline(models={"a": "select * from landing", "b": "select * from a"})
+    graph = build_lineage(pipeline, {})
+    assert [p.render() for p in graph.upstream("b.*")] == [
+        "a.* -[direct]-> b.*",
+        "landing.* -[direct]-> a.* -[direct]-> b.*",
+    ]

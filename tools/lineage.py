@@ -27,6 +27,17 @@ from tools.lineage_values import (
 from tools.model_graph import build_graph as build_model_graph
 from tools.model_graph import resolve_name
 
+__all__ = [
+    "Exposure",
+    "Impact",
+    "LineageEdge",
+    "LineageGraph",
+    "LineageNode",
+    "LineagePath",
+    "Ownership",
+    "build_lineage",
+]
+
 
 class LineageGraph(BaseModel):
     """Column lineage of one pipeline; build it with `build_lineage`."""

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.lineage import LineageGraph, LineagePath
+from tools.lineage import LineageGraph
+from tools.lineage_values import LineagePath
 from tools.scope_lineage import DEPENDENCY_KINDS
 
 Intent = Literal["upstream", "downstream", "impact", "topics", "owners", "path", "unknown"]

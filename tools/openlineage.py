@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.lineage import LineageGraph, LineageNode
+from tools.lineage import LineageGraph
+from tools.lineage_values import LineageNode
 from tools.scope_lineage import EdgeKind
 
 PRODUCER = "https://github.com/suture/suture"

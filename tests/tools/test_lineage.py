@@ -35,7 +35,7 @@ MODELS = {
     ),
     "everything": "select * from stg_orders",
 }
-EXPOSURES = [
+EXPOSURES: list[Exposure | dict[str, object]] = [
     {
         "name": "country_board",
         "type": "dashboard",

@@ -14,14 +14,14 @@ from tools.model_graph import build_graph, resolve_name, tables_read
 _DATA_DEPENDENT = (exp.Column, exp.Star, exp.AggFunc, exp.Window, exp.Query)
 
 
-def _parse(sql: str, dialect: str) -> exp.Expression | None:
+def _parse(sql: str, dialect: str) -> exp.Expr | None:
     try:
         return sqlglot.parse_one(sql, read=dialect)
     except SqlglotError:
         return None
 
 
-def is_constant(node: exp.Expression) -> bool:
+def is_constant(node: exp.Expr) -> bool:
     """True when `node` reads no data: literals, NULL, casts of them, now(), ...
 
     >>> is_constant(sqlglot.parse_one("cast(null as bigint)"))
@@ -33,12 +33,12 @@ def is_constant(node: exp.Expression) -> bool:
     return inner.find(*_DATA_DEPENDENT) is None
 
 
-def output_names(tree: exp.Expression) -> list[str]:
+def output_names(tree: exp.Expr) -> list[str]:
     """The output column names of a query, lower-cased (`*` where a star is left)."""
     return [n.lower() for n in tree.named_selects] if isinstance(tree, exp.Query) else []
 
 
-def _constant_outputs(tree: exp.Expression) -> tuple[set[str], set[str]]:
+def _constant_outputs(tree: exp.Expr) -> tuple[set[str], set[str]]:
     constant: set[str] = set()
     computed: set[str] = set()
     for select in tree.find_all(exp.Select):
@@ -48,7 +48,7 @@ def _constant_outputs(tree: exp.Expression) -> tuple[set[str], set[str]]:
     return constant, computed
 
 
-def _trees(patch: ModelPatch, before_sql: str) -> tuple[exp.Expression, exp.Expression] | None:
+def _trees(patch: ModelPatch, before_sql: str) -> tuple[exp.Expr, exp.Expr] | None:
     before, after = _parse(before_sql, patch.dialect), _parse(patch.after_sql, patch.dialect)
     return (before, after) if before is not None and after is not None else None
 

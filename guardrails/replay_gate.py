@@ -28,7 +28,7 @@ Events = Mapping[str, Rows] | Rows
 
 def _tables(events: Events, dataset: str) -> dict[str, Rows]:
     if isinstance(events, Mapping):
-        return dict(events)  # type: ignore[arg-type]
+        return dict(events)
     return {dataset: list(events)}
 
 

@@ -41,7 +41,7 @@ _DESTRUCTIVE_NAMES = (
     "Use",
     "Command",  # statements sqlglot does not model (VACUUM, CALL, ...)
 )
-_DESTRUCTIVE: tuple[type[exp.Expression], ...] = tuple(
+_DESTRUCTIVE: tuple[type[exp.Expr], ...] = tuple(
     getattr(exp, name) for name in _DESTRUCTIVE_NAMES if hasattr(exp, name)
 )
 

@@ -20,7 +20,7 @@ class Reference:
     `alias` the dataset's alias in the reference's scope (to qualify replacements with).
     """
 
-    node: exp.Expression
+    node: exp.Expr
     path: tuple[str, ...]
     qualifier: exp.Identifier | None
     alias: str
@@ -36,7 +36,7 @@ def dataset_aliases(scope: Scope, dataset: str) -> list[str]:
     ]
 
 
-def scopes_by_expression(tree: exp.Expression) -> dict[int, Scope]:
+def scopes_by_expression(tree: exp.Expr) -> dict[int, Scope]:
     """Each scope of `tree`, keyed by the id of the expression it belongs to."""
     try:
         return {id(scope.expression): scope for scope in traverse_scope(tree)}
@@ -44,9 +44,9 @@ def scopes_by_expression(tree: exp.Expression) -> dict[int, Scope]:
         raise ToolError(f"cannot resolve the scopes of the query: {error}") from error
 
 
-def innermost_scope(node: exp.Expression, scopes: dict[int, Scope]) -> Scope | None:
+def innermost_scope(node: exp.Expr, scopes: dict[int, Scope]) -> Scope | None:
     """The scope whose expression most closely encloses `node`."""
-    current: exp.Expression | None = node
+    current: exp.Expr | None = node
     while current is not None:
         if id(current) in scopes:
             return scopes[id(current)]
@@ -54,8 +54,8 @@ def innermost_scope(node: exp.Expression, scopes: dict[int, Scope]) -> Scope | N
     return None
 
 
-def _outermost(column: exp.Column) -> tuple[exp.Expression, list[str]]:
-    node: exp.Expression = column
+def _outermost(column: exp.Column) -> tuple[exp.Expr, list[str]]:
+    node: exp.Expr = column
     parts = [p.name for p in column.parts]
     while isinstance(node.parent, exp.Dot) and node.parent.this is node:
         node = node.parent
@@ -69,14 +69,18 @@ def _provided_by_other(scope: Scope, name: str, aliases: list[str]) -> bool:
             continue
         if isinstance(source, exp.Table):
             return True  # another table (a model we cannot see into) might have the column
-        if isinstance(source, Scope) and name in source.expression.named_selects:
+        selects = (
+            getattr(source.expression, "named_selects", []) if isinstance(source, Scope) else []
+        )
+        if name in selects:
             return True
     return False
 
 
 def _resolve(column: exp.Column, scope: Scope, dataset: str) -> Reference | None:
     node, parts = _outermost(column)
-    first = column.parts[0]
+    head = column.parts[0]
+    first = exp.to_identifier(head.name, quoted=bool(head.args.get("quoted")))
     chain: Scope | None = scope
     if len(parts) > 1:
         while chain is not None:
@@ -94,7 +98,7 @@ def _resolve(column: exp.Column, scope: Scope, dataset: str) -> Reference | None
     return Reference(node, tuple(parts), None, aliases[0], len(scope.sources))
 
 
-def dataset_references(tree: exp.Expression, dataset: str) -> list[Reference]:
+def dataset_references(tree: exp.Expr, dataset: str) -> list[Reference]:
     """Every column reference in `tree` that reads table `dataset`, in tree order.
 
     Qualified references (`o.cust_id`, `o.address.city`) resolve through the alias, also from

@@ -13,7 +13,7 @@ from agents.core.contracts import Pipeline
 from agents.core.errors import ToolError
 
 
-def parse_model(sql: str, dialect: str, model: str = "<model>") -> exp.Expression:
+def parse_model(sql: str, dialect: str, model: str = "<model>") -> exp.Expr:
     """Parse one model's SQL (a single statement) in `dialect`, or raise ToolError."""
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
@@ -32,7 +32,7 @@ def table_name(table: exp.Table) -> str:
     return ".".join(part.name for part in table.parts)
 
 
-def tables_read(tree: exp.Expression) -> set[str]:
+def tables_read(tree: exp.Expr) -> set[str]:
     """Names of the tables a query reads, without its own CTE names.
 
     >>> sorted(tables_read(sqlglot.parse_one("with a as (select * from x) select * from a, y")))

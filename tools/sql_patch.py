@@ -19,10 +19,10 @@ from agents.core.models import ModelPatch, SchemaMapping
 from tools.column_refs import Reference, dataset_aliases, dataset_references, scopes_by_expression
 from tools.model_graph import build_graph, parse_model
 
-Rewrite = Callable[[exp.Expression], exp.Expression]
+Rewrite = Callable[[exp.Expr], exp.Expr]
 
 
-def parse_target(target: str, dialect: str = "duckdb") -> exp.Expression:
+def parse_target(target: str, dialect: str = "duckdb") -> exp.Expr:
     """A mapping target (field name, dotted path or SQL expression) as a tree.
 
     >>> parse_target("address.city").sql()
@@ -37,35 +37,39 @@ def parse_target(target: str, dialect: str = "duckdb") -> exp.Expression:
     return tree
 
 
-def column_from_parts(parts: Sequence[exp.Identifier]) -> exp.Expression:
+def column_from_parts(parts: Sequence[exp.Identifier]) -> exp.Expr:
     """A column (or a chain of struct accesses) reading `parts` in order."""
     if not parts:
         raise ToolError("a column needs at least one name part")
     head = [p.copy() for p in parts[:4]]
     keys = ("catalog", "db", "table", "this")[4 - len(head) :]
-    node: exp.Expression = exp.Column(**dict(zip(keys, head, strict=True)))
+    node: exp.Expr = exp.Column(**dict(zip(keys, head, strict=True)))
     for part in parts[4:]:
         node = exp.Dot(this=node, expression=part.copy())
     return node
 
 
-def _identifiers(node: exp.Expression) -> list[exp.Identifier]:
+def _identifier(part: exp.Expr) -> exp.Identifier:
+    return exp.to_identifier(part.name, quoted=bool(part.args.get("quoted")))
+
+
+def _identifiers(node: exp.Expr) -> list[exp.Identifier]:
     tail: list[exp.Identifier] = []
     while isinstance(node, exp.Dot):
-        tail.insert(0, node.expression.copy())
+        tail.insert(0, exp.to_identifier(node.expression.name))
         node = node.this
-    head = [p.copy() for p in node.parts] if isinstance(node, exp.Column) else []
+    head = [_identifier(p) for p in node.parts] if isinstance(node, exp.Column) else []
     return [*head, *tail]
 
 
-def _qualified(target: exp.Expression, qualifier: exp.Identifier | None) -> exp.Expression:
+def _qualified(target: exp.Expr, qualifier: exp.Identifier | None) -> exp.Expr:
     tree = target.copy()
     if qualifier is None:
         return tree
     if isinstance(tree, exp.Column | exp.Dot):
         return column_from_parts([qualifier, *_identifiers(tree)])
     for column in list(tree.find_all(exp.Column)):
-        top: exp.Expression = column
+        top: exp.Expr = column
         while isinstance(top.parent, exp.Dot) and top.parent.this is top:
             top = top.parent
         top.replace(column_from_parts([qualifier, *_identifiers(top)]))
@@ -80,14 +84,14 @@ def _match(path: tuple[str, ...], sources: dict[str, tuple[str, ...]]) -> str | 
     return best
 
 
-def _output_name(node: exp.Expression) -> str | None:
+def _output_name(node: exp.Expr) -> str | None:
     parent = node.parent
     if isinstance(parent, exp.Select) and node.arg_key == "expressions":
         return node.alias_or_name if isinstance(node, exp.Column) else _identifiers(node)[-1].name
     return None
 
 
-def _replacement(ref: Reference, target: exp.Expression, rest: tuple[str, ...]) -> exp.Expression:
+def _replacement(ref: Reference, target: exp.Expr, rest: tuple[str, ...]) -> exp.Expr:
     qualifier = ref.qualifier
     if qualifier is None and ref.scope_sources > 1:
         qualifier = exp.to_identifier(ref.alias)
@@ -111,7 +115,7 @@ def replace_fields(dataset: str, mapping: SchemaMapping, target_dialect: str = "
     }
     sources = {s: tuple(s.split(".")) for s in targets}
 
-    def rewrite(tree: exp.Expression) -> exp.Expression:
+    def rewrite(tree: exp.Expr) -> exp.Expr:
         tree = tree.copy()
         for ref in dataset_references(tree, dataset):
             source = _match(ref.path, sources)
@@ -128,7 +132,7 @@ def replace_fields(dataset: str, mapping: SchemaMapping, target_dialect: str = "
     return rewrite
 
 
-def _star_fields(star: exp.Expression, fields: Sequence[str]) -> list[str]:
+def _star_fields(star: exp.Expr, fields: Sequence[str]) -> list[str]:
     if star.args.get("replace") or star.args.get("rename"):
         raise ToolError("cannot expand a star with REPLACE or RENAME; list the columns instead")
     excluded = {c.name for c in star.args.get("except_") or star.args.get("except") or []}
@@ -139,14 +143,14 @@ def expand_stars(dataset: str, fields: Sequence[str]) -> Rewrite:
     """A rewrite listing `fields` in place of `*` / `alias.*` over `dataset`, so names survive."""
     top_level = list(dict.fromkeys(f.split(".")[0] for f in fields))
 
-    def rewrite(tree: exp.Expression) -> exp.Expression:
+    def rewrite(tree: exp.Expr) -> exp.Expr:
         tree = tree.copy()
         for scope in scopes_by_expression(tree).values():
             select = scope.expression
             aliases = dataset_aliases(scope, dataset)
             if not isinstance(select, exp.Select) or not aliases:
                 continue
-            expanded: list[exp.Expression] = []
+            expanded: list[exp.Expr] = []
             for projection in select.expressions:
                 star = projection if isinstance(projection, exp.Star) else projection.this
                 if isinstance(projection, exp.Star) and len(scope.sources) > 1:
@@ -170,7 +174,7 @@ def expand_stars(dataset: str, fields: Sequence[str]) -> Rewrite:
     return rewrite
 
 
-def _reads_star(tree: exp.Expression, dataset: str) -> bool:
+def _reads_star(tree: exp.Expr, dataset: str) -> bool:
     for scope in scopes_by_expression(tree).values():
         if isinstance(scope.expression, exp.Select) and dataset_aliases(scope, dataset):
             if any(

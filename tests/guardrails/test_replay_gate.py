@@ -36,7 +36,7 @@ CONTRACT = Contract(
         },
     ],
 )
-BEFORE = [
+BEFORE: list[dict[str, object]] = [
     {
         "order_id": "o1",
         "cust_id": 7,
@@ -52,7 +52,7 @@ BEFORE = [
         "created_at": "2026-01-01T11:00:00Z",
     },
 ]
-AFTER = [
+AFTER: list[dict[str, object]] = [
     {
         "order_id": "o2",
         "customer_id": 7,
@@ -76,7 +76,7 @@ PIPELINE = Pipeline(
 )
 
 
-def _validate(sql: str, after: list | None = None) -> ValidationReport:
+def _validate(sql: str, after: list[dict[str, object]] | None = None) -> ValidationReport:
     patch = ModelPatch(model="stg_orders", before_sql=SPEC_MODEL, after_sql=sql)
     return validate_patch(PIPELINE, [patch], {"orders": CONTRACT}, BEFORE, after or AFTER)
 
@@ -168,7 +168,10 @@ def test_heals_the_shop_example_end_to_end_from_detections() -> None:
     pipeline = Pipeline(dialect=dialect, models=models)
     before = [dict(e, email="x@y.z") for e in BEFORE]
     after = [
-        {**{k: v for k, v in e.items() if k != "amount_cents"}, "amount": e["amount_cents"] / 100}
+        {
+            **{k: v for k, v in e.items() if k != "amount_cents"},
+            "amount": int(str(e["amount_cents"])) / 100,
+        }
         for e in AFTER
     ]
     detections = [

@@ -24,7 +24,12 @@ def _infer(
     return infer_mapping(detections, _contract(**types), used, before, after)
 
 
-def _reproduces(result: MappingInference, field: str, before: list, after: list) -> bool:
+def _reproduces(
+    result: MappingInference,
+    field: str,
+    before: Sequence[Mapping[str, object]],
+    after: Sequence[Mapping[str, object]],
+) -> bool:
     target = result.mapping.as_dict()[field]
     return evaluate(target, after) == values(before, field)
 

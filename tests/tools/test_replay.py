@@ -130,7 +130,12 @@ def test_refuses_a_topic_with_neither_events_nor_contract() -> None:
 
 def test_counts_violating_rows_with_examples_and_lets_null_pass() -> None:
     pipeline = Pipeline(models={"stg": "select amount from orders"})
-    events = [{"amount": 5}, {"amount": -1}, {"amount": -2}, {"amount": None}]
+    events: list[dict[str, object]] = [
+        {"amount": 5},
+        {"amount": -1},
+        {"amount": -2},
+        {"amount": None},
+    ]
     checks = evaluate_checks(
         pipeline,
         {"orders": events},

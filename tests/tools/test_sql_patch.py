@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlglot
+from _pytest.mark.structures import ParameterSet
 from sqlglot import exp
 
 from agents.core.contracts import Contract, Pipeline
@@ -19,7 +20,7 @@ from tools.sql_patch import apply_mapping, default_rewrites, parse_target, rende
 FIXTURES = Path(__file__).parent / "fixtures" / "sql_patch.sql"
 
 
-def _cases() -> list[pytest.param]:
+def _cases() -> list[ParameterSet]:
     cases = []
     for block in re.split(r"(?m)^(?=-- title:)", FIXTURES.read_text()):
         if not block.strip():
@@ -116,7 +117,7 @@ def test_refuses_a_statement_as_mapping_target() -> None:
 
 
 def test_runs_the_rewrites_the_caller_passes_in_order() -> None:
-    def add_limit(tree: exp.Expression) -> exp.Expression:
+    def add_limit(tree: exp.Expr) -> exp.Expr:
         assert isinstance(tree, exp.Select)
         return tree.copy().limit(10)
 

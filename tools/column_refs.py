@@ -8,8 +8,9 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
+from agents.core.contracts import Contract, Pipeline
 from agents.core.errors import ToolError
-from tools.model_graph import resolve_name, table_name
+from tools.model_graph import build_graph, parse_model, resolve_name, table_name
 
 
 @dataclass(frozen=True)
@@ -117,3 +118,31 @@ def dataset_references(tree: exp.Expr, dataset: str) -> list[Reference]:
         if reference is not None:
             found.append(reference)
     return found
+
+
+def fields_used(pipeline: Pipeline, dataset: str, contract: Contract | None = None) -> set[str]:
+    """Dotted event fields the pipeline's models read from topic `dataset`.
+
+    A `*` over the topic uses every contract field (none are known without a contract).
+
+    >>> sorted(fields_used(Pipeline(models={"m": "select o.a, b.c from t o"}), "t"))
+    ['a', 'b.c']
+    """
+    graph = build_graph(pipeline, {dataset})
+    used: set[str] = set()
+    for model in graph.models_reading(dataset):
+        tree = parse_model(pipeline.models[model], pipeline.dialect, model)
+        used |= {".".join(ref.path) for ref in dataset_references(tree, dataset)}
+        if contract is not None and reads_star(tree, dataset):
+            used |= set(contract.field_names)
+    return used
+
+
+def reads_star(tree: exp.Expr, dataset: str) -> bool:
+    """True when a scope of `tree` selects `*` or `alias.*` over table `dataset`."""
+    for scope in scopes_by_expression(tree).values():
+        if isinstance(scope.expression, exp.Select) and dataset_aliases(scope, dataset):
+            for projection in scope.expression.expressions:
+                if isinstance(projection, exp.Star) or isinstance(projection.this, exp.Star):
+                    return True
+    return False

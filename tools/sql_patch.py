@@ -16,7 +16,13 @@ from sqlglot.errors import SqlglotError
 from agents.core.contracts import Contract, Pipeline
 from agents.core.errors import ToolError
 from agents.core.models import ModelPatch, SchemaMapping
-from tools.column_refs import Reference, dataset_aliases, dataset_references, scopes_by_expression
+from tools.column_refs import (
+    Reference,
+    dataset_aliases,
+    dataset_references,
+    reads_star,
+    scopes_by_expression,
+)
 from tools.model_graph import build_graph, parse_model
 
 Rewrite = Callable[[exp.Expr], exp.Expr]
@@ -174,17 +180,6 @@ def expand_stars(dataset: str, fields: Sequence[str]) -> Rewrite:
     return rewrite
 
 
-def _reads_star(tree: exp.Expr, dataset: str) -> bool:
-    for scope in scopes_by_expression(tree).values():
-        if isinstance(scope.expression, exp.Select) and dataset_aliases(scope, dataset):
-            if any(
-                isinstance(p, exp.Star) or isinstance(p.this, exp.Star)
-                for p in scope.expression.expressions
-            ):
-                return True
-    return False
-
-
 def default_rewrites(
     dataset: str,
     mapping: SchemaMapping,
@@ -211,7 +206,7 @@ def apply_mapping(
     patches: list[ModelPatch] = []
     for model in graph.models_reading(dataset):
         tree = parse_model(pipeline.models[model], pipeline.dialect, model)
-        if contract is None and rewrites is None and mapping.entries and _reads_star(tree, dataset):
+        if contract is None and rewrites is None and mapping.entries and reads_star(tree, dataset):
             raise ToolError(
                 f"model {model!r} selects * from {dataset!r}; pass the contract so the star "
                 "can be expanded and output names kept"

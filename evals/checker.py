@@ -13,6 +13,7 @@ from sqlglot.errors import ParseError
 
 from agents.core.contracts import Pipeline
 from agents.core.errors import ReplayError, ToolError
+from evals.burrow import statuses
 from evals.invariants import check_expected_rows, column_types, describe, replay_before
 from evals.loader import LoadedScenario, load_suite
 from evals.rows import compare_outputs
@@ -122,6 +123,29 @@ def _check_references(scenario: Scenario, problems: _Problems) -> None:
         )
 
 
+def _check_lag(scenario: Scenario, problems: _Problems) -> None:
+    expected = {(d.partition, d.status) for d in scenario.expect.detect if d.kind == "lag"}
+    if scenario.lag is None:
+        return
+    actual = {(p, status) for p, status in statuses(scenario.lag).items() if status != "OK"}
+    loose = {status for partition, status in expected if partition is None}
+    actual_loose = {(p, s) for p, s in actual if s not in loose}
+    for partition, status in sorted(actual_loose - expected, key=str):
+        problems.add(
+            ["lag", "samples"],
+            f"partition {partition} is {status} by Burrow's rules, "
+            "but expect.detect does not say so",
+        )
+    for partition, status in sorted(expected - actual, key=str):
+        if partition is None and any(s == status for _, s in actual):
+            continue
+        problems.add(
+            ["expect", "detect"],
+            f"expects lag {status} on partition {partition}, "
+            "but Burrow's rules do not give that from the samples",
+        )
+
+
 def _check_reject_patches(scenario: Scenario, problems: _Problems) -> None:
     dialect = scenario.pipeline.dialect
     for index, patch in enumerate(scenario.expect.reject_patches):
@@ -195,6 +219,7 @@ def check_scenario(loaded: LoadedScenario) -> list[CheckProblem]:
     """Every problem of one loaded scenario, each at the line of the key it is about."""
     problems = _Problems(loaded)
     _check_references(loaded.scenario, problems)
+    _check_lag(loaded.scenario, problems)
     _check_runs(loaded.scenario, problems)
     _check_reject_patches(loaded.scenario, problems)
     return problems.found

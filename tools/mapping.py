@@ -116,8 +116,8 @@ def infer_mapping(
     detections: Sequence[Detection],
     contract: Contract,
     used_fields: set[str],
-    before: Sequence[dict[str, object]] | Events,
-    after: Sequence[dict[str, object]] | Events,
+    before: Events,
+    after: Events,
 ) -> MappingInference:
     """Map each used old field the change affects onto the new events, or say why not."""
     entries: list[FieldMapping] = []

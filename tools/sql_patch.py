@@ -83,9 +83,11 @@ def _qualified(target: exp.Expr, qualifier: exp.Identifier | None) -> exp.Expr:
 
 
 def _match(path: tuple[str, ...], sources: dict[str, tuple[str, ...]]) -> str | None:
+    # SQL engines fold unquoted identifiers (Snowflake to upper case): match without case
+    lowered = tuple(p.lower() for p in path)
     best = None
     for source, parts in sources.items():
-        if path[: len(parts)] == parts and (best is None or len(parts) > len(sources[best])):
+        if lowered[: len(parts)] == parts and (best is None or len(parts) > len(sources[best])):
             best = source
     return best
 
@@ -119,7 +121,7 @@ def replace_fields(dataset: str, mapping: SchemaMapping, target_dialect: str = "
         for m in mapping.entries
         if m.source != m.target
     }
-    sources = {s: tuple(s.split(".")) for s in targets}
+    sources = {s: tuple(s.lower().split(".")) for s in targets}
 
     def rewrite(tree: exp.Expr) -> exp.Expr:
         tree = tree.copy()

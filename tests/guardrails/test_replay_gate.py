@@ -215,3 +215,39 @@ def test_validates_nesting_fixes_in_other_dialects(dialect: str) -> None:
         for p in patches
     ]
     assert not validate_patch(pipeline, wrong, {"users": contract}, before, after).passed
+
+
+@pytest.mark.parametrize("dialect", ["spark", "snowflake", "bigquery", "postgres"])
+def test_validates_unit_and_type_fixes_in_other_dialects(dialect: str) -> None:
+    contract = Contract(
+        dataset="items",
+        fields=[
+            {"name": "sku", "type": "string"},
+            {"name": "price_cents", "type": "integer"},
+            {"name": "qty", "type": "integer"},
+        ],
+    )
+    pipeline = Pipeline(
+        dialect=dialect,
+        models={
+            "stg_items": "select sku, price_cents * qty as total_cents, qty from items",
+        },
+    )
+    before = [
+        {"sku": "a-1", "price_cents": 1999, "qty": 2},
+        {"sku": "b-2", "price_cents": 500, "qty": 1},
+    ]
+    after = [{"sku": "c-3", "price": 12.5, "qty": "3"}]
+    detections = [
+        Detection(kind="rename", field="price_cents", to="price"),
+        Detection(kind="unit_change", field="price_cents", factor=0.01),
+        Detection(kind="type_change", field="qty", to="string", **{"from": "integer"}),
+    ]
+    inference = infer_mapping(detections, contract, {"sku", "price_cents", "qty"}, before, after)
+    patches = apply_mapping(pipeline, "items", inference.mapping, contract)
+    report = validate_patch(pipeline, patches, {"items": contract}, before, after)
+    assert report.passed, report.failures()
+    off_by_100 = [
+        p.model_copy(update={"after_sql": p.after_sql.replace("100", "10000")}) for p in patches
+    ]
+    assert not validate_patch(pipeline, off_by_100, {"items": contract}, before, after).passed

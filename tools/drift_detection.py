@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import orjson
@@ -17,7 +18,7 @@ from tools.value_encoding import canonical
 
 VANISH_RATIO = 0.5  # a field vanished when its share of events fell below half its baseline
 USED_SHARE = 0.5  # baseline share from which a field counts as used
-MIN_EXPECTED = 3.0  # an optional field must have been expected this many times to be removed
+ABSENCE_P_VALUE = 0.01  # an optional field is removed when its absence is this unlikely
 _GROUP = {"integer": "numeric", "number": "numeric"}
 
 
@@ -234,10 +235,19 @@ def _nullability(
 def _removable(
     contract: Contract, reference: BatchProfile, path: str, current: BatchProfile
 ) -> bool:
+    """Required fields, and optional ones whose absence is unlikely under the baseline."""
     spec = contract.field(path)
     if spec is not None and spec.required:
         return True
-    return reference.share(path) * current.total >= MIN_EXPECTED
+    share, seen = reference.share(path), reference.total
+    if share == 1.0 and seen >= 2 and current.total >= 2:
+        return True
+    # Wilson lower bound (90%) of the baseline share: small baselines prove little.
+    z = 1.645
+    centre = share + z * z / (2 * seen)
+    margin = z * math.sqrt(share * (1 - share) / seen + z * z / (4 * seen * seen))
+    low = (centre - margin) / (1 + z * z / seen)
+    return bool((1 - low) ** current.total < ABSENCE_P_VALUE)
 
 
 def _contract_profile(contract: Contract, current: BatchProfile) -> BatchProfile:

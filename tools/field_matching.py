@@ -109,6 +109,15 @@ def score_successor(old: FieldProfile, new: FieldProfile) -> float:
     return 0.0
 
 
+def _sole_pair_score(old: FieldProfile, new: FieldProfile) -> float:
+    """One key gone, one appeared, both all-distinct values of one look: a weak rename."""
+    if type_group(old) != type_group(new) or type_group(old) in (None, "object", "boolean"):
+        return 0.0
+    unique = all(p.duplicates == 0 and len(p.sketch) >= min(p.valued, 3) for p in (old, new))
+    same_look = shapes_agree(old, new) and set(old.encodings) == set(new.encodings)
+    return 0.5 if unique and same_look and old.valued >= 2 and new.valued >= 2 else 0.0
+
+
 def match_successors(
     baseline: BatchProfile, current: BatchProfile, vanished: Sequence[str], appeared: Sequence[str]
 ) -> list[Match]:
@@ -119,6 +128,10 @@ def match_successors(
             score = score_successor(baseline.fields[old], current.fields[new])
             if score > 0:
                 scored.append((score, old, new))
+    if not scored and len(vanished) == 1 and len(appeared) == 1:
+        sole = _sole_pair_score(baseline.fields[vanished[0]], current.fields[appeared[0]])
+        if sole:
+            scored.append((sole, vanished[0], appeared[0]))
     matches: list[Match] = []
     used: set[str] = set()
     for score, old, new in sorted(scored, reverse=True):

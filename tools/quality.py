@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pydantic import JsonValue
 
 from agents.core.contracts import Contract
@@ -11,7 +13,8 @@ from tools.contract_check import REDACTED
 
 SPIKE_JUMP = 0.25  # the null share must rise by this much over its baseline...
 SPIKE_RATIO = 2.0  # ...and at least double it...
-SPIKE_MIN_NULLS = 2  # ...across at least this many events
+SPIKE_MIN_NULLS = 2  # ...across at least this many events...
+SPIKE_P_VALUE = 0.05  # ...and be that unlikely under the baseline's null rate
 LEARNED_DELAY_FACTOR = 3.0  # without a contract limit, delays may grow to 3x the baseline's worst
 LEARNED_DELAY_FLOOR = 60.0  # ...but never alert below a minute of delay
 
@@ -47,6 +50,24 @@ def detect_silence(
     return Detection(kind="freshness", seconds=silent, evidence=Evidence(note=note))
 
 
+def fisher_greater(hits: int, trials: int, baseline_hits: int, baseline_trials: int) -> float:
+    """One-sided Fisher exact p-value that the current rate exceeds the baseline rate.
+
+    >>> round(fisher_greater(5, 5, 0, 5), 4), fisher_greater(0, 5, 0, 5)
+    (0.004, 1.0)
+    """
+    total, marked = trials + baseline_trials, hits + baseline_hits
+    tail = [
+        _log_comb(marked, k) + _log_comb(total - marked, trials - k) - _log_comb(total, trials)
+        for k in range(hits, min(marked, trials) + 1)
+    ]
+    return min(1.0, sum(math.exp(v) for v in tail))
+
+
+def _log_comb(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
 def _null_spikes(
     contract: Contract, baseline: BatchProfile | None, current: BatchProfile
 ) -> list[Detection]:
@@ -62,11 +83,12 @@ def _null_spikes(
         nulls = current.total - profile.valued
         rate = nulls / current.total
         before = 1.0 - baseline.share(path)
-        if (
-            nulls >= SPIKE_MIN_NULLS
-            and rate >= before + SPIKE_JUMP
-            and rate >= SPIKE_RATIO * before
-        ):
+        jumped = rate >= before + SPIKE_JUMP and rate >= SPIKE_RATIO * before
+        # Fisher's exact test weighs the baseline's own size: small baselines prove little.
+        baseline_nulls = round(before * baseline.total)
+        p_value = fisher_greater(nulls, current.total, baseline_nulls, baseline.total)
+        unlikely = p_value < SPIKE_P_VALUE
+        if nulls >= SPIKE_MIN_NULLS and jumped and unlikely:
             note = f"{path}: null in {rate:.0%} of events, baseline {before:.0%}"
             evidence = Evidence(count=nulls, total=current.total, note=note)
             found.append(

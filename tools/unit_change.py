@@ -11,6 +11,10 @@ _BASE = (10.0, 100.0, 1000.0, 1e4, 1e5, 1e6, 1e9, 24.0, 60.0, 3600.0, 86400.0, 6
 FACTORS: tuple[float, ...] = tuple(sorted({*_BASE, *(1 / f for f in _BASE)}))
 TOLERANCE = 0.3  # in log10 units: the observed ratio may be off by a factor of two
 MIN_SCALE = 1.0  # in log10 units: only scalings of 10x or more are unit changes
+MIN_SEPARATION = 4.0  # Welch's t of log magnitudes: the shift must dwarf natural spread
+MIN_VALUES = 2  # values needed on each side before calling anything a unit change
+MAX_SPREAD_RATIO = 4.0  # log-magnitude spreads of before and after may differ this much
+MIN_VARIANCE = 0.01  # floor of a log10 variance, so identical values do not divide by zero
 
 
 def estimate_factor(before: NumericStats, after: NumericStats) -> tuple[float, float] | None:
@@ -27,7 +31,7 @@ def estimate_factor(before: NumericStats, after: NumericStats) -> tuple[float, f
     """
     old = [abs(v) for v in before.sample if v]
     new = [abs(v) for v in after.sample if v]
-    if not old or not new:
+    if len(old) < MIN_VALUES or len(new) < MIN_VALUES or not _same_spread(old, new):
         return None
     ratio = median(new) / median(old)
     mean_ratio = abs(after.mean) / abs(before.mean) if before.mean and after.mean else ratio
@@ -38,9 +42,36 @@ def estimate_factor(before: NumericStats, after: NumericStats) -> tuple[float, f
     if error > TOLERANCE or abs(math.log10(factor)) < MIN_SCALE:
         return None
     inside = sum(before.min <= v <= before.max for v in after.sample) / len(after.sample)
-    if inside >= 0.5:
+    if inside >= 0.5 or _separation(old, new) < MIN_SEPARATION:
         return None
     return _tidy(factor), round(1.0 - error, 2)
+
+
+def _separation(old: list[float], new: list[float]) -> float:
+    """Welch's t of log10 magnitudes: how far apart two samples sit, given their own spread."""
+    logs_old, logs_new = [math.log10(v) for v in old], [math.log10(v) for v in new]
+    var_old = _variance(logs_old, logs_new)
+    var_new = _variance(logs_new, logs_old)
+    spread = math.sqrt(var_old / len(old) + var_new / len(new))
+    return abs(sum(logs_new) / len(new) - sum(logs_old) / len(old)) / spread
+
+
+def _same_spread(old: list[float], new: list[float]) -> bool:
+    """Scaling keeps the spread of log magnitudes; a wholly different spread is something else."""
+    if len(old) < 3 or len(new) < 3:
+        return True
+    logs_old, logs_new = [math.log10(v) for v in old], [math.log10(v) for v in new]
+    spreads = sorted(math.sqrt(_variance(x, x)) for x in (logs_old, logs_new))
+    return spreads[1] / spreads[0] <= MAX_SPREAD_RATIO
+
+
+def _variance(values: list[float], fallback: list[float]) -> float:
+    """Sample variance, borrowed from the other sample when there is one value; floored."""
+    sample = values if len(values) >= 2 else fallback
+    if len(sample) < 2:
+        return MIN_VARIANCE
+    mean = sum(sample) / len(sample)
+    return max(MIN_VARIANCE, sum((v - mean) ** 2 for v in sample) / (len(sample) - 1))
 
 
 def _tidy(factor: float) -> float:

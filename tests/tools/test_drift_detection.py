@@ -97,6 +97,24 @@ def test_detects_rename_of_unique_key_from_shape_and_name() -> None:
     assert summary(found) == [("rename", "order_id", "order_ref")]
 
 
+def test_sole_unique_key_swap_is_a_weak_rename() -> None:
+    found = drift(lambda e: e.__setitem__("ref", e.pop("order_id")))
+    assert summary(found) == [("rename", "order_id", "ref")]
+    assert found[0].confidence == 0.5
+
+
+def test_unit_change_needs_more_than_one_value() -> None:
+    found = drift(lambda e: e.__setitem__("amount_cents", e["amount_cents"] * 100), after=1)  # type: ignore[operator]
+    assert found == []
+
+
+def test_wide_natural_spread_is_not_a_unit_change() -> None:
+    rng = random.Random(5)
+    before = [{"order_id": f"o{i}", "amount_cents": rng.randint(300, 400)} for i in range(4)]
+    after = [{"order_id": f"p{i}", "amount_cents": 10 ** rng.randint(2, 5)} for i in range(30)]
+    assert detect_drift(CONTRACT, profile_batch(before), profile_batch(after)) == []
+
+
 def test_remove_without_successor_is_not_a_rename() -> None:
     found = drift(lambda e: (e.pop("cust_id"), e.__setitem__("coupon", "SPRING")))
     assert sorted(summary(found)) == [("add", "coupon", None), ("remove", "cust_id", None)]

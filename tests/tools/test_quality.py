@@ -59,6 +59,21 @@ def test_small_null_variation_is_not_a_spike() -> None:
     assert _quality(_orders(0, 30), after) == []
 
 
+def test_null_spike_needs_significance_against_a_small_baseline() -> None:
+    before = _orders(0, 3, email_every=1000)
+    after = _orders(3, 40, email_every=3)
+    assert _quality(before[1:], after) == []
+
+
+def test_null_spike_on_tiny_scenario_samples() -> None:
+    before = _orders(1, 5, email_every=1000)
+    after = _orders(6, 5)
+    for event in after:
+        event["email"] = None
+    [found] = _quality(before, after)
+    assert (found.kind, found.rate) == ("null_spike", 1.0)
+
+
 def test_reports_duplicate_unique_keys_within_and_across_batches() -> None:
     after = _orders(30, 4)
     after[1]["order_id"] = "o30"
@@ -81,6 +96,14 @@ def test_reports_late_events_from_arrival_times() -> None:
     [found] = _quality(_orders(0, 10, minute=20), _orders(10, 5, minute=30), arrived_at=arrival)
     assert found.kind == "freshness"
     assert found.seconds == 1800.0
+
+
+def test_per_event_arrival_times_give_per_event_delays() -> None:
+    after = _orders(10, 3, minute=30)
+    base = 1767261600.0 + 30 * 60
+    arrivals = [base + 10, base + 60 + 900, base + 120 + 20]
+    [found] = _quality(_orders(0, 10, minute=20), after, arrived_at=arrivals)
+    assert found.seconds == 900.0
 
 
 def test_on_time_arrivals_are_quiet() -> None:

@@ -43,20 +43,35 @@ def _dataset(dataset: str | None, contracts: Mapping[str, Contract], after: Even
     return str(candidates[0])
 
 
-def _projections(sql: str, dialect: str) -> dict[str, str]:
+def _projections(sql: str, dialect: str) -> dict[str, exp.Expr]:
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
     except SqlglotError:
         return {}
     if not isinstance(tree, exp.Select):
         return {}
-    return {p.alias_or_name: p.sql(dialect=dialect) for p in tree.expressions}
+    return {p.alias_or_name: p for p in tree.expressions}
 
 
-def _changed_columns(pipeline: Pipeline, patch: ModelPatch) -> set[str]:
+def _changed_columns(pipeline: Pipeline, patch: ModelPatch) -> tuple[set[str], set[str]]:
+    """Output columns the patch changes, and those of them it computes with an expression."""
     before = _projections(pipeline.models.get(patch.model, patch.before_sql), pipeline.dialect)
     after = _projections(patch.after_sql, patch.dialect)
-    return {name for name, sql in after.items() if before.get(name) != sql}
+    changed = {
+        name
+        for name, node in after.items()
+        if name not in before
+        or before[name].sql(dialect=pipeline.dialect) != node.sql(dialect=pipeline.dialect)
+    }
+    bare = (exp.Column, exp.Dot)
+    computed = {
+        name
+        for name in changed
+        if not isinstance(
+            after[name].unalias() if isinstance(after[name], exp.Alias) else after[name], bare
+        )
+    }
+    return changed, computed
 
 
 def _run(
@@ -77,7 +92,7 @@ def _comparisons(
     events: int,
     tolerance: float,
 ) -> list[CheckResult]:
-    changed = {p.model: _changed_columns(pipeline, p) for p in patches}
+    changes = {p.model: _changed_columns(pipeline, p) for p in patches}
     results: list[CheckResult] = []
     for model, old in baseline.outputs.items():
         new = patched.outputs.get(model)
@@ -89,7 +104,7 @@ def _comparisons(
         results += [
             schema_check(model, old, new),
             null_check(model, old, new),
-            distribution_check(model, old, new, changed.get(model, set()), tolerance),
+            distribution_check(model, old, new, *changes.get(model, (set(), set())), tolerance),
             row_count_check(model, old, new, events),
         ]
     return results

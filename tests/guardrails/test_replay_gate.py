@@ -251,3 +251,9 @@ def test_validates_unit_and_type_fixes_in_other_dialects(dialect: str) -> None:
         p.model_copy(update={"after_sql": p.after_sql.replace("100", "10000")}) for p in patches
     ]
     assert not validate_patch(pipeline, off_by_100, {"items": contract}, before, after).passed
+
+
+def test_accepts_a_rename_whose_new_sample_ids_are_much_larger() -> None:
+    after = [dict(e, customer_id=int(str(e["customer_id"])) * 60) for e in AFTER]
+    report = _validate(SPEC_MODEL.replace("cust_id as customer_id", "customer_id"), after)
+    assert report.passed, report.failures()

@@ -22,6 +22,7 @@ from tools.event_times import time_stats
 from tools.value_encoding import json_type
 
 PREVIEW_SIZE = 200
+_DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
 RawEvent = bytes | bytearray | memoryview | str | Mapping[str, object]
 
 
@@ -48,7 +49,13 @@ def decode_events(
     rejects: list[Reject] = []
     for index, raw in enumerate(events):
         if isinstance(raw, Mapping):
-            value: object = raw if type(raw) is dict else dict(raw)
+            # A round trip makes dicts look like the wire: YAML datetimes become ISO text.
+            try:
+                value: object = orjson.loads(orjson.dumps(dict(raw), option=_DUMP_OPTIONS))
+            except orjson.JSONEncodeError as error:
+                reason = f"not JSON-serialisable: {error}"
+                rejects.append(_reject(index, raw, reason, offsets, partitions))
+                continue
         else:
             try:
                 value = orjson.loads(raw)

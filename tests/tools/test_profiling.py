@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import orjson
 
 from tools.batch_profile import SKETCH_SIZE, BatchProfile
@@ -111,3 +113,17 @@ def test_flatten_and_decode_keep_event_order() -> None:
     decoded, indices, _ = decode_events([b"[]", b'{"a": {"b": 1}}'])
     assert indices == [1]
     assert flatten(decoded[0]) == {"a.b": 1}
+
+
+def test_dicts_from_yaml_look_like_the_wire() -> None:
+    event = {"ts": dt.datetime(2026, 1, 1, 10, tzinfo=dt.UTC), "day": dt.date(2026, 1, 1)}
+    profile = profile_batch([event, {"ts": "2026-01-01T11:00:00Z", "day": "2026-01-02"}])
+    assert profile.fields["ts"].types == {"string": 2}
+    assert profile.fields["ts"].encodings == {"iso_timestamp": 2}
+    assert profile.fields["day"].encodings == {"iso_date": 2}
+
+
+def test_values_that_are_not_json_are_rejected() -> None:
+    profile = profile_batch([{"a": {1, 2}}, {"a": 1}])
+    assert (profile.total, profile.rejected) == (1, 1)
+    assert profile.rejects[0].reason.startswith("not JSON-serialisable")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, SecretStr
 
 from agents import applier, drift_monitor, healer
 from agents.core.config import Settings
-from agents.core.contracts import Contract
+from agents.core.contracts import Contract, Pipeline
 from agents.core.models import AlertRaised, DeadLetter, FixApproved, IncidentEscalated
 from agents.core.ports import LLM
 from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
@@ -37,7 +37,7 @@ from agents.edges.kafka import (
     make_consumer,
 )
 from agents.edges.llm import build_llm
-from agents.edges.pipeline_files import read_pipeline_dir
+from agents.edges.pipeline_files import load_contract_file
 from agents.edges.store import Store, open_store
 from agents.edges.web import WebDeps, create_app
 from agents.runtime import supervise
@@ -60,6 +60,21 @@ class _StoringBus:
         await self._bus.publish_all(messages)
 
 
+class _ContractsOverlay:
+    """The repository's models, with contracts from a folder of their own when one is given."""
+
+    def __init__(self, repo: GitPipelineRepo, contracts_dir: Path | None) -> None:
+        self._repo, self._dir = repo, contracts_dir
+
+    async def snapshot(self) -> tuple[Pipeline, dict[str, Contract]]:
+        pipeline, contracts = await self._repo.snapshot()
+        if self._dir is None:
+            return pipeline, contracts
+        paths = sorted([*self._dir.glob("*.yaml"), *self._dir.glob("*.yml")])
+        loaded = [await asyncio.to_thread(load_contract_file, p) for p in paths]
+        return pipeline, {c.dataset: c for c in loaded}
+
+
 @dataclass
 class Running:
     """The live system, as the CLI sees it."""
@@ -76,12 +91,14 @@ class Running:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    return sock
+def _free_port(host: str, port: int) -> int:
+    """`port`, or a free one when it is 0 (uvicorn binds it itself: sharing a socket with it
+    closed a descriptor twice and broke the next Kafka connection)."""
+    if port:
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def _topics(settings: Settings, contracts: dict[str, Contract]) -> list[str]:
@@ -92,14 +109,19 @@ def _topics(settings: Settings, contracts: dict[str, Contract]) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, repo_dir: Path) -> AsyncIterator[Running]:
-    """Start broker (if none is configured), store, agents and web; stop every one on exit."""
+async def running(
+    settings: Settings, repo_dir: Path, contracts_dir: Path | None = None
+) -> AsyncIterator[Running]:
+    """Start broker (if none is configured), store, agents and web; stop every one on exit.
+
+    `contracts_dir` replaces the repository's own contracts/ folder when given.
+    """
     settings.workdir.mkdir(parents=True, exist_ok=True)
     bootstrap, broker = await asyncio.to_thread(
         resolve_bootstrap, settings.kafka.bootstrap, settings.workdir
     )
     try:
-        async with _services(settings, repo_dir, bootstrap, broker) as live:
+        async with _services(settings, repo_dir, contracts_dir, bootstrap, broker) as live:
             yield live
     finally:
         if broker is not None:
@@ -108,21 +130,26 @@ async def running(settings: Settings, repo_dir: Path) -> AsyncIterator[Running]:
 
 @contextlib.asynccontextmanager
 async def _services(
-    settings: Settings, repo_dir: Path, bootstrap: str, broker: EmbeddedBroker | None
+    settings: Settings,
+    repo_dir: Path,
+    contracts_dir: Path | None,
+    bootstrap: str,
+    broker: EmbeddedBroker | None,
 ) -> AsyncIterator[Running]:
     kafka = settings.kafka
-    files = await asyncio.to_thread(read_pipeline_dir, repo_dir)
-    await ensure_topics(bootstrap, _topics(settings, files.contracts))
+    repo = GitPipelineRepo(repo_dir)
+    view = _ContractsOverlay(repo, contracts_dir)
+    _pipeline, contracts = await view.snapshot()
+    await ensure_topics(bootstrap, _topics(settings, contracts))
     store = await asyncio.to_thread(open_store, settings.store_url, settings.workdir)
     bus = KafkaBus(bootstrap)
     await bus.start()
     try:
-        repo = GitPipelineRepo(repo_dir)
         kb = await asyncio.to_thread(build_knowledge_base, settings.workdir / "kb", settings.llm)
         llm = build_llm(settings.llm)
         token = settings.web.reviewer_token or SecretStr(secrets.token_urlsafe(18))
-        sock = _listening_socket(settings.web.host, settings.web.port)
-        host, port = sock.getsockname()[:2]
+        host = settings.web.host
+        port = _free_port(host, settings.web.port)
         live = Running(
             settings,
             bootstrap,
@@ -132,7 +159,7 @@ async def _services(
             f"http://{host}:{port}",
             token,
             llm,
-            dict(files.contracts),
+            contracts,
         )
 
         async def approve(proposal_id: str, reviewer: str) -> None:
@@ -151,25 +178,34 @@ async def _services(
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
             )
         )
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        )
         publisher = _StoringBus(bus, store)
-        loops = {"web": partial(server.serve, sockets=[sock])}
-        loops.update(
+        loops = dict(
             _agent_loops(
-                settings, bootstrap, publisher, store, repo, kb, llm, files.contracts, broker
+                settings, bootstrap, publisher, store, repo, view, kb, llm, contracts, broker
             )
         )
         stop = asyncio.Event()
         supervisor = asyncio.create_task(supervise(loops, stop), name="suture.supervisor")
-        live.tasks.append(supervisor)
+        # uvicorn stops gracefully on should_exit; cancelling it would leak its sockets.
+        web = asyncio.create_task(server.serve(), name="suture.web")
+        live.tasks += [supervisor, web]
         try:
+            async with asyncio.timeout(15):
+                while not server.started and not web.done():
+                    await asyncio.sleep(0.02)
+            if web.done():
+                await web  # raises why the web endpoint could not start
             yield live
         finally:
             server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(web, timeout=10)
             stop.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await supervisor
-            sock.close()
     finally:
         await bus.stop()
         await asyncio.to_thread(store.close)
@@ -181,6 +217,7 @@ def _agent_loops(
     publisher: _StoringBus,
     store: Store,
     repo: GitPipelineRepo,
+    view: _ContractsOverlay,
     kb: Any,
     llm: LLM | None,
     contracts: dict[str, Contract],
@@ -192,7 +229,7 @@ def _agent_loops(
     def consumer(topics: list[str], module: str) -> Any:
         return make_consumer(bootstrap, topics, group_id_for(module), kafka, **options)
 
-    healer_deps = healer.Deps(llm=llm, kb=kb, repo=repo, samples=store, book=store, sink=repo)
+    healer_deps = healer.Deps(llm=llm, kb=kb, repo=view, samples=store, book=store, sink=repo)
     applier_deps = applier.Deps(book=store, repo=repo, kb=kb, clock=lambda: datetime.now(UTC))
 
     async def heal(alert: AlertRaised) -> list[tuple[str, BaseModel]]:

@@ -1,4 +1,4 @@
-"""`suture demo`: a pipeline breaks on a producer change and gets healed, with a human's approval."""
+"""`suture demo`: a pipeline breaks on a producer change and is healed, with human approval."""
 
 from __future__ import annotations
 
@@ -80,7 +80,9 @@ async def _produce(bootstrap: str, events: list[bytes]) -> None:
         await producer.stop()
 
 
-async def run_demo(settings: Settings, *, approve: bool, timeout_s: float = 90.0) -> int:
+async def run_demo(
+    settings: Settings, *, approve: bool, timeout_s: float = 90.0, wait_for_approval: bool = True
+) -> int:
     """Run the whole healing loop once; 0 when the pipeline ends healed and complete."""
     say = _Progress()
     repo_dir = await asyncio.to_thread(_fresh_workdir, settings)
@@ -91,12 +93,24 @@ async def run_demo(settings: Settings, *, approve: bool, timeout_s: float = 90.0
         say(f"Kafka at {live.bootstrap}; agents running; review at {live.url}/")
         say(f"LLM: {'configured' if live.llm else 'none (deterministic engines only)'}")
         return await _script(
-            live, repo_dir, settings.workdir / "sink.duckdb", approve, timeout_s, say
+            live,
+            repo_dir,
+            settings.workdir / "sink.duckdb",
+            approve,
+            timeout_s,
+            say,
+            wait_for_approval,
         )
 
 
 async def _script(
-    live: Running, repo_dir: Path, sink: Path, approve: bool, timeout_s: float, say: _Progress
+    live: Running,
+    repo_dir: Path,
+    sink: Path,
+    approve: bool,
+    timeout_s: float,
+    say: _Progress,
+    wait_for_approval: bool = True,
 ) -> int:
     runner = PipelineRunner(
         bootstrap=live.bootstrap,
@@ -117,17 +131,20 @@ async def _script(
         )
         say(f"pipeline healthy: {runner.status.processed} events in the sink")
         say(
-            f"producer v2: renames cust_id -> customer_id; {V2_EVENTS} orders and one malformed event"
+            f"producer v2: renames cust_id -> customer_id; {V2_EVENTS} orders, one malformed event"
         )
         v2 = [orjson.dumps(e) for e in orders(V2_EVENTS, version=2, start=V1_EVENTS)]
-        await _produce(live.bootstrap, v2[:5] + [b'{"order_id": "o-broken", '] + v2[5:])
+        await _produce(live.bootstrap, [*v2[:5], b'{"order_id": "o-broken", ', *v2[5:]])
         record = await _until("a proposal", lambda: _first_proposal(live), timeout_s)
         _show(record, live, say)
         if approve:
             say("--approve given: approving the proposal myself, over HTTP with the token")
             await _approve(live, record.proposal.proposal_id)
-        else:
+        elif wait_for_approval:
             say("waiting for your approval (Ctrl-C to stop)")
+        else:
+            say("not approved: nothing was applied")
+            return 0
         await _until(
             "the fix to be applied", lambda: _applied(live, record.proposal.proposal_id), 3600 * 24
         )

@@ -1,0 +1,114 @@
+"""The whole healing loop against the real embedded broker: drift in, one fix out, approved."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from agents.core.config import KafkaSettings, Settings
+from agents.core.models import AlertRaised, Detection
+from agents.edges.broker import EmbeddedBroker
+from agents.edges.store import open_store
+from agents.main import running
+from suture.demo import run_demo
+
+pytestmark = [pytest.mark.kafka, pytest.mark.integration]
+
+
+@pytest.fixture
+def kafka_bootstrap(tmp_path: Path) -> Iterator[str]:
+    """A broker of this test's own: the demo's topic and group names are fixed."""
+    with EmbeddedBroker(tmp_path / "broker") as broker:
+        yield broker.bootstrap
+
+
+def _settings(workdir: Path, bootstrap: str) -> Settings:
+    kafka = KafkaSettings(bootstrap=bootstrap)
+    return Settings(workdir=workdir, kafka=kafka, _env_file=None)  # type: ignore[call-arg]
+
+
+async def _wait_for(check, timeout_s: float = 30.0):  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout_s):
+        while not (found := await check()):
+            await asyncio.sleep(0.05)
+    return found
+
+
+async def test_drift_is_healed_after_approval_with_no_event_lost_or_duplicated(
+    tmp_path: Path, kafka_bootstrap: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = _settings(tmp_path / "work", kafka_bootstrap)
+
+    assert await run_demo(settings, approve=True, timeout_s=60) == 0
+
+    printed = capsys.readouterr().out
+    assert "pipeline stalled" in printed and "pipeline resumed" in printed
+    assert "HEALED: no event lost or duplicated" in printed
+    store = open_store(None, settings.workdir)
+    try:
+        [record] = await store.list_proposals()
+        assert record.status == "applied"
+        assert record.proposal.mapping.as_dict() == {"cust_id": "customer_id"}
+        assert record.proposal.validation.passed
+        assert {p.model for p in record.proposal.patches} == {"stg_orders", "customer_orders"}
+        [letter] = await store.list_dead_letters("orders")
+        assert letter.error_type == "EventDecodeError" and "o-broken" in letter.value
+        drift = [a for a in await store.list_alerts("orders") if a.category == "drift"]
+        assert len(drift) == 1, "one change raises one alert"
+        assert ("rename", "cust_id", "customer_id") in [d.identity() for d in drift[0].detections]
+    finally:
+        store.close()
+    with duckdb.connect(str(settings.workdir / "sink.duckdb"), read_only=True) as sink:
+        merged = sink.execute("select count(*) from customer_orders").fetchone()
+        assert merged is not None and merged[0] > 0
+    repo_models = (settings.workdir / "repo" / "models" / "stg_orders.sql").read_text()
+    assert "customer_id" in repo_models and "cust_id" not in repo_models
+
+
+async def test_redelivered_alert_after_restart_yields_no_second_proposal(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    settings = _settings(tmp_path / "work", kafka_bootstrap)
+    assert await run_demo(settings, approve=False, timeout_s=60, wait_for_approval=False) == 0
+    first = open_store(None, settings.workdir)
+    try:
+        [original] = [a for a in await first.list_alerts("orders") if a.category == "drift"]
+        [pending] = await first.list_proposals()
+    finally:
+        first.close()
+    assert pending.status == "pending", "nothing is applied without an approval"
+
+    async with running(settings, settings.workdir / "repo") as live:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                settings.kafka.alerts_topic, original.model_dump_json().encode()
+            )
+            sentinel = AlertRaised(
+                source="test",
+                category="drift",
+                dataset="no_such_topic",
+                detections=[Detection(kind="remove", field="x")],
+            )
+            await producer.send_and_wait(
+                settings.kafka.alerts_topic, sentinel.model_dump_json().encode()
+            )
+        finally:
+            await producer.stop()
+        incidents = await _wait_for(live.store.list_incidents)
+        assert [i.alert_id for i in incidents] == [sentinel.event_id]
+        assert len(await live.store.list_proposals()) == 1
+        async with httpx.AsyncClient(base_url=live.url) as client:
+            refused = await client.post(
+                f"/api/proposals/{pending.proposal.proposal_id}/approve",
+                headers={"Authorization": "Bearer wrong-token"},
+            )
+        assert refused.status_code == 401
+        assert (await live.store.get_proposal(pending.proposal.proposal_id)).status == "pending"

@@ -88,7 +88,7 @@ def _check_references(scenario: Scenario, problems: _Problems) -> None:
     contract_fields = set(scenario.contract.field_names)
     models = scenario.pipeline.models
     for index, detection in enumerate(scenario.expect.detect):
-        loc = ["expect", "detect", index, "field"]
+        loc: list[str | int] = ["expect", "detect", index, "field"]
         if detection.kind in _CONTRACT_FIELD_KINDS and detection.field not in contract_fields:
             problems.add(
                 loc, f"{detection.kind} detection field {detection.field!r} is not a contract field"
@@ -124,10 +124,14 @@ def _check_references(scenario: Scenario, problems: _Problems) -> None:
 
 
 def _check_lag(scenario: Scenario, problems: _Problems) -> None:
-    expected = {(d.partition, d.status) for d in scenario.expect.detect if d.kind == "lag"}
+    expected: set[tuple[int | None, str | None]] = {
+        (d.partition, d.status) for d in scenario.expect.detect if d.kind == "lag"
+    }
     if scenario.lag is None:
         return
-    actual = {(p, status) for p, status in statuses(scenario.lag).items() if status != "OK"}
+    actual: set[tuple[int | None, str | None]] = {
+        (p, status) for p, status in statuses(scenario.lag).items() if status != "OK"
+    }
     loose = {status for partition, status in expected if partition is None}
     actual_loose = {(p, s) for p, s in actual if s not in loose}
     for partition, status in sorted(actual_loose - expected, key=str):
@@ -149,7 +153,7 @@ def _check_lag(scenario: Scenario, problems: _Problems) -> None:
 def _check_reject_patches(scenario: Scenario, problems: _Problems) -> None:
     dialect = scenario.pipeline.dialect
     for index, patch in enumerate(scenario.expect.reject_patches):
-        loc = ["expect", "reject_patches", index]
+        loc: list[str | int] = ["expect", "reject_patches", index]
         if patch.model not in scenario.pipeline.models:
             problems.add([*loc, "model"], f"reject patch names unknown model {patch.model!r}")
             continue

@@ -62,8 +62,11 @@ class Counts(BaseModel):
 def _same_to(expected: str | list[str] | None, actual: str | list[str] | None) -> bool:
     if expected is None:
         return True
-    as_set = lambda v: frozenset(v) if isinstance(v, list) else frozenset([v])  # noqa: E731
-    return actual is not None and as_set(expected) == as_set(actual)
+    return actual is not None and _as_set(expected) == _as_set(actual)
+
+
+def _as_set(value: str | list[str]) -> frozenset[str]:
+    return frozenset(value) if isinstance(value, list) else frozenset([value])
 
 
 def detection_matches(expected: ExpectedDetection, actual: Detection) -> bool:
@@ -110,12 +113,13 @@ def normalize_expression(text: str, dialect: str = "duckdb") -> str:
     def _plain(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):
             return exp.column(node.name.lower())
-        if isinstance(node, exp.Paren):
+        if isinstance(node, exp.Paren) and isinstance(node.this, exp.Expression):
             return node.this
         return node
 
-    tree = tree.copy().transform(_plain)
-    return simplify(tree, dialect="duckdb").sql(dialect="duckdb")
+    plain: exp.Expression = tree.copy().transform(_plain)
+    simplified: exp.Expression = simplify(plain, dialect="duckdb")
+    return str(simplified.sql(dialect="duckdb"))
 
 
 def score_mapping(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from tools.mapping import MappingInference, infer_mapping
 
 import prompts
 from agents.core.contracts import Contract, Pipeline
@@ -22,6 +21,7 @@ from agents.core.errors import LLMOutputError, LLMUnavailableError
 from agents.core.models import (
     DRIFT_KINDS,
     AlertRaised,
+    Detection,
     FieldMapping,
     FixProposed,
     IncidentEscalated,
@@ -38,6 +38,7 @@ from agents.core.ports import (
 from agents.proposal_text import describe_proposal
 from guardrails.replay_gate import validate_patch
 from tools.lineage import build_lineage
+from tools.mapping import MappingInference, infer_mapping
 from tools.sql_patch import apply_mapping
 
 _log = logging.getLogger(__name__)
@@ -79,8 +80,6 @@ class Deps:
 
 async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentEscalated]:
     """Heal one alert; idempotent: an alert already answered yields no second proposal."""
-    if alert.category != "drift":
-        return []
     if await deps.book.proposal_for_alert(alert.event_id) is not None:
         _log.info("alert already has a proposal", extra={"event_id": alert.event_id})
         return []
@@ -92,6 +91,12 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
         ]
     graph = build_lineage(pipeline, contracts)
     used = {f.name for f in contract.fields if graph.models_affected_by(alert.dataset, f.name)}
+    harmful = [d for d in alert.detections if _reaches_models(d, used)]
+    if alert.category != "drift" or any(d.kind in _NEEDS_A_HUMAN for d in harmful):
+        if not harmful:
+            return []  # nothing any model reads is affected
+        found = "; ".join(f"{d.kind} of {d.field or alert.dataset}" for d in harmful)
+        return [_escalate(alert, f"a human must decide: {found} reaches the models")]
     before, after = await deps.samples.load_samples(alert.event_id)
     drift = [d for d in alert.detections if d.kind in DRIFT_KINDS]
     inference = infer_mapping(drift, contract, used, before, after)
@@ -167,6 +172,18 @@ async def _propose(
     proposal = proposal.model_copy(update={"branch": branch, "commit": commit})
     await deps.book.save_proposal(proposal)
     return proposal
+
+
+# Drift no field mapping can restore: the meaning of the data changed, not its shape.
+_NEEDS_A_HUMAN = frozenset({"enum_new_value", "nullability"})
+
+
+def _reaches_models(detection: Detection, used: set[str]) -> bool:
+    """Whether a detection concerns the whole topic or a field some model reads."""
+    name = detection.field
+    if name is None:
+        return True
+    return name in used or name.split(".")[0] in used or any(u.startswith(name + ".") for u in used)
 
 
 def _undecided(inference: MappingInference) -> bool:

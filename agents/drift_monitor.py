@@ -88,18 +88,6 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[tuple[s
             (bad if found else good).append(index)
     offsets = [r.offset for r in records]
     partitions = [r.partition for r in records]
-    if good:
-        conforming = profile_batch(
-            [raw[i] for i in good],
-            event_time=contract.event_time,
-            offsets=[offsets[i] for i in good],
-            partitions=[partitions[i] for i in good],
-        )
-        if state.baseline is None or state.baseline.total < deps.min_baseline * 50:
-            state.baseline = (
-                conforming if state.baseline is None else state.baseline.merge(conforming)
-            )
-        state.before.extend(_decoded(raw[i]) for i in good)
     baseline = (
         state.baseline if state.baseline and state.baseline.total >= deps.min_baseline else None
     )
@@ -114,6 +102,19 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[tuple[s
         drift = detect_drift(contract, baseline, drifted)
     whole = profile_batch([raw[i] for i in good + bad], event_time=contract.event_time)
     quality = detect_quality(contract, baseline, whole) if whole.total else []
+    # Learn from this batch only after judging it: a batch is never its own baseline.
+    if good:
+        conforming = profile_batch(
+            [raw[i] for i in good],
+            event_time=contract.event_time,
+            offsets=[offsets[i] for i in good],
+            partitions=[partitions[i] for i in good],
+        )
+        if state.baseline is None or state.baseline.total < deps.min_baseline * 50:
+            state.baseline = (
+                conforming if state.baseline is None else state.baseline.merge(conforming)
+            )
+        state.before.extend(_decoded(raw[i]) for i in good)
     for category, found in (("drift", drift), ("quality", quality)):
         fresh = _fresh(found, state, deps)
         if fresh:

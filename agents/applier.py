@@ -37,8 +37,12 @@ class ApprovalBook(Protocol):
         ...
 
     async def transition(
-        self, proposal_id: str, from_status: str, to_status: str,
-        reviewer: str | None = None, note: str | None = None,
+        self,
+        proposal_id: str,
+        from_status: str,
+        to_status: str,
+        reviewer: str | None = None,
+        note: str | None = None,
     ) -> ProposalState:
         """Move a proposal from one status to another, or raise if it is not in `from_status`."""
         ...

@@ -31,15 +31,32 @@ def describe_proposal(
             else ""
         )
         lines.append(f"- **{d.kind}** of `{d.field}`{target}{note}{seen}")
-    lines += ["", "## Mapping", "", "| old field | computed from the new events | origin | why |",
-              "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Mapping",
+        "",
+        "| old field | computed from the new events | origin | why |",
+        "|---|---|---|---|",
+    ]
     for m in mapping.entries:
         lines.append(
             f"| `{_cell(m.source)}` | `{_cell(m.target)}` | {m.origin} | {_cell(m.rationale)} |"
         )
-    lines += ["", "## Patch", "", "```diff", render_diff(list(patches)).rstrip(), "```", "",
-              "## Validation", "", f"Replayed {report.replayed_events} captured events.", "",
-              "| check | result | detail |", "|---|---|---|"]
+    lines += [
+        "",
+        "## Patch",
+        "",
+        "```diff",
+        render_diff(list(patches)).rstrip(),
+        "```",
+        "",
+        "## Validation",
+        "",
+        f"Replayed {report.replayed_events} captured events.",
+        "",
+        "| check | result | detail |",
+        "|---|---|---|",
+    ]
     for c in report.checks:
         lines.append(f"| {_cell(c.name)} | {'pass' if c.passed else 'FAIL'} | {_cell(c.detail)} |")
     lines += ["", "Nothing is applied until a reviewer approves this proposal."]

@@ -11,6 +11,7 @@ from sqlglot.errors import ParseError
 from sqlglot.optimizer.simplify import simplify
 
 from agents.core.models import Detection
+from evals.mapping_values import Equivalence, same_values
 from evals.rows import compare_outputs
 from evals.scenario import ExpectedDetection, Outcome, Row, Scenario
 
@@ -123,15 +124,24 @@ def normalize_expression(text: str, dialect: str = "duckdb") -> str:
 
 
 def score_mapping(
-    expected: Mapping[str, str], actual: Mapping[str, str], dialect: str = "duckdb"
+    expected: Mapping[str, str],
+    actual: Mapping[str, str],
+    dialect: str = "duckdb",
+    equivalent: Equivalence | None = None,
 ) -> tuple[int, int]:
-    """(expected entries the run got right, expected entries); extra entries are ignored."""
-    correct = sum(
-        1
-        for source, target in expected.items()
-        if source in actual
-        and normalize_expression(actual[source], dialect) == normalize_expression(target, dialect)
-    )
+    """(expected entries the run got right, expected entries); extra entries are ignored.
+
+    An entry is right when both targets normalize to the same SQL, or else when
+    `equivalent(expected_target, actual_target)` says they mean the same.
+    """
+    correct = 0
+    for source, target in expected.items():
+        if source not in actual:
+            continue
+        same = normalize_expression(actual[source], dialect) == normalize_expression(
+            target, dialect
+        )
+        correct += same or (equivalent is not None and equivalent(target, actual[source]))
     return correct, len(expected)
 
 
@@ -172,10 +182,17 @@ class ScenarioScore(BaseModel):
         )
 
 
-def score_scenario(scenario: Scenario, run: ScenarioRun) -> ScenarioScore:
-    """Score one run against its scenario's expectations."""
+def score_scenario(scenario: Scenario, run: ScenarioRun, by_values: bool = True) -> ScenarioScore:
+    """Score one run against its scenario's expectations.
+
+    With `by_values`, a mapping target spelled differently from the expected one still counts
+    when it gives the same value for every event of events.after (see evals.mapping_values).
+    """
     expect = scenario.expect
-    correct, total = score_mapping(expect.mapping, run.mapping, scenario.pipeline.dialect)
+    equivalent = same_values(scenario) if by_values else None
+    correct, total = score_mapping(
+        expect.mapping, run.mapping, scenario.pipeline.dialect, equivalent
+    )
     output_correct: bool | None = None
     problems: list[str] = []
     if expect.outcome == "fix":

@@ -5,7 +5,7 @@ Each rule is registered with `@guardrail`; its function name is its id, its docs
 
 from __future__ import annotations
 
-from guardrails import patch_policy, sql_safety
+from guardrails import patch_policy, sql_safety, structure
 from guardrails.registry import PatchReview, Rule, check, enforce, guardrail, rules
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "patch_policy",
     "rules",
     "sql_safety",
+    "structure",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +34,18 @@ class PatchReview(BaseModel):
 Rule = Callable[[PatchReview], Verdict]
 _RULES: dict[str, Rule] = {}
 _SUMMARIES: dict[str, str] = {}
+RULE_MODULES: tuple[str, ...] = (
+    "guardrails.sql_safety",
+    "guardrails.patch_policy",
+    "guardrails.structure",
+)
+"""Modules whose @guardrail rules always run: imported here, so that no import path (a
+namespace-package import of `guardrails`, say) can silently leave the registry empty."""
+
+
+def _load_rules() -> None:
+    for module in RULE_MODULES:
+        importlib.import_module(module)
 
 
 def guardrail(rule: Rule) -> Rule:
@@ -52,11 +65,13 @@ def guardrail(rule: Rule) -> Rule:
 
 def rules() -> dict[str, str]:
     """Every registered rule id -> its one-line summary."""
+    _load_rules()
     return dict(_SUMMARIES)
 
 
 def check(review: PatchReview, names: Iterable[str] | None = None) -> list[Verdict]:
     """Run the named rules (all by default) and return every verdict, allowed or not."""
+    _load_rules()
     selected = list(names) if names is not None else sorted(_RULES)
     unknown = [n for n in selected if n not in _RULES]
     if unknown:

@@ -3,7 +3,8 @@
 Output rows are JSON-friendly and deterministic: naive timestamps become ISO 8601 strings
 (`2026-01-01T10:05:00`), zoned ones are converted to UTC and end in `Z`; dates and times are ISO
 strings; decimals become ints when their scale is 0 and floats otherwise; NaN and infinities become
-null; intervals become ISO 8601 durations (`P0M1DT0S`); blobs base64 text; maps lists of
+null; instants beyond year 9999 keep Arrow's text (`<value out of range: ...>`); intervals
+become ISO 8601 durations (`P0M1DT0S`); blobs base64 text; maps lists of
 `[key, value]` pairs. The session runs in UTC so results do not depend on the host.
 """
 
@@ -17,6 +18,7 @@ from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlglot
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from sqlglot import exp
@@ -141,15 +143,25 @@ def _load(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
         con.unregister("__suture_load")
 
 
+def _column_values(column: pa.ChunkedArray) -> list[object]:
+    try:
+        return list(column.to_pylist())
+    except (OverflowError, ValueError):
+        # instants beyond Python's datetime range (year > 9999): keep Arrow's text for them
+        return list(pc.cast(column, pa.string()).to_pylist())
+
+
 def _fetch(con: duckdb.DuckDBPyConnection, query: str) -> ModelOutput:
     relation = con.sql(query)
     columns = [
         OutputColumn(name=n, type=str(t))
         for n, t in zip(relation.columns, relation.types, strict=True)
     ]
+    table = relation.to_arrow_table()
+    values = [_column_values(column) for column in table.columns]
     rows = [
-        {str(k): jsonable(v) for k, v in row.items()}
-        for row in relation.to_arrow_table().to_pylist()
+        {c.name: jsonable(v[i]) for c, v in zip(columns, values, strict=True)}
+        for i in range(table.num_rows)
     ]
     return ModelOutput(columns=columns, rows=rows)
 

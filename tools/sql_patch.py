@@ -111,6 +111,17 @@ def _replacement(ref: Reference, target: exp.Expr, rest: tuple[str, ...]) -> exp
     return new
 
 
+_ATOMIC = (exp.Column, exp.Dot, exp.Func, exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Alias)
+_DELIMITED = (exp.Select, exp.Alias, exp.Paren, exp.Func, exp.Tuple, exp.Ordered, exp.Where)
+
+
+def _parenthesized(new: exp.Expr, parent: exp.Expr | None) -> exp.Expr:
+    """`new` in parentheses where an operator around it would otherwise bind differently."""
+    if isinstance(new, _ATOMIC) or parent is None or isinstance(parent, _DELIMITED):
+        return new
+    return exp.Paren(this=new)
+
+
 def replace_fields(dataset: str, mapping: SchemaMapping, target_dialect: str = "duckdb") -> Rewrite:
     """A rewrite replacing each reference to a mapped field of `dataset` by its target.
 
@@ -134,7 +145,7 @@ def replace_fields(dataset: str, mapping: SchemaMapping, target_dialect: str = "
             plain = _identifiers(new)[-1].name if isinstance(new, exp.Column | exp.Dot) else None
             if name is not None and plain != name:
                 new = exp.alias_(new, name, quoted=ref.node.find(exp.Identifier).quoted)  # type: ignore[union-attr]
-            ref.node.replace(new)
+            ref.node.replace(_parenthesized(new, ref.node.parent))
         return tree
 
     return rewrite

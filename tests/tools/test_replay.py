@@ -149,3 +149,9 @@ def test_counts_violating_rows_with_examples_and_lets_null_pass() -> None:
     assert checks[0].examples == [{"amount": -1}, {"amount": -2}]
     assert checks[1].error is not None and "nope" in checks[1].error
     assert checks[2].error == "model 'gone' is not in the pipeline"
+
+
+def test_keeps_instants_beyond_year_9999_as_text() -> None:
+    sql = "select to_timestamp(ms)::timestamp as t from orders"
+    rows = run_models(Pipeline(models={"m": sql}), {"orders": [{"ms": 1767261600000}]})
+    assert rows["m"] == [{"t": "<value out of range: 1767261600000000000>"}]

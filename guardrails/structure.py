@@ -1,0 +1,136 @@
+"""Guardrail `structure_preserved`: a schema fix only substitutes column references.
+
+Every clause, operator, literal and output of the model stays as it was; each column may be
+replaced by an expression over the new events, the same one wherever it appears in a scope.
+Filters dropped, CASE branches removed, a sort key swapped for another column: all blocked.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from agents.core.models import Verdict
+from guardrails.registry import PatchReview, guardrail
+
+Substitutions = dict[tuple[int, str], set[str]]
+
+
+def _is_column(node: exp.Expr) -> bool:
+    while isinstance(node, exp.Dot):
+        node = node.this
+    return isinstance(node, exp.Column) and not isinstance(node.this, exp.Star)
+
+
+def _empty(value: object) -> bool:
+    return value is None or value is False or value == []
+
+
+def _has_star(select: exp.Select) -> bool:
+    return any(isinstance(p, exp.Star) or isinstance(p.this, exp.Star) for p in select.expressions)
+
+
+class _Aligner:
+    """Walks the original and the patched tree in step, recording column substitutions."""
+
+    def __init__(self, original: exp.Expr, dialect: str) -> None:
+        self.dialect = dialect
+        self.scopes = {id(s): i for i, s in enumerate(original.find_all(exp.Select))}
+        self.substitutions: Substitutions = {}
+
+    def _scope(self, node: exp.Expr) -> int:
+        current: exp.Expr | None = node
+        while current is not None and id(current) not in self.scopes:
+            current = current.parent
+        return self.scopes[id(current)] if current is not None else -1
+
+    def align(self, a: exp.Expr, b: exp.Expr) -> str | None:
+        """Why `b` is not `a` with columns substituted, or None."""
+        if _is_column(a):
+            target = b.this if isinstance(b, exp.Alias) else b
+            key = (self._scope(a), a.sql(dialect=self.dialect).lower())
+            self.substitutions.setdefault(key, set()).add(target.sql(dialect=self.dialect))
+            return None
+        if isinstance(a, exp.Alias) and not isinstance(b, exp.Alias) and _is_column(a.this):
+            if b.alias_or_name.lower() != a.alias.lower():
+                return f"output {a.alias!r} became {b.alias_or_name!r}"
+            return self.align(a.this, b)  # `x AS name` written as a bare `name`
+        if type(a) is not type(b):
+            return f"`{a.sql(dialect=self.dialect)}` became `{b.sql(dialect=self.dialect)}`"
+        if isinstance(a, exp.Identifier):
+            same = a.name.lower() == b.name.lower()
+            return None if same else f"name {a.name!r} became {b.name!r}"
+        for name in sorted(set(a.args) | set(b.args)):
+            if name.startswith("_") or (
+                name == "expressions" and isinstance(a, exp.Select) and _has_star(a)
+            ):
+                continue  # a star's expansion is compared by the replay gate
+            problem = self._values(a, a.args.get(name), b.args.get(name))
+            if problem:
+                return problem
+        return None
+
+    def _values(self, parent: exp.Expr, x: object, y: object) -> str | None:
+        if _empty(x) and _empty(y):
+            return None
+        if isinstance(x, list) or isinstance(y, list):
+            xs = x if isinstance(x, list) else [x]
+            ys = y if isinstance(y, list) else [y]
+            if len(xs) != len(ys):
+                return f"`{parent.sql(dialect=self.dialect)}` lost or gained parts"
+            return next(
+                (p for p in (self._values(parent, i, j) for i, j in zip(xs, ys, strict=True)) if p),
+                None,
+            )
+        if isinstance(x, exp.Expr) and isinstance(y, exp.Expr):
+            return self.align(x, y)
+        if isinstance(x, exp.Expr) or isinstance(y, exp.Expr) or x != y:
+            return f"`{parent.sql(dialect=self.dialect)}` changed"
+        return None
+
+
+def compare(before_sql: str, after_sql: str, dialect: str) -> str | None:
+    """Why `after_sql` is more than `before_sql` with columns substituted, or None.
+
+    >>> compare("select a from t where b > 1", "select x as a from t where y > 1", "duckdb")
+    >>> compare("select a from t where b > 1", "select a from t", "duckdb")
+    '`SELECT a FROM t WHERE b > 1` changed'
+    """
+    try:
+        before = sqlglot.parse_one(before_sql, read=dialect)
+        after = sqlglot.parse_one(after_sql, read=dialect)
+    except SqlglotError as error:
+        return f"does not parse: {error}"
+    aligner = _Aligner(before, dialect)
+    problem = aligner.align(before, after)
+    if problem:
+        return problem
+    kept = {
+        c
+        for (_, c), targets in aligner.substitutions.items()
+        if {t.lower() for t in targets} == {c}
+    }
+    for (_, column), targets in sorted(aligner.substitutions.items()):
+        if len(targets) > 1:
+            return f"{column} is replaced by different expressions: {sorted(targets)}"
+        (target,) = targets
+        if target.lower() != column and target.lower() in kept:
+            return f"{column} is swapped for {target}, which the model already reads as itself"
+    return None
+
+
+@guardrail
+def structure_preserved(review: PatchReview) -> Verdict:
+    """A fix only substitutes columns: clauses, operators, literals and filters stay as is."""
+    for patch in review.patches:
+        before = review.pipeline.models.get(patch.model)
+        if before is None:
+            continue  # touches_only_affected_models refuses unknown models
+        problem = compare(before, patch.after_sql, review.pipeline.dialect)
+        if problem:
+            return Verdict.block(
+                f"model {patch.model!r}: {problem}; a schema fix may only replace column "
+                "references, so propose logic changes to a human instead"
+            )
+    return Verdict.allow()

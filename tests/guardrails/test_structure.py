@@ -1,0 +1,68 @@
+"""Tests for guardrails.structure: a schema fix only substitutes column references."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.core.contracts import Pipeline
+from agents.core.models import FieldMapping, ModelPatch, SchemaMapping
+from guardrails.registry import PatchReview
+from guardrails.structure import compare, structure_preserved
+from tools.sql_patch import apply_mapping
+
+MODEL = """
+select o.id, lower(o.email) as email,
+       case when o.ref is null then 'direct' when o.ref like '%google%' then 'search'
+            else 'referral' end as channel
+from orders o
+where o.op <> 'd'
+qualify row_number() over (partition by o.id order by o.ts desc) = 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "by"),
+    [
+        ("where o.op <> 'd'", ""),
+        ("<> 'd'", "= 'd'"),
+        ("when o.ref is null then 'direct' ", ""),
+        ("order by o.ts desc", "order by o.id desc"),
+        ("order by o.ts desc", "order by o.ts"),
+        ("lower(o.email)", "upper(o.email)"),
+        ("= 1", "= 2"),
+    ],
+)
+def test_blocks_changes_beyond_column_substitution(change: str, by: str) -> None:
+    assert change in MODEL
+    assert compare(MODEL, MODEL.replace(change, by), "duckdb") is not None
+
+
+def test_blocks_one_column_replaced_in_two_ways() -> None:
+    patched = MODEL.replace("o.ts desc", "o.id desc").replace("o.id, lower", "o.key as id, lower")
+    assert "different expressions" in (compare(MODEL, patched, "duckdb") or "")
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark", "snowflake", "bigquery", "postgres"])
+def test_allows_what_apply_mapping_produces(dialect: str) -> None:
+    sql = MODEL if dialect in ("duckdb", "snowflake", "bigquery") else MODEL.split("qualify")[0]
+    pipeline = Pipeline(dialect=dialect, models={"stg": sql})
+    mapping = SchemaMapping(
+        entries=[
+            FieldMapping(source="id", target="after.id"),
+            FieldMapping(
+                source="ts", target="CAST(round(epoch(CAST(ts AS TIMESTAMPTZ)) * 1000) AS BIGINT)"
+            ),
+            FieldMapping(source="ref", target="a + b"),
+        ]
+    )
+    patches = apply_mapping(pipeline, "orders", mapping)
+    review = PatchReview(pipeline=pipeline, dataset="orders", patches=patches, mapping=mapping)
+    verdict = structure_preserved(review)
+    assert verdict.allowed, verdict.reason
+
+
+def test_names_the_model_and_what_changed() -> None:
+    pipeline = Pipeline(models={"stg": MODEL})
+    patch = ModelPatch(model="stg", before_sql=MODEL, after_sql=MODEL.replace("<> 'd'", "= 'd'"))
+    verdict = structure_preserved(PatchReview(pipeline=pipeline, dataset="orders", patches=[patch]))
+    assert not verdict.allowed and verdict.reason.startswith("model 'stg':")

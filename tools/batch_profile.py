@@ -143,6 +143,10 @@ class TimeStats(BaseModel):
     delay_count: int = 0
     delay_max: float | None = None
     arrived_max: float | None = None
+    late_max: float | None = Field(
+        default=None, description="Worst event-time lag behind the newest event before it."
+    )
+    gap_max: float | None = Field(default=None, description="Longest event-time gap in the batch.")
 
     def merge(self, other: TimeStats) -> TimeStats:
         """Time stats over both batches."""
@@ -155,6 +159,8 @@ class TimeStats(BaseModel):
             delay_count=self.delay_count + other.delay_count,
             delay_max=_opt(max, self.delay_max, other.delay_max),
             arrived_max=_opt(max, self.arrived_max, other.arrived_max),
+            late_max=_opt(max, self.late_max, other.late_max),
+            gap_max=_opt(max, self.gap_max, other.gap_max),
         )
 
 

@@ -21,11 +21,24 @@ def detect_all(
     >>> [(d.kind, d.field, d.to) for d in detect_all(c, [{"cust_id": 7}], [{"customer_id": 7}])]
     [('rename', 'cust_id', 'customer_id')]
     """
-    baseline = (
-        profile_batch(before_events, event_time=contract.event_time) if before_events else None
-    )
-    current = profile_batch(after_events, event_time=contract.event_time)
-    return [
-        *detect_drift(contract, baseline, current),
-        *detect_quality(contract, baseline, current),
-    ]
+    event_time = contract.event_time
+    baseline = None
+    if before_events:
+        baseline = profile_batch(before_events, event_time=event_time, timeline=True)
+    current = profile_batch(after_events, event_time=event_time, timeline=True)
+    drift = detect_drift(contract, baseline, current)
+    return [*drift, *explained_away(drift, detect_quality(contract, baseline, current))]
+
+
+def explained_away(drift: Sequence[Detection], quality: Sequence[Detection]) -> list[Detection]:
+    """Quality findings a drift already explains are dropped (a unit change breaks `max`).
+
+    >>> unit = Detection(kind="unit_change", field="p", factor=100.0)
+    >>> explained_away([unit], [Detection(kind="out_of_range", field="p")])
+    []
+    """
+    changed = {d.field for d in drift if d.kind in _EXPLAINS_RANGE}
+    return [q for q in quality if not (q.kind == "out_of_range" and q.field in changed)]
+
+
+_EXPLAINS_RANGE = frozenset({"unit_change", "type_change"})

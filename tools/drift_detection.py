@@ -12,7 +12,8 @@ from agents.core.contracts import Contract, ContractField
 from agents.core.models import Detection, Evidence
 from tools.batch_profile import BatchProfile, FieldProfile
 from tools.contract_check import ACCEPTED_TYPES, REDACTED
-from tools.field_matching import Match, find_merge, find_split, match_successors
+from tools.field_matching import Match, match_successors
+from tools.split_merge import find_merge, find_split
 from tools.unit_change import estimate_factor
 from tools.value_encoding import canonical
 
@@ -36,7 +37,7 @@ def detect_drift(
     appeared = _appeared(contract, reference, current)
     matches = match_successors(reference, current, vanished, appeared)
     matches += _splits_and_merges(reference, current, vanished, appeared, matches)
-    found = [_from_match(contract, current, m) for m in matches]
+    found = [d for m in matches for d in _from_match(contract, current, m)]
     moved = {path for m in matches for path in (*m.old, *m.new)}
     for path in vanished:
         if (
@@ -45,9 +46,8 @@ def detect_drift(
             and _removable(contract, reference, path, current)
         ):
             found.append(_detection(contract, current, "remove", path, note="stopped appearing"))
-    for path in appeared:
-        if path not in moved:
-            found.append(_detection(contract, current, "add", path, note="not in the contract"))
+    for path in _additions(contract, reference, current, appeared, moved):
+        found.append(_detection(contract, current, "add", path, note="not in the contract"))
     for path, profile in current.fields.items():
         if path not in moved and profile.valued:
             found += _field_changes(contract, baseline, current, path, profile)
@@ -109,21 +109,54 @@ def _splits_and_merges(
     return found
 
 
-def _from_match(contract: Contract, current: BatchProfile, match: Match) -> Detection:
-    to: str | list[str] = match.new if match.kind == "split" else match.new[0]
-    field = match.old[0] if match.kind != "merge" else ",".join(match.old)
-    pii = any(contract.field(p) is not None and contract.field(p).pii for p in match.old)  # type: ignore[union-attr]
-    return _detection(
-        contract,
-        current,
-        match.kind,
-        match.new[0],
-        field=field,
-        to=to,
-        confidence=match.confidence,
-        note=match.note,
-        redact=pii,
+def _from_match(contract: Contract, current: BatchProfile, match: Match) -> list[Detection]:
+    pii = any(getattr(contract.field(p), "pii", False) for p in match.old)
+    if match.kind == "merge":  # one detection per merged field, as the scenario format lists them
+        pairs: list[tuple[str, str | list[str]]] = [(old, match.new) for old in match.old]
+    else:
+        pairs = [(match.old[0], match.new if match.kind == "split" else match.new[0])]
+    return [
+        _detection(
+            contract,
+            current,
+            match.kind,
+            match.new[0],
+            field=field,
+            to=to,
+            confidence=match.confidence,
+            note=match.note,
+            redact=pii,
+        )
+        for field, to in pairs
+    ]
+
+
+def _additions(
+    contract: Contract,
+    reference: BatchProfile,
+    current: BatchProfile,
+    appeared: Sequence[str],
+    moved: set[str],
+) -> list[str]:
+    """New paths to report: a wholly new object once, else its leaves that nothing explains."""
+    new_objects = sorted(
+        (p for p, f in current.fields.items() if "object" in f.types and p not in reference.fields),
+        key=lambda p: p.count("."),
     )
+    known = set(contract.field_names)
+    covered: set[str] = set()
+    added: list[str] = []
+    for path in new_objects:
+        if path in known or any(path.startswith(f"{c}.") for c in covered):
+            continue
+        inside = [p for p in current.fields if p.startswith(f"{path}.")]
+        if not any(p in moved or p in known for p in inside):
+            added.append(path)
+            covered.add(path)
+    for path in appeared:
+        if path not in moved and not any(path.startswith(f"{c}.") for c in covered):
+            added.append(path)
+    return added
 
 
 def _field_changes(

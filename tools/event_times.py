@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import accumulate, pairwise
 
 from tools.batch_profile import TimeStats
 from tools.value_encoding import ISO_TIMESTAMP, epoch_seconds
@@ -13,12 +14,20 @@ def time_stats(
     decoded: list[dict[str, object]],
     indices: list[int],
     arrived_at: float | Sequence[float] | None,
+    *,
+    timeline: bool = False,
 ) -> TimeStats:
-    """Event-time bounds of `path` and delays to `arrived_at` (one time, or one per event)."""
+    """Event-time bounds of `path` and delays to `arrived_at` (one time, or one per event).
+
+    With `timeline`, every event time is parsed to also measure out-of-order lateness and
+    the longest gap; otherwise uniform ISO text is bounded by sorting it as text.
+    """
     values = [_lookup(e, path) for e in decoded] if "." in path else [e.get(path) for e in decoded]
     single = arrived_at if isinstance(arrived_at, (int, float)) else None
-    bounds = _uniform_iso_bounds(values) if arrived_at is None or single is not None else None
+    fast = not timeline and (arrived_at is None or single is not None)
+    bounds = _uniform_iso_bounds(values) if fast else None
     delays: list[float] = []
+    late_max = gap_max = None
     low: float | None
     high: float | None
     if bounds is not None:
@@ -27,6 +36,8 @@ def time_stats(
         times = [epoch_seconds(v) for v in values]
         parsed = [t for t in times if t is not None]
         low, high, count = min(parsed, default=None), max(parsed, default=None), len(parsed)
+        if timeline and parsed:
+            late_max, gap_max = _lateness(parsed), _longest_gap(parsed)
         if arrived_at is not None and single is None:
             arrivals = [arrived_at[i] for i in indices]  # type: ignore[index]
             delays = [a - t for a, t in zip(arrivals, times, strict=True) if t is not None]
@@ -41,7 +52,19 @@ def time_stats(
         delay_count=count if single is not None else len(delays),
         delay_max=max(delays, default=None),
         arrived_max=_latest(arrived_at),
+        late_max=late_max,
+        gap_max=gap_max,
     )
+
+
+def _lateness(times: list[float]) -> float:
+    """How far, at worst, an event's time lies behind the newest one that arrived before it."""
+    return max(newest - t for newest, t in zip(accumulate(times, max), times, strict=True))
+
+
+def _longest_gap(times: list[float]) -> float:
+    ordered = sorted(times)
+    return max((b - a for a, b in pairwise(ordered)), default=0.0)
 
 
 def _uniform_iso_bounds(values: list[object]) -> tuple[float, float, int] | None:

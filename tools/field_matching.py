@@ -1,18 +1,16 @@
-"""Evidence that a vanished field lives on under another path: rename, nesting, split, merge."""
+"""Evidence that a vanished field lives on under another path: rename or nesting."""
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping, Sequence
-from itertools import permutations
-from statistics import median
+from collections.abc import Sequence
+from os.path import commonprefix
 
 from pydantic import BaseModel, ConfigDict
 
 from tools.batch_profile import BatchProfile, FieldProfile
-from tools.value_encoding import canonical, value_hash
 
-SEPARATORS = (" ", "", "-", "_", ", ", ",", "/", "|", ".")
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _GROUPS = {"integer": "numeric", "number": "numeric"}
 
@@ -55,7 +53,10 @@ def name_similarity(first: str, second: str) -> float:
 
 
 def _related(first: str, second: str) -> bool:
-    return _abbreviates(first, second) or _abbreviates(second, first)
+    if _abbreviates(first, second) or _abbreviates(second, first):
+        return True
+    common = len(commonprefix([first, second]))  # noqa: RUF071 (words, not paths)
+    return common >= 4 and common >= 0.6 * min(len(first), len(second))  # booking ~ booked
 
 
 def _abbreviates(short: str, long: str) -> bool:
@@ -90,7 +91,11 @@ def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
         )
         return common >= 0.5
     if old.numeric is not None and new.numeric is not None:
-        return old.numeric.min <= new.numeric.max * 10 and new.numeric.min <= old.numeric.max * 10
+        low, high = old.numeric, new.numeric
+        if low.min <= high.max and high.min <= low.max:  # the ranges overlap
+            return True
+        before, after = max(abs(low.min), abs(low.max)), max(abs(high.min), abs(high.max))
+        return min(before, after) > 0 and max(before, after) / min(before, after) <= 10
     return type_group(old) == type_group(new)
 
 
@@ -121,87 +126,49 @@ def _sole_pair_score(old: FieldProfile, new: FieldProfile) -> float:
 def match_successors(
     baseline: BatchProfile, current: BatchProfile, vanished: Sequence[str], appeared: Sequence[str]
 ) -> list[Match]:
-    """Greedy one-to-one pairing of vanished and appeared fields, best evidence first."""
+    """Greedy one-to-one pairing of vanished and appeared fields, best evidence first.
+
+    Scores are weighted by coverage (the new field's share of events against the old one's),
+    so of two look-alike successors the one carrying values in more events wins.
+    """
     scored = []
     for old in vanished:
         for new in appeared:
             score = score_successor(baseline.fields[old], current.fields[new])
             if score > 0:
-                scored.append((score, old, new))
+                scored.append((round(score * _coverage(baseline, current, old, new), 4), old, new))
     if not scored and len(vanished) == 1 and len(appeared) == 1:
         sole = _sole_pair_score(baseline.fields[vanished[0]], current.fields[appeared[0]])
         if sole:
             scored.append((sole, vanished[0], appeared[0]))
     matches: list[Match] = []
     used: set[str] = set()
-    for score, old, new in sorted(scored, reverse=True):
+    for score, old, new in sorted(scored, key=lambda item: (-item[0], item[1], item[2])):
         if old in used or new in used:
             continue
         used.update((old, new))
-        same_leaf = old.rsplit(".", 1)[-1] == new.rsplit(".", 1)[-1]
-        kind = "nesting" if same_leaf else "rename"
+        kind = "nesting" if is_nesting(old, new) else "rename"
         shared, _ = value_overlap(baseline.fields[old], current.fields[new])
         note = f"{old!r} stopped appearing and {new!r} appeared with {shared} of its values"
         matches.append(Match(kind=kind, old=[old], new=[new], confidence=score, note=note))
     return matches
 
 
-def find_split(
-    baseline: BatchProfile, current: BatchProfile, old: str, appeared: Sequence[str]
-) -> Match | None:
-    """`old` became several of `appeared`: joined per event, their values rebuild the old ones."""
-    candidates = [p for p in appeared if type_group(current.fields[p]) == "string"][:6]
-    known = set(baseline.fields[old].sketch)
-    best = _best_join(current.rows, candidates, known)
-    if best is not None:
-        parts, sep, share = best
-        note = f"joining {parts} with {sep!r} rebuilds {share:.0%} of {old!r} values"
-        return Match(kind="split", old=[old], new=list(parts), confidence=0.95, note=note)
-    return _structural(baseline.fields[old], [current.fields[p] for p in candidates], "split")
+def is_nesting(old: str, new: str) -> bool:
+    """A move into or out of an object: the parent changes and the name stays (nearly) the same.
+
+    >>> is_nesting("city", "address.city"), is_nesting("ship_city", "shipping.city")
+    (True, True)
+    >>> is_nesting("city", "town"), is_nesting("city", "address.town")
+    (False, False)
+    """
+    old_parent, _, old_leaf = old.rpartition(".")
+    new_parent, _, new_leaf = new.rpartition(".")
+    if old_parent == new_parent:
+        return False
+    return old_leaf == new_leaf or name_similarity(old, new) >= 0.75
 
 
-def find_merge(
-    baseline: BatchProfile, current: BatchProfile, vanished: Sequence[str], new: str
-) -> Match | None:
-    """Several `vanished` fields became `new`: their joined old values reappear in it."""
-    candidates = [p for p in vanished if type_group(baseline.fields[p]) == "string"][:6]
-    known = set(current.fields[new].sketch)
-    best = _best_join(baseline.rows, candidates, known)
-    if best is not None:
-        parts, sep, share = best
-        note = f"{new!r} holds {parts} joined with {sep!r} ({share:.0%} of sampled values)"
-        return Match(kind="merge", old=list(parts), new=[new], confidence=0.95, note=note)
-    found = _structural(current.fields[new], [baseline.fields[p] for p in candidates], "merge")
-    return found
-
-
-def _best_join(
-    rows: Sequence[Mapping[str, object]], candidates: Sequence[str], known: set[int]
-) -> tuple[tuple[str, ...], str, float] | None:
-    best: tuple[tuple[str, ...], str, float] | None = None
-    for size in (2, 3):
-        for parts in permutations(candidates, size):
-            usable = [r for r in rows if all(r.get(p) is not None for p in parts)]
-            if not usable:
-                continue
-            for sep in SEPARATORS:
-                joined = [sep.join(canonical(r[p]) for p in parts) for r in usable]
-                share = sum(value_hash(text) in known for text in joined) / len(joined)
-                if share >= 0.5 and (best is None or share > best[2]):
-                    best = (parts, sep, share)
-    return best
-
-
-def _structural(whole: FieldProfile, parts: Sequence[FieldProfile], kind: str) -> Match | None:
-    """No exact rebuild: accept when token counts line up and every part is named like the whole."""
-    words = [len(text.split()) for text in whole.top if isinstance(text, str)]
-    if len(parts) < 2 or not words:
-        return None
-    singles = [p for p in parts if all(len(t.split()) == 1 for t in p.top)]
-    named = [p for p in singles if name_similarity(p.path, whole.path) > 0]
-    if len(named) < 2 or round(median(words)) != len(named):
-        return None
-    paths = [p.path for p in named]
-    note = f"values of {whole.path!r} have {len(named)} words, one per field of {paths}"
-    old, new = ([whole.path], paths) if kind == "split" else (paths, [whole.path])
-    return Match(kind=kind, old=old, new=new, confidence=0.6, note=note)
+def _coverage(baseline: BatchProfile, current: BatchProfile, old: str, new: str) -> float:
+    before, after = baseline.share(old), current.share(new)
+    return math.sqrt(min(1.0, after / before)) if before > 0 else 1.0

@@ -11,7 +11,8 @@ Burrow (linkedin/Burrow, core/internal/evaluator/caching.go) judges a window of 
 Offsets are Kafka's: `end` is the high watermark (the next offset to be written) and
 `committed` the next offset the group will read, so lag = end - committed, never below 0.
 Each sample's commit time is `committed_at` when the caller knows it (Burrow reads it from
-__consumer_offsets), else the sample time `t`: STOP then needs `now` past the window.
+__consumer_offsets), else the sample time `t`. `now` defaults to the newest sample of any
+partition, so a partition whose samples end early has stopped committing.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ def evaluate_lag(
     for sample in sorted(samples, key=lambda s: s.t):
         if sample.committed is not None:
             partitions.setdefault(sample.partition, []).append(sample)
+    if now is None and samples:
+        now = max(sample.t for sample in samples)  # a partition whose samples end early stopped
     return [evaluate_partition(rows[-window:], now=now) for _, rows in sorted(partitions.items())]
 
 
@@ -112,9 +115,7 @@ def evaluate_partition(rows: Sequence[LagSample], *, now: float | None = None) -
 
 def _status(rows: Sequence[LagSample], now: float) -> tuple[LagStatus, str]:
     lags = [r.lag for r in rows]
-    if len(rows) < 2:
-        return "OK", "too few samples to judge"
-    if lags[-1] == 0 or 0 in lags:
+    if 0 in lags:
         return "OK", "the consumer caught up within the window"
     committed = [r.committed or 0 for r in rows]
     if any(b < a for a, b in pairwise(committed)):
@@ -122,6 +123,8 @@ def _status(rows: Sequence[LagSample], now: float) -> tuple[LagStatus, str]:
     times = [r.committed_at if r.committed_at is not None else r.t for r in rows]
     if now - times[-1] > times[-1] - times[0]:
         return "STOP", f"no commit for {now - times[-1]:.0f}s, longer than the window"
+    if len(rows) < 2:
+        return "OK", "too few samples to judge"
     if len(set(committed)) == 1:
         return "STALL", "the committed offset did not move while lag stayed above zero"
     if all(b >= a for a, b in pairwise(lags)):

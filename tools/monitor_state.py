@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from agents.core.contracts import Contract
 from agents.core.models import DRIFT_KINDS, QUALITY_KINDS, AlertCategory, AlertRaised, Detection
 from tools.batch_profile import BatchProfile
+from tools.detect_all import explained_away
 from tools.drift_detection import detect_drift
 from tools.lag import LagSample, lag_detections
 from tools.profiling import RawEvent, decode_events, profile_decoded
@@ -75,11 +76,11 @@ class DatasetMonitor:
             partitions=partitions,
             event_time=self.contract.event_time,
             arrived_at=arrived_at,
+            timeline=self.contract.freshness is not None,
         )
-        detections = [
-            *detect_drift(self.contract, self.baseline, profile),
-            *detect_quality(self.contract, self.baseline, profile),
-        ]
+        drift = detect_drift(self.contract, self.baseline, profile)
+        quality = detect_quality(self.contract, self.baseline, profile)
+        detections = [*drift, *explained_away(drift, quality)]
         return self.record(profile, decoded, detections, now=now)
 
     def record(

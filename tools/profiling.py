@@ -79,12 +79,14 @@ def profile_batch(
     partitions: Sequence[int] | None = None,
     event_time: str | None = None,
     arrived_at: float | Sequence[float] | None = None,
+    timeline: bool = False,
 ) -> BatchProfile:
     """Profile a micro-batch of raw events (bytes or dicts), field by field.
 
     `offsets`/`partitions` (aligned with `events`) locate first sightings; `event_time` names
     the field holding when an event happened and `arrived_at` (epoch seconds, one for the
-    batch or one per event) when it arrived, so delays can be measured.
+    batch or one per event) when it arrived, so delays can be measured. `timeline` also
+    measures out-of-order lateness and the longest event-time gap (parsing every time).
 
     >>> p = profile_batch([b'{"id": 1, "a": {"b": "x"}}', b'{"id": "2"}', b'oops'])
     >>> p.total, p.rejected, p.fields["id"].types, p.fields["a.b"].present
@@ -99,6 +101,7 @@ def profile_batch(
         partitions=partitions,
         event_time=event_time,
         arrived_at=arrived_at,
+        timeline=timeline,
     )
 
 
@@ -111,6 +114,7 @@ def profile_decoded(
     partitions: Sequence[int] | None = None,
     event_time: str | None = None,
     arrived_at: float | Sequence[float] | None = None,
+    timeline: bool = False,
 ) -> BatchProfile:
     """profile_batch for events already split by `decode_events` (to decode only once)."""
     where = Locator(indices, offsets, partitions)
@@ -124,7 +128,7 @@ def profile_decoded(
         _profile_tree(key, column, where, fields)
     time = None
     if event_time is not None:
-        time = time_stats(event_time, decoded, indices, arrived_at)
+        time = time_stats(event_time, decoded, indices, arrived_at, timeline=timeline)
     return BatchProfile(
         total=len(decoded),
         rejected=len(rejects),

@@ -147,7 +147,7 @@ def _freshness(
     contract: Contract, baseline: BatchProfile | None, current: BatchProfile
 ) -> list[Detection]:
     time = current.time
-    if time is None:
+    if time is None or time.event_min is None:
         return []
     limits = contract.freshness
     max_delay = limits.max_delay_seconds if limits is not None else None
@@ -155,21 +155,26 @@ def _freshness(
     if max_delay is None and before is not None and before.delay_max is not None:
         max_delay = max(LEARNED_DELAY_FLOOR, LEARNED_DELAY_FACTOR * before.delay_max)
     found = []
+    # Without arrival times, lateness is measured against the event-time watermark: the
+    # newest event seen before (in this batch, or in the baseline).
+    watermark_late = max(
+        time.late_max or 0.0,
+        before.event_max - time.event_min if before is not None and before.event_max else 0.0,
+    )
     if max_delay is not None and time.delay_max is not None and time.delay_max > max_delay:
         note = f"events arrive up to {time.delay_max:.0f}s late (limit {max_delay:.0f}s)"
         found.append(_late(time.delay_max, note, time.delay_count, current.total))
-    elif max_delay is not None and before is not None and before.event_max and time.event_min:
-        # Without arrival times, lateness is measured against the baseline's event-time watermark.
-        late = before.event_max - time.event_min
-        if late > max_delay:
-            note = f"events {late:.0f}s older than ones already seen (limit {max_delay:.0f}s)"
-            found.append(_late(late, note, time.count, current.total))
+    elif max_delay is not None and watermark_late > max_delay:
+        note = f"events {watermark_late:.0f}s older than ones already seen (limit {max_delay:.0f}s)"
+        found.append(_late(watermark_late, note, time.count, current.total))
     silence = limits.max_silence_seconds if limits is not None else None
-    if silence is not None and before is not None and before.event_max and time.event_min:
-        gap = time.event_min - before.event_max
-        if gap > silence:
-            note = f"no events for {gap:.0f}s of event time (limit {silence:.0f}s)"
-            found.append(_late(gap, note, time.count, current.total))
+    gap = max(
+        time.gap_max or 0.0,
+        time.event_min - before.event_max if before is not None and before.event_max else 0.0,
+    )
+    if silence is not None and gap > silence:
+        note = f"no events for {gap:.0f}s of event time (limit {silence:.0f}s)"
+        found.append(_late(gap, note, time.count, current.total))
     return found
 
 

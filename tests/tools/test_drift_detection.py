@@ -202,7 +202,7 @@ def test_detects_merge_when_new_values_join_old_ones() -> None:
     before = [{"first": "Ada", "last": "Lovelace"}, {"first": "Alan", "last": "Turing"}]
     after = [{"full": "Alan Turing"}]
     found = detect_drift(contract, profile_batch(before), profile_batch(after))
-    assert summary(found) == [("merge", "first,last", "full")]
+    assert summary(found) == [("merge", "first", ["full"]), ("merge", "last", ["full"])]
 
 
 def test_redacts_examples_of_pii_fields() -> None:

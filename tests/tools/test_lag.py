@@ -107,3 +107,11 @@ def test_detections_only_for_partitions_not_ok() -> None:
 def test_samples_without_a_commit_are_ignored() -> None:
     samples = [LagSample(t=0, end=100), *_window([(60, 160, 150), (120, 200, 200)])]
     assert [r.status for r in evaluate_lag(samples)] == ["OK"]
+
+
+def test_partition_whose_samples_end_early_has_stopped() -> None:
+    samples = [
+        *_window([(0, 100, 90), (60, 160, 150), (120, 220, 200)], partition=0),
+        *_window([(0, 100, 90), (60, 160, 150), (120, 220, 160), (300, 400, 330)], partition=1),
+    ]
+    assert [(r.partition, r.status) for r in evaluate_lag(samples)] == [(0, "STOP"), (1, "WARN")]

@@ -85,3 +85,39 @@ def test_scenario_drift_and_quality_together() -> None:
 def test_without_before_events_the_contract_is_the_reference() -> None:
     found = detect_all(SHOP, [], _after(cust_id=None))
     assert [(d.kind, d.field) for d in found] == [("remove", "cust_id")]
+
+
+def test_unit_change_explains_values_beyond_the_contract_max() -> None:
+    contract = Contract(
+        dataset="t", fields=[{"name": "level", "type": "number", "required": True, "max": 100}]
+    )
+    found = detect_all(
+        contract, [{"level": v} for v in (40, 55, 61)], [{"level": v} for v in (4200, 5800, 6000)]
+    )
+    assert [(d.kind, d.factor) for d in found] == [("unit_change", 100.0)]
+
+
+def test_events_out_of_order_are_late() -> None:
+    contract = Contract(
+        dataset="t",
+        fields=[{"name": "at", "type": "timestamp", "required": True}],
+        event_time="at",
+        freshness={"max_delay_seconds": 300},
+    )
+    before = [{"at": "2026-01-01T10:00:00Z"}, {"at": "2026-01-01T10:01:00Z"}]
+    after = [{"at": "2026-01-01T10:30:00Z"}, {"at": "2026-01-01T10:02:00Z"}]
+    [found] = detect_all(contract, before, after)
+    assert (found.kind, found.seconds) == ("freshness", 1680.0)
+
+
+def test_a_gap_in_event_time_is_silence() -> None:
+    contract = Contract(
+        dataset="t",
+        fields=[{"name": "at", "type": "timestamp", "required": True}],
+        event_time="at",
+        freshness={"max_silence_seconds": 600},
+    )
+    before = [{"at": "2026-01-01T10:00:00Z"}, {"at": "2026-01-01T10:01:00Z"}]
+    after = [{"at": "2026-01-01T10:02:00Z"}, {"at": "2026-01-01T10:40:00Z"}]
+    [found] = detect_all(contract, before, after)
+    assert (found.kind, found.seconds) == ("freshness", 2280.0)

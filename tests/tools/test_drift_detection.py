@@ -239,3 +239,43 @@ def test_without_baseline_a_missing_required_field_is_removed() -> None:
     assert summary(detect_drift(CONTRACT, None, profile_batch(current))) == [
         ("remove", "cust_id", None)
     ]
+
+
+def test_nesting_keeps_its_name_when_the_prefix_moves_into_the_parent() -> None:
+    contract = Contract(
+        dataset="t", fields=[{"name": "bill_zip", "type": "string", "required": True}]
+    )
+    before = [{"bill_zip": "75001"}, {"bill_zip": "69002"}]
+    after = [{"billing": {"zip": "75001"}}, {"billing": {"zip": "13001"}}]
+    found = detect_drift(contract, profile_batch(before), profile_batch(after))
+    assert summary(found) == [("nesting", "bill_zip", "billing.zip")]
+
+
+def test_rename_of_negative_readings() -> None:
+    contract = Contract(dataset="t", fields=[{"name": "temp", "type": "number", "required": True}])
+    before = [{"temp": -18.2}, {"temp": -19.0}, {"temp": -12.4}]
+    after = [{"temperature_c": -18.0}, {"temperature_c": 2.5}, {"temperature_c": -17.8}]
+    found = detect_drift(contract, profile_batch(before), profile_batch(after))
+    assert summary(found) == [("rename", "temp", "temperature_c")]
+
+
+def test_new_wrapper_object_is_one_addition_and_fields_move_to_the_fuller_one() -> None:
+    contract = Contract(
+        dataset="t",
+        fields=[
+            {"name": "id", "type": "integer", "required": True},
+            {"name": "state", "type": "string", "required": True},
+        ],
+    )
+    before = [{"id": 1, "state": "open"}, {"id": 2, "state": "closed"}]
+    after = [
+        {"old": None, "new": {"id": 3, "state": "open"}},
+        {"old": {"id": 1, "state": "open"}, "new": {"id": 1, "state": "closed"}},
+        {"old": None, "new": {"id": 4, "state": "open"}},
+    ]
+    found = detect_drift(contract, profile_batch(before), profile_batch(after))
+    assert sorted(summary(found), key=str) == [
+        ("add", "old", None),
+        ("nesting", "id", "new.id"),
+        ("nesting", "state", "new.state"),
+    ]

@@ -114,6 +114,16 @@ def main() -> None:
         args.batch,
         lambda b: monitor.observe(b, now=next(clock)),
     )
+    measure(
+        "profile_batch, timeline (lateness, gaps)",
+        events,
+        args.batch,
+        lambda b: profile_batch(b, event_time="created_at", timeline=True),
+    )
+    drifted = [
+        e.replace(b'"cust_id"', b'"customer_id"').replace(b'"email"', b'"mail"') for e in events
+    ]
+    measure("detection on drifted batches (renames)", drifted, args.batch, detect)
 
 
 if __name__ == "__main__":

@@ -127,3 +127,24 @@ def test_values_that_are_not_json_are_rejected() -> None:
     profile = profile_batch([{"a": {1, 2}}, {"a": 1}])
     assert (profile.total, profile.rejected) == (1, 1)
     assert profile.rejects[0].reason.startswith("not JSON-serialisable")
+
+
+def test_event_times_in_nested_fields_and_mixed_zones() -> None:
+    events = [
+        {"meta": {"at": "2026-01-01T10:00:00Z"}},
+        {"meta": {"at": "2026-01-01T11:30:00+01:00"}},
+        {"meta": {"at": "not a time"}},
+    ]
+    profile = profile_batch(events, event_time="meta.at", arrived_at=[1767261700.0, 0.0, 0.0])
+    assert profile.time is not None
+    assert (profile.time.count, profile.time.unparsed) == (2, 1)
+    assert (profile.time.event_min, profile.time.event_max) == (1767261600.0, 1767263400.0)
+    assert profile.time.arrived_max == 1767261700.0
+    assert profile.time.delay_max == 100.0
+
+
+def test_timeline_measures_lateness_and_gaps() -> None:
+    events = [{"t": 1767261600}, {"t": 1767261900}, {"t": 1767261660}]
+    profile = profile_batch(events, event_time="t", timeline=True)
+    assert profile.time is not None
+    assert (profile.time.late_max, profile.time.gap_max) == (240.0, 240.0)

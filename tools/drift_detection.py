@@ -5,22 +5,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import orjson
-from pydantic import JsonValue
-
-from agents.core.contracts import Contract, ContractField
-from agents.core.models import Detection, Evidence
+from agents.core.contracts import Contract
+from agents.core.models import Detection
 from tools.batch_profile import BatchProfile, FieldProfile
-from tools.contract_check import ACCEPTED_TYPES, REDACTED
+from tools.contract_check import ACCEPTED_TYPES
+from tools.detection_evidence import make_detection
+from tools.field_changes import detect_field_changes
 from tools.field_matching import Match, match_successors
 from tools.split_merge import find_merge, find_split
-from tools.unit_change import estimate_factor
-from tools.value_encoding import canonical
 
 VANISH_RATIO = 0.5  # a field vanished when its share of events fell below half its baseline
 USED_SHARE = 0.5  # baseline share from which a field counts as used
 ABSENCE_P_VALUE = 0.01  # an optional field is removed when its absence is this unlikely
-_GROUP = {"integer": "numeric", "number": "numeric"}
 
 
 def detect_drift(
@@ -45,12 +41,14 @@ def detect_drift(
             and current.share(path) == 0
             and _removable(contract, reference, path, current)
         ):
-            found.append(_detection(contract, current, "remove", path, note="stopped appearing"))
+            found.append(
+                make_detection(contract, current, "remove", path, note="stopped appearing")
+            )
     for path in _additions(contract, reference, current, appeared, moved):
-        found.append(_detection(contract, current, "add", path, note="not in the contract"))
+        found.append(make_detection(contract, current, "add", path, note="not in the contract"))
     for path, profile in current.fields.items():
         if path not in moved and profile.valued:
-            found += _field_changes(contract, baseline, current, path, profile)
+            found += detect_field_changes(contract, baseline, current, path, profile)
     found += _nullability(contract, baseline, current, set(vanished))
     return found
 
@@ -116,7 +114,7 @@ def _from_match(contract: Contract, current: BatchProfile, match: Match) -> list
     else:
         pairs = [(match.old[0], match.new if match.kind == "split" else match.new[0])]
     return [
-        _detection(
+        make_detection(
             contract,
             current,
             match.kind,
@@ -159,82 +157,6 @@ def _additions(
     return added
 
 
-def _field_changes(
-    contract: Contract,
-    baseline: BatchProfile | None,
-    current: BatchProfile,
-    path: str,
-    now: FieldProfile,
-) -> list[Detection]:
-    spec = contract.field(path)
-    before = baseline.fields.get(path) if baseline is not None else None
-    found: list[Detection] = []
-    unit = None
-    if before is not None and before.numeric is not None and now.numeric is not None:
-        unit = estimate_factor(before.numeric, now.numeric)
-        if unit is not None:
-            means = f"mean {now.numeric.mean:g} vs {before.numeric.mean:g}"
-            note = f"values scaled by {unit[0]:g} ({means})"
-            found.append(
-                _detection(
-                    contract,
-                    current,
-                    "unit_change",
-                    path,
-                    factor=unit[0],
-                    confidence=unit[1],
-                    note=note,
-                )
-            )
-    changed = _type_change(spec, before, now)
-    if changed is not None and not (unit is not None and changed == ("integer", "number")):
-        old, new = changed
-        encodings = ", ".join(sorted(now.encodings)) or new
-        note = f"values changed type from {old} to {new} ({encodings})"
-        found.append(
-            _detection(
-                contract, current, "type_change", path, from_=old, to=new, note=note, type_=new
-            )
-        )
-    if spec is not None and spec.enum is not None and changed is None:
-        allowed = {canonical(v) for v in spec.enum}
-        for text in now.top:
-            if text not in allowed:
-                value = _restore(text, now)
-                found.append(
-                    _detection(
-                        contract,
-                        current,
-                        "enum_new_value",
-                        path,
-                        value=value,
-                        note=f"value outside the enum {spec.enum}",
-                    )
-                )
-    return found
-
-
-def _type_change(
-    spec: ContractField | None, before: FieldProfile | None, now: FieldProfile
-) -> tuple[str, str] | None:
-    if before is not None and before.types:
-        old_types = set(before.types)
-        old = before.dominant_type() or "null"
-    elif spec is not None:
-        old_types = set(ACCEPTED_TYPES[spec.type])
-        old = spec.type
-    else:
-        return None
-    old_groups = {_GROUP.get(t, t) for t in old_types}
-    new = [t for t in now.types if _GROUP.get(t, t) not in old_groups]
-    if not new and "number" in now.types and "number" not in old_types:
-        integer_only = (spec.type == "integer") if spec is not None else True
-        new = ["number"] if integer_only else []
-    if not new:
-        return None
-    return old, max(new, key=now.types.__getitem__)
-
-
 def _nullability(
     contract: Contract, baseline: BatchProfile | None, current: BatchProfile, vanished: set[str]
 ) -> list[Detection]:
@@ -252,7 +174,7 @@ def _nullability(
             count = current.total - round(current.share(spec.name) * current.total)
             note = f"required field without a value in {count} of {current.total} events"
             found.append(
-                _detection(
+                make_detection(
                     contract,
                     current,
                     "nullability",
@@ -291,45 +213,3 @@ def _contract_profile(contract: Contract, current: BatchProfile) -> BatchProfile
         if f.required and f.type != "object"
     }
     return BatchProfile(total=1, fields=fields)
-
-
-def _restore(text: str, profile: FieldProfile) -> JsonValue:
-    if profile.dominant_type() in ("integer", "number", "boolean"):
-        try:
-            return orjson.loads(text)  # type: ignore[no-any-return]
-        except orjson.JSONDecodeError:
-            return text
-    return text
-
-
-def _detection(
-    contract: Contract,
-    current: BatchProfile,
-    kind: str,
-    path: str,
-    *,
-    field: str | None = None,
-    note: str = "",
-    redact: bool = False,
-    count: int | None = None,
-    type_: str | None = None,
-    **values: object,
-) -> Detection:
-    profile = current.fields.get(path)
-    spec = contract.field(field or path)
-    pii = redact or (spec is not None and spec.pii)
-    examples = list(profile.examples[:3]) if profile is not None else []
-    position = None
-    if profile is not None:
-        position = profile.first.get(type_ or "present", profile.first.get("present"))
-    evidence = Evidence(
-        count=count if count is not None else (profile.valued if profile is not None else 0),
-        total=current.total,
-        examples=[REDACTED] * len(examples) if pii else examples,
-        first_offset=position.offset if position is not None else None,
-        first_partition=position.partition if position is not None else None,
-        note=f"{field or path}: {note}",
-    )
-    if "value" in values and pii:
-        values["value"] = REDACTED
-    return Detection(kind=kind, field=field or path, evidence=evidence, **values)

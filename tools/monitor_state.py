@@ -18,6 +18,7 @@ from tools.drift_detection import detect_drift
 from tools.lag import LagSample, lag_detections
 from tools.profiling import RawEvent, decode_events, profile_decoded
 from tools.quality import detect_quality, detect_silence
+from tools.recent_keys import RecentKeys, replayed_keys
 
 SOURCE = "suture.monitors"
 ChangeKey = tuple[str, ...]
@@ -56,6 +57,7 @@ class DatasetMonitor:
         self.after: deque[Mapping[str, object]] = deque(maxlen=reservoir_size)
         self.last_event_at: float | None = None
         self._last_seen: dict[ChangeKey, float] = {}
+        self._keys: dict[str, RecentKeys] = {}
 
     def observe(
         self,
@@ -80,6 +82,8 @@ class DatasetMonitor:
         )
         drift = detect_drift(self.contract, self.baseline, profile)
         quality = detect_quality(self.contract, self.baseline, profile)
+        replays = replayed_keys(self.contract, decoded, self._keys)
+        quality += [d for d in replays if d.identity() not in {q.identity() for q in quality}]
         detections = [*drift, *explained_away(drift, quality)]
         return self.record(profile, decoded, detections, now=now)
 
@@ -149,6 +153,7 @@ class DatasetMonitor:
             self.contract = contract
         self.baseline = None
         self._last_seen.clear()
+        self._keys.clear()
         self.before.clear()
         self.after.clear()
 

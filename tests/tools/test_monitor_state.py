@@ -111,3 +111,20 @@ def test_rebaseline_starts_learning_again() -> None:
     monitor.observe(_batch(5, renamed=True), now=10)
     monitor.rebaseline()
     assert monitor.baseline is None and not monitor.before and not monitor.after
+
+
+def test_replayed_unique_keys_across_batches_are_duplicates() -> None:
+    contract = CONTRACT.model_copy(
+        update={
+            "fields": [
+                f.model_copy(update={"unique": f.name == "order_id"}) for f in CONTRACT.fields
+            ]
+        }
+    )
+    monitor = DatasetMonitor(contract, cooldown_seconds=300)
+    assert monitor.observe(_batch(0), now=0) == []
+    assert monitor.observe(_batch(5), now=1) == []
+    [alert] = monitor.observe(_batch(3), now=2)
+    assert [(d.kind, d.field, d.evidence.count) for d in alert.detections] == [
+        ("duplicates", "order_id", 5)
+    ]

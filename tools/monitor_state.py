@@ -21,6 +21,7 @@ from tools.quality import detect_quality, detect_silence
 from tools.recent_keys import RecentKeys, replayed_keys
 
 SOURCE = "suture.monitors"
+LEARNABLE = frozenset({"add"})  # detections a batch may carry and still teach the baseline
 ChangeKey = tuple[str, ...]
 
 
@@ -97,15 +98,17 @@ class DatasetMonitor:
     ) -> list[AlertRaised]:
         """Fold one batch's profile and detections into the state; return alerts for new changes.
 
-        A batch without detections is conforming: it extends the baseline and the "before"
-        reservoir. A batch with detections feeds the "after" reservoir instead.
+        A batch is conforming when nothing but additive fields was detected (an added field is
+        compatible, and learning it stops it being reported forever): it extends the baseline
+        and the "before" reservoir. Any other detection feeds the "after" reservoir instead.
         """
-        if profile.total:
-            self.last_event_at = now
-        if not detections and profile.total:
+        if not profile.total:
+            return self.alerts(detections, now=now)
+        self.last_event_at = now
+        if all(d.kind in LEARNABLE for d in detections):
             self.baseline = profile if self.baseline is None else self.baseline.merge(profile)
             self.before.extend(events)
-        elif detections:
+        else:
             self.after.extend(events)
         return self.alerts(detections, now=now)
 

@@ -128,3 +128,12 @@ def test_replayed_unique_keys_across_batches_are_duplicates() -> None:
     assert [(d.kind, d.field, d.evidence.count) for d in alert.detections] == [
         ("duplicates", "order_id", 5)
     ]
+
+
+def test_an_added_field_is_alerted_once_then_learned() -> None:
+    monitor = _monitor()
+    extra = [orjson.dumps({**orjson.loads(e), "channel": "web"}) for e in _batch(5)]
+    [alert] = monitor.observe(extra, now=10)
+    assert [(d.kind, d.field) for d in alert.detections] == [("add", "channel")]
+    assert monitor.baseline is not None and "channel" in monitor.baseline.fields
+    assert monitor.observe(extra, now=5000) == []

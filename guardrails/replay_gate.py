@@ -21,6 +21,8 @@ from guardrails.replay_compare import (
     row_count_check,
     schema_check,
 )
+from guardrails.substitutions import substitution_checks
+from tools.model_graph import normalized
 from tools.replay import ReplayResult, Rows, replay
 
 Events = Mapping[str, Rows] | Rows
@@ -140,8 +142,16 @@ def validate_patch(
     ]
     before_tables, after_tables = _tables(before_events, topic), _tables(after_events, topic)
     replayed = sum(len(rows) for rows in after_tables.values())
-    baseline = _run("replay:before", pipeline, before_tables, contracts)
-    patched = _run("replay:after", review.patched(), after_tables, contracts)
+    checks += substitution_checks(
+        pipeline, patches, topic, before_tables.get(topic, ()), after_tables.get(topic, ())
+    )
+    try:
+        reference, candidate = normalized(pipeline), normalized(review.patched())
+    except ToolError as error:
+        checks.append(CheckResult(name="replay:after", passed=False, detail=str(error)))
+        return ValidationReport(checks=checks, replayed_events=0)
+    baseline = _run("replay:before", reference, before_tables, contracts)
+    patched = _run("replay:after", candidate, after_tables, contracts)
     for run in (baseline, patched):
         if isinstance(run, CheckResult):
             checks.append(run)

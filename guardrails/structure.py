@@ -13,6 +13,7 @@ from sqlglot.errors import SqlglotError
 
 from agents.core.models import Verdict
 from guardrails.registry import PatchReview, guardrail
+from tools.column_refs import dataset_references
 
 Substitutions = dict[tuple[int, str], set[str]]
 
@@ -38,6 +39,7 @@ class _Aligner:
         self.dialect = dialect
         self.scopes = {id(s): i for i, s in enumerate(original.find_all(exp.Select))}
         self.substitutions: Substitutions = {}
+        self.pairs: list[tuple[exp.Expr, exp.Expr]] = []
 
     def _scope(self, node: exp.Expr) -> int:
         current: exp.Expr | None = node
@@ -51,6 +53,7 @@ class _Aligner:
             target = b.this if isinstance(b, exp.Alias) else b
             key = (self._scope(a), a.sql(dialect=self.dialect).lower())
             self.substitutions.setdefault(key, set()).add(target.sql(dialect=self.dialect))
+            self.pairs.append((a, target))
             return None
         if isinstance(a, exp.Alias) and not isinstance(b, exp.Alias) and _is_column(a.this):
             if b.alias_or_name.lower() != a.alias.lower():
@@ -90,6 +93,53 @@ class _Aligner:
         return None
 
 
+def _aligned(
+    before_sql: str, after_sql: str, dialect: str
+) -> tuple[_Aligner, exp.Expr, str | None]:
+    # regenerate the original as the patch was generated, so both read the dialect alike
+    first = sqlglot.parse_one(before_sql, read=dialect).sql(dialect=dialect)
+    before = sqlglot.parse_one(first, read=dialect)
+    after = sqlglot.parse_one(after_sql, read=dialect)
+    aligner = _Aligner(before, dialect)
+    return aligner, before, aligner.align(before, after)
+
+
+def _unqualified(target: exp.Expr, qualifier: str | None) -> exp.Expr:
+    tree = target.copy()
+    for column in list(tree.find_all(exp.Column)):
+        if qualifier and column.table == qualifier:
+            column.set("table", None)
+    return tree
+
+
+def field_substitutions(
+    before_sql: str, after_sql: str, dialect: str, dataset: str
+) -> dict[str, set[str]]:
+    """Field of `dataset` -> the DuckDB expressions the patch reads it with instead (if aligned).
+
+    >>> field_substitutions("select a from t", "select b + 1 as a from t", "duckdb", "t")
+    {'a': {'b + 1'}}
+    """
+    try:
+        aligner, before, problem = _aligned(before_sql, after_sql, dialect)
+    except SqlglotError:
+        return {}
+    if problem:
+        return {}
+    references = {id(r.node): r for r in dataset_references(before, dataset)}
+    found: dict[str, set[str]] = {}
+    for column, target in aligner.pairs:
+        reference = references.get(id(column))
+        if reference is None:
+            continue
+        qualifier = reference.qualifier.name if reference.qualifier else None
+        plain = _unqualified(target, qualifier)
+        path = ".".join(reference.path)
+        if not (_is_column(plain) and plain.sql(dialect="duckdb").replace('"', "") == path):
+            found.setdefault(path, set()).add(plain.sql(dialect="duckdb"))
+    return found
+
+
 def compare(before_sql: str, after_sql: str, dialect: str) -> str | None:
     """Why `after_sql` is more than `before_sql` with columns substituted, or None.
 
@@ -98,12 +148,9 @@ def compare(before_sql: str, after_sql: str, dialect: str) -> str | None:
     '`SELECT a FROM t WHERE b > 1` changed'
     """
     try:
-        before = sqlglot.parse_one(before_sql, read=dialect)
-        after = sqlglot.parse_one(after_sql, read=dialect)
+        aligner, _, problem = _aligned(before_sql, after_sql, dialect)
     except SqlglotError as error:
         return f"does not parse: {error}"
-    aligner = _Aligner(before, dialect)
-    problem = aligner.align(before, after)
     if problem:
         return problem
     kept = {

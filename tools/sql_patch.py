@@ -122,16 +122,33 @@ def _parenthesized(new: exp.Expr, parent: exp.Expr | None) -> exp.Expr:
     return exp.Paren(this=new)
 
 
-def replace_fields(dataset: str, mapping: SchemaMapping, target_dialect: str = "duckdb") -> Rewrite:
+def _formats_timestamps(target: exp.Expr) -> exp.Expr:
+    # sqlglot writes BigQuery FORMAT_DATE (dropping the time) unless told the value is a timestamp
+    for node in list(target.find_all(exp.TimeToStr)):
+        if not isinstance(node.this, exp.TsOrDsToTimestamp | exp.TsOrDsToDate):
+            node.set("this", exp.TsOrDsToTimestamp(this=node.this))
+    return target
+
+
+TARGET_FIXUPS: dict[str, tuple[Rewrite, ...]] = {"bigquery": (_formats_timestamps,)}
+"""Per output dialect: rewrites of mapping targets so sqlglot writes them faithfully."""
+
+
+def replace_fields(
+    dataset: str, mapping: SchemaMapping, target_dialect: str = "duckdb", dialect: str = "duckdb"
+) -> Rewrite:
     """A rewrite replacing each reference to a mapped field of `dataset` by its target.
 
     A bare projection keeps its output name: `cust_id` becomes `customer_id AS cust_id`.
+    Targets are read in `target_dialect`; the tree will be written in `dialect`.
     """
-    targets = {
-        m.source: parse_target(m.target, target_dialect)
-        for m in mapping.entries
-        if m.source != m.target
-    }
+    targets: dict[str, exp.Expr] = {}
+    for entry in mapping.entries:
+        if entry.source != entry.target:
+            target = parse_target(entry.target, target_dialect)
+            for fixup in TARGET_FIXUPS.get(dialect, ()):
+                target = fixup(target)
+            targets[entry.source] = target
     sources = {s: tuple(s.lower().split(".")) for s in targets}
 
     def rewrite(tree: exp.Expr) -> exp.Expr:
@@ -198,10 +215,11 @@ def default_rewrites(
     mapping: SchemaMapping,
     contract: Contract | None = None,
     target_dialect: str = "duckdb",
+    dialect: str = "duckdb",
 ) -> tuple[Rewrite, ...]:
     """The rewrites apply_mapping runs, in order: expand stars (with a contract), replace fields."""
     stars = (expand_stars(dataset, contract.field_names),) if contract is not None else ()
-    return (*stars, replace_fields(dataset, mapping, target_dialect))
+    return (*stars, replace_fields(dataset, mapping, target_dialect, dialect))
 
 
 def apply_mapping(
@@ -214,7 +232,9 @@ def apply_mapping(
     """Patches for every model reading table `dataset` whose SQL the mapping changes."""
     graph = build_graph(pipeline, {dataset})
     steps = (
-        tuple(rewrites) if rewrites is not None else default_rewrites(dataset, mapping, contract)
+        tuple(rewrites)
+        if rewrites is not None
+        else default_rewrites(dataset, mapping, contract, dialect=pipeline.dialect)
     )
     patches: list[ModelPatch] = []
     for model in graph.models_reading(dataset):

@@ -1,0 +1,70 @@
+"""Check each column a patch substitutes against the events: a field may only be transformed
+when the producer changed how it is written, and then the transform must keep its values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlglot
+from sqlglot import exp
+
+from agents.core.contracts import Pipeline
+from agents.core.errors import ReplayError, ToolError
+from agents.core.models import CheckResult, ModelPatch
+from guardrails.structure import field_substitutions
+from tools.mapping import evaluate, fits
+from tools.samples import Events, kinds, values
+
+_NUMBERS = frozenset({"int", "float"})
+
+
+def _reads(target: str, field: str) -> bool:
+    """True when the DuckDB expression `target` reads `field` (or the struct holding it)."""
+    tree = sqlglot.parse_one(target, read="duckdb")
+    paths = {".".join(p.name for p in c.parts).lower() for c in tree.find_all(exp.Column)}
+    return field.lower() in paths or field.split(".")[0].lower() in paths
+
+
+def _problem(field: str, target: str, before: Events, after: Events) -> str | None:
+    old, new = values(before, field), values(after, field)
+    if not old or not new or not _reads(target, field):
+        return None  # a new field, or nothing to compare: the replay comparisons judge it
+    if fits(old, new) is None:
+        return f"{field} is rewritten as {target} although its values did not change"
+    if kinds(new) == {"numeric"} and kinds(old) <= _NUMBERS:
+        try:
+            computed = evaluate(target, after)
+        except (ReplayError, ToolError) as error:
+            return f"{target} cannot be evaluated: {error}"
+        raw = [e for e in (values([event], field) for event in after) if e]
+        expected = [float(str(v[0])) for v in raw]
+        got = [v for v in computed if v is not None]
+        if len(got) != len(expected) or any(
+            not isinstance(g, int | float) or abs(float(g) - x) > 1e-9 * max(1.0, abs(x))
+            for g, x in zip(got, expected, strict=False)
+        ):
+            return f"{target} does not keep the numbers {field} now carries as text"
+    return None
+
+
+def substitution_checks(
+    pipeline: Pipeline, patches: Sequence[ModelPatch], dataset: str, before: Events, after: Events
+) -> list[CheckResult]:
+    """One CheckResult per patched model: are its substitutions justified by the events?"""
+    results = []
+    for patch in patches:
+        original = pipeline.models.get(patch.model)
+        if original is None:
+            continue
+        found = field_substitutions(original, patch.after_sql, pipeline.dialect, dataset)
+        problems = [
+            problem
+            for field, targets in sorted(found.items())
+            for target in sorted(targets)
+            if (problem := _problem(field, target, before, after))
+        ]
+        detail = "; ".join(problems) or f"substitutions {sorted(found)} fit the new events"
+        results.append(
+            CheckResult(name=f"substitutions:{patch.model}", passed=not problems, detail=detail)
+        )
+    return results

@@ -1,0 +1,50 @@
+"""Tests for guardrails.substitutions: transforms must be justified by the events."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.core.contracts import Pipeline
+from agents.core.models import ModelPatch
+from guardrails.substitutions import substitution_checks
+
+MODEL = "select sensor, humidity, qty from readings"
+PIPELINE = Pipeline(models={"stg": MODEL})
+BEFORE: list[dict[str, object]] = [
+    {"sensor": "s1", "humidity": 40.0, "qty": 3},
+    {"sensor": "s2", "humidity": 55.0, "qty": 12},
+]
+
+
+def _check(after_sql: str, after: list[dict[str, object]]) -> tuple[bool, str]:
+    patch = ModelPatch(model="stg", before_sql=MODEL, after_sql=after_sql)
+    [result] = substitution_checks(PIPELINE, [patch], "readings", BEFORE, after)
+    return result.passed, result.detail
+
+
+@pytest.mark.parametrize("transform", ["least(humidity, 100)", "humidity / 2"])
+def test_refuses_transforming_a_field_whose_values_did_not_change(transform: str) -> None:
+    after: list[dict[str, object]] = [{"sensor": "s3", "humidity": 140.0, "qty": 2}]
+    passed, detail = _check(f"select sensor, {transform} as humidity, qty from readings", after)
+    assert not passed and "did not change" in detail
+
+
+def test_allows_undoing_a_unit_change_of_the_same_field() -> None:
+    after: list[dict[str, object]] = [{"sensor": "s3", "humidity": 0.42, "qty": 2}]
+    passed, _ = _check("select sensor, humidity * 100 as humidity, qty from readings", after)
+    assert passed
+
+
+def test_requires_numbers_sent_as_text_to_keep_their_value() -> None:
+    after: list[dict[str, object]] = [
+        {"sensor": "s3", "humidity": 41.0, "qty": "7"},
+        {"sensor": "s4", "humidity": 47.0, "qty": "15"},
+    ]
+    assert _check("select sensor, humidity, cast(qty as bigint) as qty from readings", after)[0]
+    passed, detail = _check("select sensor, humidity, length(qty) as qty from readings", after)
+    assert not passed and "does not keep the numbers" in detail
+
+
+def test_ignores_renamed_fields_the_old_events_lack() -> None:
+    after: list[dict[str, object]] = [{"sensor": "s3", "rh": 44.0, "qty": 2}]
+    assert _check("select sensor, rh as humidity, qty from readings", after)[0]

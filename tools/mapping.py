@@ -93,6 +93,14 @@ def _decide(
             notes.append(f"{field}: rejected {option.target!r} ({option.reason}): it {problem}")
     if not fitting:
         return None
+    # alternatives from one hypothesis (layouts of a split, say) come best first: keep the first
+    groups: set[str] = set()
+    firsts: list[Candidate] = []
+    for option in fitting:
+        if not option.group or option.group not in groups:
+            firsts.append(option)
+            groups.add(option.group)
+    fitting = firsts
     targets = sorted({f.target for f in fitting})
     if any(not f.decisive for f in fitting):
         return targets

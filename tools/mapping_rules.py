@@ -6,7 +6,9 @@ Each candidate is a DuckDB SQL expression over the new event that yields the OLD
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +19,7 @@ from agents.core.contracts import Contract
 from agents.core.models import Detection
 from tools.samples import Events, epoch_units, iso_format, kinds, paths, typical, values
 from tools.sql_patch import column_from_parts
+from tools.templates import Template, char_class, templates
 
 FALLBACK_CONFIDENCE = 0.5
 _MOVES = ("rename", "nesting")
@@ -29,7 +32,6 @@ _CONTRACT_KINDS = {
     "timestamp": "iso",
     "date": "iso",
 }
-_SEPARATORS = (", ", " - ", " | ", "; ", " ", ",", "-", "_", "/", "|", ";", ":", ".")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Candidate:
     reason: str
     confidence: float = 1.0
     decisive: bool = True
+    group: str = ""
 
 
 def ref(path: str) -> str:
@@ -120,14 +123,6 @@ def restore(
     return reference, ""
 
 
-def _separator(texts: Sequence[JsonValue], parts: int) -> str | None:
-    strings = [str(t) for t in texts]
-    for sep in _SEPARATORS:
-        if strings and all(len(s.split(sep)) == parts for s in strings):
-            return sep
-    return None
-
-
 class _Evidence:
     def __init__(
         self, detections: Sequence[Detection], contract: Contract, before: Events, after: Events
@@ -170,49 +165,81 @@ class _Evidence:
         return found
 
 
+def _text(reference: str, found: Sequence[JsonValue]) -> str:
+    return reference if all(isinstance(v, str) for v in found) else f"CAST({reference} AS VARCHAR)"
+
+
+def _piece(
+    whole: str,
+    template: Template,
+    classes: list[str],
+    index: int,
+    widths: list[int | None],
+    wholes: list[str],
+) -> str:
+    """SQL reading part `index` (0-based) out of `whole` laid out by `template`."""
+    if all(w is not None for w in widths):
+        total = len(template.prefix) + sum(w or 0 for w in widths)
+        total += sum(map(len, template.separators)) + len(template.suffix)
+        if all(len(w) == total for w in wholes):
+            start = len(template.prefix) + sum(w or 0 for w in widths[:index])
+            start += sum(len(s) for s in template.separators[:index])
+            return f"substr({whole}, {start + 1}, {widths[index]})"
+    seps = set(template.separators)
+    if not template.prefix and not template.suffix and len(seps) == 1 and "" not in seps:
+        (sep,) = seps
+        if not any(re.search(c, sep) for c in classes):
+            return f"split_part({whole}, {_literal(sep)}, {index + 1})"
+    return f"regexp_extract({whole}, {_literal(template.pattern(classes))}, {index + 1})"
+
+
+def _merge_order(ev: _Evidence, det: Detection, new: str, names: list[str]) -> list[str]:
+    old = [n for n in names if n != new]
+    if len(old) > 1:
+        return old
+    merged = {d.field for d in ev.detections if d.kind == "merge" and d.field and d.field != new}
+    order = ev.contract.field_names
+    return sorted(merged, key=lambda n: order.index(n) if n in order else len(order))
+
+
 def _merge_parts(ev: _Evidence, field: str) -> Iterator[Candidate]:
     for det in ev.detections:
         names = [n for n in [det.field, *(det.to if isinstance(det.to, list) else [det.to])] if n]
-        if det.kind != "merge" or field not in names:
-            continue
         new = [n for n in names if n in ev.after_paths and n not in ev.before_paths]
-        old = [n for n in names if n not in new]
-        if len(new) != 1 or field not in old:
+        if det.kind != "merge" or field not in names or len(new) != 1 or field in new:
             continue
-        if len(old) == 1:  # one old part per detection: the contract gives the order
-            old = sorted(
-                {
-                    d.field
-                    for d in ev.detections
-                    if d.kind == "merge" and d.field and d.field not in new
-                },
-                key=lambda n: (
-                    ev.contract.field_names.index(n)
-                    if n in ev.contract.field_names
-                    else len(ev.contract.field_names)
-                ),
-            )
-        sep = _separator(values(ev.after, new[0]), len(old))
-        if sep is None:
-            continue
-        part = f"split_part({ref(new[0])}, {_literal(sep)}, {old.index(field) + 1})"
-        text = ["text"]  # split_part always yields text
-        target, undone = restore(part, ev.old_kinds(field), text, values(ev.before, field), None)
-        reason = f"merge: {field} is part {old.index(field) + 1} of {new[0]}"
-        yield Candidate(target, f"{reason}; {undone}" if undone else reason, det.confidence)
+        old = _merge_order(ev, det, new[0], names)
+        wholes = [str(v) for v in values(ev.after, new[0])]
+        for order in itertools.permutations(old):
+            parts = [[str(v) for v in values(ev.before, name)] for name in order]
+            classes = [char_class(p) for p in parts]
+            widths = [len(p[0]) if p and len({len(v) for v in p}) == 1 else None for p in parts]
+            for template in templates(wholes, parts):
+                index = order.index(field)
+                piece = _piece(ref(new[0]), template, classes, index, widths, wholes)
+                target, undone = restore(
+                    piece, ev.old_kinds(field), ["text"], values(ev.before, field), None
+                )
+                reason = f"merge: {field} is part {index + 1} of {new[0]}"
+                why = f"{reason}; {undone}" if undone else reason
+                yield Candidate(target, why, det.confidence, group=f"merge:{field}")
 
 
 def _split(ev: _Evidence, field: str) -> Iterator[Candidate]:
     for det in ev.about(field, "split"):
         parts = det.to if isinstance(det.to, list) else [det.to] if det.to else []
-        sep = _separator(values(ev.before, field), len(parts)) if parts else None
-        if sep is not None:
-            refs = ", ".join(ref(p) for p in parts)
-            yield Candidate(
-                f"concat_ws({_literal(sep)}, {refs})",
-                f"split: {field} joins {parts} with {sep!r}",
-                det.confidence,
-            )
+        wholes = [str(v) for v in values(ev.before, field)]
+        found = [values(ev.after, p) for p in parts]
+        for template in templates(wholes, [[str(v) for v in f] for f in found]):
+            pieces = [_literal(template.prefix)] if template.prefix else []
+            for i, part in enumerate(parts):
+                pieces.append(_text(ref(part), found[i]))
+                if i < len(template.separators) and template.separators[i]:
+                    pieces.append(_literal(template.separators[i]))
+            if template.suffix:
+                pieces.append(_literal(template.suffix))
+            reason = f"split: {field} joins {parts} as {template}"
+            yield Candidate(" || ".join(pieces), reason, det.confidence, group=f"split:{field}")
 
 
 def _field_candidates(ev: _Evidence, field: str, claimed: set[str]) -> list[Candidate]:

@@ -185,3 +185,25 @@ def test_ignores_changes_to_fields_no_model_uses() -> None:
     detections = [Detection(kind="rename", field="promo", to="promo_code")]
     result = _infer(detections, before, after, {"cust_id"}, cust_id="integer")
     assert result == MappingInference()
+
+
+def test_rebuilds_a_split_url_with_its_constant_prefix() -> None:
+    before = [
+        {"url": "https://news.example.com/tech/ai-chips"},
+        {"url": "https://blog.example.org/world/elections"},
+    ]
+    after = [{"host": "news.example.com", "path": "/sport/final"}]
+    detections = [Detection(kind="split", field="url", to=["host", "path"])]
+    result = _infer(detections, before, after, {"url"}, url="string")
+    assert result.mapping.as_dict() == {"url": "'https://' || host || path"}
+
+
+def test_reads_merged_fixed_width_parts_by_position() -> None:
+    before = [{"day": "2026-08-19", "time": "21:14:05"}, {"day": "2026-08-20", "time": "00:02:31"}]
+    after = [{"at": "2026-09-01T00:10:00"}, {"at": "2026-10-02T01:45:12"}]
+    detections = [
+        Detection(kind="merge", field="day", to=["at"]),
+        Detection(kind="merge", field="time", to=["at"]),
+    ]
+    result = _infer(detections, before, after, {"day", "time"}, day="string", time="string")
+    assert result.mapping.as_dict() == {"day": 'substr("at", 1, 10)', "time": 'substr("at", 12, 8)'}

@@ -1,0 +1,107 @@
+"""Find how whole strings are built from parts: `prefix part1 sep1 part2 ... suffix`.
+
+Used to undo splits (old field = parts joined) and merges (old parts = pieces of a new field).
+Each part is matched by the characters its known values use; prefix, separators and suffix are
+constant across all values, and are found, not guessed from a fixed list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+MAX_AFFIXES = 12
+"""How many prefix (and suffix) cut points to try, shortest first."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """Constant text around and between the parts of a whole value."""
+
+    prefix: str
+    separators: tuple[str, ...]
+    suffix: str
+
+    def pattern(self, classes: Sequence[str]) -> str:
+        """A regex matching a whole value, with one group per part."""
+        inner = "".join(
+            f"({cls}+)" + (re.escape(self.separators[i]) if i < len(self.separators) else "")
+            for i, cls in enumerate(classes)
+        )
+        return f"^{re.escape(self.prefix)}{inner}{re.escape(self.suffix)}$"
+
+
+def char_class(texts: Sequence[str]) -> str:
+    """A regex character class of every character in `texts` (ASCII letters and digits as ranges).
+
+    >>> char_class(["news.example.com", "A1"])
+    '[A-Za-z0-9\\\\-._]'
+    """
+    chars = set("".join(texts))
+    if any(c.isalnum() for c in chars):
+        chars |= {"-", "_"}  # word-internal in slugs and identifiers, even if unseen so far
+    ranges = ""
+    if any(c.isascii() and c.isalpha() for c in chars):
+        ranges += "A-Za-z"
+    if any(c.isdigit() for c in chars):
+        ranges += "0-9"
+    others = sorted(c for c in chars if not (c.isascii() and c.isalnum()))
+    return "[" + ranges + "".join(re.escape(c) if c in "\\]^-[" else c for c in others) + "]"
+
+
+def _common_prefix(texts: Sequence[str]) -> str:
+    first = min(texts, key=len)
+    for i, char in enumerate(first):
+        if any(t[i] != char for t in texts):
+            return first[:i]
+    return first
+
+
+def _kind(char: str) -> int:
+    return 0 if char.isalpha() else 1 if char.isdigit() else 2
+
+
+def _cuts(common: str) -> list[str]:
+    """Prefixes of `common` ending where the kind of character changes, shortest first.
+
+    Shortest first: a constant the samples happen to share (this month) is not taken as layout.
+
+    >>> _cuts("ab://c")
+    ['', 'ab', 'ab://', 'ab://c']
+    """
+    cuts = [common[:i] for i in range(1, len(common)) if _kind(common[i - 1]) != _kind(common[i])]
+    return list(dict.fromkeys(["", *cuts, common]))[:MAX_AFFIXES]
+
+
+def templates(wholes: Sequence[str], parts: Sequence[Sequence[str]]) -> Iterator[Template]:
+    """Templates under which every whole is its parts (matched by their characters) in order."""
+    if not wholes or not parts or any(not p for p in parts):
+        return
+    classes = [char_class(p) for p in parts]
+    prefix = _common_prefix(wholes)
+    suffix = _common_prefix([w[::-1] for w in wholes])[::-1]
+    seen: set[Template] = set()
+    for pre in _cuts(prefix):
+        for suf in [s[::-1] for s in _cuts(suffix[::-1])]:
+            found = _separators(wholes, pre, suf, classes)
+            if found is not None and (template := Template(pre, found, suf)) not in seen:
+                seen.add(template)
+                yield template
+
+
+def _separators(
+    wholes: Sequence[str], prefix: str, suffix: str, classes: Sequence[str]
+) -> tuple[str, ...] | None:
+    groups = "(.*?)".join(f"({cls}+)" for cls in classes)
+    regex = re.compile(f"^{re.escape(prefix)}{groups}{re.escape(suffix)}$")
+    separators: tuple[str, ...] | None = None
+    for whole in wholes:
+        match = regex.match(whole)
+        if match is None:
+            return None
+        found = tuple(match.group(2 * i + 2) for i in range(len(classes) - 1))
+        if separators is not None and found != separators:
+            return None
+        separators = found
+    return separators

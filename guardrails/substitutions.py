@@ -13,7 +13,7 @@ from agents.core.errors import ReplayError, ToolError
 from agents.core.models import CheckResult, ModelPatch
 from guardrails.structure import field_substitutions
 from tools.mapping import evaluate, fits
-from tools.samples import Events, kinds, values
+from tools.samples import Events, flags, kinds, values
 
 _NUMBERS = frozenset({"int", "float"})
 
@@ -31,6 +31,14 @@ def _problem(field: str, target: str, before: Events, after: Events) -> str | No
         return None  # a new field, or nothing to compare: the replay comparisons judge it
     if fits(old, new) is None:
         return f"{field} is rewritten as {target} although its values did not change"
+    expected_flags = flags(new) if kinds(old) == {"bool"} else None
+    if expected_flags is not None:
+        try:
+            computed_flags = [v for v in evaluate(target, after) if v is not None]
+        except (ReplayError, ToolError) as error:
+            return f"{target} cannot be evaluated: {error}"
+        if computed_flags != expected_flags:
+            return f"{target} does not read the flags {field} now carries as text the usual way"
     if kinds(new) == {"numeric"} and kinds(old) <= _NUMBERS:
         try:
             computed = evaluate(target, after)

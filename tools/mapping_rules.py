@@ -17,7 +17,17 @@ from sqlglot import exp
 
 from agents.core.contracts import Contract
 from agents.core.models import Detection
-from tools.samples import Events, epoch_units, iso_format, kinds, paths, typical, values
+from tools.samples import (
+    FLAG_WORDS,
+    Events,
+    epoch_units,
+    flags,
+    iso_format,
+    kinds,
+    paths,
+    typical,
+    values,
+)
 from tools.sql_patch import column_from_parts
 from tools.templates import Template, char_class, templates
 
@@ -113,6 +123,9 @@ def restore(
         fmt = iso_format(str(old[0]))
         if fmt and fmt != iso_format(str(new[0])):
             return f"strftime(CAST({reference} AS TIMESTAMPTZ), {_literal(fmt)})", "ISO reformatted"
+    if old_kinds == {"bool"} and new_kinds != {"bool"} and flags(new) is not None:
+        truthy = ", ".join(_literal(w) for w, meaning in sorted(FLAG_WORDS.items()) if meaning)
+        return f"lower(CAST({reference} AS VARCHAR)) IN ({truthy})", "text flags read as booleans"
     casts = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
     if len(old_kinds) == 1 and new_kinds and new_kinds != old_kinds:
         (old_kind,) = old_kinds

@@ -13,6 +13,11 @@ _ISO = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?P<time>(?P<sep>[T ])\d{2}:\d{2}:\d{2}(?:\.(?P<frac>\d+))?)?"
     r"(?P<zone>Z|[+-]\d{2}:?\d{2})?$"
 )
+FLAG_WORDS: dict[str, bool] = {
+    **dict.fromkeys(("y", "yes", "true", "t", "1", "on"), True),
+    **dict.fromkeys(("n", "no", "false", "f", "0", "off"), False),
+}
+"""How yes/no flags are spelled as text (lower-cased), and what they mean."""
 EPOCH_UNITS = ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3), (0.0, 1.0))
 """(smallest typical value, units per second): nanoseconds, micro-, milliseconds, seconds."""
 
@@ -118,3 +123,15 @@ def epoch_units(found: Sequence[JsonValue]) -> float | None:
     if size is None or size < 1e8:
         return None  # before 1973 in seconds: not an epoch we can tell apart from a count
     return next(units for floor, units in EPOCH_UNITS if size >= floor)
+
+
+def flags(found: Sequence[JsonValue]) -> list[bool] | None:
+    """The booleans text flags in `found` spell, or None unless every value is a flag word.
+
+    >>> flags(["Y", "n", "true"]), flags(["maybe"])
+    ([True, False, True], None)
+    """
+    words = [str(v).strip().lower() for v in found]
+    if not words or any(w not in FLAG_WORDS for w in words):
+        return None
+    return [FLAG_WORDS[w] for w in words]

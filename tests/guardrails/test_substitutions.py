@@ -48,3 +48,18 @@ def test_requires_numbers_sent_as_text_to_keep_their_value() -> None:
 def test_ignores_renamed_fields_the_old_events_lack() -> None:
     after: list[dict[str, object]] = [{"sensor": "s3", "rh": 44.0, "qty": 2}]
     assert _check("select sensor, rh as humidity, qty from readings", after)[0]
+
+
+def test_requires_text_flags_to_keep_their_meaning() -> None:
+    model = "select room, busy from rooms"
+    pipeline = Pipeline(models={"stg": model})
+    before: list[dict[str, object]] = [{"room": "a", "busy": True}, {"room": "b", "busy": False}]
+    after: list[dict[str, object]] = [{"room": "c", "busy": "Y"}, {"room": "d", "busy": "N"}]
+
+    def check(sql: str) -> bool:
+        patch = ModelPatch(model="stg", before_sql=model, after_sql=sql)
+        [result] = substitution_checks(pipeline, [patch], "rooms", before, after)
+        return result.passed
+
+    assert check("select room, busy = 'Y' as busy from rooms")
+    assert not check("select room, busy = 'N' as busy from rooms")

@@ -211,7 +211,7 @@ def test_reads_merged_fixed_width_parts_by_position() -> None:
 
 def test_reads_booleans_sent_as_text_flags() -> None:
     before = [{"busy": True}, {"busy": False}]
-    after = [{"busy": "Y"}, {"busy": "N"}, {"busy": None}]
+    after: list[dict[str, object]] = [{"busy": "Y"}, {"busy": "N"}, {"busy": None}]
     detections = [Detection(kind="type_change", field="busy", to="string", **{"from": "boolean"})]
     result = _infer(detections, before, after, {"busy"}, busy="boolean")
     assert evaluate(result.mapping.as_dict()["busy"], after) == [True, False, None]

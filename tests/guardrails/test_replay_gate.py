@@ -257,3 +257,16 @@ def test_accepts_a_rename_whose_new_sample_ids_are_much_larger() -> None:
     after = [dict(e, customer_id=int(str(e["customer_id"])) * 60) for e in AFTER]
     report = _validate(SPEC_MODEL.replace("cust_id as customer_id", "customer_id"), after)
     assert report.passed, report.failures()
+
+
+def test_finds_the_changed_topic_from_the_patched_models() -> None:
+    refunds = Contract(dataset="refunds", fields=[{"name": "refund_id", "type": "string"}])
+    pipeline = PIPELINE.model_copy(
+        update={"models": {**PIPELINE.models, "stg_refunds": "select refund_id from refunds"}}
+    )
+    sql = SPEC_MODEL.replace("cust_id as customer_id", "customer_id")
+    patch = ModelPatch(model="stg_orders", before_sql=SPEC_MODEL, after_sql=sql)
+    report = validate_patch(
+        pipeline, [patch], {"orders": CONTRACT, "refunds": refunds}, BEFORE, AFTER
+    )
+    assert report.passed, report.failures()

@@ -238,15 +238,38 @@ def _merge_parts(ev: _Evidence, field: str) -> Iterator[Candidate]:
                 yield Candidate(target, why, det.confidence, group=f"merge:{field}")
 
 
+def _old_widths(template: Template, wholes: list[str], parts: list[list[str]]) -> list[int | None]:
+    """The constant width of each part inside the old whole values (None where it varies)."""
+    regex = re.compile(template.pattern([char_class(p) for p in parts]))
+    matches = [regex.match(w) for w in wholes]
+    widths: list[int | None] = []
+    for i in range(len(parts)):
+        lengths = {len(m.group(i + 1)) for m in matches if m is not None}
+        widths.append(lengths.pop() if len(lengths) == 1 else None)
+    return widths
+
+
+def _fit_width(text: str, new: list[str], width: int | None) -> str:
+    """`text` padded with zeros or cut to the last `width` characters, as the old values were."""
+    lengths = {len(v) for v in new}
+    if width is None or not new or lengths == {width} or not all(v.isdigit() for v in new):
+        return text
+    if max(lengths) <= width:
+        return f"lpad({text}, {width}, '0')"
+    return f"right({text}, {width})"
+
+
 def _split(ev: _Evidence, field: str) -> Iterator[Candidate]:
     for det in ev.about(field, "split"):
         parts = det.to if isinstance(det.to, list) else [det.to] if det.to else []
         wholes = [str(v) for v in values(ev.before, field)]
         found = [values(ev.after, p) for p in parts]
-        for template in templates(wholes, [[str(v) for v in f] for f in found]):
+        texts = [[str(v) for v in f] for f in found]
+        for template in templates(wholes, texts):
+            widths = _old_widths(template, wholes, texts)
             pieces = [_literal(template.prefix)] if template.prefix else []
             for i, part in enumerate(parts):
-                pieces.append(_text(ref(part), found[i]))
+                pieces.append(_fit_width(_text(ref(part), found[i]), texts[i], widths[i]))
                 if i < len(template.separators) and template.separators[i]:
                     pieces.append(_literal(template.separators[i]))
             if template.suffix:

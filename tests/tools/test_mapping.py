@@ -215,3 +215,11 @@ def test_reads_booleans_sent_as_text_flags() -> None:
     detections = [Detection(kind="type_change", field="busy", to="string", **{"from": "boolean"})]
     result = _infer(detections, before, after, {"busy"}, busy="boolean")
     assert evaluate(result.mapping.as_dict()["busy"], after) == [True, False, None]
+
+
+def test_rebuilds_a_split_field_with_the_old_part_widths() -> None:
+    before = [{"expiry": "09/28"}, {"expiry": "11/30"}]
+    after: list[dict[str, object]] = [{"month": 3, "year": 2027}, {"month": 12, "year": 2029}]
+    detections = [Detection(kind="split", field="expiry", to=["month", "year"])]
+    result = _infer(detections, before, after, {"expiry"}, expiry="string")
+    assert evaluate(result.mapping.as_dict()["expiry"], after) == ["03/27", "12/29"]

@@ -7,28 +7,16 @@ Each candidate is a DuckDB SQL expression over the new event that yields the OLD
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from pydantic import JsonValue
-from sqlglot import exp
 
 from agents.core.contracts import Contract
 from agents.core.models import Detection
-from tools.samples import (
-    FLAG_WORDS,
-    Events,
-    epoch_units,
-    flags,
-    iso_format,
-    kinds,
-    paths,
-    typical,
-    values,
-)
-from tools.sql_patch import column_from_parts
+from tools.representation import estimated_factor, literal, ref, restore
+from tools.samples import Events, kinds, paths, values
 from tools.templates import Template, char_class, templates
 
 FALLBACK_CONFIDENCE = 0.5
@@ -59,83 +47,6 @@ class Candidate:
     group: str = ""
 
 
-def ref(path: str) -> str:
-    """The DuckDB SQL reading a dotted field path, quoted where needed.
-
-    >>> ref("address.city"), ref("order id")
-    ('address.city', '"order id"')
-    """
-    parts = [exp.to_identifier(p) for p in path.split(".")]
-    return column_from_parts(parts).sql(dialect="duckdb")
-
-
-def _literal(text: str) -> str:
-    return exp.Literal.string(text).sql(dialect="duckdb")
-
-
-def scale(reference: str, factor: float, integral: bool) -> str:
-    """The expression undoing `new = old * factor` on `reference`.
-
-    >>> scale("amount", 0.01, True), scale("grams", 1000.0, False)
-    ('CAST(round(amount * 100) AS BIGINT)', 'grams / 1000')
-    """
-    inverse = 1.0 / factor
-    if abs(inverse - round(inverse)) < 1e-9 * max(1.0, abs(inverse)):
-        expression = f"{reference} * {round(inverse)}"
-    elif abs(factor - round(factor)) < 1e-9 * max(1.0, abs(factor)):
-        expression = f"{reference} / {round(factor)}"
-    else:
-        expression = f"{reference} / {factor!r}"
-    return f"CAST(round({expression}) AS BIGINT)" if integral else expression
-
-
-def _estimated_factor(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> float | None:
-    a, b = typical(old), typical(new)
-    if not a or not b:
-        return None
-    exponent = round(math.log10(b / a))
-    return float(10**exponent) if exponent else None
-
-
-def restore(
-    reference: str,
-    old_kinds: set[str],
-    new: Sequence[JsonValue],
-    old: Sequence[JsonValue],
-    factor: float | None,
-) -> tuple[str, str]:
-    """An expression giving the old representation from `reference`, and what it undoes."""
-    new_kinds = kinds(new)
-    numbers = {"int", "float", "numeric"}
-    if factor is not None:
-        base = f"CAST({reference} AS DOUBLE)" if "numeric" in new_kinds else reference
-        return scale(base, factor, old_kinds == {"int"}), f"unit factor {factor:g} undone"
-    if old_kinds == {"iso"} and new_kinds and new_kinds <= numbers:
-        units = epoch_units(new) or 1.0
-        seconds = reference if units == 1.0 else f"{reference} / {units:g}"
-        fmt = iso_format(str(old[0])) if old else "%Y-%m-%dT%H:%M:%SZ"
-        return f"strftime(to_timestamp({seconds}), {_literal(fmt or '')})", "epoch to ISO text"
-    if old_kinds and old_kinds <= {"int", "float"} and new_kinds == {"iso"}:
-        units = epoch_units(old) or 1.0
-        seconds = f"epoch(CAST({reference} AS TIMESTAMPTZ))"
-        return f"CAST(round({seconds} * {units:g}) AS BIGINT)", "ISO text to epoch"
-    if old_kinds == {"iso"} and new_kinds == {"iso"} and old and new:
-        fmt = iso_format(str(old[0]))
-        if fmt and fmt != iso_format(str(new[0])):
-            return f"strftime(CAST({reference} AS TIMESTAMPTZ), {_literal(fmt)})", "ISO reformatted"
-    if old_kinds == {"bool"} and new_kinds != {"bool"} and flags(new) is not None:
-        truthy = ", ".join(_literal(w) for w, meaning in sorted(FLAG_WORDS.items()) if meaning)
-        return f"lower(CAST({reference} AS VARCHAR)) IN ({truthy})", "text flags read as booleans"
-    casts = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
-    if len(old_kinds) == 1 and new_kinds and new_kinds != old_kinds:
-        (old_kind,) = old_kinds
-        if old_kind in casts and new_kinds <= {"numeric", "str", "int", "float"}:
-            return f"CAST({reference} AS {casts[old_kind]})", f"text cast to {casts[old_kind]}"
-        if old_kind in ("str", "numeric") and new_kinds <= {"int", "float", "bool"}:
-            return f"CAST({reference} AS VARCHAR)", "value cast back to text"
-    return reference, ""
-
-
 class _Evidence:
     def __init__(
         self, detections: Sequence[Detection], contract: Contract, before: Events, after: Events
@@ -161,7 +72,7 @@ class _Evidence:
         units = [d for d in self.detections if d.kind == "unit_change" and d.field in names]
         if not units:
             return [None]
-        estimated = _estimated_factor(old, new)
+        estimated = estimated_factor(old, new)
         found = [f for f in (units[0].factor, estimated) if f]
         return list(dict.fromkeys(found)) or [None]
 
@@ -202,8 +113,8 @@ def _piece(
     if not template.prefix and not template.suffix and len(seps) == 1 and "" not in seps:
         (sep,) = seps
         if not any(re.search(c, sep) for c in classes):
-            return f"split_part({whole}, {_literal(sep)}, {index + 1})"
-    return f"regexp_extract({whole}, {_literal(template.pattern(classes))}, {index + 1})"
+            return f"split_part({whole}, {literal(sep)}, {index + 1})"
+    return f"regexp_extract({whole}, {literal(template.pattern(classes))}, {index + 1})"
 
 
 def _merge_order(ev: _Evidence, det: Detection, new: str, names: list[str]) -> list[str]:
@@ -267,13 +178,13 @@ def _split(ev: _Evidence, field: str) -> Iterator[Candidate]:
         texts = [[str(v) for v in f] for f in found]
         for template in templates(wholes, texts):
             widths = _old_widths(template, wholes, texts)
-            pieces = [_literal(template.prefix)] if template.prefix else []
+            pieces = [literal(template.prefix)] if template.prefix else []
             for i, part in enumerate(parts):
                 pieces.append(_fit_width(_text(ref(part), found[i]), texts[i], widths[i]))
                 if i < len(template.separators) and template.separators[i]:
-                    pieces.append(_literal(template.separators[i]))
+                    pieces.append(literal(template.separators[i]))
             if template.suffix:
-                pieces.append(_literal(template.suffix))
+                pieces.append(literal(template.suffix))
             reason = f"split: {field} joins {parts} as {template}"
             yield Candidate(" || ".join(pieces), reason, det.confidence, group=f"split:{field}")
 

@@ -6,7 +6,12 @@ from tools.samples import epoch_units, iso_format, kinds, paths, typical, values
 
 
 def test_reads_values_by_dotted_path_skipping_nulls() -> None:
-    events = [{"a": {"b": 1}}, {"a": None}, {"a": {"b": None}}, {"a": {"b": 3}}]
+    events: list[dict[str, object]] = [
+        {"a": {"b": 1}},
+        {"a": None},
+        {"a": {"b": None}},
+        {"a": {"b": 3}},
+    ]
     assert values(events, "a.b") == [1, 3]
     assert paths(events) == {"a", "a.b"}
 

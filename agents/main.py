@@ -101,6 +101,13 @@ def _free_port(host: str, port: int) -> int:
         return int(probe.getsockname()[1])
 
 
+async def _until_started(server: uvicorn.Server, web: asyncio.Task[None]) -> None:
+    """Wait (bounded) until uvicorn listens; it exposes no event to wait on, so poll its flag."""
+    async with asyncio.timeout(15):
+        while not server.started and not web.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
 def _topics(settings: Settings, contracts: dict[str, Contract]) -> list[str]:
     kafka = settings.kafka
     own = [kafka.alerts_topic, kafka.proposals_topic, kafka.approvals_topic, kafka.applied_topic]
@@ -193,9 +200,7 @@ async def _services(
         web = asyncio.create_task(server.serve(), name="suture.web")
         live.tasks += [supervisor, web]
         try:
-            async with asyncio.timeout(15):
-                while not server.started and not web.done():
-                    await asyncio.sleep(0.02)
+            await _until_started(server, web)
             if web.done():
                 await web  # raises why the web endpoint could not start
             yield live

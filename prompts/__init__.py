@@ -63,4 +63,6 @@ def render(name: str, **values: str) -> Prompt:
             user=string.Template(template.user).substitute(values),
         )
     except (KeyError, ValueError) as error:
-        raise ConfigError(f"prompt {name!r} uses a placeholder it does not declare: {error}") from error
+        raise ConfigError(
+            f"prompt {name!r} uses a placeholder it does not declare: {error}"
+        ) from error

@@ -8,7 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FieldType = Literal["string", "integer", "number", "boolean", "timestamp", "date", "object", "array"]
+FieldType = Literal[
+    "string", "integer", "number", "boolean", "timestamp", "date", "object", "array"
+]
 ViolationPolicy = Literal["pass", "quarantine", "block"]
 Scalar = str | int | float | bool | None
 

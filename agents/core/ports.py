@@ -90,7 +90,9 @@ class PipelineView(Protocol):
 class SampleStore(Protocol):
     """Event samples a monitor kept for an alert: conforming ('before') and drifted ('after')."""
 
-    async def load_samples(self, alert_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    async def load_samples(
+        self, alert_id: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The (before, after) samples saved with the alert; empty lists when none were kept."""
         ...
 

@@ -35,7 +35,7 @@ def _settings(workdir: Path, bootstrap: str) -> Settings:
 
 async def _wait_for(check, timeout_s: float = 30.0):  # type: ignore[no-untyped-def]
     async with asyncio.timeout(timeout_s):
-        while not (found := await check()):
+        while not (found := await check()):  # noqa: ASYNC110 (polling the store)
             await asyncio.sleep(0.05)
     return found
 

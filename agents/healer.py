@@ -7,6 +7,7 @@ validated by replay and the contract's invariants before a human ever sees it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from agents.core.models import (
     FieldMapping,
     FixProposed,
     IncidentEscalated,
+    Origin,
     SchemaMapping,
 )
 from agents.core.ports import (
@@ -101,7 +103,7 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
     drift = [d for d in alert.detections if d.kind in DRIFT_KINDS]
     inference = infer_mapping(drift, contract, used, before, after)
     llm_calls = 0
-    origin: str = "rules"
+    origin: Origin = "rules"
     cached = await deps.kb.lookup(alert.signature())
     if cached is not None:
         inference = MappingInference(mapping=cached.mapping)
@@ -140,7 +142,7 @@ async def _propose(
     mapping: SchemaMapping,
     before: list[dict[str, Any]],
     after: list[dict[str, Any]],
-    origin: str,
+    origin: Origin,
     llm_calls: int,
 ) -> FixProposed | IncidentEscalated:
     patches = apply_mapping(pipeline, alert.dataset, mapping, contract)
@@ -165,7 +167,7 @@ async def _propose(
         validation=report,
         title=title[:200],
         description=describe_proposal(alert, mapping, patches, report),
-        origin=origin,  # type: ignore[arg-type]
+        origin=origin,
         llm_calls=llm_calls,
     )
     branch, commit = await deps.sink.open_change(proposal)
@@ -204,7 +206,10 @@ def _why_undecided(inference: MappingInference) -> str:
 def _escalate(
     alert: AlertRaised, reason: str, candidates: Sequence[str] = (), llm_calls: int = 0
 ) -> IncidentEscalated:
+    # One incident per alert: a redelivered alert re-derives the same id, which the store dedups.
+    incident_id = hashlib.sha256(f"incident:{alert.event_id}".encode()).hexdigest()[:32]
     return IncidentEscalated(
+        event_id=incident_id,
         alert_id=alert.event_id,
         dataset=alert.dataset,
         reason=reason,

@@ -1,0 +1,229 @@
+"""The healer: cache first, rules next, the model last; every patch validated; idempotent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from agents import healer
+from agents.core.contracts import Contract, Pipeline
+from agents.core.errors import LLMOutputError
+from agents.core.models import AlertRaised, FixProposed, IncidentEscalated
+from agents.core.ports import VerifiedFix
+from agents.edges.kb_fake import InMemoryKnowledgeBase
+from agents.edges.llm_fake import ScriptedLLM
+from tools.detect_all import detect_all
+
+ORDERS = Contract.model_validate(
+    {
+        "dataset": "orders",
+        "fields": [
+            {"name": "order_id", "type": "string", "required": True, "unique": True},
+            {"name": "cust_id", "type": "integer", "required": True},
+            {"name": "amount_cents", "type": "integer", "min": 0},
+            {"name": "coupon", "type": "string"},
+        ],
+        "invariants": [
+            {"name": "customer_known", "model": "stg_orders", "check": "customer_id is not null"}
+        ],
+    }
+)
+PIPELINE = Pipeline(
+    dialect="duckdb",
+    models={
+        "stg_orders": "select order_id, cust_id as customer_id, amount_cents / 100.0 as amount "
+        "from orders"
+    },
+)
+BEFORE = [{"order_id": f"o{i}", "cust_id": 7 + i, "amount_cents": 100 * i} for i in range(1, 6)]
+AFTER = [{"order_id": f"n{i}", "customer_id": 7 + i, "amount_cents": 90 * i} for i in range(1, 6)]
+
+CLICKS = Contract.model_validate(
+    {
+        "dataset": "clicks",
+        "fields": [
+            {"name": "id", "type": "string", "required": True},
+            {"name": "ts", "type": "timestamp", "required": True},
+        ],
+    }
+)
+CLICK_MODEL = Pipeline(models={"stg_clicks": "select id, cast(ts as timestamp) as ts from clicks"})
+CLICKS_BEFORE = [
+    {"id": "a", "ts": "2026-01-01T10:00:00Z"},
+    {"id": "b", "ts": "2026-01-01T10:01:00Z"},
+]
+CLICKS_AFTER = [
+    {"id": "c", "event_time": "2026-01-01T10:02:00Z", "ingest_time": "2026-01-01T10:02:05Z"},
+    {"id": "d", "event_time": "2026-01-01T10:03:00Z", "ingest_time": "2026-01-01T10:03:04Z"},
+]
+
+
+@dataclass
+class Scene:
+    """The healer's ports over one fixed pipeline, with in-memory records."""
+
+    pipeline: Pipeline
+    contract: Contract
+    before: list[dict[str, Any]]
+    after: list[dict[str, Any]]
+    proposals: dict[str, FixProposed] = field(default_factory=dict)
+    branches: list[str] = field(default_factory=list)
+
+    async def snapshot(self) -> tuple[Pipeline, dict[str, Contract]]:
+        return self.pipeline, {self.contract.dataset: self.contract}
+
+    async def load_samples(
+        self, alert_id: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return self.before, self.after
+
+    async def proposal_for_alert(self, alert_id: str) -> FixProposed | None:
+        return self.proposals.get(alert_id)
+
+    async def save_proposal(self, proposal: FixProposed) -> bool:
+        return self.proposals.setdefault(proposal.alert_id, proposal) is proposal
+
+    async def save_incident(self, incident: IncidentEscalated) -> bool:
+        return True
+
+    async def open_change(self, proposal: FixProposed) -> tuple[str, str]:
+        self.branches.append(f"suture/fix-{proposal.proposal_id[:8]}")
+        return self.branches[-1], "0" * 40
+
+    def deps(
+        self, llm: ScriptedLLM | None = None, kb: InMemoryKnowledgeBase | None = None
+    ) -> healer.Deps:
+        return healer.Deps(
+            llm=llm, kb=kb or InMemoryKnowledgeBase(), repo=self, samples=self, book=self, sink=self
+        )
+
+
+def drift_alert(scene: Scene) -> AlertRaised:
+    found = [d for d in detect_all(scene.contract, scene.before, scene.after)]
+    return AlertRaised(
+        source="test", category="drift", dataset=scene.contract.dataset, detections=found
+    )
+
+
+async def test_proposes_a_validated_rename_without_a_model() -> None:
+    scene = Scene(PIPELINE, ORDERS, BEFORE, AFTER)
+    [proposal] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(proposal, FixProposed)
+    assert proposal.mapping.as_dict() == {"cust_id": "customer_id"}
+    assert proposal.validation.passed and proposal.origin == "rules"
+    assert proposal.branch == scene.branches[0]
+    assert "customer_id" in proposal.patches[0].after_sql
+    assert "## Validation" in proposal.description
+
+
+async def test_an_alert_handled_twice_yields_one_proposal() -> None:
+    scene = Scene(PIPELINE, ORDERS, BEFORE, AFTER)
+    alert = drift_alert(scene)
+    assert len(await healer.handle(alert, scene.deps())) == 1
+    assert await healer.handle(alert, scene.deps()) == []
+    assert len(scene.branches) == 1
+
+
+async def test_a_known_fix_costs_no_model_call() -> None:
+    scene = Scene(PIPELINE, ORDERS, BEFORE, AFTER)
+    alert = drift_alert(scene)
+    first = await healer.handle(alert, scene.deps())
+    assert isinstance(first[0], FixProposed)
+    kb = InMemoryKnowledgeBase()
+    await kb.record(
+        VerifiedFix(
+            signature=alert.signature(),
+            dataset="orders",
+            summary="rename",
+            mapping=first[0].mapping,
+            patches=first[0].patches,
+            proposal_id=first[0].proposal_id,
+            applied_at=datetime.now(UTC),
+        )
+    )
+    again = Scene(PIPELINE, ORDERS, BEFORE, AFTER)
+    model = ScriptedLLM()  # any call would fail the test
+    [cached] = await healer.handle(drift_alert(again), again.deps(llm=model, kb=kb))
+    assert isinstance(cached, FixProposed) and cached.origin == "kb" and cached.llm_calls == 0
+    model.assert_complete()
+
+
+async def test_escalates_when_two_fields_fit_equally_and_no_model_is_configured() -> None:
+    scene = Scene(CLICK_MODEL, CLICKS, CLICKS_BEFORE, CLICKS_AFTER)
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, IncidentEscalated)
+    assert outcome.candidates == ["event_time", "ingest_time"]
+    assert scene.proposals == {}
+
+
+async def test_escalates_when_the_model_fails_and_rules_cannot_decide() -> None:
+    scene = Scene(CLICK_MODEL, CLICKS, CLICKS_BEFORE, CLICKS_AFTER)
+    model = ScriptedLLM(LLMOutputError("no JSON", raw="sure!"))
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps(llm=model))
+    assert isinstance(outcome, IncidentEscalated) and outcome.llm_calls == 1
+    model.assert_complete()
+
+
+async def test_the_models_choice_is_validated_and_proposed() -> None:
+    scene = Scene(CLICK_MODEL, CLICKS, CLICKS_BEFORE, CLICKS_AFTER)
+    choice = healer.MappingDraft(
+        mappings=[
+            healer.MappingChoice(
+                old_field="ts", new_expression="event_time", rationale="event time, not ingestion"
+            )
+        ]
+    )
+    model = ScriptedLLM(choice)
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps(llm=model))
+    assert isinstance(outcome, FixProposed)
+    assert outcome.origin == "llm" and outcome.mapping.as_dict() == {"ts": "event_time"}
+    assert model.prompts[0].name == "infer_mapping"
+    model.assert_complete()
+
+
+async def test_a_model_answer_that_breaks_validation_is_escalated() -> None:
+    scene = Scene(
+        PIPELINE,
+        ORDERS,
+        BEFORE,
+        [{k: v for k, v in e.items() if k != "customer_id"} for e in AFTER],
+    )
+    bad = healer.MappingDraft(
+        mappings=[
+            healer.MappingChoice(
+                old_field="cust_id", new_expression="NULL", rationale="nothing else fits"
+            )
+        ]
+    )
+    model = ScriptedLLM(bad)
+    outcomes = await healer.handle(drift_alert(scene), scene.deps(llm=model))
+    assert [type(o) for o in outcomes] == [IncidentEscalated]
+    assert scene.proposals == {}
+
+
+@pytest.mark.parametrize(
+    ("field_name", "expected"), [("coupon", []), ("amount_cents", ["escalate"])]
+)
+async def test_quality_alerts_escalate_only_when_models_read_the_field(
+    field_name: str, expected: list[str]
+) -> None:
+    scene = Scene(PIPELINE, ORDERS, BEFORE, AFTER)
+    alert = AlertRaised(
+        source="test",
+        category="quality",
+        dataset="orders",
+        detections=[{"kind": "null_spike", "field": field_name, "rate": 0.9}],
+    )
+    outcomes = await healer.handle(alert, scene.deps())
+    assert ["escalate" for o in outcomes if isinstance(o, IncidentEscalated)] == expected
+
+
+async def test_a_redelivered_escalation_keeps_its_incident_id() -> None:
+    scene = Scene(CLICK_MODEL, CLICKS, CLICKS_BEFORE, CLICKS_AFTER)
+    alert = drift_alert(scene)
+    [first] = await healer.handle(alert, scene.deps())
+    [second] = await healer.handle(alert, scene.deps())
+    assert first.event_id == second.event_id

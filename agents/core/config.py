@@ -62,6 +62,28 @@ class WebSettings(BaseModel):
     )
 
 
+class LagSettings(BaseModel):
+    """Which consumer groups the lag monitor watches, and how often it samples their offsets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    groups: tuple[str, ...] = Field(
+        default=(), description="Consumer group ids to watch; empty: no lag monitor runs."
+    )
+    interval_s: float = Field(default=5.0, gt=0, description="Seconds between two samples.")
+    window: int = Field(default=10, ge=2, le=1000, description="Samples per partition judged.")
+    link_lookback_s: float = Field(
+        default=600.0,
+        ge=0,
+        description="How long before a lag began a drift or quality alert may explain it.",
+    )
+
+    def watching(self, group: str, **changes: Any) -> LagSettings:
+        """These settings with `group` watched too (and `changes` applied)."""
+        groups = self.groups if group in self.groups else (*self.groups, group)
+        return LagSettings.model_validate({**self.model_dump(), "groups": groups, **changes})
+
+
 class Settings(BaseSettings):
     """Everything suture is configured with; built once, in the composition root."""
 
@@ -82,6 +104,7 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    lag: LagSettings = Field(default_factory=LagSettings)
 
     @classmethod
     def settings_customise_sources(

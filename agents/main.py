@@ -18,14 +18,22 @@ from typing import Any
 import uvicorn
 from pydantic import BaseModel, SecretStr
 
-from agents import applier, drift_monitor, healer
+from agents import applier, drift_monitor, healer, lag_monitor, quarantine
 from agents.core.config import Settings
 from agents.core.contracts import Contract, Pipeline
-from agents.core.models import AlertRaised, DeadLetter, FixApproved, IncidentEscalated
+from agents.core.models import (
+    AlertRaised,
+    DeadLetter,
+    FixApplied,
+    FixApproved,
+    IncidentEscalated,
+    RawMessage,
+)
 from agents.core.ports import LLM
 from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.git_repo import GitPipelineRepo
+from agents.edges.group_offsets import watch_group
 from agents.edges.kafka import (
     KafkaBus,
     Outgoing,
@@ -36,11 +44,15 @@ from agents.edges.kafka import (
     json_decoder,
     make_consumer,
 )
-from agents.edges.llm import build_llm
-from agents.edges.pipeline_files import load_contract_file
+from agents.edges.llm import build_llm, chat_model
+from agents.edges.pipeline_files import load_contract_file, read_pipeline_dir
 from agents.edges.store import Store, open_store
+from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
+from agents.lineage_agent import answer
 from agents.runtime import supervise
+from tools.lineage import build_lineage
+from tools.monitor_state import DatasetMonitor
 
 _log = logging.getLogger(__name__)
 
@@ -101,6 +113,17 @@ def _free_port(host: str, port: int) -> int:
         return int(probe.getsockname()[1])
 
 
+async def _ask(
+    view: _ContractsOverlay, repo_dir: Path, settings: Settings, question: str
+) -> dict[str, Any]:
+    """Answer a lineage question over the repository's main branch as it is now."""
+    pipeline, contracts = await view.snapshot()
+    files = await asyncio.to_thread(read_pipeline_dir, repo_dir)
+    graph = build_lineage(pipeline, contracts, files.exposures)
+    chat = chat_model(settings.llm) if settings.llm.base_url else None
+    return (await answer(question, graph, chat)).model_dump(mode="json")
+
+
 async def _until_started(server: uvicorn.Server, web: asyncio.Task[None]) -> None:
     """Wait (bounded) until uvicorn listens; it exposes no event to wait on, so poll its flag."""
     async with asyncio.timeout(15):
@@ -112,7 +135,8 @@ def _topics(settings: Settings, contracts: dict[str, Contract]) -> list[str]:
     kafka = settings.kafka
     own = [kafka.alerts_topic, kafka.proposals_topic, kafka.approvals_topic, kafka.applied_topic]
     data = list(contracts)
-    return own + data + [t + kafka.dead_letter_suffix for t in own + data]
+    held = [t + s for t in data for s in (kafka.quarantine_suffix, kafka.replay_suffix)]
+    return own + data + held + [t + kafka.dead_letter_suffix for t in own + data]
 
 
 @contextlib.asynccontextmanager
@@ -183,6 +207,7 @@ async def _services(
                 on_approve=approve,
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
+                ask=partial(_ask, view, repo_dir, settings),
             )
         )
         server = uvicorn.Server(
@@ -269,16 +294,74 @@ def _agent_loops(
     }
     for contract in contracts.values():
         deps = drift_monitor.Deps(
-            contract=contract,
+            monitor=DatasetMonitor(contract, source=drift_monitor.SOURCE),
             ledger=store,
             alerts_topic=kafka.alerts_topic,
             dead_letter_topic=contract.dataset + kafka.dead_letter_suffix,
-            clock=time.monotonic,
+            quarantine_topic=contract.dataset + kafka.quarantine_suffix,
+            incidents_topic=kafka.proposals_topic,
+            clock=time.time,
         )
         loops[f"drift_monitor:{contract.dataset}"] = partial(
             consume_batches,
             consumer([contract.dataset], f"drift_monitor.{contract.dataset}"),
             partial(drift_monitor.handle_batch, deps=deps),
             publisher,
+            on_idle=partial(drift_monitor.check_silence, deps=deps),
+        )
+    loops["quarantine"] = partial(_replay_loop, settings, bootstrap, publisher, store, consumer)
+    loops.update(_lag_loops(settings, bootstrap, publisher, store))
+    return loops
+
+
+def _replay_loop(
+    settings: Settings, bootstrap: str, publisher: _StoringBus, store: Store, consumer: Any
+) -> Any:
+    """Replays a dataset's quarantined events once each, when a fix for it is applied."""
+    kafka = settings.kafka
+
+    async def publish(messages: Sequence[RawMessage]) -> None:
+        outgoing = [Outgoing(m.topic, m.value, m.key, m.headers) for m in messages]
+        await publisher.publish_all(outgoing)
+
+    deps = quarantine.Deps(
+        log=KafkaTopicLog(bootstrap),
+        book=store,
+        publish=publish,
+        quarantine_suffix=kafka.quarantine_suffix,
+        replay_suffix=kafka.replay_suffix,
+    )
+
+    async def replay(event: FixApplied) -> list[tuple[str, BaseModel]]:
+        await quarantine.handle(event, deps)
+        return []
+
+    route = Route(
+        kafka.applied_topic,
+        group_id_for("quarantine"),
+        json_decoder(FixApplied),
+        replay,
+        dead_letter_suffix=kafka.dead_letter_suffix,
+    )
+    return consume(consumer([kafka.applied_topic], "quarantine"), route, publisher)
+
+
+def _lag_loops(
+    settings: Settings, bootstrap: str, publisher: _StoringBus, store: Store
+) -> dict[str, Any]:
+    """One lag monitor per watched consumer group (none when no group is configured)."""
+    lag = settings.lag
+    loops: dict[str, Any] = {}
+    for group in lag.groups:
+        deps = lag_monitor.Deps(
+            group=group,
+            book=store,
+            alerts_topic=settings.kafka.alerts_topic,
+            clock=time.time,
+            window=lag.window,
+            link_lookback_s=lag.link_lookback_s,
+        )
+        loops[f"lag_monitor:{group}"] = partial(
+            watch_group, bootstrap, deps, publisher, lag.interval_s
         )
     return loops

@@ -110,5 +110,14 @@ async def test_redelivered_alert_after_restart_yields_no_second_proposal(
                 f"/api/proposals/{pending.proposal.proposal_id}/approve",
                 headers={"Authorization": "Bearer wrong-token"},
             )
+            asked = await client.post(
+                "/ask", json={"question": "where does daily_revenue.revenue come from?"}
+            )
+            unknown = await client.post(
+                "/ask", json={"question": "where does daily_revenue.profit come from?"}
+            )
         assert refused.status_code == 401
+        assert asked.status_code == 200 and asked.json()["understood"]
+        assert "orders.amount_cents" in asked.json()["entities"]
+        assert unknown.json()["missing"] == ["daily_revenue.profit"]
         assert (await live.store.get_proposal(pending.proposal.proposal_id)).status == "pending"

@@ -1,0 +1,1 @@
+"""Importers of foreign schemas (JSON Schema, Avro, ODCS, datacontract.com) into Contracts."""

@@ -229,6 +229,9 @@ class EmbeddedBroker:
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent(),
+                # Its own session: a Ctrl-C in the terminal reaches suture, which stops the
+                # consumers first and the broker last, instead of killing the broker under them.
+                start_new_session=True,
             )
         except OSError as error:
             self.stop()

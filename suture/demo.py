@@ -85,6 +85,9 @@ async def run_demo(
 ) -> int:
     """Run the whole healing loop once; 0 when the pipeline ends healed and complete."""
     say = _Progress()
+    settings = settings.model_copy(
+        update={"lag": settings.lag.watching("shop.pipeline", interval_s=0.5, window=4)}
+    )
     repo_dir = await asyncio.to_thread(_fresh_workdir, settings)
     say(f"pipeline repository: {repo_dir} (a git copy of {EXAMPLE.name}/)")
     if settings.kafka.bootstrap is None:

@@ -1,14 +1,22 @@
-"""Watches one contracted topic in micro-batches and raises one alert per change it sees.
+"""Watches one contracted topic in micro-batches: DatasetMonitor alerts, plus the contract's policy.
 
-Drift is judged on the events that break the contract, against a baseline learned from the
-events that keep it; quality on the whole batch. Undecodable events become dead letters. A change
-already alerted stays quiet for a cool-down, so a flapping producer does not flood the alerts.
+Detection is DatasetMonitor's (tools/monitor_state.py), one mechanism for live and offline use:
+the events that keep the contract and those that break it are observed as two sub-batches, so a
+batch that mixes old and new shapes still teaches the baseline only what conforms. Each alert's
+samples and the alert itself are stored BEFORE the alert is returned for publication.
+
+Per event, the contract's `on_violation` decides what happens to events that break it:
+`pass` nothing; `quarantine` copies the raw bytes, unchanged, to `<topic>.quarantine` with the
+reasons and their source position in headers (agents/quarantine.py replays them once a fix is
+applied); `block` quarantines the same way, withholds them from that replay, and raises an
+incident asking a human. suture cannot stop a foreign engine reading the topic, so `block`
+means "suture will not feed these events to the fixed pipeline until a human releases them".
+Undecodable events become dead letters.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -16,16 +24,21 @@ from typing import Any, Protocol
 import orjson
 from pydantic import BaseModel
 
-from agents.core.contracts import Contract
-from agents.core.models import AlertRaised, DeadLetter, Detection
-from tools.batch_profile import BatchProfile
-from tools.contract_check import check_batch
-from tools.drift_detection import detect_drift
-from tools.profiling import profile_batch
-from tools.quality import detect_quality
+from agents.core.models import (
+    AlertCategory,
+    AlertRaised,
+    DeadLetter,
+    IncidentEscalated,
+    RawMessage,
+)
+from agents.quarantine import quarantine_headers
+from tools.contract_check import Violation, check_batch
+from tools.monitor_state import DatasetMonitor
 
 _log = logging.getLogger(__name__)
 SOURCE = "suture.drift_monitor"
+SAMPLE_LIMIT = 200
+Output = tuple[str, BaseModel] | RawMessage
 
 
 class RawRecord(Protocol):
@@ -34,11 +47,15 @@ class RawRecord(Protocol):
     @property
     def value(self) -> bytes | None: ...
     @property
+    def key(self) -> bytes | None: ...
+    @property
     def offset(self) -> int: ...
     @property
     def partition(self) -> int: ...
     @property
     def topic(self) -> str: ...
+    @property
+    def timestamp(self) -> int: ...
 
 
 class AlertLedger(Protocol):
@@ -51,34 +68,32 @@ class AlertLedger(Protocol):
 
 
 @dataclass
-class MonitorState:
-    """What one topic's monitor has learned: baseline, samples, and the changes it alerted."""
+class BlockState:
+    """When the last "topic is blocked" incident was raised (one per cool-down)."""
 
-    baseline: BatchProfile | None = None
-    before: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
-    alerted: dict[tuple[str, str | None, str | None], float] = field(default_factory=dict)
+    incident_at: float | None = None
 
 
 @dataclass(frozen=True)
 class Deps:
-    """What the monitor of one topic needs."""
+    """What the monitor of one topic needs; `monitor` holds the contract and what it learned."""
 
-    contract: Contract
+    monitor: DatasetMonitor
     ledger: AlertLedger
     alerts_topic: str
     dead_letter_topic: str
+    quarantine_topic: str
+    incidents_topic: str
     clock: Callable[[], float]
-    state: MonitorState = field(default_factory=MonitorState)
-    cooldown_s: float = 600.0
-    min_baseline: int = 5
+    block: BlockState = field(default_factory=BlockState)
 
 
-async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[tuple[str, BaseModel]]:
-    """Judge one micro-batch; return the alerts and dead letters to publish."""
-    contract, state = deps.contract, deps.state
+async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]:
+    """Judge one micro-batch; return dead letters, quarantined copies, alerts and incidents."""
+    contract = deps.monitor.contract
     raw = [r.value or b"" for r in records]
     violations = check_batch(contract, raw)
-    out: list[tuple[str, BaseModel]] = []
+    out: list[Output] = []
     good: list[int] = []
     bad: list[int] = []
     for index, found in enumerate(violations):
@@ -86,75 +101,88 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[tuple[s
             out.append((deps.dead_letter_topic, _dead_letter(records[index], found[0].detail)))
         else:
             (bad if found else good).append(index)
-    offsets = [r.offset for r in records]
-    partitions = [r.partition for r in records]
-    baseline = (
-        state.baseline if state.baseline and state.baseline.total >= deps.min_baseline else None
-    )
-    drift: list[Detection] = []
-    if bad:
-        drifted = profile_batch(
-            [raw[i] for i in bad],
-            event_time=contract.event_time,
-            offsets=[offsets[i] for i in bad],
-            partitions=[partitions[i] for i in bad],
-        )
-        drift = detect_drift(contract, baseline, drifted)
-    whole = profile_batch([raw[i] for i in good + bad], event_time=contract.event_time)
-    quality = detect_quality(contract, baseline, whole) if whole.total else []
-    # Learn from this batch only after judging it: a batch is never its own baseline.
-    if good:
-        conforming = profile_batch(
-            [raw[i] for i in good],
-            event_time=contract.event_time,
-            offsets=[offsets[i] for i in good],
-            partitions=[partitions[i] for i in good],
-        )
-        if state.baseline is None or state.baseline.total < deps.min_baseline * 50:
-            state.baseline = (
-                conforming if state.baseline is None else state.baseline.merge(conforming)
-            )
-        state.before.extend(_decoded(raw[i]) for i in good)
-    for category, found in (("drift", drift), ("quality", quality)):
-        fresh = _fresh(found, state, deps)
-        if fresh:
-            alert = AlertRaised(
-                source=SOURCE,
-                category=category,
-                dataset=contract.dataset,
-                detections=fresh,
-                summary=_summary(contract.dataset, fresh),
-                contract_fingerprint=contract.fingerprint(),
-            )
-            after = [_decoded(raw[i]) for i in (bad if category == "drift" else good + bad)]
-            await deps.ledger.save_samples(
-                alert.event_id, contract.dataset, list(state.before), after[:200]
-            )
-            await deps.ledger.save_alert(alert)
-            _log.info("alert raised: %s", alert.summary, extra={"event_id": alert.event_id})
-            out.append((deps.alerts_topic, alert))
+    now = deps.clock()
+    detected: dict[AlertCategory, list[AlertRaised]] = {}
+    sources: dict[AlertCategory, list[int]] = {}
+    for group in (bad, good):
+        if not group:
+            continue
+        for alert in deps.monitor.observe(
+            [raw[i] for i in group],
+            now=now,
+            offsets=[records[i].offset for i in group],
+            partitions=[records[i].partition for i in group],
+            arrived_at=[records[i].timestamp / 1000 for i in group],
+        ):
+            detected.setdefault(alert.category, []).append(alert)
+            sources.setdefault(alert.category, []).extend(group)
+    for category, alerts in detected.items():
+        alert = _merged(alerts)
+        after = [_decoded(raw[i]) for i in sources[category][:SAMPLE_LIMIT]]
+        before = [dict(e) for e in deps.monitor.before]
+        await deps.ledger.save_samples(alert.event_id, contract.dataset, before, after)
+        await deps.ledger.save_alert(alert)
+        _log.info("alert raised: %s", alert.summary, extra={"event_id": alert.event_id})
+        out.append((deps.alerts_topic, alert))
+    if contract.on_violation != "pass":
+        out += [_quarantined(records[i], violations[i], deps) for i in bad]
+    if contract.on_violation == "block" and bad:
+        out += _block_incident(deps, len(bad), now)
     return out
 
 
-def _fresh(found: Sequence[Detection], state: MonitorState, deps: Deps) -> list[Detection]:
-    """Detections not alerted within the cool-down; marks them alerted now."""
-    now = deps.clock()
-    fresh = []
-    for detection in found:
-        key = detection.identity()
-        last = state.alerted.get(key)
-        if last is None or now - last > deps.cooldown_s:
-            fresh.append(detection)
-        state.alerted[key] = now
-    return fresh
+async def check_silence(deps: Deps) -> list[Output]:
+    """A freshness alert when the topic has been silent longer than its contract allows."""
+    out: list[Output] = []
+    for alert in deps.monitor.check_silence(now=deps.clock()):
+        await deps.ledger.save_alert(alert)
+        out.append((deps.alerts_topic, alert))
+    return out
 
 
-def _summary(dataset: str, found: Sequence[Detection]) -> str:
-    parts = []
-    for d in found:
-        to = f" -> {d.to}" if d.to else ""
-        parts.append(f"{d.kind} {d.field or ''}{to}".strip())
-    return f"{dataset}: " + "; ".join(parts)
+def _merged(alerts: Sequence[AlertRaised]) -> AlertRaised:
+    """One alert per category, even when both sub-batches found something."""
+    first = alerts[0]
+    if len(alerts) == 1:
+        return first
+    detections = [d for a in alerts for d in a.detections]
+    summary = "; ".join(a.summary for a in alerts if a.summary)
+    return first.model_copy(update={"detections": detections, "summary": summary})
+
+
+def _quarantined(record: RawRecord, found: Sequence[Violation], deps: Deps) -> RawMessage:
+    reasons = [f"{v.field or '(event)'}: {v.rule} ({v.detail})" for v in found]
+    return RawMessage(
+        topic=deps.quarantine_topic,
+        value=record.value or b"",
+        key=record.key,
+        headers=quarantine_headers(
+            reasons=reasons,
+            policy=deps.monitor.contract.on_violation,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        ),
+    )
+
+
+def _block_incident(deps: Deps, count: int, now: float) -> list[Output]:
+    last = deps.block.incident_at
+    if last is not None and now - last <= deps.monitor.cooldown_seconds:
+        return []
+    deps.block.incident_at = now
+    dataset = deps.monitor.contract.dataset
+    incident = IncidentEscalated(
+        alert_id=f"block:{dataset}",
+        dataset=dataset,
+        reason=(
+            f"topic {dataset!r} is blocked by its contract (on_violation: block): {count} "
+            f"event(s) broke it and were quarantined to {deps.quarantine_topic!r}; suture will "
+            "not replay them after a fix. Inspect them, then release them with "
+            "agents.quarantine.replay_quarantined(..., release_blocked=True) or fix the producer"
+        ),
+    )
+    return [(deps.incidents_topic, incident)]
 
 
 def _decoded(raw: bytes) -> dict[str, Any]:
@@ -167,6 +195,7 @@ def _dead_letter(record: RawRecord, reason: str) -> DeadLetter:
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,
+        key=None if record.key is None else record.key.decode("utf-8", errors="replace"),
         value=(record.value or b"").decode("utf-8", errors="replace"),
         reason=f"undecodable event on {record.topic!r}: {reason}",
         error_type="EventDecodeError",

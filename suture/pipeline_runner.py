@@ -6,6 +6,10 @@ breaks the contract's invariants is not written: the runner stalls on it, as a f
 or Flink job would, and resumes once the pipeline repository's models change. Sink rows and the
 next offset of each partition are written in one transaction, so a restart neither loses nor
 duplicates an event.
+
+The runner also reads `<topic>.replay`, where suture replays quarantined events once a fix is
+applied. A replayed event may already be in the sink (it reached the topic too), so staging rows
+are upserted on the contract's `key` when the model outputs a column of that name.
 """
 
 from __future__ import annotations
@@ -60,15 +64,17 @@ class PipelineRunner:
         sink_path: Path,
         group_id: str = "shop.pipeline",
         on_status: Callable[[str], None] = lambda _: None,
+        replay_suffix: str | None = ".replay",
     ) -> None:
         self._bootstrap, self._topic, self._repo_dir = bootstrap, topic, repo_dir
+        self._topics = [topic] + ([topic + replay_suffix] if replay_suffix else [])
         self._sink_path, self._group_id, self._say = sink_path, group_id, on_status
         self.status = RunnerStatus()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set."""
         consumer = AIOKafkaConsumer(
-            self._topic,
+            *self._topics,
             bootstrap_servers=self._bootstrap,
             group_id=self._group_id,
             enable_auto_commit=False,
@@ -190,6 +196,8 @@ class PipelineRunner:
     ) -> None:
         outputs = {m: o.rows for m, o in self._replay(files, events).outputs.items()}
         staging = _staging_pipeline(files.pipeline, self._topic)
+        contract = files.contracts.get(self._topic)
+        key = contract.key if contract else None
         sink.begin()
         try:
             for model, rows in outputs.items():
@@ -200,6 +208,10 @@ class PipelineRunner:
                 sink.execute(
                     f'CREATE TABLE IF NOT EXISTS "{model}" AS SELECT * FROM _batch LIMIT 0'
                 )
+                if key is not None and key in batch.column_names:
+                    sink.execute(
+                        f'DELETE FROM "{model}" WHERE "{key}" IN (SELECT "{key}" FROM _batch)'
+                    )
                 sink.execute(f'INSERT INTO "{model}" BY NAME SELECT * FROM _batch')
                 sink.unregister("_batch")
             sink.execute(

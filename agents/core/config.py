@@ -26,6 +26,7 @@ class KafkaSettings(BaseModel):
     applied_topic: str = "suture.applied"
     dead_letter_suffix: str = ".dlq"
     quarantine_suffix: str = ".quarantine"
+    replay_suffix: str = ".replay"
     fetch_max_wait_ms: int = Field(default=10, ge=0, le=5000)
     request_timeout_s: float = Field(default=10.0, gt=0)
 

@@ -265,6 +265,17 @@ class DeadLetter(BaseModel):
     at: datetime = Field(default_factory=_now)
 
 
+class RawMessage(BaseModel):
+    """Bytes to publish exactly as they arrived (quarantine, replay), with key and headers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
 Event = Annotated[
     AlertRaised | FixProposed | IncidentEscalated | FixApproved | FixApplied,
     Field(discriminator="type"),

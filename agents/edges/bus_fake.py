@@ -56,7 +56,10 @@ class InMemoryBus:
         """Record the messages in order; all or none when `failure` is set."""
         self._check()
         for message in messages:
-            await self.publish(message.topic, message.event, message.key, message.headers)
+            if isinstance(message.event, bytes):
+                await self.publish_raw(message.topic, message.event, message.key, message.headers)
+            else:
+                await self.publish(message.topic, message.event, message.key, message.headers)
 
     def on(self, topic: str) -> list[Published]:
         """Everything published to `topic`, in order."""

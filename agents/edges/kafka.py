@@ -17,7 +17,7 @@ from tenacity.wait import wait_base
 
 from agents.core.config import KafkaSettings
 from agents.core.errors import AssistantError, BrokerError, EventDecodeError, HandlerTimeoutError
-from agents.core.models import DeadLetter
+from agents.core.models import DeadLetter, RawMessage
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +56,18 @@ def json_decoder(model: type[M]) -> Callable[[bytes], M]:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One message to publish: an event (JSON-encoded on the way out), its key and headers."""
+    """One message to publish: an event (JSON-encoded on the way out) or raw bytes (sent as
+    they are: quarantine, replays), its key and headers."""
 
     topic: str
-    event: BaseModel
+    event: BaseModel | bytes
     key: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def value(self) -> bytes:
+        """The message's bytes on the wire."""
+        return self.event if isinstance(self.event, bytes) else encode_event(self.event)
 
 
 @dataclass(frozen=True)
@@ -160,9 +166,7 @@ class KafkaBus:
 
     async def publish_all(self, messages: Sequence[Outgoing]) -> None:
         """Publish the messages in order and wait until the broker has all of them."""
-        await self._send_all(
-            [(m.topic, encode_event(m.event), m.key, list(m.headers)) for m in messages]
-        )
+        await self._send_all([(m.topic, m.value, m.key, list(m.headers)) for m in messages])
 
     async def _send_all(self, sends: list[tuple[str, bytes, bytes | None, list[Any]]]) -> None:
         if not sends:
@@ -342,7 +346,15 @@ async def consume(
     return handled
 
 
-BatchHandler: TypeAlias = Callable[[list[Record]], Awaitable[Sequence[tuple[str, BaseModel]]]]
+BatchResult: TypeAlias = tuple[str, BaseModel] | Outgoing | RawMessage
+BatchHandler: TypeAlias = Callable[[list[Record]], Awaitable[Sequence[BatchResult]]]
+IdleHandler: TypeAlias = Callable[[], Awaitable[Sequence[BatchResult]]]
+
+
+def _outgoing(result: BatchResult) -> Outgoing:
+    if isinstance(result, RawMessage):
+        return Outgoing(result.topic, result.value, result.key, result.headers)
+    return result if isinstance(result, Outgoing) else Outgoing(*result)
 
 
 async def consume_batches(
@@ -354,10 +366,13 @@ async def consume_batches(
     poll_timeout_ms: int = 1000,
     limit: int | None = None,
     timeout_s: float = 30.0,
+    on_idle: IdleHandler | None = None,
 ) -> int:
     """Hand raw records to `handle_batch` one partition batch at a time, publish, then commit.
 
-    For monitors, which judge micro-batches and must cope with bad records themselves.
+    For monitors, which judge micro-batches and must cope with bad records themselves. The
+    handler returns `(topic, event)` pairs, `Outgoing` or `RawMessage` (bytes with headers).
+    `on_idle`, when given, runs after each poll that brought nothing (silence checks).
     Starts and stops `consumer`; runs until cancelled or `limit` records were committed.
     """
     handled = 0
@@ -365,9 +380,11 @@ async def consume_batches(
         await _start(consumer, timeout_s)
         while limit is None or handled < limit:
             batches = await consumer.getmany(timeout_ms=poll_timeout_ms, max_records=max_records)
+            if not batches and on_idle is not None:
+                await bus.publish_all([_outgoing(r) for r in await on_idle()])
             for tp, records in batches.items():
                 results = await handle_batch(records)
-                await bus.publish_all([Outgoing(topic, event) for topic, event in results])
+                await bus.publish_all([_outgoing(r) for r in results])
                 await _commit(consumer, tp, records[-1].offset + 1, timeout_s)
                 handled += len(records)
     finally:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from agents.core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
 from agents.core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
+from agents.edges.replay_book import ReplayBookMixin, add_replay_table
 from agents.edges.store_engine import make_engine, parse_store_url
 from agents.edges.store_schema import (
     ALLOWED_TRANSITIONS,
@@ -39,13 +40,14 @@ _INSERTS: Mapping[str, Callable[[Table], Any]] = {
 }
 
 
-class Store:
+class Store(ReplayBookMixin):
     """Async access to suture's records; every method is safe to call again after a crash."""
 
     def __init__(self, engine: Engine, label: str) -> None:
         self._engine = engine
         self._label = label
         self._metadata = build_metadata()
+        add_replay_table(self._metadata)
         self._tables = self._metadata.tables
         # SQLite has one writer; serialising calls avoids "database is locked" under load.
         self._lock = threading.Lock() if engine.dialect.name == "sqlite" else None

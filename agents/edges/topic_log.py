@@ -1,0 +1,71 @@
+"""KafkaTopicLog: reads a whole (small) topic from the start to its current end, without a group."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from agents.core.errors import BrokerError
+from agents.quarantine import StoredRecord
+
+
+class KafkaTopicLog:
+    """The TopicLog of agents/quarantine.py on Kafka: every record up to the end offsets."""
+
+    def __init__(self, bootstrap: str, *, timeout_s: float = 30.0) -> None:
+        self.bootstrap = bootstrap
+        self.timeout_s = timeout_s
+
+    async def read_all(self, topic: str) -> list[StoredRecord]:
+        """Every record of `topic`, all partitions, oldest first per partition; [] if absent."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=10,
+        )
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await consumer.start()
+                return await _drain(consumer, topic)
+        except (KafkaError, TimeoutError) as error:
+            raise BrokerError(
+                f"reading {topic!r} at {self.bootstrap!r} failed: {error!r}; "
+                "check that the broker is up"
+            ) from error
+        finally:
+            await consumer.stop()
+
+
+async def _drain(consumer: AIOKafkaConsumer, topic: str) -> list[StoredRecord]:
+    if topic not in await consumer.topics():
+        return []
+    partitions = [
+        TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
+    if not partitions:
+        return []
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+    records: list[StoredRecord] = []
+    pending = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+    while pending:
+        batches: dict[TopicPartition, list[Any]] = await consumer.getmany(*pending, timeout_ms=200)
+        for tp, found in batches.items():
+            records += [_stored(r) for r in found if r.offset < ends[tp]]
+        pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+    return records
+
+
+def _stored(record: Any) -> StoredRecord:
+    return StoredRecord(
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value or b"",
+        headers=tuple((k, bytes(v)) for k, v in record.headers),
+    )

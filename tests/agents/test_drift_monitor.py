@@ -1,0 +1,195 @@
+"""Tests for the drift monitor agent: DatasetMonitor alerts, samples first, on_violation policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from agents import drift_monitor
+from agents.core.contracts import Contract
+from agents.core.models import AlertRaised, DeadLetter, IncidentEscalated, RawMessage
+from agents.edges.store import Store, open_store
+from tools.monitor_state import DatasetMonitor
+
+FIELDS = [
+    {"name": "id", "type": "string", "required": True, "unique": True},
+    {"name": "customer", "type": "integer", "required": True},
+    {"name": "amount", "type": "integer", "required": True, "min": 0},
+]
+
+
+@dataclass(frozen=True)
+class _Record:
+    value: bytes | None
+    offset: int
+    partition: int = 0
+    topic: str = "orders"
+    key: bytes | None = None
+    timestamp: int = 1_767_261_600_000
+
+
+class _Ledger:
+    """Keeps alerts and samples, and the order in which they were saved."""
+
+    def __init__(self) -> None:
+        self.saved: list[tuple[str, str]] = []
+        self.samples: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+
+    async def save_samples(
+        self, alert_id: str, dataset: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
+    ) -> bool:
+        self.saved.append(("samples", alert_id))
+        self.samples[alert_id] = (before, after)
+        return True
+
+    async def save_alert(self, alert: AlertRaised) -> bool:
+        self.saved.append(("alert", alert.event_id))
+        return True
+
+
+def _deps(policy: str = "pass", ledger: Any = None, now: list[float] | None = None) -> Any:
+    contract = Contract(dataset="orders", fields=FIELDS, key="id", on_violation=policy)
+    clock = now if now is not None else [1000.0]
+    return drift_monitor.Deps(
+        monitor=DatasetMonitor(contract),
+        ledger=ledger or _Ledger(),
+        alerts_topic="suture.alerts",
+        dead_letter_topic="orders.dlq",
+        quarantine_topic="orders.quarantine",
+        incidents_topic="suture.proposals",
+        clock=lambda: clock[0],
+    )
+
+
+def _records(events: list[dict[str, Any]], start: int = 0) -> list[_Record]:
+    return [_Record(orjson.dumps(e), start + i) for i, e in enumerate(events)]
+
+
+def _orders(start: int, count: int, *, renamed: bool = False) -> list[dict[str, Any]]:
+    name = "customer_id" if renamed else "customer"
+    return [
+        {"id": f"o{n}", name: 1000 + n % 7, "amount": 100 + n * 3}
+        for n in range(start, start + count)
+    ]
+
+
+def _events(out: list[Any], kind: type[Any]) -> list[Any]:
+    return [o[1] for o in out if isinstance(o, tuple) and isinstance(o[1], kind)]
+
+
+def _alerts(out: list[Any]) -> list[AlertRaised]:
+    return _events(out, AlertRaised)
+
+
+def _quarantined(out: list[Any]) -> list[RawMessage]:
+    return [o for o in out if isinstance(o, RawMessage)]
+
+
+async def test_conforming_traffic_raises_nothing_and_quarantines_nothing() -> None:
+    deps = _deps("quarantine")
+    for batch in range(4):
+        out = await drift_monitor.handle_batch(_records(_orders(batch * 20, 20), batch * 20), deps)
+        assert out == []
+    assert deps.monitor.baseline is not None and deps.monitor.baseline.total == 80
+
+
+async def test_dead_letters_undecodable_event() -> None:
+    deps = _deps()
+    records = [*_records(_orders(0, 3)), _Record(b'{"id": "o-broken", ', 3, key=b"k")]
+    [(topic, letter)] = await drift_monitor.handle_batch(records, deps)
+    assert topic == "orders.dlq" and isinstance(letter, DeadLetter)
+    assert (letter.offset, letter.key, letter.error_type) == (3, "k", "EventDecodeError")
+
+
+async def test_rename_raises_one_alert_with_samples_saved_before_it_is_returned() -> None:
+    ledger = _Ledger()
+    deps = _deps(ledger=ledger)
+    await drift_monitor.handle_batch(_records(_orders(0, 30)), deps)
+    out = await drift_monitor.handle_batch(_records(_orders(30, 20, renamed=True), 30), deps)
+    again = await drift_monitor.handle_batch(_records(_orders(50, 20, renamed=True), 50), deps)
+
+    [alert] = _alerts(out)
+    assert ("rename", "customer", "customer_id") in [d.identity() for d in alert.detections]
+    assert _alerts(again) == [], "one change raises one alert"
+    assert ledger.saved == [("samples", alert.event_id), ("alert", alert.event_id)]
+    before, after = ledger.samples[alert.event_id]
+    assert len(before) == 30 and "customer" in before[0]
+    assert len(after) == 20 and all("customer_id" in e for e in after)
+
+
+async def test_a_mixed_batch_teaches_the_baseline_only_what_conforms() -> None:
+    deps = _deps()
+    await drift_monitor.handle_batch(_records(_orders(0, 20)), deps)
+    mixed = [*_orders(20, 10), *_orders(30, 10, renamed=True)]
+    out = await drift_monitor.handle_batch(_records(mixed, 20), deps)
+
+    [alert] = _alerts(out)
+    assert ("rename", "customer", "customer_id") in [d.identity() for d in alert.detections]
+    assert deps.monitor.baseline is not None and deps.monitor.baseline.total == 30
+    assert "customer_id" not in deps.monitor.baseline.fields
+
+
+async def test_quarantine_copies_raw_bytes_with_reasons_and_source_in_headers() -> None:
+    deps = _deps("quarantine")
+    raw = b'{"id": "o9", "customer": "1009", "amount": -5}'
+    records = [*_records(_orders(0, 5)), _Record(raw, 5, key=b"o9")]
+    out = await drift_monitor.handle_batch(records, deps)
+
+    [copy] = _quarantined(out)
+    headers = {k: v.decode() for k, v in copy.headers}
+    assert (copy.topic, copy.value, copy.key) == ("orders.quarantine", raw, b"o9")
+    assert "customer: wrong_type" in headers["suture-reason"]
+    assert "amount: below_min" in headers["suture-reason"]
+    assert headers["suture-policy"] == "quarantine"
+    assert (headers["suture-source-topic"], headers["suture-source-offset"]) == ("orders", "5")
+
+
+async def test_pass_policy_quarantines_nothing() -> None:
+    deps = _deps("pass")
+    out = await drift_monitor.handle_batch(_records(_orders(0, 5, renamed=True)), deps)
+    assert _quarantined(out) == []
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(None, tmp_path)
+    yield opened
+    opened.close()
+
+
+async def test_block_quarantines_and_raises_one_incident_per_cooldown(store: Store) -> None:
+    now = [1000.0]
+    deps = _deps("block", ledger=store, now=now)
+    first = await drift_monitor.handle_batch(_records(_orders(0, 5, renamed=True)), deps)
+    second = await drift_monitor.handle_batch(_records(_orders(5, 5, renamed=True), 5), deps)
+    now[0] += 601
+    third = await drift_monitor.handle_batch(_records(_orders(10, 5, renamed=True), 10), deps)
+
+    incidents = _events(first + second + third, IncidentEscalated)
+    assert len(incidents) == 2 and "blocked" in incidents[0].reason
+    assert len(_quarantined(first + second + third)) == 15
+    assert {dict(q.headers)["suture-policy"] for q in _quarantined(first)} == {b"block"}
+    stored = await store.list_alerts("orders")
+    assert [a.category for a in stored] == ["drift", "drift"], "samples and alert kept too"
+    assert [a.event_id for a in stored] == [a.event_id for a in _alerts(first + third)]
+
+
+async def test_silence_beyond_the_contract_limit_raises_one_freshness_alert() -> None:
+    now = [1000.0]
+    contract = Contract(dataset="orders", fields=FIELDS, freshness={"max_silence_seconds": 60})
+    deps = _deps(now=now)
+    deps = drift_monitor.Deps(**{**deps.__dict__, "monitor": DatasetMonitor(contract)})
+    await drift_monitor.handle_batch(_records(_orders(0, 5)), deps)
+    assert await drift_monitor.check_silence(deps) == []
+    now[0] += 61
+
+    [(topic, alert)] = await drift_monitor.check_silence(deps)
+
+    assert topic == "suture.alerts" and isinstance(alert, AlertRaised)
+    assert [(d.kind, d.seconds) for d in alert.detections] == [("freshness", 61.0)]
+    assert await drift_monitor.check_silence(deps) == []

@@ -1,0 +1,160 @@
+"""Tests for the replay of quarantined events: once each, nothing lost, blocked ones withheld."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from agents import quarantine
+from agents.core.errors import BrokerError
+from agents.core.models import FixApplied, RawMessage
+from agents.edges.store import Store, open_store
+from agents.quarantine import (
+    HEADER_FIX,
+    HEADER_REPLAY_OF,
+    StoredRecord,
+    quarantine_headers,
+    replay_quarantined,
+)
+from tests.fixtures.postgres import POSTGRES_URL
+
+
+class _Topics:
+    """TopicLog and publisher over in-memory topics; offsets grow per topic like Kafka's."""
+
+    def __init__(self) -> None:
+        self.topics: dict[str, list[StoredRecord]] = {}
+        self.fail_next_publish = False
+
+    def append(self, topic: str, value: bytes, headers: Sequence[tuple[str, bytes]] = ()) -> None:
+        held = self.topics.setdefault(topic, [])
+        held.append(
+            StoredRecord(partition=0, offset=len(held), value=value, headers=tuple(headers))
+        )
+
+    async def read_all(self, topic: str) -> list[StoredRecord]:
+        return list(self.topics.get(topic, []))
+
+    async def publish(self, messages: Sequence[RawMessage]) -> None:
+        if self.fail_next_publish:
+            self.fail_next_publish = False
+            raise BrokerError("broker went away")
+        for message in messages:
+            self.append(message.topic, message.value, message.headers)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """A fresh store: a SQLite file in tmp_path, or a fresh schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        opened = open_store(None, tmp_path / "work")
+    else:
+        schema = request.getfixturevalue("postgres_schema")
+        opened = open_store(POSTGRES_URL, tmp_path, schema=schema)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _quarantine(topics: _Topics, count: int, *, policy: str = "quarantine") -> None:
+    for n in range(count):
+        headers = quarantine_headers(
+            reasons=["x: wrong_type"],
+            policy=policy,
+            topic="t",
+            partition=0,
+            offset=n,  # type: ignore[arg-type]
+        )
+        topics.append("t.quarantine", f'{{"n": {n}}}'.encode(), headers)
+
+
+def _deps(topics: _Topics, store: Store, **options: bool) -> quarantine.Deps:
+    return quarantine.Deps(log=topics, book=store, publish=topics.publish, **options)
+
+
+def _values(topics: _Topics, topic: str) -> list[bytes]:
+    return [r.value for r in topics.topics.get(topic, [])]
+
+
+async def test_applied_fix_replays_every_quarantined_event_once(store: Store) -> None:
+    topics = _Topics()
+    _quarantine(topics, 5)
+    fix = FixApplied(proposal_id="p1", alert_id="a1", dataset="t")
+
+    assert await quarantine.handle(fix, _deps(topics, store)) == []
+    assert await quarantine.handle(fix, _deps(topics, store)) == []  # redelivered
+
+    assert _values(topics, "t.replay") == _values(topics, "t.quarantine")
+    replayed = topics.topics["t.replay"]
+    assert [r.header(HEADER_REPLAY_OF) for r in replayed] == [f"0:{n}" for n in range(5)]
+    assert {r.header(HEADER_FIX) for r in replayed} == {"p1"}
+    assert replayed[0].header("suture-reason") == "x: wrong_type"
+
+
+async def test_a_second_fix_replays_only_what_was_quarantined_since(store: Store) -> None:
+    topics = _Topics()
+    _quarantine(topics, 2)
+    first = await replay_quarantined("t", _deps(topics, store), fix="p1")
+    topics.append(
+        "t.quarantine",
+        b'{"n": 9}',
+        quarantine_headers(
+            reasons=["n: above_max"], policy="quarantine", topic="t", partition=0, offset=9
+        ),
+    )
+    second = await replay_quarantined("t", _deps(topics, store), fix="p2")
+
+    assert (first.replayed, second.replayed, second.already) == (2, 1, 2)
+    assert _values(topics, "t.replay")[-1] == b'{"n": 9}'
+
+
+async def test_blocked_events_are_withheld_until_a_human_releases_them(store: Store) -> None:
+    topics = _Topics()
+    _quarantine(topics, 3, policy="block")
+
+    withheld = await replay_quarantined("t", _deps(topics, store), fix="p1")
+    released = await replay_quarantined("t", _deps(topics, store, release_blocked=True), fix="h")
+
+    assert (withheld.replayed, withheld.withheld) == (0, 3)
+    assert released.replayed == 3 and len(_values(topics, "t.replay")) == 3
+
+
+async def test_a_failed_publish_is_retried_without_loss_or_duplicates(store: Store) -> None:
+    topics = _Topics()
+    _quarantine(topics, 4)
+    topics.fail_next_publish = True
+    with pytest.raises(BrokerError):
+        await replay_quarantined("t", _deps(topics, store), fix="p1")
+    assert await store.unfinished_replays("t.quarantine") == {(0, n) for n in range(4)}
+
+    report = await replay_quarantined("t", _deps(topics, store), fix="p1")
+
+    assert (report.replayed, report.recovered) == (4, 4)
+    assert sorted(_values(topics, "t.replay")) == sorted(_values(topics, "t.quarantine"))
+    assert await store.unfinished_replays("t.quarantine") == set()
+
+
+async def test_a_crash_after_publishing_does_not_replay_twice(store: Store) -> None:
+    topics = _Topics()
+    _quarantine(topics, 3)
+    claimed = await store.claim_replays("t.quarantine", [(0, 0), (0, 1), (0, 2)], "p1")
+    # The crash: events 0 and 1 reached the replay topic, their claims were never finished.
+    for record in topics.topics["t.quarantine"][:2]:
+        topics.append(
+            "t.replay", record.value, ((HEADER_REPLAY_OF, f"0:{record.offset}".encode()),)
+        )
+
+    report = await replay_quarantined("t", _deps(topics, store), fix="p1")
+
+    assert claimed == {(0, 0), (0, 1), (0, 2)}
+    assert (report.replayed, report.recovered) == (1, 1)
+    assert _values(topics, "t.replay") == _values(topics, "t.quarantine")
+    assert await store.replayed_positions("t.quarantine") == {(0, 0), (0, 1), (0, 2)}
+
+
+async def test_nothing_quarantined_replays_nothing(store: Store) -> None:
+    report = await replay_quarantined("t", _deps(_Topics(), store), fix="p1")
+    assert (report.replayed, report.withheld, report.already) == (0, 0, 0)

@@ -69,7 +69,7 @@ def detect_format(document: object, source: str) -> ContractFormat:
         return "avro"
     if is_foreign_yaml(document):
         return "odcs"
-    if suffix == ".json":
+    if suffix == ".json" and not {"dataset", "fields"} <= document.keys():
         return "json-schema"
     return "suture"
 

@@ -4,7 +4,9 @@ Layout (see examples/shop/)::
 
     pipeline.yaml       name (optional), dialect (default duckdb), description (optional)
     models/**/*.sql     one SQL model per file; the model name is the file stem
-    contracts/*.yaml    one data contract per file (agents.core.contracts.Contract)
+    contracts/*.yaml    one data contract per file (agents.core.contracts.Contract), or an
+                        ODCS v3 / datacontract.com document; contracts/*.json (JSON Schema)
+                        and contracts/*.avsc (Avro) are imported too (tools.contract_import)
     exposures.yaml      optional: `exposures:` list of {name, type, owner, depends_on}
 """
 
@@ -18,12 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.core.contracts import Contract, Pipeline
 from agents.core.errors import ContractError, RepoError
+from tools.contract_import import import_contract, is_foreign_yaml
 
 PIPELINE_FILE = "pipeline.yaml"
 MODELS_DIR = "models"
 CONTRACTS_DIR = "contracts"
 EXPOSURES_FILE = "exposures.yaml"
 _YAML_SUFFIXES = (".yaml", ".yml")
+CONTRACT_SUFFIXES = (*_YAML_SUFFIXES, ".json", ".avsc")
 
 
 class PipelineManifest(BaseModel):
@@ -100,8 +104,12 @@ def _explain(path: Path, node: yaml.Node | None, error: ValidationError, what: s
 
 
 def load_contract_file(path: Path) -> Contract:
-    """Read and validate one data contract YAML file; problems name the file, line and field."""
+    """Read and validate one data contract file; problems name the file, line and field."""
+    if path.suffix not in _YAML_SUFFIXES:
+        return _import_contract_file(path)
     data, node = _parse_yaml(path, ContractError)
+    if is_foreign_yaml(data):
+        return _import_contract_file(path)
     if not isinstance(data, dict):
         raise ContractError(
             f"{str(path)!r} must hold one contract as a mapping (dataset, fields, ...), "
@@ -111,6 +119,15 @@ def load_contract_file(path: Path) -> Contract:
         return Contract.model_validate(data)
     except ValidationError as error:
         raise ContractError(_explain(path, node, error, "data contract")) from error
+
+
+def _import_contract_file(path: Path) -> Contract:
+    """A JSON Schema, Avro, ODCS or datacontract.com file read through its importer."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ContractError(f"cannot read {str(path)!r}: {error}") from error
+    return import_contract(text, str(path))
 
 
 def _read_manifest(root: Path) -> PipelineManifest:
@@ -152,7 +169,7 @@ def _read_contracts(root: Path) -> dict[str, Contract]:
         return {}
     contracts: dict[str, Contract] = {}
     origins: dict[str, Path] = {}
-    for file in sorted(p for p in folder.iterdir() if p.suffix in _YAML_SUFFIXES):
+    for file in sorted(p for p in folder.iterdir() if p.suffix in CONTRACT_SUFFIXES):
         contract = load_contract_file(file)
         if contract.dataset in contracts:
             raise ContractError(

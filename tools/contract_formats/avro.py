@@ -142,11 +142,8 @@ def _add(
     required = required and not nullable
     node = _named_or_inline(reader, avro_type, where)
     kind, note, enum = _kind(reader, node, where, namespace)
-    item_note = (
-        _contents_note(reader, node, where, namespace) if kind in ("array", "object") else None
-    )
-    if kind == "object" and node.get("type") == "record":
-        item_note = None
+    container = node.get("type") in ("array", "map")
+    item_note = _contents_note(reader, node, where, namespace) if container else None
     description = join_notes(doc, _text(node.get("doc")) if doc is None else None, note, item_note)
     field = ContractField(
         name=name, type=kind, required=required, description=description, enum=enum, pii=pii

@@ -1,8 +1,8 @@
 """odcs_contract: an Open Data Contract Standard v3 document (kind: DataContract) as a Contract.
 
-The schema object named by `dataset` (its `name` or `physicalName`), or the only one, becomes
-the contract; its `name` is the dataset. How properties map (anything else raises a
-ContractError naming the JSON pointer):
+The schema object named by `dataset` (its `name` or `physicalName`, which then is the
+dataset), or the only one (its `name` is the dataset), becomes the contract. How properties
+map (anything else raises a ContractError naming the JSON pointer):
 
 - logicalType string/integer/number/boolean/object/array keep their names; timestamp ->
   timestamp; date -> date, or timestamp when the physicalType says timestamp/datetime;
@@ -83,7 +83,7 @@ def odcs_contract(document: object, source: str, *, dataset: str | None = None) 
     _properties(reader, obj, "", where, True, fields, keys)
     return reader.contract(
         where,
-        dataset=str(obj.get("name") or obj.get("physicalName")),
+        dataset=dataset or str(obj.get("name") or obj.get("physicalName")),
         owner=_owner(root.get("team")),
         fields=list(fields.values()),
         key=keys[0] if len(keys) == 1 else None,

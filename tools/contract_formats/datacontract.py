@@ -127,7 +127,7 @@ class _Walker:
             )
         kind = self._kind(spec, where)
         required = parent_required and spec.get("required") is True
-        low, high, bound_note = numeric_bounds(spec)
+        low, high, bound_note = numeric_bounds(spec, integer=kind == "integer")
         is_key = spec.get("primaryKey") is True or spec.get("primary") is True
         if is_key and "." not in name:
             self.keys.append(name)

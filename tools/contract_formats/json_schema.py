@@ -73,14 +73,14 @@ def json_schema_contract(schema: object, source: str, *, dataset: str | None = N
     ([('id', 'string', True), ('at', 'timestamp', False)], 'orders')
     """
     reader = _Reader(SchemaSource(source), source_root(schema, source))
-    root, _ = reader.resolve(reader.root, "", ())
+    root, _, refs = reader.resolve(reader.root, "", ())
     if reader.type_of(root, "")[0] != "object" or not isinstance(root.get("properties"), dict):
         raise reader.source.error(
             "", "the top level is not an object schema with properties",
             "import a schema of the event object (type: object, properties: {...})",
         )  # fmt: skip
     fields: dict[str, ContractField] = {}
-    reader.children(root, "", "", True, fields, ())
+    reader.children(root, "", "", True, fields, refs)
     return reader.source.contract(
         "", dataset=dataset or PurePath(source).stem, fields=list(fields.values())
     )
@@ -95,20 +95,24 @@ class _Reader:
     def __init__(self, source: SchemaSource, root: Schema) -> None:
         self.source, self.root = source, root
 
-    def resolve(self, node: Schema, where: str, refs: tuple[str, ...]) -> tuple[Schema, bool]:
-        """`node` with $ref and allOf resolved, and whether anyOf/oneOf allowed null."""
-        node = self._dereference(node, where, refs)
+    def resolve(
+        self, node: Schema, where: str, refs: tuple[str, ...]
+    ) -> tuple[Schema, bool, tuple[str, ...]]:
+        """`node` with $ref and allOf resolved, whether anyOf/oneOf allowed null, refs followed."""
+        node, refs = self._dereference(node, where, refs)
         if "allOf" in node:
             node = self._merge_all_of(node, where, refs)
         for keyword in ("anyOf", "oneOf"):
             if keyword in node:
                 return self._union(node, keyword, where, refs)
-        return node, False
+        return node, False, refs
 
-    def _dereference(self, node: Schema, where: str, refs: tuple[str, ...]) -> Schema:
+    def _dereference(
+        self, node: Schema, where: str, refs: tuple[str, ...]
+    ) -> tuple[Schema, tuple[str, ...]]:
         ref = node.get("$ref")
         if ref is None:
-            return node
+            return node, refs
         if not isinstance(ref, str) or not ref.startswith(("#/$defs/", "#/definitions/")):
             raise self.source.error(
                 pointer(where, "$ref"), f"reference {ref!r} is not local",
@@ -138,7 +142,7 @@ class _Reader:
         merged: dict[str, object] = {k: v for k, v in node.items() if k != "allOf"}
         for index, part in enumerate(parts):
             at = pointer(where, "allOf", index)
-            sub, _ = self.resolve(self.source.mapping(part, at, "an allOf member"), at, refs)
+            sub, _, _ = self.resolve(self.source.mapping(part, at, "an allOf member"), at, refs)
             for key, value in sub.items():
                 if key == "properties" and isinstance(value, dict):
                     before = merged.get("properties")
@@ -156,27 +160,29 @@ class _Reader:
 
     def _union(
         self, node: Schema, keyword: str, where: str, refs: tuple[str, ...]
-    ) -> tuple[Schema, bool]:
+    ) -> tuple[Schema, bool, tuple[str, ...]]:
         options = node[keyword]
         if not isinstance(options, list):
             raise self.source.error(pointer(where, keyword), f"{keyword} is not a list", "fix it")
-        kept: list[tuple[Schema, str]] = []
+        kept: list[tuple[Schema, str, tuple[str, ...]]] = []
         nullable = False
         for index, option in enumerate(options):
             at = pointer(where, keyword, index)
-            sub = self._dereference(self.source.mapping(option, at, "a union member"), at, refs)
+            member = self.source.mapping(option, at, "a union member")
+            sub, followed = self._dereference(member, at, refs)
             if sub.get("type") == "null":
                 nullable = True
             else:
-                kept.append((sub, at))
+                kept.append((sub, at, followed))
         if len(kept) != 1:
             raise self.source.error(
                 pointer(where, keyword), f"a union of {len(kept)} non-null schemas",
                 "a suture field has one type: keep one schema (plus null) or split the field",
             )  # fmt: skip
         rest = {k: v for k, v in node.items() if k != keyword}
-        sub, inner_null = self.resolve({**kept[0][0], **rest}, kept[0][1], refs)
-        return sub, nullable or inner_null
+        chosen, at, followed = kept[0]
+        sub, inner_null, followed = self.resolve({**chosen, **rest}, at, followed)
+        return sub, nullable or inner_null, followed
 
     def type_of(self, node: Schema, where: str) -> tuple[FieldType, bool]:
         """The suture type of a resolved schema and whether its `type` allows null."""
@@ -249,7 +255,7 @@ class _Reader:
         refs: tuple[str, ...],
     ) -> None:
         """Add the field `name` described by `node` (and its nested fields)."""
-        node, union_null = self.resolve(node, where, refs)
+        node, union_null, refs = self.resolve(node, where, refs)
         unknown = [k for k in node if k not in _IGNORED | _HANDLED and not k.startswith("x-")]
         if unknown:
             raise self.source.error(
@@ -259,7 +265,9 @@ class _Reader:
         kind, type_null = self.type_of(node, where)
         required = required and not (union_null or type_null or _enum_allows_null(node))
         low, high, bound_note = (
-            numeric_bounds(node) if kind in ("integer", "number") else (None,) * 3
+            numeric_bounds(node, integer=kind == "integer")
+            if kind in ("integer", "number")
+            else (None,) * 3
         )
         description = join_notes(
             _text(node.get("description")) or _text(node.get("title")),
@@ -297,7 +305,7 @@ class _Reader:
         if not isinstance(items, Mapping):
             return "items: any values"
         at = pointer(where, "items")
-        sub, _ = self.resolve(items, at, refs)
+        sub, _, _ = self.resolve(items, at, refs)
         kind, _ = self.type_of(sub, at)
         if kind == "object" and isinstance(sub.get("properties"), Mapping):
             return "items: objects with fields " + ", ".join(sub["properties"])  # type: ignore[arg-type]

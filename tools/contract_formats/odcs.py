@@ -128,7 +128,7 @@ def _property(
     kind = _kind(reader, spec, where)
     required = parent_required and spec.get("required") is True
     options = reader.mapping(spec.get("logicalTypeOptions") or {}, where, "logicalTypeOptions")
-    low, high, bound_note = numeric_bounds(options)
+    low, high, bound_note = numeric_bounds(options, integer=kind == "integer")
     is_key = spec.get("primaryKey") is True
     if is_key and "." not in name:
         keys.append(name)

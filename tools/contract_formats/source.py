@@ -105,23 +105,35 @@ def join_notes(*notes: str | None) -> str | None:
     return "; ".join(kept) if kept else None
 
 
-def numeric_bounds(node: Mapping[str, object]) -> tuple[float | None, float | None, str | None]:
+def numeric_bounds(
+    node: Mapping[str, object], *, integer: bool = False
+) -> tuple[float | None, float | None, str | None]:
     """min, max and a note on exclusive bounds, which suture checks as inclusive ones.
 
     Exclusive bounds may be numbers (JSON Schema 2020-12) or booleans on minimum/maximum
-    (draft 4, ODCS 3.0).
+    (draft 4, ODCS 3.0). For integers they are exact (< 100 is <= 99); for other numbers
+    the bound itself is allowed, and the note says so.
 
     >>> numeric_bounds({"minimum": 0, "exclusiveMaximum": 100})
     (0.0, 100.0, 'exclusiveMaximum 100 is checked as an inclusive bound')
+    >>> numeric_bounds({"minimum": 0, "exclusiveMaximum": 100}, integer=True)
+    (0.0, 99.0, None)
     """
     low, high = number(node.get("minimum")), number(node.get("maximum"))
     notes: list[str] = []
-    for keyword, inclusive in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+    for keyword, inclusive, step in (
+        ("exclusiveMinimum", "minimum", 1.0),
+        ("exclusiveMaximum", "maximum", -1.0),
+    ):
         value = node.get(keyword)
         bound = number(value) if value is not True else number(node.get(inclusive))
         if bound is None:
             continue
-        notes.append(f"{keyword} {bound:g} is checked as an inclusive bound")
+        if integer and bound.is_integer():
+            bound += step
+        else:
+            text = str(int(bound)) if bound.is_integer() else f"{bound:g}"
+            notes.append(f"{keyword} {text} is checked as an inclusive bound")
         if keyword == "exclusiveMinimum":
             low = bound if low is None else max(low, bound)
         else:

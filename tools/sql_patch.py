@@ -162,10 +162,68 @@ def replace_fields(
             plain = _identifiers(new)[-1].name if isinstance(new, exp.Column | exp.Dot) else None
             if name is not None and plain != name:
                 new = exp.alias_(new, name, quoted=ref.node.find(exp.Identifier).quoted)  # type: ignore[union-attr]
-            ref.node.replace(_parenthesized(new, ref.node.parent))
+            new = _parenthesized(new, ref.node.parent)
+            _record_splice(tree, ref.node, new)
+            ref.node.replace(new)
         return tree
 
     return rewrite
+
+
+_SPLICES = "suture_splices"
+
+
+def _source_span(node: exp.Expr) -> tuple[int, int] | None:
+    """Where `node` stood in the text it was parsed from (end exclusive), from its tokens."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for identifier in node.find_all(exp.Identifier):
+        start, end = identifier.meta.get("start"), identifier.meta.get("end")
+        if not isinstance(start, int) or not isinstance(end, int):
+            return None
+        starts.append(start)
+        ends.append(end)
+    return (min(starts), max(ends) + 1) if starts else None
+
+
+def _record_splice(tree: exp.Expr, old: exp.Expr, new: exp.Expr) -> None:
+    """Remember that `old` (still carrying its source position) became `new`."""
+    span = _source_span(old)
+    tree.meta.setdefault(_SPLICES, []).append((span, new))
+
+
+def minimal_text(original: str, patched: exp.Expr, dialect: str) -> str | None:
+    r"""The original text with only the replaced references rewritten, so a reviewer's diff shows
+    just what changed; None when that text would not parse back to exactly `patched`.
+
+    >>> sql = "select\n  cust_id,  -- the buyer\n  n\nfrom orders"
+    >>> mapping = SchemaMapping.model_validate(
+    ...     {"entries": [{"source": "cust_id", "target": "customer_id"}]})
+    >>> patched = replace_fields("orders", mapping)(sqlglot.parse_one(sql))
+    >>> print(minimal_text(sql, patched, "duckdb"))
+    select
+      customer_id AS cust_id,  -- the buyer
+      n
+    from orders
+    """
+    splices = patched.meta.get(_SPLICES) or []
+    if not splices or any(span is None for span, _ in splices):
+        return None
+    ordered = sorted(splices, key=lambda item: item[0][0], reverse=True)
+    text, last_start = original, len(original) + 1
+    for (start, end), new in ordered:
+        if end > last_start or original[start:end].strip() == "":
+            return None  # overlapping or empty spans: let the tree speak for itself
+        text = text[:start] + new.sql(dialect=dialect) + text[end:]
+        last_start = start
+    try:
+        reparsed = sqlglot.parse_one(text, read=dialect)
+    except SqlglotError:
+        return None
+    same = reparsed.sql(dialect=dialect, comments=False) == patched.sql(
+        dialect=dialect, comments=False
+    )
+    return text if same else None
 
 
 def _star_fields(star: exp.Expr, fields: Sequence[str]) -> list[str]:
@@ -249,7 +307,9 @@ def apply_mapping(
             patched = step(patched)
         if patched == tree:
             continue
-        after = patched.sql(dialect=pipeline.dialect, pretty=True)
+        after = minimal_text(pipeline.models[model], patched, pipeline.dialect) or patched.sql(
+            dialect=pipeline.dialect, pretty=True
+        )
         patches.append(
             ModelPatch(
                 model=model,

@@ -134,5 +134,25 @@ def test_renders_a_unified_diff_naming_each_model() -> None:
     diff = render_diff(patches)
     assert diff.startswith("--- a/models/stg.sql\n+++ b/models/stg.sql\n")
     assert "-select cust_id from orders" in diff
-    assert "+  customer_id AS cust_id" in diff
+    assert "+select customer_id AS cust_id from orders" in diff
     assert render_diff([]) == ""
+
+
+def test_a_patch_changes_only_the_references_it_rewrites() -> None:
+    model = (
+        "-- staging of orders\n"
+        "select\n"
+        "  o.order_id,\n"
+        "  o.cust_id,            -- who bought\n"
+        "  sum(o.amount_cents) as spent\n"
+        "from orders as o\n"
+        "group by o.order_id, o.cust_id\n"
+    )
+    [patch] = apply_mapping(
+        Pipeline(models={"stg": model}), "orders", _mapping({"cust_id": "customer_id"})
+    )
+    changed = [line for line in patch.after_sql.splitlines() if line not in model.splitlines()]
+    assert changed == [
+        "  o.customer_id AS cust_id,            -- who bought",
+        "group by o.order_id, o.customer_id",
+    ]

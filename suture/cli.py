@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from agents.core.errors import AssistantError
 
 # Each name is a module of suture.commands exposing register(subparsers).
-COMMANDS: tuple[str, ...] = ("demo", "up", "eval", "lineage", "ask", "contracts")
+COMMANDS: tuple[str, ...] = ("demo", "up", "eval", "lineage", "ask", "contracts", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -41,6 +41,8 @@ class KafkaTopicLog:
 
 
 async def _drain(consumer: AIOKafkaConsumer, topic: str) -> list[StoredRecord]:
+    """Read to the end offsets, then on until a poll brings nothing: the embedded broker (Tansu)
+    reports the end of a batched produce as the last batch's base offset + 1, too early."""
     if topic not in await consumer.topics():
         return []
     partitions = [
@@ -53,12 +55,15 @@ async def _drain(consumer: AIOKafkaConsumer, topic: str) -> list[StoredRecord]:
     ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
     records: list[StoredRecord] = []
     pending = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
-    while pending:
-        batches: dict[TopicPartition, list[Any]] = await consumer.getmany(*pending, timeout_ms=200)
-        for tp, found in batches.items():
-            records += [_stored(r) for r in found if r.offset < ends[tp]]
+    while True:
+        batches: dict[TopicPartition, list[Any]] = await consumer.getmany(
+            *partitions, timeout_ms=200 if pending else 50
+        )
+        for found in batches.values():
+            records += [_stored(r) for r in found]
         pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-    return records
+        if not pending and not batches:
+            return records
 
 
 def _stored(record: Any) -> StoredRecord:

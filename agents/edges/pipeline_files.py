@@ -51,6 +51,9 @@ class PipelineFiles(BaseModel):
     contracts: dict[str, Contract] = Field(default_factory=dict)
     exposures: list[dict[str, Any]] = Field(default_factory=list)
     model_paths: dict[str, Path] = Field(default_factory=dict)
+    broken_contracts: dict[str, str] = Field(
+        default_factory=dict, description="Contract file -> why it could not be read (lenient)."
+    )
 
 
 def _locate(node: yaml.Node | None, loc: tuple[int | str, ...]) -> yaml.Node | None:
@@ -163,22 +166,28 @@ def _read_models(root: Path) -> tuple[dict[str, str], dict[str, Path]]:
     return models, paths
 
 
-def _read_contracts(root: Path) -> dict[str, Contract]:
-    folder = root / CONTRACTS_DIR
+def read_contract_folder(folder: Path) -> tuple[dict[str, Contract], dict[str, str]]:
+    """Every contract file in `folder` that reads, by dataset, and file -> error for the rest."""
     if not folder.is_dir():
-        return {}
+        return {}, {}
     contracts: dict[str, Contract] = {}
     origins: dict[str, Path] = {}
+    broken: dict[str, str] = {}
     for file in sorted(p for p in folder.iterdir() if p.suffix in CONTRACT_SUFFIXES):
-        contract = load_contract_file(file)
+        try:
+            contract = load_contract_file(file)
+        except ContractError as error:
+            broken[str(file)] = str(error)
+            continue
         if contract.dataset in contracts:
-            raise ContractError(
+            broken[str(file)] = (
                 f"dataset {contract.dataset!r} has two contracts: "
                 f"{str(origins[contract.dataset])!r} and {str(file)!r}; keep one"
             )
+            continue
         contracts[contract.dataset] = contract
         origins[contract.dataset] = file
-    return contracts
+    return contracts, broken
 
 
 def _read_exposures(root: Path) -> list[dict[str, Any]]:
@@ -192,18 +201,26 @@ def _read_exposures(root: Path) -> list[dict[str, Any]]:
     return exposures
 
 
-def read_pipeline_dir(path: Path) -> PipelineFiles:
-    """Read a pipeline repository directory into models, contracts and exposures."""
+def read_pipeline_dir(path: Path, *, lenient: bool = False) -> PipelineFiles:
+    """Read a pipeline repository directory into models, contracts and exposures.
+
+    A broken contract file raises ContractError, or with `lenient` is left out and explained in
+    `broken_contracts`, so one bad file does not stop the watch over every other topic.
+    """
     root = Path(path)
     if not root.is_dir():
         raise RepoError(f"pipeline directory {str(root)!r} does not exist")
     manifest = _read_manifest(root)
     models, model_paths = _read_models(root)
+    contracts, broken = read_contract_folder(root / CONTRACTS_DIR)
+    if broken and not lenient:
+        raise ContractError(next(iter(broken.values())))
     return PipelineFiles(
         root=root,
         name=manifest.name,
         pipeline=Pipeline(dialect=manifest.dialect, models=models),
-        contracts=_read_contracts(root),
+        contracts=contracts,
+        broken_contracts=broken,
         exposures=_read_exposures(root),
         model_paths=model_paths,
     )

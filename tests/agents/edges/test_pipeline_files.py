@@ -105,3 +105,22 @@ def test_exposures_that_are_not_a_list_are_refused(shop: Path) -> None:
     _write(shop, "exposures.yaml", "exposures: revenue\n")
     with pytest.raises(RepoError, match="list of mappings"):
         read_pipeline_dir(shop)
+
+
+def test_a_lenient_read_keeps_the_good_contracts_and_explains_the_broken_one(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "stg.sql").write_text("select id from good")
+    (tmp_path / "contracts").mkdir()
+    (tmp_path / "contracts" / "good.yaml").write_text(
+        "dataset: good\nfields:\n  - {name: id, type: string}\n"
+    )
+    broken = tmp_path / "contracts" / "bad.yaml"
+    broken.write_text("dataset: bad\nfields:\n  - {name: id, type: strin}\n")
+    with pytest.raises(ContractError, match="bad.yaml"):
+        read_pipeline_dir(tmp_path)
+    files = read_pipeline_dir(tmp_path, lenient=True)
+    assert list(files.contracts) == ["good"]
+    assert list(files.broken_contracts) == [str(broken)]
+    assert "line 3" in files.broken_contracts[str(broken)]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for people and CI: sets up everything this project needs, then runs it.
 #   ./go demo [--approve]   set up, then run the self-healing demo on embedded defaults
-#   ./go test [pytest args] set up (including headless Chromium), then lint and run the tests
+#   ./go test [pytest args] set up (including headless Chromium), then lint, type-check and run
+#                           the tests with coverage (fails under pyproject's fail_under)
 #   ./go suture ARGS...     set up, then run any suture command
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -46,7 +47,8 @@ case "$cmd" in
     setup_python
     setup_browser
     "$VENV/bin/ruff" check .
-    exec "$VENV/bin/python" -m pytest -q "$@"
+    "$VENV/bin/mypy" agents tools guardrails prompts evals suture
+    exec "$VENV/bin/python" -m pytest -q --cov --cov-report=term:skip-covered "$@"
     ;;
   suture)
     setup_python

@@ -85,6 +85,8 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
     if await deps.book.proposal_for_alert(alert.event_id) is not None:
         _log.info("alert already has a proposal", extra={"event_id": alert.event_id})
         return []
+    if alert.category == "lag" and alert.related_alert_ids:
+        return []  # a consumer stalled by a change whose own alert is healed (agents/lag_monitor)
     pipeline, contracts = await deps.repo.snapshot()
     contract = contracts.get(alert.dataset)
     if contract is None:

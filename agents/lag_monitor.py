@@ -85,6 +85,7 @@ class Deps:
     clock: Callable[[], float]  # epoch seconds: alerts' occurred_at is wall time
     window: int = 10
     link_lookback_s: float = 600.0
+    link_grace_s: float = 5.0
     state: LagState = field(default_factory=LagState)
 
 
@@ -117,11 +118,15 @@ def observe(
 
 
 def explaining_alert(
-    alerts: Sequence[AlertRaised], behind_since: tuple[float, float], lookback_s: float
+    alerts: Sequence[AlertRaised],
+    behind_since: tuple[float, float],
+    lookback_s: float,
+    grace_s: float = 5.0,
 ) -> AlertRaised | None:
     """The latest drift or quality alert raised from `lookback_s` before the lag began until
-    the first sample that saw it (the alert may be published a moment after the lag shows)."""
-    earliest, latest = behind_since[0] - lookback_s, behind_since[1]
+    `grace_s` after the first sample that saw it: the monitor that raises it reads the same
+    events as the stalled consumer, so its alert may come a moment after the lag shows."""
+    earliest, latest = behind_since[0] - lookback_s, behind_since[1] + grace_s
     found = [
         a
         for a in alerts
@@ -156,7 +161,9 @@ async def handle_offsets(
         if not bad:
             continue
         began = (min(c.behind_since[0] for c in bad), max(c.behind_since[1] for c in bad))
-        cause = explaining_alert(await deps.book.list_alerts(topic), began, deps.link_lookback_s)
+        cause = explaining_alert(
+            await deps.book.list_alerts(topic), began, deps.link_lookback_s, deps.link_grace_s
+        )
         alert = AlertRaised(
             source=SOURCE,
             category="lag",

@@ -11,7 +11,7 @@ import pytest
 from agents import healer
 from agents.core.contracts import Contract, Pipeline
 from agents.core.errors import LLMOutputError
-from agents.core.models import AlertRaised, FixProposed, IncidentEscalated
+from agents.core.models import AlertRaised, Detection, FixProposed, IncidentEscalated
 from agents.core.ports import VerifiedFix
 from agents.edges.kb_fake import InMemoryKnowledgeBase
 from agents.edges.llm_fake import ScriptedLLM
@@ -227,3 +227,14 @@ async def test_a_redelivered_escalation_keeps_its_incident_id() -> None:
     [first] = await healer.handle(alert, scene.deps())
     [second] = await healer.handle(alert, scene.deps())
     assert first.event_id == second.event_id
+
+
+async def test_a_lag_alert_explained_by_a_drift_alert_is_left_to_that_alert() -> None:
+    scene = Scene(PIPELINE, ORDERS, BEFORE, AFTER)
+    stall = Detection(kind="lag", status="STALL", partition=0)
+    lag = AlertRaised(source="test", category="lag", dataset="orders", detections=[stall])
+    explained = lag.model_copy(update={"related_alert_ids": [drift_alert(scene).event_id]})
+
+    assert await healer.handle(explained, scene.deps()) == []
+    [incident] = await healer.handle(lag, scene.deps())
+    assert isinstance(incident, IncidentEscalated) and "lag" in incident.reason

@@ -110,8 +110,8 @@ async def test_a_group_that_keeps_up_raises_nothing(store: Store) -> None:
 
 async def test_lag_alert_links_the_drift_alert_raised_shortly_before(store: Store) -> None:
     clock = _Clock()
-    # The change arrives between the first sample (caught up) and the second (behind).
-    drift = _drift_alert("orders", START + 5)
+    # The drift monitor reads the same events as the consumer: its alert may come just after.
+    drift = _drift_alert("orders", START + 12)  # raised just after the lag first showed
     await store.save_alert(_drift_alert("orders", START - 3600))  # too old to explain it
     await store.save_alert(drift)
     await store.save_alert(_drift_alert("payments", START + 6))  # another topic
@@ -125,7 +125,8 @@ async def test_lag_alert_links_the_drift_alert_raised_shortly_before(store: Stor
 
 async def test_a_drift_alert_after_the_lag_showed_does_not_explain_it(store: Store) -> None:
     clock = _Clock()
-    await store.save_alert(_drift_alert("orders", START + 15))  # after the first sample behind
+    # The first sample behind is at START + 10; the grace after it is 5 s.
+    await store.save_alert(_drift_alert("orders", START + 16))
 
     [alert] = await _run(_deps(store, clock), clock, _stalling())
 

@@ -11,7 +11,8 @@ reasons and their source position in headers (agents/quarantine.py replays them 
 applied); `block` quarantines the same way, withholds them from that replay, and raises an
 incident asking a human. suture cannot stop a foreign engine reading the topic, so `block`
 means "suture will not feed these events to the fixed pipeline until a human releases them".
-Undecodable events become dead letters.
+Once a fix for a drift alert is applied (`accept_fix`), events that break the contract only the
+way that alert's events did are no longer held back. Undecodable events become dead letters.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from agents.core.models import (
     AlertCategory,
     AlertRaised,
     DeadLetter,
+    FixApplied,
     IncidentEscalated,
     RawMessage,
 )
@@ -38,6 +40,7 @@ from tools.monitor_state import DatasetMonitor
 _log = logging.getLogger(__name__)
 SOURCE = "suture.drift_monitor"
 SAMPLE_LIMIT = 200
+MAX_REMEMBERED = 100  # drift alerts whose violations are kept until a fix accepts them
 Output = tuple[str, BaseModel] | RawMessage
 
 
@@ -67,11 +70,17 @@ class AlertLedger(Protocol):
     async def save_alert(self, alert: AlertRaised) -> bool: ...
 
 
+Signature = tuple[str | None, str]  # (field, rule) of a contract violation
+
+
 @dataclass
-class BlockState:
-    """When the last "topic is blocked" incident was raised (one per cool-down)."""
+class PolicyState:
+    """What the policy remembers: the last "blocked" incident (one per cool-down), the
+    violations behind each drift alert, and those a fix made acceptable."""
 
     incident_at: float | None = None
+    raised: dict[str, frozenset[Signature]] = field(default_factory=dict)
+    accepted: set[Signature] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ class Deps:
     quarantine_topic: str
     incidents_topic: str
     clock: Callable[[], float]
-    block: BlockState = field(default_factory=BlockState)
+    policy: PolicyState = field(default_factory=PolicyState)
 
 
 async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]:
@@ -118,17 +127,41 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
             sources.setdefault(alert.category, []).extend(group)
     for category, alerts in detected.items():
         alert = _merged(alerts)
+        if category == "drift":
+            _remember(deps.policy, alert.event_id, [violations[i] for i in bad])
         after = [_decoded(raw[i]) for i in sources[category][:SAMPLE_LIMIT]]
         before = [dict(e) for e in deps.monitor.before]
         await deps.ledger.save_samples(alert.event_id, contract.dataset, before, after)
         await deps.ledger.save_alert(alert)
         _log.info("alert raised: %s", alert.summary, extra={"event_id": alert.event_id})
         out.append((deps.alerts_topic, alert))
+    held = [i for i in bad if not _signatures(violations[i]) <= deps.policy.accepted]
     if contract.on_violation != "pass":
-        out += [_quarantined(records[i], violations[i], deps) for i in bad]
-    if contract.on_violation == "block" and bad:
-        out += _block_incident(deps, len(bad), now)
+        out += [_quarantined(records[i], violations[i], deps) for i in held]
+    if contract.on_violation == "block" and held:
+        out += _block_incident(deps, len(held), now)
     return out
+
+
+def accept_fix(event: FixApplied, deps: Deps) -> bool:
+    """After a fix for one of this monitor's drift alerts, stop holding back events that break
+    the contract only the way that alert's events did (the fixed pipeline reads them now).
+    Returns whether the alert was this monitor's. In memory: a restart forgets it."""
+    found = deps.policy.raised.pop(event.alert_id, None)
+    if found is None:
+        return False
+    deps.policy.accepted |= found
+    return True
+
+
+def _signatures(found: Sequence[Violation]) -> frozenset[Signature]:
+    return frozenset((v.field, v.rule) for v in found)
+
+
+def _remember(policy: PolicyState, alert_id: str, found: Sequence[Sequence[Violation]]) -> None:
+    policy.raised[alert_id] = frozenset().union(*(_signatures(v) for v in found))
+    while len(policy.raised) > MAX_REMEMBERED:
+        del policy.raised[next(iter(policy.raised))]
 
 
 async def check_silence(deps: Deps) -> list[Output]:
@@ -167,10 +200,10 @@ def _quarantined(record: RawRecord, found: Sequence[Violation], deps: Deps) -> R
 
 
 def _block_incident(deps: Deps, count: int, now: float) -> list[Output]:
-    last = deps.block.incident_at
+    last = deps.policy.incident_at
     if last is not None and now - last <= deps.monitor.cooldown_seconds:
         return []
-    deps.block.incident_at = now
+    deps.policy.incident_at = now
     dataset = deps.monitor.contract.dataset
     incident = IncidentEscalated(
         alert_id=f"block:{dataset}",

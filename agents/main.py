@@ -292,8 +292,9 @@ def _agent_loops(
             publisher,
         ),
     }
+    monitors: dict[str, drift_monitor.Deps] = {}
     for contract in contracts.values():
-        deps = drift_monitor.Deps(
+        deps = monitors[contract.dataset] = drift_monitor.Deps(
             monitor=DatasetMonitor(contract, source=drift_monitor.SOURCE),
             ledger=store,
             alerts_topic=kafka.alerts_topic,
@@ -309,15 +310,23 @@ def _agent_loops(
             publisher,
             on_idle=partial(drift_monitor.check_silence, deps=deps),
         )
-    loops["quarantine"] = partial(_replay_loop, settings, bootstrap, publisher, store, consumer)
+    loops["quarantine"] = partial(
+        _replay_loop, settings, bootstrap, publisher, store, consumer, monitors
+    )
     loops.update(_lag_loops(settings, bootstrap, publisher, store))
     return loops
 
 
 def _replay_loop(
-    settings: Settings, bootstrap: str, publisher: _StoringBus, store: Store, consumer: Any
+    settings: Settings,
+    bootstrap: str,
+    publisher: _StoringBus,
+    store: Store,
+    consumer: Any,
+    monitors: dict[str, drift_monitor.Deps],
 ) -> Any:
-    """Replays a dataset's quarantined events once each, when a fix for it is applied."""
+    """When a fix is applied: the monitor stops holding back what it fixed, and the dataset's
+    quarantined events are replayed once each."""
     kafka = settings.kafka
 
     async def publish(messages: Sequence[RawMessage]) -> None:
@@ -333,6 +342,8 @@ def _replay_loop(
     )
 
     async def replay(event: FixApplied) -> list[tuple[str, BaseModel]]:
+        if event.dataset in monitors:
+            drift_monitor.accept_fix(event, monitors[event.dataset])
         await quarantine.handle(event, deps)
         return []
 

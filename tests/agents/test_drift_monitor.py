@@ -12,7 +12,7 @@ import pytest
 
 from agents import drift_monitor
 from agents.core.contracts import Contract
-from agents.core.models import AlertRaised, DeadLetter, IncidentEscalated, RawMessage
+from agents.core.models import AlertRaised, DeadLetter, FixApplied, IncidentEscalated, RawMessage
 from agents.edges.store import Store, open_store
 from tools.monitor_state import DatasetMonitor
 
@@ -193,3 +193,23 @@ async def test_silence_beyond_the_contract_limit_raises_one_freshness_alert() ->
     assert topic == "suture.alerts" and isinstance(alert, AlertRaised)
     assert [(d.kind, d.seconds) for d in alert.detections] == [("freshness", 61.0)]
     assert await drift_monitor.check_silence(deps) == []
+
+
+async def test_after_the_fix_events_broken_the_same_way_are_no_longer_held() -> None:
+    deps = _deps("quarantine")
+    await drift_monitor.handle_batch(_records(_orders(0, 20)), deps)
+    out = await drift_monitor.handle_batch(_records(_orders(20, 5, renamed=True), 20), deps)
+    [alert] = _alerts(out)
+    assert len(_quarantined(out)) == 5
+    unrelated = FixApplied(proposal_id="p0", alert_id="someone-else", dataset="orders")
+    assert not drift_monitor.accept_fix(unrelated, deps)
+
+    assert drift_monitor.accept_fix(
+        FixApplied(proposal_id="p1", alert_id=alert.event_id, dataset="orders"), deps
+    )
+    later = await drift_monitor.handle_batch(_records(_orders(25, 5, renamed=True), 25), deps)
+    other = {"id": "o99", "customer_id": 1, "amount": -1}
+    still = await drift_monitor.handle_batch(_records([other], 30), deps)
+
+    assert _quarantined(later) == []
+    assert [q.value for q in _quarantined(still)] == [orjson.dumps(other)], "a new way is held"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agents import quarantine
+from agents.core.contracts import ViolationPolicy
 from agents.core.errors import BrokerError
 from agents.core.models import FixApplied, RawMessage
 from agents.edges.store import Store, open_store
@@ -59,20 +60,22 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         opened.close()
 
 
-def _quarantine(topics: _Topics, count: int, *, policy: str = "quarantine") -> None:
+def _quarantine(topics: _Topics, count: int, *, policy: ViolationPolicy = "quarantine") -> None:
     for n in range(count):
         headers = quarantine_headers(
             reasons=["x: wrong_type"],
             policy=policy,
             topic="t",
             partition=0,
-            offset=n,  # type: ignore[arg-type]
+            offset=n,
         )
         topics.append("t.quarantine", f'{{"n": {n}}}'.encode(), headers)
 
 
-def _deps(topics: _Topics, store: Store, **options: bool) -> quarantine.Deps:
-    return quarantine.Deps(log=topics, book=store, publish=topics.publish, **options)
+def _deps(topics: _Topics, store: Store, *, release_blocked: bool = False) -> quarantine.Deps:
+    return quarantine.Deps(
+        log=topics, book=store, publish=topics.publish, release_blocked=release_blocked
+    )
 
 
 def _values(topics: _Topics, topic: str) -> list[bytes]:

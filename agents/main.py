@@ -45,7 +45,7 @@ from agents.edges.kafka import (
     make_consumer,
 )
 from agents.edges.llm import build_llm, chat_model
-from agents.edges.pipeline_files import load_contract_file, read_pipeline_dir
+from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
@@ -73,18 +73,46 @@ class _StoringBus:
 
 
 class _ContractsOverlay:
-    """The repository's models, with contracts from a folder of their own when one is given."""
+    """The repository's models, with contracts from a folder of their own when one is given.
+
+    Contracts are read leniently: a broken file is left out (and reported by `broken()`), so one
+    bad file does not stop the watch over every other topic.
+    """
 
     def __init__(self, repo: GitPipelineRepo, contracts_dir: Path | None) -> None:
         self._repo, self._dir = repo, contracts_dir
 
     async def snapshot(self) -> tuple[Pipeline, dict[str, Contract]]:
-        pipeline, contracts = await self._repo.snapshot()
-        if self._dir is None:
-            return pipeline, contracts
-        paths = sorted([*self._dir.glob("*.yaml"), *self._dir.glob("*.yml")])
-        loaded = [await asyncio.to_thread(load_contract_file, p) for p in paths]
-        return pipeline, {c.dataset: c for c in loaded}
+        contracts, _ = await self._read()
+        files = await asyncio.to_thread(read_pipeline_dir, self._repo.path, lenient=True)
+        return files.pipeline, contracts
+
+    async def broken(self) -> dict[str, str]:
+        """Contract file -> why it could not be read."""
+        return (await self._read())[1]
+
+    async def _read(self) -> tuple[dict[str, Contract], dict[str, str]]:
+        if self._dir is not None:
+            return await asyncio.to_thread(read_contract_folder, self._dir)
+        files = await asyncio.to_thread(read_pipeline_dir, self._repo.path, lenient=True)
+        return dict(files.contracts), dict(files.broken_contracts)
+
+
+async def _dead_letter_broken_contracts(view: _ContractsOverlay, store: Store) -> dict[str, str]:
+    """Say clearly which contract files were left out, and keep a dead-letter record of each."""
+    broken = await view.broken()
+    for path, reason in broken.items():
+        _log.error("contract file left out, its topic is not watched: %s", reason)
+        try:
+            raw = await asyncio.to_thread(Path(path).read_bytes)
+            text = raw[:100_000].decode("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        letter = DeadLetter(
+            topic="contracts", key=path, value=text, reason=reason, error_type="ContractError"
+        )
+        await store.save_dead_letter(letter)
+    return broken
 
 
 @dataclass
@@ -100,6 +128,7 @@ class Running:
     token: SecretStr
     llm: LLM | None
     contracts: dict[str, Contract]
+    broken_contracts: dict[str, str] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -173,6 +202,7 @@ async def _services(
     _pipeline, contracts = await view.snapshot()
     await ensure_topics(bootstrap, _topics(settings, contracts))
     store = await asyncio.to_thread(open_store, settings.store_url, settings.workdir)
+    broken = await _dead_letter_broken_contracts(view, store)
     bus = KafkaBus(bootstrap)
     await bus.start()
     try:
@@ -191,6 +221,7 @@ async def _services(
             token,
             llm,
             contracts,
+            broken,
         )
 
         async def approve(proposal_id: str, reviewer: str) -> None:

@@ -37,6 +37,8 @@ def _run(args: argparse.Namespace) -> int:
         stop_on_signals(stop)
         async with running(settings, settings.repo, settings.contracts) as live:  # type: ignore[arg-type]
             print(f"suture up: Kafka at {live.bootstrap}; watching {sorted(live.contracts)}")
+            for path, reason in live.broken_contracts.items():
+                print(f"NOT watched, broken contract {path}: {reason}")
             print(f"review at {live.url}/ ; reviewer token: {live.token.get_secret_value()}")
             await stop.wait()
         print("suture stopped; every process it started is gone")

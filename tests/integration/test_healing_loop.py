@@ -91,6 +91,7 @@ async def test_redelivered_alert_after_restart_yields_no_second_proposal(
             await producer.send_and_wait(
                 settings.kafka.alerts_topic, original.model_dump_json().encode()
             )
+            await producer.send_and_wait(settings.kafka.alerts_topic, b'{"type": "alert.rais')
             sentinel = AlertRaised(
                 source="test",
                 category="drift",
@@ -109,6 +110,8 @@ async def test_redelivered_alert_after_restart_yields_no_second_proposal(
 
         handled = await _wait_for(sentinel_handled)
         assert original.event_id not in handled, "the redelivered alert was not escalated"
+        [letter] = await live.store.list_dead_letters(settings.kafka.alerts_topic)
+        assert letter.error_type == "EventDecodeError" and letter.value == '{"type": "alert.rais'
         assert len(await live.store.list_proposals()) == 1
         async with httpx.AsyncClient(base_url=live.url) as client:
             refused = await client.post(

@@ -1,4 +1,4 @@
-"""Runs scenarios through suture's own decision paths and scores them.
+"""Runs scenarios in process through suture's decision paths (`suture eval --fast`); scores them.
 
 Each scenario is isolated: its own knowledge base, proposal book and repository view. Monitors
 judge `events.before` (baseline) against `events.after`; the healer answers the alerts exactly as
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
 
 from agents import healer
 from agents.core.contracts import Contract, Pipeline
@@ -26,7 +28,7 @@ from agents.core.models import (
     IncidentEscalated,
     ModelPatch,
 )
-from agents.core.ports import LLM, KnowledgeBase
+from agents.core.ports import LLM, KnowledgeBase, VerifiedFix
 from agents.edges.kb_fake import InMemoryKnowledgeBase
 from evals.scenario import Scenario
 from evals.scoring import ScenarioRun, ScenarioScore, score_scenario
@@ -73,13 +75,18 @@ class _Scene:
 def observe(scenario: Scenario) -> list[Detection]:
     """What the monitors report for the scenario: drift, quality and consumer lag."""
     found = detect_all(scenario.contract, scenario.events.before, scenario.events.after)
-    if scenario.lag is not None:
-        samples = [
-            LagSample(t=s.t, partition=s.partition, end=s.end, committed=s.committed)
-            for s in scenario.lag.samples
-        ]
-        found += lag_detections(samples)
-    return found
+    return found + observe_lag(scenario)
+
+
+def observe_lag(scenario: Scenario) -> list[Detection]:
+    """Burrow's statuses over the scenario's (synthetic) lag samples; [] without a lag section."""
+    if scenario.lag is None:
+        return []
+    samples = [
+        LagSample(t=s.t, partition=s.partition, end=s.end, committed=s.committed)
+        for s in scenario.lag.samples
+    ]
+    return lag_detections(samples)
 
 
 def _alerts(dataset: str, detections: Sequence[Detection]) -> list[AlertRaised]:
@@ -96,13 +103,20 @@ def _alerts(dataset: str, detections: Sequence[Detection]) -> list[AlertRaised]:
 
 
 async def run_scenario(
-    scenario: Scenario, *, llm: LLM | None = None, kb: KnowledgeBase | None = None
+    scenario: Scenario,
+    *,
+    llm: LLM | None = None,
+    kb: KnowledgeBase | None = None,
+    learned: list[VerifiedFix] | None = None,
 ) -> ScenarioRun:
-    """Observe, heal, apply and replay one scenario; errors are recorded, never raised."""
+    """Observe, heal, apply and replay one scenario; errors are recorded, never raised.
+
+    `learned` receives the fixes applied, as the applier would record them.
+    """
     started = time.perf_counter()
     calls_before = _calls(llm)
     try:
-        run = await _run(scenario, llm, kb or InMemoryKnowledgeBase())
+        run = await _run(scenario, llm, kb or InMemoryKnowledgeBase(), learned)
     except Exception as error:  # one broken scenario must not stop the suite; it is reported
         run = ScenarioRun(scenario_id=scenario.id, error=f"{type(error).__name__}: {error}")
     return run.model_copy(
@@ -118,7 +132,9 @@ def _calls(llm: LLM | None) -> int:
     return len(calls) if isinstance(calls, list) else int(calls or 0)
 
 
-async def _run(scenario: Scenario, llm: LLM | None, kb: KnowledgeBase) -> ScenarioRun:
+async def _run(
+    scenario: Scenario, llm: LLM | None, kb: KnowledgeBase, learned: list[VerifiedFix] | None
+) -> ScenarioRun:
     detections = observe(scenario)
     scene, book = _Scene(scenario), _Book()
     deps = healer.Deps(llm=llm, kb=kb, repo=scene, samples=scene, book=book, sink=scene)
@@ -133,7 +149,12 @@ async def _run(scenario: Scenario, llm: LLM | None, kb: KnowledgeBase) -> Scenar
     for proposal in proposals:
         mapping.update(proposal.mapping.as_dict())
     if proposals and not escalated:
-        output = _apply(scenario.pipeline, proposals, scenario)
+        models = dict(scenario.pipeline.models)
+        for proposal in proposals:
+            models.update({p.model: p.after_sql for p in proposal.patches})
+        output = replay_output(scenario, models)
+        if learned is not None:
+            learned += [_verified(p) for p in proposals]
     return ScenarioRun(
         scenario_id=scenario.id,
         detections=detections,
@@ -142,28 +163,36 @@ async def _run(scenario: Scenario, llm: LLM | None, kb: KnowledgeBase) -> Scenar
         validation_passed=all(p.validation.passed for p in proposals) if proposals else None,
         output=output,
         rejects_refused=[
-            _refused(scenario, r.model, r.sql) for r in scenario.expect.reject_patches
+            reject_refused(scenario, r.model, r.sql) for r in scenario.expect.reject_patches
         ],
         llm_calls=sum(p.llm_calls for p in proposals),
         cache_hits=sum(1 for p in proposals if p.origin == "kb"),
     )
 
 
-def _apply(
-    pipeline: Pipeline, proposals: Sequence[FixProposed], scenario: Scenario
-) -> dict[str, list[dict[str, Any]]]:
-    """The approved patches merged into the models, replayed on events.after."""
-    models = dict(pipeline.models)
-    for proposal in proposals:
-        models.update({p.model: p.after_sql for p in proposal.patches})
-    patched = Pipeline(dialect=pipeline.dialect, models=models)
+def _verified(proposal: FixProposed) -> VerifiedFix:
+    """The fix as the applier records it once a human approved it."""
+    return VerifiedFix(
+        signature=proposal.signature,
+        dataset=proposal.dataset,
+        summary=f"{proposal.title}. Mapping: {proposal.mapping.as_dict()}",
+        mapping=proposal.mapping,
+        patches=proposal.patches,
+        proposal_id=proposal.proposal_id,
+        applied_at=datetime.now(UTC),
+    )
+
+
+def replay_output(scenario: Scenario, models: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """What `models` (the pipeline after the fix) produce from events.after."""
+    patched = Pipeline(dialect=scenario.pipeline.dialect, models=models)
     contract = scenario.contract
     return run_models(
         patched, {contract.dataset: scenario.events.after}, {contract.dataset: contract}
     )  # type: ignore[return-value]
 
 
-def _refused(scenario: Scenario, model: str, sql: str) -> bool:
+def reject_refused(scenario: Scenario, model: str, sql: str) -> bool:
     """True when validation refuses this (plausible but wrong) patch."""
     pipeline, contract = scenario.pipeline, scenario.contract
     patch = ModelPatch(
@@ -185,18 +214,49 @@ def _refused(scenario: Scenario, model: str, sql: str) -> bool:
     return not report.passed
 
 
+def with_source(run: ScenarioRun, sources: Mapping[str, Path] | None) -> ScenarioRun:
+    """The run, its error (if any) prefixed with the scenario's file."""
+    path = (sources or {}).get(run.scenario_id)
+    if run.error is None or path is None:
+        return run
+    return run.model_copy(update={"error": f"{path}: {run.error}"})
+
+
 def run_suite(
     scenarios: Sequence[Scenario],
     *,
     parallel: int = 1,
     llm: LLM | None = None,
-    warm_kb: KnowledgeBase | None = None,
+    kb: Literal["empty", "warm"] = "empty",
+    sources: Mapping[str, Path] | None = None,
 ) -> list[ScenarioScore]:
-    """Run and score every scenario, `parallel` at a time (each in its own event loop)."""
+    """Run and score every scenario in process, `parallel` at a time (each in its own loop).
 
+    `kb="warm"`: a first, cold pass records the fixes it applies in one knowledge base, and the
+    scores are those of a second pass that starts from it. `sources` (scenario id -> file)
+    names the file in a scenario's error.
+    """
+    shared: KnowledgeBase | None = None
+    if kb == "warm":
+        learned: list[VerifiedFix] = []
+        _pass(scenarios, parallel, llm, None, learned, sources)
+        shared = InMemoryKnowledgeBase()
+        for fix in learned:
+            asyncio.run(shared.record(fix))
+    return _pass(scenarios, parallel, llm, shared, None, sources)
+
+
+def _pass(
+    scenarios: Sequence[Scenario],
+    parallel: int,
+    llm: LLM | None,
+    kb: KnowledgeBase | None,
+    learned: list[VerifiedFix] | None,
+    sources: Mapping[str, Path] | None,
+) -> list[ScenarioScore]:
     def one(scenario: Scenario) -> ScenarioScore:
-        run = asyncio.run(run_scenario(scenario, llm=llm, kb=warm_kb))
-        return score_scenario(scenario, run)
+        run = asyncio.run(run_scenario(scenario, llm=llm, kb=kb, learned=learned))
+        return score_scenario(scenario, with_source(run, sources))
 
     if parallel <= 1:
         return [one(s) for s in scenarios]

@@ -1,4 +1,8 @@
-"""`suture eval DIR`: run scenario suites offline and score how well suture heals."""
+"""`suture eval DIR`: run scenario suites offline and score how well suture heals.
+
+By default each scenario runs through the live loop (embedded broker, agents, store, approval
+over HTTP, git merge); `--fast` calls the monitor engines and the healer in process instead.
+"""
 
 from __future__ import annotations
 
@@ -18,26 +22,63 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--thresholds", type=Path, help="fail (exit 1) below these scores")
     parser.add_argument("--check", action="store_true", help="only validate the scenario files")
     parser.add_argument("--llm", action="store_true", help="use the configured LLM (SUTURE_LLM_*)")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="run in process (monitor engines and healer called directly), not the live loop",
+    )
+    parser.add_argument(
+        "--kb",
+        choices=("empty", "warm"),
+        default="empty",
+        help="knowledge base each scenario starts with; warm: the verified fixes of a first pass",
+    )
+    parser.add_argument(
+        "--kb-dir",
+        type=Path,
+        help="live mode: warm knowledge base folder (a first pass fills it when empty)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="live mode: seconds allowed per scenario"
+    )
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from agents.core.config import load_settings
+    from agents.core.config import LLMSettings, load_settings
+    from agents.core.errors import ConfigError
     from evals.loader import load_suite
     from evals.report import build_report, render_markdown, render_table, write_json
-    from evals.runner import run_suite
     from evals.thresholds import load_thresholds
 
     if args.check:
         return _check(args.directory)
+    if args.fast and args.kb_dir is not None:
+        raise ConfigError("--kb-dir is for the live loop; drop --fast, or use --kb warm with it")
     started = time.perf_counter()
     suite = load_suite(args.directory, tags=args.tag)
-    llm = None
-    if args.llm:
+    llm_settings = load_settings().llm if args.llm else LLMSettings()
+    sources = {loaded.scenario.id: loaded.path for loaded in suite.loaded}
+    if args.fast:
         from agents.edges.llm import build_llm
+        from evals.runner import run_suite
 
-        llm = build_llm(load_settings().llm)
-    scores = run_suite(suite.scenarios, parallel=args.parallel, llm=llm)
+        llm = build_llm(llm_settings)
+        scores = run_suite(
+            suite.scenarios, parallel=args.parallel, llm=llm, kb=args.kb, sources=sources
+        )
+    else:
+        from evals.live_runner import run_live_suite
+
+        scores = run_live_suite(
+            suite.scenarios,
+            parallel=args.parallel,
+            llm=llm_settings,
+            kb="warm" if args.kb_dir is not None else args.kb,
+            kb_dir=args.kb_dir,
+            timeout_s=args.timeout,
+            sources=sources,
+        )
     thresholds = load_thresholds(args.thresholds) if args.thresholds else None
     report = build_report(
         str(args.directory),

@@ -1,9 +1,11 @@
 """Watches one contracted topic in micro-batches: DatasetMonitor alerts, plus the contract's policy.
 
 Detection is DatasetMonitor's (tools/monitor_state.py), one mechanism for live and offline use:
-the events that keep the contract and those that break it are observed as two sub-batches, so a
-batch that mixes old and new shapes still teaches the baseline only what conforms. Each alert's
-samples and the alert itself are stored BEFORE the alert is returned for publication.
+each micro-batch (undecodable events aside) is observed with its offsets, partitions and arrival
+times (the records' timestamps), whole or cut where the producer changed (see `_segments`).
+Each alert's samples (before: the monitor's reservoir of conforming events; after: the events
+breaking the contract, or the batch when none does) and the alert itself are stored BEFORE the
+alert is returned for publication.
 
 Per event, the contract's `on_violation` decides what happens to events that break it:
 `pass` nothing; `quarantine` copies the raw bytes, unchanged, to `<topic>.quarantine` with the
@@ -112,24 +114,22 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
             (bad if found else good).append(index)
     now = deps.clock()
     detected: dict[AlertCategory, list[AlertRaised]] = {}
-    sources: dict[AlertCategory, list[int]] = {}
-    for group in (bad, good):
-        if not group:
-            continue
+    for segment in _segments(sorted(good + bad), set(bad)):
         for alert in deps.monitor.observe(
-            [raw[i] for i in group],
+            [raw[i] for i in segment],
             now=now,
-            offsets=[records[i].offset for i in group],
-            partitions=[records[i].partition for i in group],
-            arrived_at=[records[i].timestamp / 1000 for i in group],
+            offsets=[records[i].offset for i in segment],
+            partitions=[records[i].partition for i in segment],
+            arrived_at=[records[i].timestamp / 1000 for i in segment],
         ):
             detected.setdefault(alert.category, []).append(alert)
-            sources.setdefault(alert.category, []).extend(group)
-    for category, alerts in detected.items():
-        alert = _merged(alerts)
+    for category, raised in detected.items():
+        alert = _merged(raised)
+        # The drifted events are those breaking the contract (the batch when none does).
+        drifted = bad if category == "drift" and bad else sorted(good + bad)
         if category == "drift":
             _remember(deps.policy, alert.event_id, [violations[i] for i in bad])
-        after = [_decoded(raw[i]) for i in sources[category][:SAMPLE_LIMIT]]
+        after = [_decoded(raw[i]) for i in drifted[:SAMPLE_LIMIT]]
         before = [dict(e) for e in deps.monitor.before]
         await deps.ledger.save_samples(alert.event_id, contract.dataset, before, after)
         await deps.ledger.save_alert(alert)
@@ -173,14 +173,24 @@ async def check_silence(deps: Deps) -> list[Output]:
     return out
 
 
+def _segments(kept: list[int], bad: set[int]) -> list[list[int]]:
+    """The batch, cut in two where the producer changed: when every event from the first one
+    breaking the contract on breaks it too, the conforming prefix and the changed suffix are
+    observed apart (a rename mid-batch is a rename, not an add plus a nullability). Breaks
+    interleaved with conforming events (some nulls) stay one batch, so their share is seen."""
+    first = next((n for n, i in enumerate(kept) if i in bad), None)
+    if first is None or first == 0 or not all(i in bad for i in kept[first:]):
+        return [kept] if kept else []
+    return [kept[:first], kept[first:]]
+
+
 def _merged(alerts: Sequence[AlertRaised]) -> AlertRaised:
-    """One alert per category, even when both sub-batches found something."""
-    first = alerts[0]
+    """One alert per category, even when both parts of a cut batch found something."""
     if len(alerts) == 1:
-        return first
+        return alerts[0]
     detections = [d for a in alerts for d in a.detections]
     summary = "; ".join(a.summary for a in alerts if a.summary)
-    return first.model_copy(update={"detections": detections, "summary": summary})
+    return alerts[0].model_copy(update={"detections": detections, "summary": summary})
 
 
 def _quarantined(record: RawRecord, found: Sequence[Violation], deps: Deps) -> RawMessage:

@@ -122,7 +122,7 @@ async def test_rename_raises_one_alert_with_samples_saved_before_it_is_returned(
     assert len(after) == 20 and all("customer_id" in e for e in after)
 
 
-async def test_a_mixed_batch_teaches_the_baseline_only_what_conforms() -> None:
+async def test_a_change_mid_batch_is_one_rename_and_the_prefix_is_learned() -> None:
     deps = _deps()
     await drift_monitor.handle_batch(_records(_orders(0, 20)), deps)
     mixed = [*_orders(20, 10), *_orders(30, 10, renamed=True)]
@@ -213,3 +213,15 @@ async def test_after_the_fix_events_broken_the_same_way_are_no_longer_held() -> 
 
     assert _quarantined(later) == []
     assert [q.value for q in _quarantined(still)] == [orjson.dumps(other)], "a new way is held"
+
+
+async def test_a_required_field_missing_in_some_events_is_nullability_not_removal() -> None:
+    deps = _deps()
+    await drift_monitor.handle_batch(_records(_orders(0, 20)), deps)
+    events = _orders(20, 10)
+    for event in events[::2]:
+        del event["customer"]
+    out = await drift_monitor.handle_batch(_records(events, 20), deps)
+
+    [alert] = _alerts(out)
+    assert [d.identity() for d in alert.detections] == [("nullability", "customer", None)]

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from aiokafka import AIOKafkaProducer
 
 from agents import drift_monitor, quarantine
 from agents.core.config import KafkaSettings
-from agents.core.contracts import Contract
+from agents.core.contracts import Contract, Freshness
 from agents.core.models import DRIFT_KINDS, AlertRaised, Detection, FixApplied, RawMessage
 from agents.edges.broker import EmbeddedBroker, ensure_topics
 from agents.edges.kafka import KafkaBus, Outgoing, consume_batches, make_consumer
@@ -37,6 +38,7 @@ from evals.scenario import ExpectedDetection
 from evals.scoring import detection_matches
 from suture.demo_producer import orders
 from suture.pipeline_runner import PipelineRunner
+from tests.fixtures.kafka import read_topic
 from tools.monitor_state import DatasetMonitor
 from tools.value_encoding import epoch_seconds
 
@@ -94,7 +96,7 @@ class _SignallingBus:
 
 @asynccontextmanager
 async def _monitor(
-    bootstrap: str, contract: Contract, topic: str, tmp_path: Path
+    bootstrap: str, contract: Contract, topic: str, tmp_path: Path, *, idle: bool = False
 ) -> AsyncIterator[Monitor]:
     alerts = f"{topic}.alerts"
     await ensure_topics(bootstrap, [topic, alerts, *(topic + s for s in (".dlq", ".quarantine"))])
@@ -118,7 +120,7 @@ async def _monitor(
     async def published() -> None:
         assert live.progress is not None
         async with live.progress:
-            live.handled += pending.pop(0)
+            live.handled += pending.pop(0) if pending else 0  # idle polls publish too
             live.progress.notify_all()
 
     consumer = make_consumer(
@@ -130,7 +132,13 @@ async def _monitor(
     )
     async with KafkaBus(bootstrap) as bus:
         loop = asyncio.create_task(
-            consume_batches(consumer, handle, _SignallingBus(bus, published), poll_timeout_ms=50)
+            consume_batches(
+                consumer,
+                handle,
+                _SignallingBus(bus, published),
+                poll_timeout_ms=50,
+                on_idle=partial(drift_monitor.check_silence, deps) if idle else None,
+            )
         )
         try:
             yield live
@@ -369,3 +377,24 @@ async def test_replayed_events_reach_the_runner_sink_exactly_once_live(
     with duckdb.connect(str(tmp_path / "sink.duckdb"), read_only=True) as sink:
         staged = [row[0] for row in sink.execute("select order_id from stg_orders").fetchall()]
     assert sorted(staged) == expected, "every order once: replays upsert on the contract key"
+
+
+async def test_a_silent_topic_raises_one_freshness_alert_from_the_idle_loop_live(
+    kafka_bootstrap: str, unique_topic: Callable[[str], str], tmp_path: Path
+) -> None:
+    contract = _shop().model_copy(update={"freshness": Freshness(max_silence_seconds=3)})
+    async with _monitor(
+        kafka_bootstrap, contract, unique_topic("silent"), tmp_path, idle=True
+    ) as live:
+        await _produce_raw(
+            kafka_bootstrap, live.topic, [orjson.dumps(e) for e in orders(5, version=1)]
+        )
+        await live.until_handled(5)
+        # The monitor's clock advances one second per look; idle polls look every 50 ms.
+        [record] = await read_topic(kafka_bootstrap, live.alerts_topic, 1)
+
+    alert = AlertRaised.model_validate_json(record.value)
+    assert (alert.category, alert.dataset) == ("quality", live.topic)
+    [detection] = alert.detections
+    assert detection.kind == "freshness" and detection.seconds is not None
+    assert detection.seconds > 3

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from agents.core.contracts import Contract, ContractField
+from tools.batch_profile import Reject
+from tools.contract_screen import contract_suspects
 from tools.profiling import RawEvent, decode_events, flatten
 from tools.value_encoding import json_type, string_encoding
 
@@ -141,11 +143,26 @@ def check_batch(contract: Contract, events: Sequence[RawEvent]) -> list[list[Vio
     >>> [[v.rule for v in found] for found in check_batch(c, [b'{"n": 1}', b'{"n": -1}', b'{'])]
     [[], ['below_min'], ['malformed']]
     """
-    checker = ContractChecker(contract)
     decoded, indices, rejects = decode_events(events)
-    results: list[list[Violation]] = [[] for _ in events]
-    for index, event in zip(indices, decoded, strict=True):
-        results[index] = checker.check(event)
+    return check_decoded(contract, decoded, indices, rejects, len(events))
+
+
+def check_decoded(
+    contract: Contract | ContractChecker,
+    decoded: list[dict[str, object]],
+    indices: Sequence[int],
+    rejects: Sequence[Reject],
+    size: int,
+) -> list[list[Violation]]:
+    """check_batch for a batch of `size` events already split by `decode_events` (decode once).
+
+    Columns are screened first (tools.contract_screen); only the rows the screen cannot clear
+    are judged event by event, so a conforming batch costs a few C-level passes per field.
+    """
+    checker = contract if isinstance(contract, ContractChecker) else ContractChecker(contract)
+    results: list[list[Violation]] = [[] for _ in range(size)]
+    for row in contract_suspects(checker, decoded):
+        results[indices[row]] = checker.check(decoded[row])
     for reject in rejects:
         results[reject.index] = [Violation(rule="malformed", detail=reject.reason)]
     return results

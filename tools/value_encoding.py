@@ -17,7 +17,7 @@ JSON_TYPES: tuple[str, ...] = ("integer", "number", "string", "boolean", "object
 ISO_TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMERIC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _DIGITS = re.compile(r"\d+")
@@ -102,7 +102,7 @@ def string_encoding(text: str) -> str:
     """
     if ISO_TIMESTAMP.match(text):
         return "iso_timestamp"
-    if _ISO_DATE.match(text):
+    if ISO_DATE.match(text):
         return "iso_date"
     if _NUMERIC.match(text):
         return "numeric_string"

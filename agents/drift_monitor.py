@@ -36,8 +36,9 @@ from agents.core.models import (
     RawMessage,
 )
 from agents.quarantine import quarantine_headers
-from tools.contract_check import Violation, check_batch
+from tools.contract_check import Violation, check_decoded
 from tools.monitor_state import DatasetMonitor
+from tools.profiling import DecodedEvents, decode_events
 
 _log = logging.getLogger(__name__)
 SOURCE = "suture.drift_monitor"
@@ -103,7 +104,9 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
     """Judge one micro-batch; return dead letters, quarantined copies, alerts and incidents."""
     contract = deps.monitor.contract
     raw = [r.value or b"" for r in records]
-    violations = check_batch(contract, raw)
+    decoded, indices, rejects = decode_events(raw)  # once, for checking and for profiling
+    violations = check_decoded(contract, decoded, indices, rejects, len(raw))
+    row_of = dict(zip(indices, range(len(indices)), strict=True))
     out: list[Output] = []
     good: list[int] = []
     bad: list[int] = []
@@ -116,7 +119,7 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
     detected: dict[AlertCategory, list[AlertRaised]] = {}
     for segment in _segments(sorted(good + bad), set(bad)):
         for alert in deps.monitor.observe(
-            [raw[i] for i in segment],
+            DecodedEvents(decoded[row_of[i]] for i in segment),
             now=now,
             offsets=[records[i].offset for i in segment],
             partitions=[records[i].partition for i in segment],

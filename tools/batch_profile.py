@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
+from operator import itemgetter
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -224,10 +226,16 @@ def thin(items: Sequence[T], size: int) -> list[T]:
     """At most `size` items picked evenly from `items`, in order."""
     if size >= len(items):
         return list(items)
-    if size <= 0:
-        return []
-    step = len(items) / size
-    return [items[int(i * step)] for i in range(size)]
+    if size <= 1:
+        return list(items[:size])
+    return list(_picker(len(items), size)(items))
+
+
+@lru_cache(maxsize=64)
+def _picker(length: int, size: int) -> Callable[[Sequence[T]], tuple[T, ...]]:
+    """An itemgetter of `size` evenly spaced positions out of `length` (batches repeat sizes)."""
+    step = length / size
+    return itemgetter(*(int(i * step) for i in range(size)))
 
 
 def _add_counts(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:

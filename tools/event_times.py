@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import accumulate, pairwise
+from operator import itemgetter
 
 from tools.batch_profile import TimeStats
 from tools.value_encoding import ISO_TIMESTAMP, epoch_seconds
@@ -22,7 +23,7 @@ def time_stats(
     With `timeline`, every event time is parsed to also measure out-of-order lateness and
     the longest gap; otherwise uniform ISO text is bounded by sorting it as text.
     """
-    values = [_lookup(e, path) for e in decoded] if "." in path else [e.get(path) for e in decoded]
+    values = [_lookup(e, path) for e in decoded] if "." in path else _column(decoded, path)
     single = arrived_at if isinstance(arrived_at, (int, float)) else None
     fast = not timeline and (arrived_at is None or single is not None)
     bounds = _uniform_iso_bounds(values) if fast else None
@@ -86,6 +87,13 @@ def _latest(arrived_at: float | Sequence[float] | None) -> float | None:
     if arrived_at is None or isinstance(arrived_at, (int, float)):
         return None if arrived_at is None else float(arrived_at)
     return max(arrived_at, default=None)
+
+
+def _column(decoded: list[dict[str, object]], key: str) -> list[object]:
+    try:
+        return list(map(itemgetter(key), decoded))
+    except KeyError:
+        return [e.get(key) for e in decoded]
 
 
 def _lookup(event: Mapping[str, object], path: str) -> object:

@@ -132,11 +132,7 @@ def profile_decoded(
     fields: dict[str, FieldProfile] = {}
     keys = dict.fromkeys(chain.from_iterable(decoded))
     for key in keys:
-        try:
-            column: list[object] = list(map(itemgetter(key), decoded))
-        except KeyError:
-            column = [event.get(key, MISSING) for event in decoded]
-        _profile_tree(key, column, where, fields)
+        _profile_tree(key, _values(decoded, key), where, fields)
     time = None
     if event_time is not None:
         time = time_stats(event_time, decoded, indices, arrived_at, timeline=timeline)
@@ -171,10 +167,23 @@ def _profile_tree(
     fields[path] = profile_column(path, column, where)
     if "object" not in fields[path].types:
         return
+    if set(map(type, column)) == {dict}:  # every event has the object: read it as a batch
+        objects: list[dict[str, object]] = column  # type: ignore[assignment]
+        for key in dict.fromkeys(chain.from_iterable(objects)):
+            _profile_tree(f"{path}.{key}", _values(objects, key), where, fields)
+        return
     children = dict.fromkeys(chain.from_iterable(v for v in column if type(v) is dict))
     for key in children:
         child = [v.get(key, MISSING) if type(v) is dict else MISSING for v in column]
         _profile_tree(f"{path}.{key}", child, where, fields)
+
+
+def _values(objects: list[dict[str, object]], key: str) -> list[object]:
+    """The column of `key` over objects (MISSING where an object lacks it)."""
+    try:
+        return list(map(itemgetter(key), objects))
+    except KeyError:
+        return [item.get(key, MISSING) for item in objects]
 
 
 def _reject(

@@ -21,6 +21,7 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMERIC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _DIGITS = re.compile(r"\d+")
+_DIGIT_START = re.compile(r"[+\-.\d]")
 
 # Epoch encodings by magnitude: values between 2001-09 and 2096 in each unit.
 EPOCH_RANGES: tuple[tuple[str, float, float], ...] = (
@@ -109,6 +110,20 @@ def string_encoding(text: str) -> str:
     return "text"
 
 
+def string_encodings(texts: list[str]) -> list[str]:
+    """string_encoding of many strings, the commonest patterns matched by C-level passes.
+
+    >>> string_encodings(["2026-01-01T10:00:00Z", "12", "x"])
+    ['iso_timestamp', 'numeric_string', 'text']
+    """
+    found = list(map(ISO_TIMESTAMP.match, texts))
+    if all(found):
+        return ["iso_timestamp"] * len(texts)
+    if not any(found) and not any(map(_DIGIT_START.match, texts)):
+        return ["text"] * len(texts)  # iso dates and numbers start with a digit, a sign or a dot
+    return [string_encoding(t) for t in texts]
+
+
 def number_encoding(number: float) -> str | None:
     """The epoch unit a number looks like (by magnitude), or None.
 
@@ -128,6 +143,18 @@ def shape(text: str) -> str:
     ('a-9', 'a a', 'a@a.a')
     """
     return _DIGITS.sub("9", _LETTERS.sub("a", text))[:24]
+
+
+def shapes(texts: list[str]) -> list[str]:
+    """shape of many strings, by two regex passes over them all joined by a NUL.
+
+    >>> shapes(["o-1042", "Ada Lovelace"])
+    ['a-9', 'a a']
+    """
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1 or not texts:  # a NUL inside: one by one
+        return list(map(shape, texts))
+    return [text[:24] for text in _DIGITS.sub("9", _LETTERS.sub("a", joined)).split("\x00")]
 
 
 def epoch_seconds(value: object) -> float | None:

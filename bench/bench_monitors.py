@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 import orjson
 
 from agents.core.contracts import Contract
-from tools.contract_check import check_batch
+from tools.contract_check import ContractChecker, check_batch, check_decoded
 from tools.drift_detection import detect_drift
 from tools.monitor_state import DatasetMonitor
-from tools.profiling import profile_batch
+from tools.profiling import DecodedEvents, decode_events, profile_batch, profile_decoded
 from tools.quality import detect_quality
 
-REPEATS = 3
+REPEATS = 5
 
 CONTRACT = Contract(
     dataset="orders",
@@ -99,6 +99,24 @@ def main() -> None:
         lambda b: check_batch(CONTRACT, b),
     )
 
+    checker = ContractChecker(CONTRACT)
+
+    def check_and_profile(chunk: Sequence[bytes]) -> object:
+        decoded, indices, rejects = decode_events(chunk)
+        check_decoded(checker, decoded, indices, rejects, len(chunk))
+        return profile_decoded(decoded, indices, rejects, event_time="created_at")
+
+    measure("check + profile (one shared decode)", events, args.batch, check_and_profile)
+    violating = [
+        e.replace(b'"status"', b'"state"') if i % 10 == 0 else e for i, e in enumerate(events)
+    ]
+    measure(
+        "check_batch, 10% of events violating",
+        violating,
+        args.batch,
+        lambda b: check_batch(CONTRACT, b),
+    )
+
     def detect(chunk: Sequence[bytes]) -> object:
         current = profile_batch(chunk, event_time="created_at")
         return detect_drift(CONTRACT, baseline, current) + detect_quality(
@@ -109,11 +127,18 @@ def main() -> None:
     monitor = DatasetMonitor(CONTRACT)
     clock = iter(range(10**9))
     measure(
-        "DatasetMonitor.observe (end to end)",
+        "DatasetMonitor.observe",
         events,
         args.batch,
         lambda b: monitor.observe(b, now=next(clock)),
     )
+
+    def end_to_end(chunk: Sequence[bytes]) -> object:
+        decoded, indices, rejects = decode_events(chunk)
+        check_decoded(checker, decoded, indices, rejects, len(chunk))
+        return monitor.observe(DecodedEvents(decoded), now=next(clock))
+
+    measure("check + DatasetMonitor.observe (end to end)", events, args.batch, end_to_end)
     measure(
         "profile_batch, timeline (lateness, gaps)",
         events,

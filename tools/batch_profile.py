@@ -1,4 +1,7 @@
-"""BatchProfile: what a micro-batch of events looked like, field by field; profiles merge."""
+"""BatchProfile: what a micro-batch of events looked like, field by field; profiles merge.
+
+Merging builds results without revalidating them (model_construct): both sides are valid already.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +52,7 @@ class NumericStats(BaseModel):
         """Stats over both sets of values."""
         if not self.count or not other.count:
             return self if self.count else other
-        return NumericStats(
+        return NumericStats.model_construct(
             count=self.count + other.count,
             min=min(self.min, other.min),
             max=max(self.max, other.max),
@@ -103,7 +106,7 @@ class FieldProfile(BaseModel):
         numeric = other.numeric if self.numeric is None else self.numeric
         if self.numeric is not None and other.numeric is not None:
             numeric = self.numeric.merge(other.numeric)
-        return FieldProfile(
+        return FieldProfile.model_construct(
             path=self.path,
             present=self.present + other.present,
             nulls=self.nulls + other.nulls,
@@ -152,7 +155,7 @@ class TimeStats(BaseModel):
 
     def merge(self, other: TimeStats) -> TimeStats:
         """Time stats over both batches."""
-        return TimeStats(
+        return TimeStats.model_construct(
             field=self.field,
             count=self.count + other.count,
             unparsed=self.unparsed + other.unparsed,
@@ -197,7 +200,7 @@ class BatchProfile(BaseModel):
         time = other.time if self.time is None else self.time
         if self.time is not None and other.time is not None:
             time = self.time.merge(other.time)
-        return BatchProfile(
+        return BatchProfile.model_construct(
             total=self.total + other.total,
             rejected=self.rejected + other.rejected,
             rejects=[*self.rejects, *other.rejects][:REJECT_SIZE],

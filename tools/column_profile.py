@@ -112,14 +112,22 @@ def profile_column(path: str, column: list[object], where: Locator) -> FieldProf
 def _top(distinct: dict[str, int]) -> dict[str, int]:
     if max(distinct.values()) == 1:  # all values unique: any TOP_SIZE of them will do
         return dict(islice(distinct.items(), TOP_SIZE))
-    return dict(sorted(distinct.items(), key=itemgetter(1), reverse=True)[:TOP_SIZE])
+    # Only values counted at least `floor` times can rank in the top: sort just those.
+    levels = Counter(distinct.values())
+    kept = floor = 0
+    for floor in sorted(levels, reverse=True):
+        kept += levels[floor]
+        if kept >= TOP_SIZE:
+            break
+    items = [item for item in distinct.items() if item[1] >= floor]
+    return dict(sorted(items, key=itemgetter(1), reverse=True)[:TOP_SIZE])
 
 
 def _smallest(hashes: set[int]) -> list[int]:
     """The SKETCH_SIZE smallest hashes, sorted; pre-filtered so big sets sort cheaply."""
     if len(hashes) > 2 * SKETCH_SIZE:
         cut = 2 * SKETCH_SIZE * 2**32 // len(hashes)
-        candidates = list(filter(cut.__gt__, hashes))
+        candidates = [h for h in hashes if h < cut]
         if len(candidates) >= SKETCH_SIZE:
             return sorted(candidates)[:SKETCH_SIZE]
     return sorted(hashes)[:SKETCH_SIZE]

@@ -228,6 +228,17 @@ def _update_plans(update: exp.Update) -> Iterator[Plan]:
     yield table_name(target), [name_of(c) for c, _ in pairs], select
 
 
+def _qualified(query: exp.Expr, dialect: str, schema: MappingSchema) -> exp.Expr:
+    return qualify(
+        query.copy(),
+        dialect=dialect,
+        schema=schema,
+        validate_qualify_columns=False,
+        quote_identifiers=False,
+        identify=False,
+    )
+
+
 def _query_lineage(
     query: exp.Expr,
     target: str,
@@ -237,17 +248,16 @@ def _query_lineage(
     schema: MappingSchema,
 ) -> StatementLineage:
     try:
-        qualified = qualify(
-            query.copy(),
-            dialect=dialect,
-            schema=schema,
-            validate_qualify_columns=False,
-            quote_identifiers=False,
-            identify=False,
-        )
-        root = build_scope(qualified)
-    except SqlglotError as error:
-        raise ToolError(f"cannot resolve the columns of {target!r}: {error}") from error
+        qualified = _qualified(query, dialect, schema)
+    except SqlglotError:
+        # The query reads columns the schema (a contract) does not know, e.g. a model already
+        # patched for a producer change the contract has not caught up with: follow it without
+        # the schema rather than lose the whole graph.
+        try:
+            qualified = _qualified(query, dialect, MappingSchema(dialect=dialect))
+        except SqlglotError as error:
+            raise ToolError(f"cannot resolve the columns of {target!r}: {error}") from error
+    root = build_scope(qualified)
     if root is None:
         raise ToolError(f"{target!r} is not a query that lineage can follow")
     walker = ScopeWalker()

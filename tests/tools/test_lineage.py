@@ -163,3 +163,17 @@ def test_stars_over_unknown_tables_flow_as_whole_tables() -> None:
         "a.* -[direct]-> b.*",
         "landing.* -[direct]-> a.* -[direct]-> b.*",
     ]
+
+
+def test_a_model_reading_a_field_the_contract_lacks_still_has_lineage() -> None:
+    contract = Contract.model_validate(
+        {"dataset": "orders", "fields": [{"name": "cust_id", "type": "integer"}]}
+    )
+    pipeline = Pipeline(
+        models={
+            "per_customer": "select o.customer_id as cust_id, count(*) as n "
+            "from orders as o group by o.customer_id"
+        }
+    )
+    graph = build_lineage(pipeline, {"orders": contract})
+    assert graph.models_affected_by("orders", "customer_id") == ["per_customer"]

@@ -75,7 +75,7 @@ async def _produce(producer: AIOKafkaProducer, topic: str, events: Sequence[Any]
     """Send `events` as one batch; return the offset after the last one (from the acks)."""
     sends = [await producer.send(topic, orjson.dumps(e)) for e in events]
     metadata = await asyncio.gather(*sends)
-    return max(m.offset for m in metadata) + 1
+    return int(max(m.offset for m in metadata)) + 1
 
 
 class _Offsets:
@@ -190,7 +190,7 @@ async def _drive(
     run = ScenarioRun(
         scenario_id=scenario.id,
         detections=detections,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         mapping=mapping,
         validation_passed=all(p.validation.passed for p in proposals) if proposals else None,
         output=output,
@@ -219,7 +219,9 @@ async def run_live_scenario(
     """
     started = time.perf_counter()
     try:
-        with tempfile.TemporaryDirectory(prefix=f"suture-eval-{scenario.id}-") as temporary:
+        with tempfile.TemporaryDirectory(
+            prefix=f"suture-eval-{scenario.id}-", ignore_cleanup_errors=True
+        ) as temporary:
             workdir = keep or Path(temporary)
             settings = llm or LLMSettings()
             # Bounds everything, the start and stop of the live system included.

@@ -96,7 +96,7 @@ def _alerts(dataset: str, detections: Sequence[Detection]) -> list[AlertRaised]:
         "lag": [d for d in detections if d.kind == "lag"],
     }
     return [
-        AlertRaised(source="suture.eval", category=category, dataset=dataset, detections=found)  # type: ignore[arg-type]
+        AlertRaised(source="suture.eval", category=category, dataset=dataset, detections=found)
         for category, found in groups.items()
         if found
     ]
@@ -158,7 +158,7 @@ async def _run(
     return ScenarioRun(
         scenario_id=scenario.id,
         detections=detections,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         mapping=mapping,
         validation_passed=all(p.validation.passed for p in proposals) if proposals else None,
         output=output,
@@ -189,7 +189,7 @@ def replay_output(scenario: Scenario, models: dict[str, str]) -> dict[str, list[
     contract = scenario.contract
     return run_models(
         patched, {contract.dataset: scenario.events.after}, {contract.dataset: contract}
-    )  # type: ignore[return-value]
+    )
 
 
 def reject_refused(scenario: Scenario, model: str, sql: str) -> bool:

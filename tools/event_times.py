@@ -73,8 +73,10 @@ def _uniform_iso_bounds(values: list[object]) -> tuple[float, float, int] | None
     if not values or set(map(type, values)) != {str}:
         return None
     texts: list[str] = values  # type: ignore[assignment]
-    if len(set(map(len, texts))) != 1 or len({t[-6:] if t[-1] != "Z" else "Z" for t in texts}) != 1:
+    if len(set(map(len, texts))) != 1 or not texts[0]:
         return None
+    if set(map(itemgetter(-1), texts)) != {"Z"} and len({t[-6:] for t in texts}) != 1:
+        return None  # not one zone (all "Z", or one numeric offset): text order is not time
     if not all(map(ISO_TIMESTAMP.match, texts)):
         return None
     low, high = epoch_seconds(min(texts)), epoch_seconds(max(texts))

@@ -168,7 +168,7 @@ def measure_throughput(events: int, batch: int = 1_000) -> list[Throughput]:
         ),
         _rate("check + profile", sample, batch, check_and_profile),
         _rate("profile + drift + quality detection", sample, batch, detect),
-        _rate("monitor end to end (check + DatasetMonitor.observe)", sample, batch, end_to_end),
+        _rate("end to end (check + DatasetMonitor.observe)", sample, batch, end_to_end),
     ]
 
 

@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from tools.column_profile import MISSING, Missing
-from tools.value_encoding import ISO_DATE, ISO_TIMESTAMP
+from tools.value_encoding import ISO_DATE, ISO_TIMESTAMP, all_match
 
 if TYPE_CHECKING:
     from agents.core.contracts import ContractField
@@ -80,7 +80,7 @@ def _field_suspects(spec: ContractField, column: list[object]) -> set[int]:
     patterns = _TEXT_PATTERNS.get(spec.type)
     if patterns is not None and str in present:
         texts = values if present <= {str} else [v for v in values if type(v) is str]
-        if not all(map(patterns[0].match, texts)):  # type: ignore[arg-type]
+        if not all_match(patterns[0], texts):  # type: ignore[arg-type]
             suspects.update(rows(lambda v: type(v) is str and not _matches(patterns, v)))
     if spec.enum is not None:
         suspects |= _enum_suspects(spec.enum, values, rows)

@@ -7,7 +7,7 @@ from itertools import accumulate, pairwise
 from operator import itemgetter
 
 from tools.batch_profile import TimeStats
-from tools.value_encoding import ISO_TIMESTAMP, epoch_seconds
+from tools.value_encoding import ISO_TIMESTAMP, all_match, epoch_seconds
 
 
 def time_stats(
@@ -77,7 +77,7 @@ def _uniform_iso_bounds(values: list[object]) -> tuple[float, float, int] | None
         return None
     if set(map(itemgetter(-1), texts)) != {"Z"} and len({t[-6:] for t in texts}) != 1:
         return None  # not one zone (all "Z", or one numeric offset): text order is not time
-    if not all(map(ISO_TIMESTAMP.match, texts)):
+    if not all_match(ISO_TIMESTAMP, texts):
         return None
     low, high = epoch_seconds(min(texts)), epoch_seconds(max(texts))
     if low is None or high is None:

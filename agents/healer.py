@@ -22,12 +22,14 @@ from agents.core.errors import LLMOutputError, LLMUnavailableError
 from agents.core.models import (
     DRIFT_KINDS,
     AlertRaised,
+    CheckResult,
     Detection,
     FieldMapping,
     FixProposed,
     IncidentEscalated,
     Origin,
     SchemaMapping,
+    ValidationReport,
 )
 from agents.core.ports import (
     LLM,
@@ -39,7 +41,8 @@ from agents.core.ports import (
 )
 from agents.proposal_text import describe_proposal
 from guardrails.replay_gate import validate_patch
-from tools.lineage import build_lineage
+from tools.contract_evolution import evolve_contract
+from tools.lineage import LineageGraph, build_lineage
 from tools.mapping import MappingInference, infer_mapping
 from tools.sql_patch import apply_mapping
 
@@ -117,22 +120,21 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
             inference, origin = drafted, "llm"
     if _undecided(inference):
         return [_escalate(alert, _why_undecided(inference), _candidates(inference), llm_calls)]
-    if not inference.mapping.entries:
+    if not inference.mapping.entries and not _models_read_new_fields(graph, contract, drift):
         return []  # compatible change: nothing the models read is affected
-    return [
-        await _propose(
-            alert,
-            deps,
-            pipeline,
-            contracts,
-            contract,
-            inference.mapping,
-            before,
-            after,
-            origin,
-            llm_calls,
-        )
-    ]
+    outcome = await _propose(
+        alert,
+        deps,
+        pipeline,
+        contracts,
+        contract,
+        inference.mapping,
+        before,
+        after,
+        origin,
+        llm_calls,
+    )
+    return [outcome] if outcome is not None else []
 
 
 async def _propose(
@@ -146,9 +148,24 @@ async def _propose(
     after: list[dict[str, Any]],
     origin: Origin,
     llm_calls: int,
-) -> FixProposed | IncidentEscalated:
+) -> FixProposed | IncidentEscalated | None:
+    evolved = evolve_contract(contract, [d for d in alert.detections if d.kind in DRIFT_KINDS])
+    new_contract = evolved if evolved != contract else None
     patches = apply_mapping(pipeline, alert.dataset, mapping, contract)
-    report = validate_patch(pipeline, patches, contracts, before, after)
+    if not patches and new_contract is None:
+        return None  # the models already read the new events and the contract says so
+    if patches:
+        report = validate_patch(pipeline, patches, contracts, before, after)
+    else:
+        report = ValidationReport(
+            checks=[
+                CheckResult(
+                    name="models",
+                    passed=True,
+                    detail="the models already read the new events; only the contract changes",
+                )
+            ]
+        )
     if not report.passed:
         failed = "; ".join(f"{c.name}: {c.detail}" for c in report.failures())
         return _escalate(
@@ -166,9 +183,10 @@ async def _propose(
         signature=alert.signature(),
         mapping=mapping,
         patches=patches,
+        contract=new_contract,
         validation=report,
         title=title[:200],
-        description=describe_proposal(alert, mapping, patches, report),
+        description=describe_proposal(alert, mapping, patches, report, contract, new_contract),
         origin=origin,
         llm_calls=llm_calls,
     )
@@ -188,6 +206,15 @@ def _reaches_models(detection: Detection, used: set[str]) -> bool:
     if name is None:
         return True
     return name in used or name.split(".")[0] in used or any(u.startswith(name + ".") for u in used)
+
+
+def _models_read_new_fields(
+    graph: LineageGraph, contract: Contract, drift: Sequence[Detection]
+) -> bool:
+    """Whether models already read fields that only the updated contract would declare."""
+    known = set(contract.field_names)
+    new = {f.name for f in evolve_contract(contract, drift).fields} - known
+    return any(graph.models_affected_by(contract.dataset, name) for name in new)
 
 
 def _undecided(inference: MappingInference) -> bool:

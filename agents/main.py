@@ -342,7 +342,7 @@ def _agent_loops(
             on_idle=partial(drift_monitor.check_silence, deps=deps),
         )
     loops["quarantine"] = partial(
-        _replay_loop, settings, bootstrap, publisher, store, consumer, monitors
+        _replay_loop, settings, bootstrap, publisher, store, consumer, monitors, view
     )
     loops.update(_lag_loops(settings, bootstrap, publisher, store))
     return loops
@@ -355,6 +355,7 @@ def _replay_loop(
     store: Store,
     consumer: Any,
     monitors: dict[str, drift_monitor.Deps],
+    view: _ContractsOverlay,
 ) -> Any:
     """When a fix is applied: the monitor stops holding back what it fixed, and the dataset's
     quarantined events are replayed once each."""
@@ -375,6 +376,11 @@ def _replay_loop(
     async def replay(event: FixApplied) -> list[tuple[str, BaseModel]]:
         if event.dataset in monitors:
             drift_monitor.accept_fix(event, monitors[event.dataset])
+            # The merged fix may carry the contract updated to the new events: judge by it now.
+            _, contracts = await view.snapshot()
+            monitor = monitors[event.dataset].monitor
+            if (new := contracts.get(event.dataset)) is not None and new != monitor.contract:
+                monitor.rebaseline(new)
         await quarantine.handle(event, deps)
         return []
 

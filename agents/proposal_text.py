@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from agents.core.contracts import Contract
 from agents.core.models import AlertRaised, ModelPatch, SchemaMapping, ValidationReport
 from tools.sql_patch import render_diff
 
@@ -13,11 +14,44 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def contract_changes(old: Contract, new: Contract) -> list[str]:
+    """The contract's field changes in words, for a reviewer."""
+    before = {f.name: f for f in old.fields}
+    after = {f.name: f for f in new.fields}
+    gone = [n for n in before if n not in after]
+    added = [n for n in after if n not in before]
+    changes = []
+    if len(gone) == len(added) == 1 or (gone and len(old.fields) == len(new.fields)):
+        pairs = [
+            (b.name, a.name)
+            for b, a in zip(old.fields, new.fields, strict=True)
+            if b.name != a.name
+        ]
+        changes += [f"field `{b}` is now `{a}`" for b, a in pairs]
+        gone = added = []
+    changes += [f"field `{n}` removed" for n in gone]
+    changes += [f"field `{n}` added ({after[n].type})" for n in added]
+    for name, field in after.items():
+        was = before.get(name)
+        if was is not None and was != field:
+            diff = {
+                k: (getattr(was, k), v)
+                for k, v in field.model_dump().items()
+                if getattr(was, k) != v
+            }
+            changes.append(
+                f"field `{name}`: " + ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in diff.items())
+            )
+    return changes or ["no field changes"]
+
+
 def describe_proposal(
     alert: AlertRaised,
     mapping: SchemaMapping,
     patches: Sequence[ModelPatch],
     report: ValidationReport,
+    contract: Contract | None = None,
+    new_contract: Contract | None = None,
 ) -> str:
     """Markdown body of the pull request a reviewer reads before approving."""
     lines = [f"## What changed on `{alert.dataset}`", ""]
@@ -49,6 +83,11 @@ def describe_proposal(
         "```diff",
         render_diff(list(patches)).rstrip(),
         "```",
+    ]
+    if contract is not None and new_contract is not None:
+        lines += ["", "## Contract", ""]
+        lines += [f"- {change}" for change in contract_changes(contract, new_contract)]
+    lines += [
         "",
         "## Validation",
         "",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -33,3 +35,43 @@ def contract_yaml(contract: Contract, header: str | None = None) -> str:
         return text
     comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
     return comment + text
+
+
+def _renamed_to(name: str) -> Callable[[re.Match[str]], str]:
+    return lambda match: match.group("head") + match.group("q") + name + match.group("q")
+
+
+def updated_contract_text(original: str, old: Contract, new: Contract) -> str:
+    r"""The contract file's text changed only where `new` differs from `old`, when renames alone
+    explain the difference (comments and layout survive); otherwise `new` written afresh.
+
+    >>> text = "dataset: t   # the topic\nkey: a\nfields:\n  - {name: a, type: string}\n"
+    >>> old = Contract.model_validate(yaml.safe_load(text))
+    >>> new = Contract.model_validate({"dataset": "t", "key": "b",
+    ...                                "fields": [{"name": "b", "type": "string"}]})
+    >>> print(updated_contract_text(text, old, new), end="")
+    dataset: t   # the topic
+    key: b
+    fields:
+      - {name: b, type: string}
+    """
+    renames = {
+        before.name: after.name
+        for before, after in zip(old.fields, new.fields, strict=False)
+        if before.name != after.name
+    }
+    text = original
+    if len(old.fields) == len(new.fields):
+        for before, after in renames.items():
+            pattern = (
+                r"""(?P<head>\b(?:name|key|event_time)\s*:\s*)(?P<q>["']?)"""
+                + re.escape(before)
+                + r"""(?P=q)(?=\s*(?:[,}#\n]|$))"""
+            )
+            text = re.sub(pattern, _renamed_to(after), text)
+    try:
+        if Contract.model_validate(yaml.safe_load(text)) == new:
+            return text
+    except (yaml.YAMLError, ValueError):
+        pass
+    return contract_yaml(new)

@@ -10,7 +10,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, model_validator
+
+from agents.core.contracts import Contract
 
 SCHEMA_VERSION = 1
 
@@ -210,7 +212,10 @@ class FixProposed(EventBase):
     dataset: str
     signature: str
     mapping: SchemaMapping
-    patches: list[ModelPatch] = Field(min_length=1)
+    patches: list[ModelPatch] = Field(default_factory=list)
+    contract: Contract | None = Field(
+        default=None, description="The topic's contract updated to the new events, if it changes."
+    )
     validation: ValidationReport
     branch: str | None = None
     commit: str | None = None
@@ -218,6 +223,12 @@ class FixProposed(EventBase):
     description: str = Field(description="The pull request body: evidence, mapping, diff, checks.")
     origin: Origin = "rules"
     llm_calls: int = 0
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> FixProposed:
+        if not self.patches and self.contract is None:
+            raise ValueError("a proposal changes at least one model or the contract")
+        return self
 
 
 class IncidentEscalated(EventBase):

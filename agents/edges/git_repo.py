@@ -14,10 +14,14 @@ import subprocess
 import tempfile
 from pathlib import Path, PurePosixPath
 
+import yaml
+from pydantic import ValidationError
+
 from agents.core.contracts import Contract, Pipeline
 from agents.core.errors import RepoError
 from agents.core.models import FixProposed, ModelPatch
-from agents.edges.pipeline_files import MODELS_DIR, read_pipeline_dir
+from agents.edges.pipeline_files import CONTRACTS_DIR, MODELS_DIR, read_pipeline_dir
+from tools.contract_yaml import updated_contract_text
 
 MAIN_BRANCH = "main"
 BRANCH_PREFIX = "suture/fix-"
@@ -138,6 +142,10 @@ class GitPipelineRepo:
                 blob = self._git("hash-object", "-w", "--stdin", stdin=text).strip()
                 path = self._patch_path(patch, known)
                 self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+            if proposal.contract is not None and (found := self._contract_file(base, proposal)):
+                path, text = found
+                blob = self._git("hash-object", "-w", "--stdin", stdin=text).strip()
+                self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
             tree = self._git("write-tree", env=env).strip()
         if tree == self._git("rev-parse", f"{base}^{{tree}}").strip():
             raise RepoError(
@@ -164,6 +172,26 @@ class GitPipelineRepo:
         # A re-delivered proposal may find its branch behind a newer main: move it forward.
         self._git("update-ref", f"refs/heads/{branch}", commit, *([] if existing else [_ZERO]))
         return branch, commit
+
+    def _contract_file(self, ref: str, proposal: FixProposed) -> tuple[str, str] | None:
+        """(path, new text) of the suture-YAML contract of the proposal's dataset on `ref`.
+
+        Contracts kept in other formats (JSON Schema, Avro, ODCS) are left for a human: the
+        pull request says how the contract changes."""
+        if proposal.contract is None:
+            return None
+        listing = self._git("ls-tree", "-r", "--name-only", "-z", ref, "--", CONTRACTS_DIR)
+        for path in (p for p in listing.split("\0") if p.endswith((".yaml", ".yml"))):
+            text = self._git("show", f"{ref}:{path}")
+            try:
+                data = yaml.safe_load(text)
+                if not isinstance(data, dict) or data.get("dataset") != proposal.dataset:
+                    continue
+                current = Contract.model_validate(data)
+            except (yaml.YAMLError, ValidationError):
+                continue
+            return path, updated_contract_text(text, current, proposal.contract)
+        return None
 
     def _same_change(self, branch: str, tree: str, base: str) -> bool:
         current_tree = self._git("rev-parse", f"refs/heads/{branch}^{{tree}}").strip()

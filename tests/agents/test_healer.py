@@ -238,3 +238,24 @@ async def test_a_lag_alert_explained_by_a_drift_alert_is_left_to_that_alert() ->
     assert await healer.handle(explained, scene.deps()) == []
     [incident] = await healer.handle(lag, scene.deps())
     assert isinstance(incident, IncidentEscalated) and "lag" in incident.reason
+
+
+async def test_the_proposal_brings_the_contract_up_to_date_with_the_new_events() -> None:
+    scene = Scene(PIPELINE, ORDERS, BEFORE, AFTER)
+    [proposal] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(proposal, FixProposed) and proposal.contract is not None
+    assert [f.name for f in proposal.contract.fields][:2] == ["order_id", "customer_id"]
+    assert "field `cust_id` is now `customer_id`" in proposal.description
+
+
+async def test_models_already_reading_the_new_events_get_a_contract_only_proposal() -> None:
+    patched = Pipeline(
+        models={
+            "stg_orders": "select order_id, customer_id, amount_cents / 100.0 as amount from orders"
+        }
+    )
+    scene = Scene(patched, ORDERS, BEFORE, AFTER)
+    [proposal] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(proposal, FixProposed)
+    assert proposal.patches == [] and proposal.contract is not None
+    assert proposal.validation.passed

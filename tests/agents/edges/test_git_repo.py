@@ -11,6 +11,7 @@ from agents.core.errors import RepoError
 from agents.core.models import FixProposed, ModelPatch, SchemaMapping, ValidationReport
 from agents.core.ports import ProposalSink
 from agents.edges.git_repo import GitPipelineRepo, branch_for
+from agents.edges.pipeline_files import load_contract_file
 
 SHOP = Path(__file__).resolve().parents[3] / "examples" / "shop"
 
@@ -187,3 +188,23 @@ async def test_reopening_a_proposal_after_main_moved_rebases_its_branch(
 async def test_merging_an_unknown_branch_is_refused(repo: GitPipelineRepo) -> None:
     with pytest.raises(RepoError, match="suture/fix-nothing"):
         await repo.merge("suture/fix-nothing")
+
+
+async def test_the_updated_contract_is_committed_beside_the_models(repo: GitPipelineRepo) -> None:
+    proposal = _proposal(repo, "stg_orders", "cust_id as", "customer_id as", "c0ffee01")
+    original = (repo.path / "contracts" / "orders.yaml").read_text(encoding="utf-8")
+    contract = load_contract_file(repo.path / "contracts" / "orders.yaml")
+    renamed = [
+        f.model_copy(update={"name": "customer_id"}) if f.name == "cust_id" else f
+        for f in contract.fields
+    ]
+    proposal = proposal.model_copy(
+        update={"contract": contract.model_copy(update={"fields": renamed})}
+    )
+    branch, _ = await repo.open_change(proposal)
+    on_branch = _git(repo, "show", f"{branch}:contracts/orders.yaml")
+    changed = [
+        (a, b) for a, b in zip(original.splitlines(), on_branch.splitlines(), strict=True) if a != b
+    ]
+    assert len(changed) == 1 and "customer_id" in changed[0][1] and "cust_id" in changed[0][0]
+    assert (repo.path / "contracts" / "orders.yaml").read_text(encoding="utf-8") == original

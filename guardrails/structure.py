@@ -93,13 +93,19 @@ class _Aligner:
         return None
 
 
+def _regenerated(sql: str, dialect: str) -> exp.Expr:
+    return sqlglot.parse_one(
+        sqlglot.parse_one(sql, read=dialect).sql(dialect=dialect), read=dialect
+    )
+
+
 def _aligned(
     before_sql: str, after_sql: str, dialect: str
 ) -> tuple[_Aligner, exp.Expr, str | None]:
-    # regenerate the original as the patch was generated, so both read the dialect alike
-    first = sqlglot.parse_one(before_sql, read=dialect).sql(dialect=dialect)
-    before = sqlglot.parse_one(first, read=dialect)
-    after = sqlglot.parse_one(after_sql, read=dialect)
+    # regenerate both the same way, so both read the dialect alike (a patch may keep the
+    # model's own text, or be the tree written afresh)
+    before = _regenerated(before_sql, dialect)
+    after = _regenerated(after_sql, dialect)
     aligner = _Aligner(before, dialect)
     return aligner, before, aligner.align(before, after)
 

@@ -66,3 +66,14 @@ def test_names_the_model_and_what_changed() -> None:
     patch = ModelPatch(model="stg", before_sql=MODEL, after_sql=MODEL.replace("<> 'd'", "= 'd'"))
     verdict = structure_preserved(PatchReview(pipeline=pipeline, dataset="orders", patches=[patch]))
     assert not verdict.allowed and verdict.reason.startswith("model 'stg':")
+
+
+def test_allows_a_patch_that_keeps_the_models_own_spelling() -> None:
+    spark = "select id, to_timestamp(concat(d, ' ', t)) as at from bookings"
+    pipeline = Pipeline(dialect="spark", models={"stg": spark})
+    mapping = SchemaMapping(entries=[FieldMapping(source="d", target="substring(at_text, 1, 10)")])
+    [patch] = apply_mapping(pipeline, "bookings", mapping)
+    assert "to_timestamp(concat(" in patch.after_sql  # the model's own text, not regenerated
+    review = PatchReview(pipeline=pipeline, dataset="bookings", patches=[patch], mapping=mapping)
+    verdict = structure_preserved(review)
+    assert verdict.allowed, verdict.reason

@@ -105,16 +105,30 @@ def _type_sql(value: object) -> str:
 def lineage_schema(tables: Mapping[str, Mapping[str, str]], dialect: str) -> MappingSchema:
     """A sqlglot schema from table -> column -> type (types in DuckDB syntax)."""
     schema = MappingSchema(dialect=dialect)
-    for table, columns in tables.items():
-        add_table(schema, table, columns)
+    # The most qualified name sets the schema's depth (a topic like dbserver1.public.customers);
+    # shorter names are padded to it, and unqualified references still find them.
+    for table in sorted(tables, key=lambda name: -len(exp.to_table(name).parts)):
+        add_table(schema, table, tables[table])
     return schema
 
 
 def add_table(schema: MappingSchema, table: str, columns: Mapping[str, str]) -> None:
     """Teach `schema` the columns of `table`, so stars over it expand."""
+    target = exp.to_table(table)
+    depth = schema.depth()
+    if depth and len(target.parts) > depth:
+        return  # deeper than every known table: its stars stay unexpanded, nothing breaks
+    if depth and len(target.parts) < depth:
+        blank = [exp.Identifier(this="", quoted=True)] * (depth - len(target.parts))
+        parts = [*blank, *(exp.Identifier(this=p.name, quoted=True) for p in target.parts)]
+        target = exp.Table(
+            this=parts[-1],
+            db=parts[-2] if depth > 1 else None,
+            catalog=parts[-3] if depth > 2 else None,
+        )
     try:
         types = {name: exp.DataType.build(kind, dialect="duckdb") for name, kind in columns.items()}
-        schema.add_table(exp.to_table(table), types, dialect=schema.dialect)
+        schema.add_table(target, types, dialect=schema.dialect)
     except (ParseError, SchemaError, ValueError) as error:
         raise ToolError(f"cannot add table {table!r} to the lineage schema: {error}") from error
 

@@ -177,3 +177,23 @@ def test_a_model_reading_a_field_the_contract_lacks_still_has_lineage() -> None:
     )
     graph = build_lineage(pipeline, {"orders": contract})
     assert graph.models_affected_by("orders", "customer_id") == ["per_customer"]
+
+
+def test_a_fully_qualified_topic_and_plain_model_names_live_in_one_graph() -> None:
+    contract = Contract.model_validate(
+        {
+            "dataset": "dbserver1.public.customers",
+            "fields": [{"name": "id", "type": "integer"}, {"name": "email", "type": "string"}],
+        }
+    )
+    pipeline = Pipeline(
+        models={
+            "stg_customers": "select * from dbserver1.public.customers",
+            "emails": "select email from stg_customers",
+        }
+    )
+    graph = build_lineage(pipeline, {contract.dataset: contract})
+    assert graph.models_affected_by("dbserver1.public.customers", "email") == [
+        "stg_customers",
+        "emails",
+    ]

@@ -119,7 +119,9 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
     detected: dict[AlertCategory, list[AlertRaised]] = {}
     for segment in _segments(sorted(good + bad), set(bad)):
         for alert in deps.monitor.observe(
-            DecodedEvents(decoded[row_of[i]] for i in segment),
+            decoded
+            if len(segment) == len(decoded)
+            else DecodedEvents(decoded[row_of[i]] for i in segment),
             now=now,
             offsets=[records[i].offset for i in segment],
             partitions=[records[i].partition for i in segment],

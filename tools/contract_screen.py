@@ -9,12 +9,12 @@ integer, a key spelled with a dot, an empty object): the per-event check then fi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from itertools import chain, compress
-from operator import itemgetter
+from collections.abc import Callable
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from tools.column_profile import MISSING, Missing
+from tools.profiling import DecodedEvents, batch_column, batch_keys
 from tools.value_encoding import ISO_DATE, ISO_TIMESTAMP, all_match
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ _TEXT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
 }
 _EMPTY = frozenset({type(None), Missing})
 _NUMBERS = frozenset({int, float})
-Columns = dict[str, list[object]]
 
 
 def contract_suspects(checker: ContractChecker, decoded: list[dict[str, object]]) -> set[int]:
@@ -52,13 +51,13 @@ def contract_suspects(checker: ContractChecker, decoded: list[dict[str, object]]
     """
     if not decoded:
         return set()
-    columns: Columns = {}
-    suspects = _unknown_or_dotted(checker, decoded, "", columns)
+    memo = decoded if type(decoded) is DecodedEvents else DecodedEvents(decoded)
+    suspects = _unknown_or_dotted(checker, memo, "", memo)  # type: ignore[arg-type]
     for spec in checker.objects:
-        column = _column(decoded, spec.name, columns)
+        column = _column(memo, spec.name)
         suspects.update(i for i, value in enumerate(column) if not _has_leaf(value))
     for spec in checker.fields:
-        suspects |= _field_suspects(spec, _column(decoded, spec.name, columns))
+        suspects |= _field_suspects(spec, _column(memo, spec.name))
     return suspects
 
 
@@ -128,52 +127,30 @@ def _rows_where(kinds: list[type], unclear: set[type]) -> set[int]:
 
 
 def _unknown_or_dotted(
-    checker: ContractChecker, rows: list[object], prefix: str, columns: Columns
+    checker: ContractChecker, rows: list[object], prefix: str, memo: DecodedEvents
 ) -> set[int]:
     """Rows carrying a path outside the contract, or a key spelled with a dot (ambiguous)."""
-    parents = _parents(rows) if prefix else rows
     suspects: set[int] = set()
-    for key in dict.fromkeys(chain.from_iterable(parents)):  # type: ignore[arg-type]
+    for key in batch_keys(rows, prefix, memo):
         path = prefix + key
-        column = _child(parents, key)  # type: ignore[arg-type]
-        if "." not in key:  # a dotted key is not the nested path it spells
-            columns[path] = column
+        dotted = "." in key  # a dotted key is not the nested path it spells: not memoised
+        column = batch_column(rows, path, key, None if dotted else memo)
         unknown = path not in checker.known and not path.startswith(checker.open_objects)
-        if unknown or "." in key:
+        if unknown or dotted:
             suspects.update(i for i, value in enumerate(column) if value is not MISSING)
-            if unknown:
-                continue
-        if dict in set(map(type, column)):
-            suspects |= _unknown_or_dotted(checker, column, path + ".", columns)
+        elif dict in set(map(type, column)):
+            suspects |= _unknown_or_dotted(checker, column, path + ".", memo)
     return suspects
 
 
-def _column(decoded: list[dict[str, object]], path: str, columns: Columns) -> list[object]:
-    found = columns.get(path)
+def _column(memo: DecodedEvents, path: str) -> list[object]:
+    """The column of a contract field's path, read through nested objects."""
+    found = memo.columns.get(path)
     if found is not None:
         return found
     parent, _, key = path.rpartition(".")
-    if not parent:
-        column = _child(decoded, key)
-    else:
-        above = _column(decoded, parent, columns)
-        column = _child(_parents(above), key)
-    columns[path] = column
-    return column
-
-
-def _parents(column: list[object]) -> list[dict[str, object]]:
-    if set(map(type, column)) == {dict}:
-        return column  # type: ignore[return-value]
-    return [v if type(v) is dict else {} for v in column]  # type: ignore[misc]
-
-
-def _child(parents: Iterable[dict[str, object]], key: str) -> list[object]:
-    items = list(parents)
-    try:
-        return list(map(itemgetter(key), items))
-    except KeyError:
-        return [event.get(key, MISSING) for event in items]
+    above: list[object] = _column(memo, parent) if parent else memo  # type: ignore[assignment]
+    return batch_column(above, path, key, memo)
 
 
 def _has_leaf(value: object) -> bool:

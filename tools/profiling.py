@@ -9,7 +9,7 @@ and batch (see tools.column_profile); every other count is exact.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 
@@ -29,10 +29,52 @@ RawEvent = bytes | bytearray | memoryview | str | Mapping[str, object]
 class DecodedEvents(list[dict[str, object]]):
     """JSON objects already decoded by `decode_events`: decoding them again passes them through.
 
+    It also memoises what was read from the batch, so checking and profiling it read each
+    column once: `columns` maps a nested path (keys without dots) to its column of values
+    (MISSING where an event lacks it) and `keys` a path prefix ("" or "a.") to the keys found
+    under it, in order of first sight. Do not change the events once they have been read.
+
     >>> events = DecodedEvents([{"a": 1}])
-    >>> decode_events(events)[0][0] is events[0]
+    >>> decode_events(events)[0] is events
     True
     """
+
+    def __init__(self, events: Iterable[dict[str, object]] = ()) -> None:
+        super().__init__(events)
+        self.columns: dict[str, list[object]] = {}
+        self.keys: dict[str, list[str]] = {}
+
+
+def batch_keys(objects: list[object], prefix: str, memo: DecodedEvents | None) -> list[str]:
+    """The keys of the dicts among `objects` (values under `prefix`), in order of first sight."""
+    found = memo.keys.get(prefix) if memo is not None else None
+    if found is None:
+        dicts = objects if set(map(type, objects)) == {dict} else filter(_is_dict, objects)
+        found = list(dict.fromkeys(chain.from_iterable(dicts)))  # type: ignore[arg-type]
+        if memo is not None:
+            memo.keys[prefix] = found
+    return found
+
+
+def batch_column(
+    objects: list[object], path: str, key: str, memo: DecodedEvents | None
+) -> list[object]:
+    """The values of `key` in the dicts among `objects` (MISSING elsewhere), memoised as `path`
+    unless a key on the way holds a dot (`path` would then name a different nesting)."""
+    found = memo.columns.get(path) if memo is not None else None
+    if found is not None:
+        return found
+    if set(map(type, objects)) == {dict}:
+        column = _values(objects, key)  # type: ignore[arg-type]
+    else:
+        column = [v.get(key, MISSING) if type(v) is dict else MISSING for v in objects]  # type: ignore[attr-defined]
+    if memo is not None:
+        memo.columns[path] = column
+    return column
+
+
+def _is_dict(value: object) -> bool:
+    return type(value) is dict
 
 
 def decode_events(
@@ -48,14 +90,14 @@ def decode_events(
     ([{'a': 1}], [0], ['malformed JSON: unexpected end of data', 'not a JSON object: array'])
     """
     if type(events) is DecodedEvents:  # decoded once already, by whoever checked the batch
-        return list(events), list(range(len(events))), []
+        return events, list(range(len(events))), []
     try:  # fast path: a batch of well-formed JSON objects
         fast = list(map(orjson.loads, events))  # type: ignore[arg-type]
     except (orjson.JSONDecodeError, TypeError):
         fast = []
     if fast and set(map(type, fast)) == {dict}:
-        return fast, list(range(len(fast))), []
-    decoded: list[dict[str, object]] = []
+        return DecodedEvents(fast), list(range(len(fast))), []
+    decoded = DecodedEvents()
     indices: list[int] = []
     rejects: list[Reject] = []
     for index, raw in enumerate(events):
@@ -130,13 +172,14 @@ def profile_decoded(
     """profile_batch for events already split by `decode_events` (to decode only once)."""
     where = Locator(indices, offsets, partitions)
     fields: dict[str, FieldProfile] = {}
-    keys = dict.fromkeys(chain.from_iterable(decoded))
-    for key in keys:
-        _profile_tree(key, _values(decoded, key), where, fields)
+    memo = decoded if type(decoded) is DecodedEvents else None
+    for key in batch_keys(decoded, "", memo):  # type: ignore[arg-type]
+        clean = memo if "." not in key else None
+        _profile_tree(key, batch_column(decoded, key, key, clean), where, fields, clean)  # type: ignore[arg-type]
     time = None
     if event_time is not None:
         time = time_stats(event_time, decoded, indices, arrived_at, timeline=timeline)
-    return BatchProfile(
+    return BatchProfile.model_construct(
         total=len(decoded),
         rejected=len(rejects),
         rejects=rejects,
@@ -162,20 +205,20 @@ def flatten(event: Mapping[str, object], prefix: str = "") -> dict[str, JsonValu
 
 
 def _profile_tree(
-    path: str, column: list[object], where: Locator, fields: dict[str, FieldProfile]
+    path: str,
+    column: list[object],
+    where: Locator,
+    fields: dict[str, FieldProfile],
+    memo: DecodedEvents | None,
 ) -> None:
     fields[path] = profile_column(path, column, where)
     if "object" not in fields[path].types:
         return
-    if set(map(type, column)) == {dict}:  # every event has the object: read it as a batch
-        objects: list[dict[str, object]] = column  # type: ignore[assignment]
-        for key in dict.fromkeys(chain.from_iterable(objects)):
-            _profile_tree(f"{path}.{key}", _values(objects, key), where, fields)
-        return
-    children = dict.fromkeys(chain.from_iterable(v for v in column if type(v) is dict))
-    for key in children:
-        child = [v.get(key, MISSING) if type(v) is dict else MISSING for v in column]
-        _profile_tree(f"{path}.{key}", child, where, fields)
+    for key in batch_keys(column, f"{path}.", memo):
+        child_path = f"{path}.{key}"
+        clean = memo if "." not in key else None
+        child = batch_column(column, child_path, key, clean)
+        _profile_tree(child_path, child, where, fields, clean)
 
 
 def _values(objects: list[dict[str, object]], key: str) -> list[object]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import random
 
+import orjson
+
 from agents.core.contracts import Contract
-from tools.contract_check import ContractChecker, check_batch
+from tools.contract_check import ContractChecker, check_batch, check_decoded
 from tools.contract_screen import contract_suspects
+from tools.profiling import decode_events, profile_batch, profile_decoded
 
 CONTRACT = Contract(
     dataset="orders",
@@ -123,3 +126,31 @@ def test_tricky_shapes_are_judged_as_the_per_event_check_does() -> None:
         event.update(change)  # type: ignore[arg-type]
         events.append(event)
     assert check_batch(CONTRACT, events) == [checker.check(event) for event in events]
+
+
+def test_a_dotted_key_seen_first_does_not_hide_the_nested_path_it_spells() -> None:
+    rng = random.Random(4)
+    first = {"address.geo.lat": 1, **_conforming(rng, 0)}
+    second = _conforming(rng, 1)
+    second["address"] = {"city": "Nice", "geo": {"lat": 95}}
+
+    [_, found] = check_batch(CONTRACT, [first, second])
+
+    assert [(v.field, v.rule) for v in found] == [("address.geo.lat", "above_max")]
+
+
+def test_checking_a_batch_first_leaves_its_profile_unchanged() -> None:
+    rng = random.Random(5)
+    checker = ContractChecker(CONTRACT)
+    spelled = [{**_conforming(rng, 0), "ship.x": "text"}, {**_conforming(rng, 1), "ship": {"x": 1}}]
+    batches = [
+        spelled,
+        *([_mutated(rng, _conforming(rng, n)) for n in range(30)] for _ in range(60)),
+    ]
+    for events in batches:
+        raw = [orjson.dumps(event) for event in events]
+        decoded, indices, rejects = decode_events(raw)
+        check_decoded(checker, decoded, indices, rejects, len(raw))
+        shared = profile_decoded(decoded, indices, rejects, event_time="created_at")
+        alone = profile_decoded(list(decoded), indices, rejects, event_time="created_at")
+        assert shared == alone == profile_batch(raw, event_time="created_at")

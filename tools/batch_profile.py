@@ -5,8 +5,10 @@ Merging builds results without revalidating them (model_construct): both sides a
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import islice
 from operator import itemgetter
 from typing import TypeVar
 
@@ -102,7 +104,7 @@ class FieldProfile(BaseModel):
         top = _add_counts(self.top, other.top)
         overflow = self.top_overflow or other.top_overflow or len(top) > TOP_SIZE
         if len(top) > TOP_SIZE:
-            top = dict(sorted(top.items(), key=lambda item: -item[1])[:TOP_SIZE])
+            top = top_counts(top, TOP_SIZE)
         numeric = other.numeric if self.numeric is None else self.numeric
         if self.numeric is not None and other.numeric is not None:
             numeric = self.numeric.merge(other.numeric)
@@ -115,7 +117,8 @@ class FieldProfile(BaseModel):
             numeric=numeric,
             top=top,
             top_overflow=overflow,
-            sketch=sorted(set(self.sketch) | set(other.sketch))[:SKETCH_SIZE],
+            # Two sorted runs: the sort merges them in one pass; dict.fromkeys drops repeats.
+            sketch=list(dict.fromkeys(sorted([*self.sketch, *other.sketch])))[:SKETCH_SIZE],
             shapes=_add_counts(self.shapes, other.shapes),
             examples=_first_distinct([*self.examples, *other.examples], EXAMPLE_SIZE),
             duplicates=self.duplicates + other.duplicates,
@@ -208,6 +211,27 @@ class BatchProfile(BaseModel):
             rows=merge_samples(self.rows, self.total, other.rows, other.total, ROW_SIZE),
             time=time,
         )
+
+
+def top_counts(counts: dict[str, int], size: int) -> dict[str, int]:
+    """The `size` largest counts, ties kept in order of first sight (as a stable sort keeps them).
+
+    >>> top_counts({"a": 1, "b": 3, "c": 1, "d": 2}, 3)
+    {'b': 3, 'd': 2, 'a': 1}
+    """
+    if len(counts) <= size:
+        return dict(sorted(counts.items(), key=itemgetter(1), reverse=True))
+    if max(counts.values()) == 1:  # all counted once: the first `size` of them
+        return dict(islice(counts.items(), size))
+    # Only values counted at least `floor` times can rank: sort just those.
+    levels = Counter(counts.values())
+    kept = floor = 0
+    for floor in sorted(levels, reverse=True):
+        kept += levels[floor]
+        if kept >= size:
+            break
+    items = [item for item in counts.items() if item[1] >= floor]
+    return dict(sorted(items, key=itemgetter(1), reverse=True)[:size])
 
 
 def merge_samples(

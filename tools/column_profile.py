@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from itertools import islice
-from operator import itemgetter
 
 import orjson
 from pydantic import JsonValue
@@ -23,6 +22,7 @@ from tools.batch_profile import (
     NumericStats,
     Position,
     thin,
+    top_counts,
 )
 from tools.value_encoding import (
     EPOCH_RANGES,
@@ -88,7 +88,7 @@ def profile_column(path: str, column: list[object], where: Locator) -> FieldProf
     _strings(counts, kinds.get(str, 0), str in scalars and len(scalars) == 1, encodings, shapes)
     distinct = _canonical_counts(counts, set(scalars))
     top_overflow = len(distinct) > TOP_SIZE
-    top = _top(distinct) if top_overflow else distinct
+    top = top_counts(distinct, TOP_SIZE) if top_overflow else distinct
     arrays = [v for v in column if type(v) is list] if list in kinds else []
     examples: list[JsonValue] = [*islice(counts, EXAMPLE_SIZE), *arrays[:EXAMPLE_SIZE]]  # type: ignore[list-item]
     hashes = value_hashes([*distinct, *map(canonical, arrays)])
@@ -107,20 +107,6 @@ def profile_column(path: str, column: list[object], where: Locator) -> FieldProf
         duplicates=len(valued) - len(counts),
         first=first,
     )
-
-
-def _top(distinct: dict[str, int]) -> dict[str, int]:
-    if max(distinct.values()) == 1:  # all values unique: any TOP_SIZE of them will do
-        return dict(islice(distinct.items(), TOP_SIZE))
-    # Only values counted at least `floor` times can rank in the top: sort just those.
-    levels = Counter(distinct.values())
-    kept = floor = 0
-    for floor in sorted(levels, reverse=True):
-        kept += levels[floor]
-        if kept >= TOP_SIZE:
-            break
-    items = [item for item in distinct.items() if item[1] >= floor]
-    return dict(sorted(items, key=itemgetter(1), reverse=True)[:TOP_SIZE])
 
 
 def _smallest(hashes: set[int]) -> list[int]:

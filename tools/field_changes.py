@@ -28,7 +28,7 @@ def detect_field_changes(
     found: list[Detection] = []
     unit = None
     if before is not None and before.numeric is not None and now.numeric is not None:
-        unit = estimate_factor(before.numeric, now.numeric)
+        unit = estimate_factor(before.numeric, now.numeric, spec.unit if spec is not None else None)
         if unit is not None:
             means = f"mean {now.numeric.mean:g} vs {before.numeric.mean:g}"
             note = f"values scaled by {unit[0]:g} ({means})"

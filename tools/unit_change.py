@@ -9,7 +9,39 @@ from tools.batch_profile import NumericStats
 
 _BASE = (10.0, 100.0, 1000.0, 1e4, 1e5, 1e6, 1e9, 24.0, 60.0, 3600.0, 86400.0, 60000.0, 3.6e6)
 FACTORS: tuple[float, ...] = tuple(sorted({*_BASE, *(1 / f for f in _BASE)}))
+DECIMAL_FACTORS: tuple[float, ...] = tuple(f for f in FACTORS if math.log10(f).is_integer())
+TIME_UNITS = frozenset(
+    {
+        "ns",
+        "us",
+        "ms",
+        "s",
+        "sec",
+        "secs",
+        "second",
+        "seconds",
+        "min",
+        "mins",
+        "minute",
+        "minutes",
+        "h",
+        "hour",
+        "hours",
+        "d",
+        "day",
+        "days",
+        "millis",
+        "milliseconds",
+        "micros",
+        "microseconds",
+        "nanos",
+        "nanoseconds",
+        "epoch_ms",
+        "epoch_s",
+    }
+)
 TOLERANCE = 0.3  # in log10 units: the observed ratio may be off by a factor of two
+DECLARED_UNIT_TOLERANCE = 0.5  # with time ratios ruled out, a noisier ratio may still snap
 MIN_SCALE = 1.0  # in log10 units: only scalings of 10x or more are unit changes
 MIN_SEPARATION = 4.0  # Welch's t of log magnitudes: the shift must dwarf natural spread
 MIN_VALUES = 2  # values needed on each side before calling anything a unit change
@@ -17,10 +49,15 @@ MAX_SPREAD_RATIO = 4.0  # log-magnitude spreads of before and after may differ t
 MIN_VARIANCE = 0.01  # floor of a log10 variance, so identical values do not divide by zero
 
 
-def estimate_factor(before: NumericStats, after: NumericStats) -> tuple[float, float] | None:
+def estimate_factor(
+    before: NumericStats, after: NumericStats, unit: str | None = None
+) -> tuple[float, float] | None:
     """The factor `after ~ before * factor`, snapped to a known unit ratio, with a confidence.
 
-    None when the values were not scaled (natural variation, or overlapping ranges).
+    None when the values were not scaled (natural variation, or overlapping ranges). A declared
+    `unit` (the contract's) is evidence too: a unit that is not a time (cents, bytes, metres)
+    changes by powers of ten, so time ratios like 60 are ruled out and a noisier ratio still
+    snaps to the nearest power of ten.
 
     >>> cents = NumericStats(count=3, min=900, max=3000, total=5150, sample=[1250, 900, 3000])
     >>> dollars = NumericStats(count=3, min=5, max=20, total=37.5, sample=[12.5, 5.0, 20.0])
@@ -28,7 +65,17 @@ def estimate_factor(before: NumericStats, after: NumericStats) -> tuple[float, f
     (0.01, 1.0)
     >>> estimate_factor(cents, cents) is None
     True
+    >>> def stats(values: list[float]) -> NumericStats:
+    ...     return NumericStats(count=len(values), min=min(values), max=max(values),
+    ...                         total=sum(values), sample=values)
+    >>> old = stats([1899, 450, 12999, 2350, 7600])
+    >>> new = stats([21.5, 3.99, 149.0, 64.25, 12.0, 88.8])
+    >>> estimate_factor(old, new), estimate_factor(old, new, "cents")
+    ((0.0166667, 0.96), (0.01, 0.74))
     """
+    decimal_only = unit is not None and unit.strip().lower() not in TIME_UNITS
+    candidates = DECIMAL_FACTORS if decimal_only else FACTORS
+    tolerance = DECLARED_UNIT_TOLERANCE if decimal_only else TOLERANCE
     old = [abs(v) for v in before.sample if v]
     new = [abs(v) for v in after.sample if v]
     if len(old) < MIN_VALUES or len(new) < MIN_VALUES or not _same_spread(old, new):
@@ -37,9 +84,9 @@ def estimate_factor(before: NumericStats, after: NumericStats) -> tuple[float, f
     mean_ratio = abs(after.mean) / abs(before.mean) if before.mean and after.mean else ratio
     if abs(math.log10(ratio) - math.log10(mean_ratio)) > 2 * TOLERANCE:
         return None
-    factor = min(FACTORS, key=lambda f: abs(math.log10(ratio) - math.log10(f)))
+    factor = min(candidates, key=lambda f: abs(math.log10(ratio) - math.log10(f)))
     error = abs(math.log10(ratio) - math.log10(factor))
-    if error > TOLERANCE or abs(math.log10(factor)) < MIN_SCALE:
+    if error > tolerance or abs(math.log10(factor)) < MIN_SCALE:
         return None
     inside = sum(before.min <= v <= before.max for v in after.sample) / len(after.sample)
     if inside >= 0.5 or _separation(old, new) < MIN_SEPARATION:

@@ -170,7 +170,8 @@ class LineageGraph(BaseModel):
         return [
             m
             for m, names in self.unresolved.items()
-            if field in names and dataset in self.model_reads.get(m, [])
+            if field.lower() in {n.lower() for n in names}
+            and dataset in self.model_reads.get(m, [])
         ]
 
     def _walk(self, starts: Sequence[str], *, forward: bool) -> list[LineagePath]:
@@ -226,7 +227,10 @@ def build_lineage(
                     else ("model_column" if source in pipeline.models else "table_column")
                 )
                 owner = contracts[source].owner if source in contracts else None
-                source_id = _add_node(nodes, source, e.source_column, kind, owner)
+                column = e.source_column
+                if source in contracts:  # unquoted identifiers fold case; contract names do not
+                    column = _field_named(contracts[source], column)
+                source_id = _add_node(nodes, source, column, kind, owner)
                 target_id = f"{e.target_dataset}.{e.target_column}"
                 if source_id != target_id:
                     edges.add(LineageEdge(source=source_id, target=target_id, kind=e.kind))
@@ -243,6 +247,14 @@ def build_lineage(
         dangling=dangling,
         edges=sorted(edges, key=lambda e: (e.target, e.source, e.kind)),
     )
+
+
+def _field_named(contract: Contract, column: str) -> str:
+    """The contract's spelling of `column` when they differ only in case (sessionId, sessionid)."""
+    if contract.field(column) is not None:
+        return column
+    folded = {f.name.lower(): f.name for f in contract.fields}
+    return folded.get(column.lower(), column)
 
 
 def _columns(nodes: Mapping[str, LineageNode], dataset: str) -> list[str]:

@@ -197,3 +197,15 @@ def test_a_fully_qualified_topic_and_plain_model_names_live_in_one_graph() -> No
         "stg_customers",
         "emails",
     ]
+
+
+def test_unquoted_references_find_contract_fields_whatever_their_case() -> None:
+    contract = Contract.model_validate(
+        {"dataset": "web_events", "fields": [{"name": "sessionId", "type": "string"}]}
+    )
+    pipeline = Pipeline(
+        dialect="bigquery", models={"stg": "select sessionId as session_id from web_events"}
+    )
+    graph = build_lineage(pipeline, {"web_events": contract})
+    assert graph.models_affected_by("web_events", "sessionId") == ["stg"]
+    assert "web_events.sessionid" not in graph.nodes

@@ -7,6 +7,7 @@ two candidates that fit equally are reported as ambiguous, a field with none as 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -54,6 +55,10 @@ def evaluate(expression: str, events: Events) -> list[JsonValue]:
     return [row["v"] for row in rows["probe"]]
 
 
+def _whole_seconds(text: str) -> str:
+    return re.sub(r"(\d{2}:\d{2}:\d{2})[.,]\d+", r"\1", text)
+
+
 def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
     """Why values `new` cannot be the old field's values `old`, or None when they fit."""
     old_kinds, new_kinds = kinds(old), kinds(new)
@@ -66,7 +71,9 @@ def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
         if a and b and max(a, b) / min(a, b) > MAGNITUDE_TOLERANCE:
             return f"computes values around {b:g} where the field held values around {a:g}"
     if old_kinds <= {"str", "iso", "numeric"}:
-        if not {shape(str(v)) for v in old} & {shape(str(v)) for v in new}:
+        # fractional seconds are precision, not a different shape: a fix may keep them
+        outline = shape if old_kinds != {"iso"} else (lambda text: shape(_whole_seconds(text)))
+        if not {outline(str(v)) for v in old} & {outline(str(v)) for v in new}:
             return f"computes values shaped like {new[0]!r} where the field held {old[0]!r}"
     return None
 

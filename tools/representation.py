@@ -76,7 +76,8 @@ def restore(
         units = epoch_units(new) or 1.0
         seconds = reference if units == 1.0 else f"{reference} / {units:g}"
         fmt = iso_format(str(old[0])) if old else "%Y-%m-%dT%H:%M:%SZ"
-        return f"strftime(to_timestamp({seconds}), {literal(fmt or '')})", "epoch to ISO text"
+        fmt = _keep_subseconds(fmt or "", new, units)
+        return f"strftime(to_timestamp({seconds}), {literal(fmt)})", "epoch to ISO text"
     if old_kinds and old_kinds <= {"int", "float"} and new_kinds == {"iso"}:
         units = epoch_units(old) or 1.0
         seconds = f"epoch(CAST({reference} AS TIMESTAMPTZ))"
@@ -96,3 +97,21 @@ def restore(
         if old_kind in ("str", "numeric") and new_kinds <= {"int", "float", "bool"}:
             return f"CAST({reference} AS VARCHAR)", "value cast back to text"
     return reference, ""
+
+
+_FRACTIONS = ((1e9, ".%n"), (1e6, ".%f"), (1e3, ".%g"))
+
+
+def _keep_subseconds(fmt: str, found: Sequence[JsonValue], units: float) -> str:
+    """`fmt` with fractional seconds when the epochs carry them: a fix must not drop precision.
+
+    >>> _keep_subseconds("%Y-%m-%dT%H:%M:%SZ", [1780297621500], 1e3)
+    '%Y-%m-%dT%H:%M:%S.%gZ'
+    >>> _keep_subseconds("%Y-%m-%dT%H:%M:%SZ", [1780297621000], 1e3)
+    '%Y-%m-%dT%H:%M:%SZ'
+    """
+    numbers = [v for v in found if isinstance(v, int | float) and not isinstance(v, bool)]
+    if "%S." in fmt or units <= 1 or all(v % units == 0 for v in numbers):
+        return fmt
+    fraction = next(text for size, text in _FRACTIONS if units >= size)
+    return fmt.replace("%S", "%S" + fraction, 1)

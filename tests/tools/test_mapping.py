@@ -223,3 +223,15 @@ def test_rebuilds_a_split_field_with_the_old_part_widths() -> None:
     detections = [Detection(kind="split", field="expiry", to=["month", "year"])]
     result = _infer(detections, before, after, {"expiry"}, expiry="string")
     assert evaluate(result.mapping.as_dict()["expiry"], after) == ["03/27", "12/29"]
+
+
+def test_epoch_milliseconds_back_to_iso_text_keep_their_fraction() -> None:
+    before = [{"ts": "2026-06-01T07:00:00Z"}, {"ts": "2026-06-01T07:01:13Z"}]
+    after = [{"ts": 1780297621500}, {"ts": 1780297700250}, {"ts": 1780297800000}]
+    contract = Contract.model_validate(
+        {"dataset": "app", "fields": [{"name": "ts", "type": "timestamp", "required": True}]}
+    )
+    change = Detection(kind="type_change", field="ts", to="integer", **{"from": "string"})
+    inference = infer_mapping([change], contract, {"ts"}, before, after)
+    [entry] = inference.mapping.entries
+    assert ".%g" in entry.target, entry.target  # 07:07:01.500, not 07:07:01

@@ -42,6 +42,7 @@ from agents.core.ports import (
 from agents.proposal_text import describe_proposal
 from guardrails.replay_gate import validate_patch
 from tools.contract_evolution import evolve_contract
+from tools.harm import new_values_flow_through, repeated_keys_absorbed
 from tools.lineage import LineageGraph, build_lineage
 from tools.mapping import MappingInference, infer_mapping
 from tools.sql_patch import apply_mapping
@@ -100,6 +101,7 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
     used = {f.name for f in contract.fields if graph.models_affected_by(alert.dataset, f.name)}
     harmful = [d for d in alert.detections if _reaches_models(d, used)]
     if alert.category != "drift" or any(d.kind in _NEEDS_A_HUMAN for d in harmful):
+        harmful = await _not_absorbed(alert, harmful, pipeline, contracts, graph, deps.samples)
         if not harmful:
             return []  # nothing any model reads is affected
         found = "; ".join(f"{d.kind} of {d.field or alert.dataset}" for d in harmful)
@@ -206,6 +208,30 @@ def _reaches_models(detection: Detection, used: set[str]) -> bool:
     if name is None:
         return True
     return name in used or name.split(".")[0] in used or any(u.startswith(name + ".") for u in used)
+
+
+async def _not_absorbed(
+    alert: AlertRaised,
+    found: Sequence[Detection],
+    pipeline: Pipeline,
+    contracts: dict[str, Contract],
+    graph: LineageGraph,
+    samples: SampleStore,
+) -> list[Detection]:
+    """The findings the models do not absorb: a new value they only group by, or repeated keys
+    they deduplicate, needs no human."""
+    after: list[dict[str, Any]] | None = None
+    kept = []
+    for d in found:
+        if d.kind == "enum_new_value" and d.field is not None:
+            if new_values_flow_through(graph, pipeline, alert.dataset, d.field):
+                continue
+        if d.kind == "duplicates" and d.field is not None:
+            after = after if after is not None else (await samples.load_samples(alert.event_id))[1]
+            if after and repeated_keys_absorbed(pipeline, contracts, alert.dataset, d.field, after):
+                continue
+        kept.append(d)
+    return kept
 
 
 def _models_read_new_fields(

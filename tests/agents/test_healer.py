@@ -259,3 +259,25 @@ async def test_models_already_reading_the_new_events_get_a_contract_only_proposa
     assert isinstance(proposal, FixProposed)
     assert proposal.patches == [] and proposal.contract is not None
     assert proposal.validation.passed
+
+
+@pytest.mark.parametrize(
+    ("model", "outcome"),
+    [
+        ("select distinct on (order_id) order_id, cust_id as customer_id from orders", []),
+        ("select order_id, cust_id as customer_id from orders", ["escalate"]),
+    ],
+)
+async def test_repeated_keys_escalate_only_when_the_models_do_not_deduplicate(
+    model: str, outcome: list[str]
+) -> None:
+    repeated = [*BEFORE, BEFORE[0]]
+    scene = Scene(Pipeline(models={"stg_orders": model}), ORDERS, BEFORE, repeated)
+    alert = AlertRaised(
+        source="test",
+        category="quality",
+        dataset="orders",
+        detections=[{"kind": "duplicates", "field": "order_id"}],
+    )
+    found = await healer.handle(alert, scene.deps())
+    assert ["escalate" for o in found if isinstance(o, IncidentEscalated)] == outcome

@@ -149,6 +149,12 @@ def main() -> None:
         e.replace(b'"cust_id"', b'"customer_id"').replace(b'"email"', b'"mail"') for e in events
     ]
     measure("detection on drifted batches (renames)", drifted, args.batch, detect)
+    measure(
+        "check_batch on drifted batches (all violate)",
+        drifted,
+        args.batch,
+        lambda b: check_batch(CONTRACT, b),
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from tools.profiling import RawEvent, decode_events, flatten
 from tools.value_encoding import json_type, string_encoding
 
 REDACTED = "<redacted>"
+_PLAIN_LIMIT = 4096  # value-less violations kept for reuse per checker
 
 Rule = Literal[
     "malformed",
@@ -66,6 +67,7 @@ class ContractChecker:
             parts = name.split(".")
             self.known.update(".".join(parts[:i]) for i in range(1, len(parts)))
         self.open_objects = tuple(f"{f.name}." for f in contract.fields if f.type == "object")
+        self._plain: dict[tuple[str, Rule, str], Violation] = {}
 
     def check(self, event: Mapping[str, object]) -> list[Violation]:
         """The violations of one decoded event (an empty list when it conforms).
@@ -85,7 +87,17 @@ class ContractChecker:
             found.extend(self._field(spec, value))
         for name in flat:
             if name not in self.known and not name.startswith(self.open_objects):
-                found.append(Violation(field=name, rule="unknown_field", detail="not in contract"))
+                found.append(self._valueless(name, "unknown_field", "not in contract"))
+        return found
+
+    def _valueless(self, field: str, rule: Rule, detail: str) -> Violation:
+        """A violation without a value; frozen, so one instance serves every event it fits."""
+        key = (field, rule, detail)
+        found = self._plain.get(key)
+        if found is None:
+            if len(self._plain) >= _PLAIN_LIMIT:  # unknown names are unbounded: start afresh
+                self._plain.clear()
+            found = self._plain[key] = Violation(field=field, rule=rule, detail=detail)
         return found
 
     def _field(self, spec: ContractField, value: object) -> list[Violation]:
@@ -93,7 +105,7 @@ class ContractChecker:
             if not spec.required:
                 return []
             rule: Rule = "missing_required" if value is _ABSENT else "null_required"
-            return [Violation(field=spec.name, rule=rule, detail="required field has no value")]
+            return [self._valueless(spec.name, rule, "required field has no value")]
         shown = REDACTED if spec.pii else value
         kind = json_type(value)
         if kind not in ACCEPTED_TYPES[spec.type] or not _text_fits(spec, value):

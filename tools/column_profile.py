@@ -168,7 +168,7 @@ def _canonical_counts(counts: Counter[object], kinds: set[type]) -> dict[str, in
     if kinds <= {str}:
         return counts  # type: ignore[return-value]
     if kinds <= {int}:
-        return dict(zip(_int_texts(list(counts)), counts.values(), strict=True))
+        return dict(zip(_int_texts(list(counts)), counts.values(), strict=True))  # type: ignore[arg-type]
     distinct: dict[str, int] = {}
     for value, count in counts.items():
         text = canonical(value)

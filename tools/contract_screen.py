@@ -9,7 +9,7 @@ integer, a key spelled with a dot, an empty object): the per-event check then fi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import compress
 from typing import TYPE_CHECKING
 
@@ -87,13 +87,15 @@ def _field_suspects(spec: ContractField, column: list[object]) -> set[int]:
         numbers = values if present <= _NUMBERS else [v for v in values if type(v) in _NUMBERS]
         low = spec.min if spec.min is not None else float("-inf")
         high = spec.max if spec.max is not None else float("inf")
-        if min(numbers) < low or max(numbers) > high:  # type: ignore[type-var]
+        if min(numbers) < low or max(numbers) > high:  # type: ignore[type-var,operator]
             suspects.update(rows(lambda v: type(v) in _NUMBERS and not low <= v <= high))  # type: ignore[operator]
     return suspects
 
 
 def _enum_suspects(
-    enum: list[object], values: list[object], rows: Callable[[Callable[[object], bool]], set[int]]
+    enum: Sequence[object],
+    values: list[object],
+    rows: Callable[[Callable[[object], bool]], set[int]],
 ) -> set[int]:
     try:
         allowed = set(enum)

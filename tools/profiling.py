@@ -67,7 +67,7 @@ def batch_column(
     if set(map(type, objects)) == {dict}:
         column = _values(objects, key)  # type: ignore[arg-type]
     else:
-        column = [v.get(key, MISSING) if type(v) is dict else MISSING for v in objects]  # type: ignore[attr-defined]
+        column = [v.get(key, MISSING) if type(v) is dict else MISSING for v in objects]
     if memo is not None:
         memo.columns[path] = column
     return column

@@ -1,0 +1,59 @@
+"""Alerts from other tools reach the healer through POST /alerts; bad ones are dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agents.core.config import KafkaSettings, Settings
+from agents.edges.broker import EmbeddedBroker
+from agents.edges.git_repo import GitPipelineRepo
+from agents.main import running
+
+pytestmark = [pytest.mark.kafka, pytest.mark.integration]
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+
+
+@pytest.fixture
+def bootstrap(tmp_path: Path) -> Iterator[str]:
+    with EmbeddedBroker(tmp_path / "broker") as broker:
+        yield broker.bootstrap
+
+
+async def test_an_outside_tools_alert_is_triaged_and_a_malformed_one_kept(
+    tmp_path: Path, bootstrap: str
+) -> None:
+    repo = GitPipelineRepo.create(SHOP, tmp_path / "repo")
+    settings = Settings(workdir=tmp_path / "work", kafka=KafkaSettings(bootstrap=bootstrap))
+    async with running(settings, repo.path) as live:
+        async with httpx.AsyncClient(base_url=live.url) as client:
+            schema = await client.get("/alerts/schema")
+            accepted = await client.post(
+                "/alerts",
+                json={
+                    "tool": "great_expectations",
+                    "dataset": "orders",
+                    "kind": "null_spike",
+                    "field": "amount_cents",
+                    "rate": 0.4,
+                    "summary": "expect_column_values_to_not_be_null",
+                },
+            )
+            refused = await client.post("/alerts", json={"tool": "soda", "kind": "nonsense"})
+        assert schema.status_code == 200 and "dataset" in schema.json()["properties"]
+        assert accepted.status_code == 202, accepted.text
+        assert refused.status_code == 422
+        alert_id = accepted.json()["event_id"]
+        async with asyncio.timeout(30):
+            while not (incidents := await live.store.list_incidents()):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        [incident] = incidents
+        assert incident.alert_id == alert_id and "amount_cents" in incident.reason
+        [letter] = await live.store.list_dead_letters(
+            settings.kafka.alerts_topic + settings.kafka.dead_letter_suffix
+        )
+        assert "nonsense" in letter.value

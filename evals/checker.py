@@ -13,6 +13,7 @@ from sqlglot.errors import ParseError
 
 from agents.core.contracts import Pipeline
 from agents.core.errors import ReplayError, ToolError
+from agents.core.models import DRIFT_KINDS, QUALITY_KINDS
 from evals.burrow import statuses
 from evals.invariants import check_expected_rows, column_types, describe, replay_before
 from evals.loader import LoadedScenario, load_suite
@@ -20,23 +21,9 @@ from evals.rows import compare_outputs
 from evals.scenario import Scenario
 from tools.replay import run_models
 
-# Detection kinds whose `field` must be one of the contract's fields (`add` must not be).
-_CONTRACT_FIELD_KINDS = frozenset(
-    {
-        "remove",
-        "rename",
-        "type_change",
-        "unit_change",
-        "enum_new_value",
-        "nullability",
-        "nesting",
-        "split",
-        "merge",
-        "null_spike",
-        "duplicates",
-        "out_of_range",
-    }
-)
+# Detection kinds whose `field` must be one of the contract's fields (`add` must not be, and
+# freshness concerns the whole topic).
+_CONTRACT_FIELD_KINDS = (DRIFT_KINDS | QUALITY_KINDS) - {"add", "freshness"}
 
 
 @dataclass(frozen=True)

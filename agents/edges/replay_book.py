@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -52,8 +52,9 @@ class ReplayBookMixin:
     _tables: Mapping[str, Table]
     _insert: Callable[[Table], Any]
 
-    async def _run(self, work: Callable[[Connection], R]) -> R:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the Store this mixes into
+
+        async def _run(self, work: Callable[[Connection], R]) -> R: ...
 
     async def claim_replays(
         self, topic: str, positions: Sequence[Position], fix: str

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agents.core.config import KafkaSettings, Settings
-from agents.edges.broker import EmbeddedBroker
 from agents.edges.git_repo import GitPipelineRepo
 from agents.main import running
 
@@ -18,14 +16,8 @@ pytestmark = [pytest.mark.kafka, pytest.mark.integration]
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
 
-@pytest.fixture
-def bootstrap(tmp_path: Path) -> Iterator[str]:
-    with EmbeddedBroker(tmp_path / "broker") as broker:
-        yield broker.bootstrap
-
-
 async def test_a_broken_contract_is_dead_lettered_and_the_rest_still_watched(
-    tmp_path: Path, bootstrap: str, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, own_bootstrap: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     template = tmp_path / "template"
     shutil.copytree(SHOP, template)
@@ -33,7 +25,7 @@ async def test_a_broken_contract_is_dead_lettered_and_the_rest_still_watched(
         "dataset: payments\nfields:\n  - {name: id, type: strng}\n"
     )
     repo = GitPipelineRepo.create(template, tmp_path / "repo")
-    settings = Settings(workdir=tmp_path / "work", kafka=KafkaSettings(bootstrap=bootstrap))
+    settings = Settings(workdir=tmp_path / "work", kafka=KafkaSettings(bootstrap=own_bootstrap))
     with caplog.at_level(logging.ERROR, logger="agents.main"):
         async with running(settings, repo.path) as live:
             letters = await live.store.list_dead_letters("contracts")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from agents.core.config import KafkaSettings, Settings
-from agents.edges.broker import EmbeddedBroker
 from agents.edges.git_repo import GitPipelineRepo
 from agents.main import running
 
@@ -18,17 +16,11 @@ pytestmark = [pytest.mark.kafka, pytest.mark.integration]
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
 
-@pytest.fixture
-def bootstrap(tmp_path: Path) -> Iterator[str]:
-    with EmbeddedBroker(tmp_path / "broker") as broker:
-        yield broker.bootstrap
-
-
 async def test_an_outside_tools_alert_is_triaged_and_a_malformed_one_kept(
-    tmp_path: Path, bootstrap: str
+    tmp_path: Path, own_bootstrap: str
 ) -> None:
     repo = GitPipelineRepo.create(SHOP, tmp_path / "repo")
-    settings = Settings(workdir=tmp_path / "work", kafka=KafkaSettings(bootstrap=bootstrap))
+    settings = Settings(workdir=tmp_path / "work", kafka=KafkaSettings(bootstrap=own_bootstrap))
     async with running(settings, repo.path) as live:
         async with httpx.AsyncClient(base_url=live.url) as client:
             schema = await client.get("/alerts/schema")

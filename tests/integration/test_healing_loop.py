@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -13,19 +12,11 @@ from aiokafka import AIOKafkaProducer
 
 from agents.core.config import KafkaSettings, Settings
 from agents.core.models import AlertRaised, Detection
-from agents.edges.broker import EmbeddedBroker
 from agents.edges.store import open_store
 from agents.main import running
 from suture.demo import run_demo
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration]
-
-
-@pytest.fixture
-def kafka_bootstrap(tmp_path: Path) -> Iterator[str]:
-    """A broker of this test's own: the demo's topic and group names are fixed."""
-    with EmbeddedBroker(tmp_path / "broker") as broker:
-        yield broker.bootstrap
 
 
 def _settings(workdir: Path, bootstrap: str) -> Settings:
@@ -41,9 +32,9 @@ async def _wait_for(check, timeout_s: float = 30.0):  # type: ignore[no-untyped-
 
 
 async def test_drift_is_healed_after_approval_with_no_event_lost_or_duplicated(
-    tmp_path: Path, kafka_bootstrap: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, own_bootstrap: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = _settings(tmp_path / "work", kafka_bootstrap)
+    settings = _settings(tmp_path / "work", own_bootstrap)
 
     assert await run_demo(settings, approve=True, timeout_s=60) == 0
 
@@ -72,9 +63,9 @@ async def test_drift_is_healed_after_approval_with_no_event_lost_or_duplicated(
 
 
 async def test_redelivered_alert_after_restart_yields_no_second_proposal(
-    tmp_path: Path, kafka_bootstrap: str
+    tmp_path: Path, own_bootstrap: str
 ) -> None:
-    settings = _settings(tmp_path / "work", kafka_bootstrap)
+    settings = _settings(tmp_path / "work", own_bootstrap)
     assert await run_demo(settings, approve=False, timeout_s=60, wait_for_approval=False) == 0
     first = open_store(None, settings.workdir)
     try:
@@ -85,7 +76,7 @@ async def test_redelivered_alert_after_restart_yields_no_second_proposal(
     assert pending.status == "pending", "nothing is applied without an approval"
 
     async with running(settings, settings.workdir / "repo") as live:
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+        producer = AIOKafkaProducer(bootstrap_servers=own_bootstrap)
         await producer.start()
         try:
             await producer.send_and_wait(
@@ -103,6 +94,7 @@ async def test_redelivered_alert_after_restart_yields_no_second_proposal(
             )
         finally:
             await producer.stop()
+
         async def sentinel_handled() -> list[str]:
             # alerts are handled in order: once the sentinel is, the redelivered one was too
             ids = [i.alert_id for i in await live.store.list_incidents()]

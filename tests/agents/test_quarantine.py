@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import pytest
 
@@ -11,7 +10,7 @@ from agents import quarantine
 from agents.core.contracts import ViolationPolicy
 from agents.core.errors import BrokerError
 from agents.core.models import FixApplied, RawMessage
-from agents.edges.store import Store, open_store
+from agents.edges.store import Store
 from agents.quarantine import (
     HEADER_FIX,
     HEADER_REPLAY_OF,
@@ -19,7 +18,6 @@ from agents.quarantine import (
     quarantine_headers,
     replay_quarantined,
 )
-from tests.fixtures.postgres import POSTGRES_URL
 
 
 class _Topics:
@@ -44,20 +42,6 @@ class _Topics:
             raise BrokerError("broker went away")
         for message in messages:
             self.append(message.topic, message.value, message.headers)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """A fresh store: a SQLite file in tmp_path, or a fresh schema on the PostgreSQL server."""
-    if request.param == "sqlite":
-        opened = open_store(None, tmp_path / "work")
-    else:
-        schema = request.getfixturevalue("postgres_schema")
-        opened = open_store(POSTGRES_URL, tmp_path, schema=schema)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def _quarantine(topics: _Topics, count: int, *, policy: ViolationPolicy = "quarantine") -> None:

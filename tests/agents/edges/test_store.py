@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,6 @@ from agents.core.models import (
     ValidationReport,
 )
 from agents.edges.store import Store, open_store
-from tests.fixtures.postgres import POSTGRES_URL
 
 HOSTILE = [
     "Robert'); DROP TABLE proposals;--",
@@ -63,20 +61,6 @@ def make_proposal(alert_id: str = "alert-1", title: str = "Map cust_id") -> FixP
         title=title,
         description="body",
     )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """A fresh store: a SQLite file in tmp_path, or a fresh schema on the PostgreSQL server."""
-    if request.param == "sqlite":
-        opened = open_store(None, tmp_path / "work")
-    else:
-        schema = request.getfixturevalue("postgres_schema")
-        opened = open_store(POSTGRES_URL, tmp_path, schema=schema)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 class TestStoreContract:

@@ -47,7 +47,7 @@ case "$cmd" in
     setup_python
     setup_browser
     "$VENV/bin/ruff" check .
-    "$VENV/bin/mypy" agents tools guardrails prompts evals suture
+    "$VENV/bin/mypy" core agents tools guardrails prompts evals suture
     exec "$VENV/bin/python" -m pytest -q --cov --cov-report=term:skip-covered "$@"
     ;;
   suture)

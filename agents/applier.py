@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from agents.core.errors import ApprovalError
-from agents.core.models import FixApplied, FixApproved, FixProposed
-from agents.core.ports import KnowledgeBase, VerifiedFix
+from core.errors import ApprovalError
+from core.models import FixApplied, FixApproved, FixProposed
+from core.ports import KnowledgeBase, VerifiedFix
 
 _log = logging.getLogger(__name__)
 

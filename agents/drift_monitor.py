@@ -1,11 +1,11 @@
 """Watches one contracted topic in micro-batches: DatasetMonitor alerts, plus the contract's policy.
 
-Detection is DatasetMonitor's (tools/monitor_state.py), one mechanism for live and offline use:
-each micro-batch (undecodable events aside) is observed with its offsets, partitions and arrival
-times (the records' timestamps), whole or cut where the producer changed (see `_segments`).
-Each alert's samples (before: the monitor's reservoir of conforming events; after: the events
-breaking the contract, or the batch when none does) and the alert itself are stored BEFORE the
-alert is returned for publication.
+Detection is DatasetMonitor's (tools/monitoring/dataset_monitor.py), one mechanism for live and
+offline use: each micro-batch (undecodable events aside) is observed with its offsets, partitions
+and arrival times (the records' timestamps), whole or cut where the producer changed (see
+`_segments`). Each alert's samples (before: the monitor's reservoir of conforming events;
+after: the events breaking the contract, or the batch when none does) and the alert itself are
+stored BEFORE the alert is returned for publication.
 
 Per event, the contract's `on_violation` decides what happens to events that break it:
 `pass` nothing; `quarantine` copies the raw bytes, unchanged, to `<topic>.quarantine` with the
@@ -27,7 +27,8 @@ from typing import Any, Protocol
 import orjson
 from pydantic import BaseModel
 
-from agents.core.models import (
+from agents.quarantine import quarantine_headers
+from core.models import (
     AlertCategory,
     AlertRaised,
     DeadLetter,
@@ -35,10 +36,9 @@ from agents.core.models import (
     IncidentEscalated,
     RawMessage,
 )
-from agents.quarantine import quarantine_headers
-from tools.contract_check import Violation, check_decoded
-from tools.monitor_state import DatasetMonitor
-from tools.profiling import DecodedEvents, decode_events
+from tools.contracts.check import Violation, check_decoded
+from tools.monitoring.dataset_monitor import DatasetMonitor
+from tools.profiling.profile_batch import DecodedEvents, decode_events
 
 _log = logging.getLogger(__name__)
 SOURCE = "suture.drift_monitor"

@@ -17,9 +17,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 import prompts
-from agents.core.contracts import Contract, Pipeline
-from agents.core.errors import LLMOutputError, LLMUnavailableError
-from agents.core.models import (
+from agents.proposal_text import describe_proposal
+from core.contracts import Contract, Pipeline
+from core.errors import LLMOutputError, LLMUnavailableError
+from core.models import (
     DRIFT_KINDS,
     AlertRaised,
     CheckResult,
@@ -31,7 +32,7 @@ from agents.core.models import (
     SchemaMapping,
     ValidationReport,
 )
-from agents.core.ports import (
+from core.ports import (
     LLM,
     KnowledgeBase,
     PipelineView,
@@ -39,13 +40,12 @@ from agents.core.ports import (
     ProposalSink,
     SampleStore,
 )
-from agents.proposal_text import describe_proposal
 from guardrails.replay_gate import validate_patch
-from tools.contract_evolution import evolve_contract
-from tools.harm import new_values_flow_through, repeated_keys_absorbed
-from tools.lineage import LineageGraph, build_lineage
-from tools.mapping import MappingInference, infer_mapping
-from tools.sql_patch import apply_mapping
+from tools.contracts.evolution import evolve_contract
+from tools.healing.harm import new_values_flow_through, repeated_keys_absorbed
+from tools.healing.mapping import MappingInference, infer_mapping
+from tools.lineage.graph import LineageGraph, build_lineage
+from tools.sql.patch import apply_mapping
 
 _log = logging.getLogger(__name__)
 

@@ -1,10 +1,11 @@
 """Watches consumer groups' offsets and raises an alert when a partition's lag status changes.
 
 Each sample holds, per partition, the group's committed offset and the partition's end offset.
-The last `window` samples of each partition are judged with Burrow's rules (tools/lag.py). An
-alert is raised only when the set of partitions that are not OK, or their status, changes; a
-return to OK is logged, not alerted. A lag alert names the drift or quality alert on the same
-topic that most likely explains it (the latest one raised shortly before the lag began).
+The last `window` samples of each partition are judged with Burrow's rules
+(tools/monitoring/lag.py). An alert is raised only when the set of partitions that are not OK,
+or their status, changes; a return to OK is logged, not alerted. A lag alert names the drift
+or quality alert on the same topic that most likely explains it (the latest one raised
+shortly before the lag began).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.core.models import AlertRaised, LagStatus
-from tools.lag import LagReport, LagSample, evaluate_lag
+from core.models import AlertRaised, LagStatus
+from tools.monitoring.lag import LagReport, LagSample, evaluate_lag
 
 _log = logging.getLogger(__name__)
 SOURCE = "suture.lag_monitor"

@@ -22,10 +22,10 @@ from guardrails.answer_entities import (
     mentioned_entities,
     unknown_entities,
 )
-from tools import lineage_answers
-from tools.ask import interpret, resolve
-from tools.lineage import LineageGraph
-from tools.lineage_answers import Answer
+from tools.lineage import answers as lineage_answers
+from tools.lineage.answers import Answer
+from tools.lineage.graph import LineageGraph
+from tools.lineage.questions import interpret, resolve
 
 logger = logging.getLogger(__name__)
 MAX_STEPS = 6

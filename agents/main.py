@@ -19,17 +19,6 @@ import uvicorn
 from pydantic import BaseModel, SecretStr
 
 from agents import applier, drift_monitor, healer, lag_monitor, quarantine
-from agents.core.config import Settings
-from agents.core.contracts import Contract, Pipeline
-from agents.core.models import (
-    AlertRaised,
-    DeadLetter,
-    FixApplied,
-    FixApproved,
-    IncidentEscalated,
-    RawMessage,
-)
-from agents.core.ports import LLM
 from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.git_repo import GitPipelineRepo
@@ -51,8 +40,19 @@ from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
 from agents.lineage_agent import answer
 from agents.runtime import supervise
-from tools.lineage import build_lineage
-from tools.monitor_state import DatasetMonitor
+from core.config import Settings
+from core.contracts import Contract, Pipeline
+from core.models import (
+    AlertRaised,
+    DeadLetter,
+    FixApplied,
+    FixApproved,
+    IncidentEscalated,
+    RawMessage,
+)
+from core.ports import LLM
+from tools.lineage.graph import build_lineage
+from tools.monitoring.dataset_monitor import DatasetMonitor
 
 _log = logging.getLogger(__name__)
 

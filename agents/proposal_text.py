@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.core.contracts import Contract
-from agents.core.models import AlertRaised, ModelPatch, SchemaMapping, ValidationReport
-from tools.sql_patch import render_diff
+from core.contracts import Contract
+from core.models import AlertRaised, ModelPatch, SchemaMapping, ValidationReport
+from tools.sql.patch import render_diff
 
 
 def _cell(text: object) -> str:

@@ -23,8 +23,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from agents.core.contracts import ViolationPolicy
-from agents.core.models import FixApplied, RawMessage
+from core.contracts import ViolationPolicy
+from core.models import FixApplied, RawMessage
 
 _log = logging.getLogger(__name__)
 

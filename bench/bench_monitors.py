@@ -12,12 +12,17 @@ from collections.abc import Callable, Sequence
 
 import orjson
 
-from agents.core.contracts import Contract
-from tools.contract_check import ContractChecker, check_batch, check_decoded
-from tools.drift_detection import detect_drift
-from tools.monitor_state import DatasetMonitor
-from tools.profiling import DecodedEvents, decode_events, profile_batch, profile_decoded
-from tools.quality import detect_quality
+from core.contracts import Contract
+from tools.contracts.check import ContractChecker, check_batch, check_decoded
+from tools.monitoring.dataset_monitor import DatasetMonitor
+from tools.monitoring.drift_detection import detect_drift
+from tools.monitoring.quality import detect_quality
+from tools.profiling.profile_batch import (
+    DecodedEvents,
+    decode_events,
+    profile_batch,
+    profile_decoded,
+)
 
 REPEATS = 5
 

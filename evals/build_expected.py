@@ -17,13 +17,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.core.contracts import Pipeline
-from agents.core.errors import ReplayError, ToolError
+from core.contracts import Pipeline
+from core.errors import ReplayError, ToolError
 from evals.loader import LoadedScenario, LoadError, load_source, load_suite
 from evals.rows import compare_outputs
 from evals.scenario import Row, Scenario
 from evals.yaml_source import YamlSourceError, parse_yaml
-from tools.replay import run_models
+from tools.sql.replay import run_models
 
 EVALS = Path(__file__).parent
 SCENARIOS = EVALS / "scenarios"

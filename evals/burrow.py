@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 
-from agents.core.models import LagStatus
+from core.models import LagStatus
 from evals.scenario import LagSample, LagSection
 
 

@@ -11,15 +11,15 @@ from typing import Any, TextIO
 import sqlglot
 from sqlglot.errors import ParseError
 
-from agents.core.contracts import Pipeline
-from agents.core.errors import ReplayError, ToolError
-from agents.core.models import DRIFT_KINDS, QUALITY_KINDS
+from core.contracts import Pipeline
+from core.errors import ReplayError, ToolError
+from core.models import DRIFT_KINDS, QUALITY_KINDS
 from evals.burrow import statuses
 from evals.invariants import check_expected_rows, column_types, describe, replay_before
 from evals.loader import LoadedScenario, load_suite
 from evals.rows import compare_outputs
 from evals.scenario import Scenario
-from tools.replay import run_models
+from tools.sql.replay import run_models
 
 # Detection kinds whose `field` must be one of the contract's fields (`add` must not be, and
 # freshness concerns the whole topic).

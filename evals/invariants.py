@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 import sqlglot
 from sqlglot import exp
 
-from agents.core.contracts import Invariant, Pipeline
+from core.contracts import Invariant, Pipeline
 from evals.scenario import Row, Scenario
-from tools.replay import CheckOutcome, ReplayResult, evaluate_checks, replay
+from tools.sql.replay import CheckOutcome, ReplayResult, evaluate_checks, replay
 
 ColumnTypes = dict[str, dict[str, str]]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from agents.core.errors import AssistantError
+from core.errors import AssistantError
 from evals.scenario import Scenario
 from evals.yaml_source import YamlSource, YamlSourceError, parse_yaml
 

@@ -16,11 +16,11 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from agents.core.contracts import Pipeline
-from agents.core.errors import ReplayError, ToolError
+from core.contracts import Pipeline
+from core.errors import ReplayError, ToolError
 from evals.rows import values_equal
 from evals.scenario import Scenario
-from tools.replay import run_models
+from tools.sql.replay import run_models
 
 Equivalence = Callable[[str, str], bool]
 

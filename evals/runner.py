@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agents import healer
-from agents.core.contracts import Contract, Pipeline
-from agents.core.errors import AssistantError
-from agents.core.models import (
+from agents.edges.kb_fake import InMemoryKnowledgeBase
+from core.contracts import Contract, Pipeline
+from core.errors import AssistantError
+from core.models import (
     DRIFT_KINDS,
     QUALITY_KINDS,
     AlertRaised,
@@ -28,14 +29,13 @@ from agents.core.models import (
     IncidentEscalated,
     ModelPatch,
 )
-from agents.core.ports import LLM, KnowledgeBase, VerifiedFix
-from agents.edges.kb_fake import InMemoryKnowledgeBase
+from core.ports import LLM, KnowledgeBase, VerifiedFix
 from evals.scenario import Scenario
 from evals.scoring import ScenarioRun, ScenarioScore, score_scenario
 from guardrails.replay_gate import validate_patch
-from tools.detect_all import detect_all
-from tools.lag import LagSample, lag_detections
-from tools.replay import run_models
+from tools.monitoring.detect_all import detect_all
+from tools.monitoring.lag import LagSample, lag_detections
+from tools.sql.replay import run_models
 
 
 @dataclass

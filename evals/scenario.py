@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agents.core.contracts import Contract, Pipeline
-from agents.core.models import DetectionKind, LagStatus
+from core.contracts import Contract, Pipeline
+from core.models import DetectionKind, LagStatus
 
 Outcome = Literal["fix", "escalate", "no_action"]
 Row = dict[str, Any]

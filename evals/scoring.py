@@ -10,7 +10,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 from sqlglot.optimizer.simplify import simplify
 
-from agents.core.models import Detection
+from core.models import Detection
 from evals.mapping_values import Equivalence, same_values
 from evals.rows import compare_outputs
 from evals.scenario import ExpectedDetection, Outcome, Row, Scenario

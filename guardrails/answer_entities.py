@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from agents.core.models import Verdict
+from core.models import Verdict
 
 RULE = "answer_names_known_entities"
 # Dotted names (orders.cust_id, orders.address.city) and `quoted` names are entity references.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence, Set
 
-from agents.core.contracts import Contract, Pipeline
-from agents.core.models import CheckResult
-from tools.replay import CheckOutcome, Rows, evaluate_checks
+from core.contracts import Contract, Pipeline
+from core.models import CheckResult
+from tools.sql.replay import CheckOutcome, Rows, evaluate_checks
 
 REDACTED = "<redacted>"
 

@@ -6,10 +6,10 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from agents.core.errors import ToolError
-from agents.core.models import ModelPatch, Verdict
+from core.errors import ToolError
+from core.models import ModelPatch, Verdict
 from guardrails.registry import PatchReview, guardrail
-from tools.model_graph import build_graph, resolve_name, tables_read
+from tools.sql.model_graph import build_graph, resolve_name, tables_read
 
 _DATA_DEPENDENT = (exp.Column, exp.Star, exp.AggFunc, exp.Window, exp.Query)
 

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.core.contracts import Contract, Pipeline
-from agents.core.errors import GuardrailViolation, ToolError
-from agents.core.models import ModelPatch, SchemaMapping, Verdict
+from core.contracts import Contract, Pipeline
+from core.errors import GuardrailViolation, ToolError
+from core.models import ModelPatch, SchemaMapping, Verdict
 
 
 class PatchReview(BaseModel):

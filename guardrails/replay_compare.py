@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from pydantic import JsonValue
 
-from agents.core.models import CheckResult
-from tools.replay import ModelOutput
+from core.models import CheckResult
+from tools.sql.replay import ModelOutput
 
 MAGNITUDE_TOLERANCE = 5.0
 """Largest ratio between typical absolute values of a fractional or computed numeric column."""

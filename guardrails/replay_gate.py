@@ -9,9 +9,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from agents.core.contracts import Contract, Pipeline
-from agents.core.errors import ReplayError, ToolError
-from agents.core.models import CheckResult, ModelPatch, SchemaMapping, ValidationReport
+from core.contracts import Contract, Pipeline
+from core.errors import ReplayError, ToolError
+from core.models import CheckResult, ModelPatch, SchemaMapping, ValidationReport
 from guardrails.invariants import invariant_results
 from guardrails.registry import PatchReview, check
 from guardrails.replay_compare import (
@@ -22,8 +22,8 @@ from guardrails.replay_compare import (
     schema_check,
 )
 from guardrails.substitutions import substitution_checks
-from tools.model_graph import build_graph, normalized
-from tools.replay import ReplayResult, Rows, replay
+from tools.sql.model_graph import build_graph, normalized
+from tools.sql.replay import ReplayResult, Rows, replay
 
 Events = Mapping[str, Rows] | Rows
 

@@ -6,7 +6,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from agents.core.models import Verdict
+from core.models import Verdict
 from guardrails.registry import PatchReview, guardrail
 
 _DESTRUCTIVE_NAMES = (

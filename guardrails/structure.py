@@ -11,9 +11,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from agents.core.models import Verdict
+from core.models import Verdict
 from guardrails.registry import PatchReview, guardrail
-from tools.column_refs import dataset_references
+from tools.sql.column_refs import dataset_references
 
 Substitutions = dict[tuple[int, str], set[str]]
 

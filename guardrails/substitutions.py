@@ -8,12 +8,12 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
-from agents.core.contracts import Pipeline
-from agents.core.errors import ReplayError, ToolError
-from agents.core.models import CheckResult, ModelPatch
+from core.contracts import Pipeline
+from core.errors import ReplayError, ToolError
+from core.models import CheckResult, ModelPatch
 from guardrails.structure import field_substitutions
-from tools.mapping import evaluate, fits
-from tools.samples import Events, flags, kinds, values
+from tools.healing.mapping import evaluate, fits
+from tools.matching.samples import Events, flags, kinds, values
 
 _NUMBERS = frozenset({"int", "float"})
 

@@ -9,8 +9,8 @@ from importlib import resources
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.core.errors import ConfigError
-from agents.core.ports import Prompt
+from core.errors import ConfigError
+from core.ports import Prompt
 
 
 class PromptTemplate(BaseModel):

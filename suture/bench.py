@@ -26,18 +26,23 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents import drift_monitor
-from agents.core.config import KafkaSettings
-from agents.core.contracts import Contract
-from agents.core.errors import ConfigError
-from agents.core.models import AlertRaised
 from agents.edges.broker import EmbeddedBroker, ensure_topics
 from agents.edges.kafka import KafkaBus, consume_batches, make_consumer
 from agents.edges.store import Store, open_store
-from tools.contract_check import ContractChecker, check_batch, check_decoded
-from tools.drift_detection import detect_drift
-from tools.monitor_state import DatasetMonitor
-from tools.profiling import DecodedEvents, decode_events, profile_batch, profile_decoded
-from tools.quality import detect_quality
+from core.config import KafkaSettings
+from core.contracts import Contract
+from core.errors import ConfigError
+from core.models import AlertRaised
+from tools.contracts.check import ContractChecker, check_batch, check_decoded
+from tools.monitoring.dataset_monitor import DatasetMonitor
+from tools.monitoring.drift_detection import detect_drift
+from tools.monitoring.quality import detect_quality
+from tools.profiling.profile_batch import (
+    DecodedEvents,
+    decode_events,
+    profile_batch,
+    profile_decoded,
+)
 
 _SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "bench_monitors.py"
 TARGET_EVENTS_PER_CORE = 100_000

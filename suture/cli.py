@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from agents.core.errors import AssistantError
+from core.errors import AssistantError
 
 # Each name is a module of suture.commands exposing register(subparsers).
 COMMANDS: tuple[str, ...] = ("demo", "up", "eval", "lineage", "ask", "contracts", "bench")

@@ -15,11 +15,11 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from agents.core.config import Settings
-from agents.core.errors import AssistantError
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.store_schema import ProposalRecord
 from agents.main import Running, running
+from core.config import Settings
+from core.errors import AssistantError
 from suture.demo_producer import orders
 from suture.pipeline_runner import PipelineRunner
 

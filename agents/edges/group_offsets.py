@@ -16,10 +16,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from agents import lag_monitor
-from agents.core.errors import BrokerError
-from agents.core.models import AlertRaised
 from agents.edges.kafka import Outgoing, Publisher
 from agents.lag_monitor import PartitionOffsets
+from core.errors import BrokerError
+from core.models import AlertRaised
 
 
 class GroupOffsets:

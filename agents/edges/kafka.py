@@ -15,9 +15,9 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from tenacity.wait import wait_base
 
-from agents.core.config import KafkaSettings
-from agents.core.errors import AssistantError, BrokerError, EventDecodeError, HandlerTimeoutError
-from agents.core.models import DeadLetter, RawMessage
+from core.config import KafkaSettings
+from core.errors import AssistantError, BrokerError, EventDecodeError, HandlerTimeoutError
+from core.models import DeadLetter, RawMessage
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from agents.core.ports import VerifiedFix
 from agents.edges.embeddings import HashingEmbeddingFunction
+from core.ports import VerifiedFix
 
 
 class InMemoryKnowledgeBase:

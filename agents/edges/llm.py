@@ -19,15 +19,15 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from tenacity.wait import WaitBaseT
 
-from agents.core.config import LLMSettings
-from agents.core.errors import (
+from core.config import LLMSettings
+from core.errors import (
     AssistantError,
     ConfigError,
     LLMOutputError,
     LLMRejectedError,
     LLMUnavailableError,
 )
-from agents.core.ports import LLM, Prompt
+from core.ports import LLM, Prompt
 
 T = TypeVar("T", bound=BaseModel)
 StructuredOutputMethod = Literal["json_schema", "function_calling"]

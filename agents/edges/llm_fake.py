@@ -7,8 +7,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from agents.core.ports import Prompt
 from agents.edges.llm import LLMCall, parse_output
+from core.ports import Prompt
 
 T = TypeVar("T", bound=BaseModel)
 Step = BaseModel | str | Exception

@@ -4,9 +4,9 @@ Layout (see examples/shop/)::
 
     pipeline.yaml       name (optional), dialect (default duckdb), description (optional)
     models/**/*.sql     one SQL model per file; the model name is the file stem
-    contracts/*.yaml    one data contract per file (agents.core.contracts.Contract), or an
+    contracts/*.yaml    one data contract per file (core.contracts.Contract), or an
                         ODCS v3 / datacontract.com document; contracts/*.json (JSON Schema)
-                        and contracts/*.avsc (Avro) are imported too (tools.contract_import)
+                        and contracts/*.avsc (Avro) are imported too (tools.contracts.importer)
     exposures.yaml      optional: `exposures:` list of {name, type, owner, depends_on}
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.core.contracts import Contract, Pipeline
-from agents.core.errors import ContractError, RepoError
-from tools.contract_import import import_contract, is_foreign_yaml
+from core.contracts import Contract, Pipeline
+from core.errors import ContractError, RepoError
+from tools.contracts.importer import import_contract, is_foreign_yaml
 
 PIPELINE_FILE = "pipeline.yaml"
 MODELS_DIR = "models"

@@ -18,8 +18,6 @@ from sqlalchemy import Connection, Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from agents.core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
-from agents.core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
 from agents.edges.replay_book import ReplayBookMixin, add_replay_table
 from agents.edges.store_engine import make_engine, parse_store_url
 from agents.edges.store_schema import (
@@ -29,6 +27,8 @@ from agents.edges.store_schema import (
     as_utc,
     build_metadata,
 )
+from core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
+from core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
 
 R = TypeVar("R")
 Rows = list[dict[str, Any]]

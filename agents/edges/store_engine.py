@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from agents.core.errors import ConfigError
+from core.errors import ConfigError
 
 _DRIVERS: Mapping[str, str] = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 

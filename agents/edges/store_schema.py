@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
 )
 
-from agents.core.models import FixProposed
+from core.models import FixProposed
 
 ProposalStatus = Literal["pending", "approved", "applied", "rejected", "failed"]
 PROPOSAL_STATUSES: frozenset[str] = frozenset(

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.core.errors import BrokerError, ConfigError
+from core.errors import BrokerError, ConfigError
 
 CONNECT_TIMEOUT_S = 10.0
 

@@ -17,13 +17,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr, ValidationError
 from starlette.types import Lifespan
 
-from agents.core.errors import ApprovalError, AssistantError
-from agents.core.models import AlertRaised, DeadLetter, IncidentEscalated
 from agents.edges import web_pages
 from agents.edges.external_alerts import ExternalAlert
 from agents.edges.store import Store
 from agents.edges.store_schema import ProposalRecord, ProposalStatus
 from agents.edges.web_models import Accepted, Decision, DecisionBody, Question, status_of
+from core.errors import ApprovalError, AssistantError
+from core.models import AlertRaised, DeadLetter, IncidentEscalated
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.core.errors import (
+from core.errors import (
     ApprovalError,
     AssistantError,
     BrokerError,

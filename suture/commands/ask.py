@@ -6,11 +6,11 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from agents.core.config import load_settings
 from agents.edges.llm import chat_model
 from agents.edges.pipeline_files import read_pipeline_dir
 from agents.lineage_agent import answer
-from tools.lineage import build_lineage
+from core.config import load_settings
+from tools.lineage.graph import build_lineage
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,12 +12,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from agents.core.config import load_settings
-from agents.core.errors import ConfigError, ContractError
 from agents.edges.topic_sample import sample_topic
-from tools.contract_import import FORMATS, import_contract
-from tools.contract_infer import draft_header, infer_contract
-from tools.contract_yaml import contract_yaml
+from core.config import load_settings
+from core.errors import ConfigError, ContractError
+from tools.contracts.importer import FORMATS, import_contract
+from tools.contracts.infer import draft_header, infer_contract
+from tools.contracts.yaml_text import contract_yaml
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -45,8 +45,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
-    from agents.core.config import LLMSettings, load_settings
-    from agents.core.errors import ConfigError
+    from core.config import LLMSettings, load_settings
+    from core.errors import ConfigError
     from evals.loader import load_suite
     from evals.report import build_report, render_markdown, render_table, write_json
     from evals.thresholds import load_thresholds

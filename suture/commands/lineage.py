@@ -12,12 +12,12 @@ import yaml
 from pydantic import ValidationError
 from sqlglot.schema import MappingSchema
 
-from agents.core.contracts import Contract
-from agents.core.errors import ConfigError, ToolError
 from agents.edges.pipeline_files import read_pipeline_dir
-from tools.lineage import build_lineage
-from tools.lineage_sql import contract_columns, lineage_schema, script_edges
-from tools.openlineage import openlineage_events
+from core.contracts import Contract
+from core.errors import ConfigError, ToolError
+from tools.lineage.graph import build_lineage
+from tools.lineage.openlineage import openlineage_events
+from tools.lineage.script import contract_columns, lineage_schema, script_edges
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

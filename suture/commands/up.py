@@ -6,8 +6,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from agents.core.config import load_settings
-from agents.core.errors import ConfigError
+from core.config import load_settings
+from core.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

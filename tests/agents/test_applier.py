@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 import pytest
 
 from agents import applier
-from agents.core.errors import ApprovalError
-from agents.core.models import (
+from agents.edges.kb_fake import InMemoryKnowledgeBase
+from core.errors import ApprovalError
+from core.models import (
     FixApproved,
     FixProposed,
     ModelPatch,
     SchemaMapping,
     ValidationReport,
 )
-from agents.edges.kb_fake import InMemoryKnowledgeBase
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -11,10 +11,10 @@ import orjson
 import pytest
 
 from agents import drift_monitor
-from agents.core.contracts import Contract
-from agents.core.models import AlertRaised, DeadLetter, FixApplied, IncidentEscalated, RawMessage
 from agents.edges.store import Store, open_store
-from tools.monitor_state import DatasetMonitor
+from core.contracts import Contract
+from core.models import AlertRaised, DeadLetter, FixApplied, IncidentEscalated, RawMessage
+from tools.monitoring.dataset_monitor import DatasetMonitor
 
 FIELDS = [
     {"name": "id", "type": "string", "required": True, "unique": True},

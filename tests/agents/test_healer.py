@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from agents import healer
-from agents.core.contracts import Contract, Pipeline
-from agents.core.errors import LLMOutputError
-from agents.core.models import AlertRaised, Detection, FixProposed, IncidentEscalated
-from agents.core.ports import VerifiedFix
 from agents.edges.kb_fake import InMemoryKnowledgeBase
 from agents.edges.llm_fake import ScriptedLLM
-from tools.detect_all import detect_all
+from core.contracts import Contract, Pipeline
+from core.errors import LLMOutputError
+from core.models import AlertRaised, Detection, FixProposed, IncidentEscalated
+from core.ports import VerifiedFix
+from tools.monitoring.detect_all import detect_all
 
 ORDERS = Contract.model_validate(
     {

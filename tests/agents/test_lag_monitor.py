@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from agents import lag_monitor
-from agents.core.models import AlertRaised, Detection
 from agents.edges.store import Store, open_store
 from agents.lag_monitor import LagState, PartitionOffsets, observe
+from core.models import AlertRaised, Detection
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
 

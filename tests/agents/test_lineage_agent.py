@@ -7,10 +7,10 @@ import json
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from agents.core.contracts import Contract, Pipeline
 from agents.lineage_agent import answer
+from core.contracts import Contract, Pipeline
 from tests.fixtures.fake_openai import FakeOpenAI
-from tools.lineage import LineageGraph, build_lineage
+from tools.lineage.graph import LineageGraph, build_lineage
 
 PAYMENTS = Contract(
     dataset="payments",

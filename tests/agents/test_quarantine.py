@@ -7,9 +7,6 @@ from collections.abc import Sequence
 import pytest
 
 from agents import quarantine
-from agents.core.contracts import ViolationPolicy
-from agents.core.errors import BrokerError
-from agents.core.models import FixApplied, RawMessage
 from agents.edges.store import Store
 from agents.quarantine import (
     HEADER_FIX,
@@ -18,6 +15,9 @@ from agents.quarantine import (
     quarantine_headers,
     replay_quarantined,
 )
+from core.contracts import ViolationPolicy
+from core.errors import BrokerError
+from core.models import FixApplied, RawMessage
 
 
 class _Topics:

@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable, Mapping
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from agents.core.config import KafkaSettings
 from agents.edges.bus_fake import InMemoryBus
 from agents.edges.kafka import KafkaBus, Outgoing, Route, consume, json_decoder, make_consumer
 from agents.runtime import stop_on_signals, supervise
+from core.config import KafkaSettings
 
 MakeTopic = Callable[..., Awaitable[str]]
 

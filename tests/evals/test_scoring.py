@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from agents.core.models import Detection, Evidence
+from core.models import Detection, Evidence
 from evals.scenario import ExpectedDetection, Scenario
 from evals.scoring import (
     ScenarioRun,

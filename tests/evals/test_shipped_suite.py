@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import get_args
 
-from agents.core.models import DetectionKind
+from core.models import DetectionKind
 from evals.build_expected import REFERENCE_FIXES, SCENARIOS, build
 from evals.checker import check_suite
 from evals.loader import load_suite

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.core.contracts import Contract, Pipeline
+from core.contracts import Contract, Pipeline
 from guardrails.invariants import check_invariants
 
 CONTRACT = Contract(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agents.core.contracts import Pipeline
-from agents.core.models import FieldMapping, ModelPatch, SchemaMapping
+from core.contracts import Pipeline
+from core.models import FieldMapping, ModelPatch, SchemaMapping
 from guardrails.patch_policy import (
     mapped_fields_not_constant,
     output_columns_preserved,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import guardrails
-from agents.core.contracts import Pipeline
-from agents.core.errors import GuardrailViolation, ToolError
-from agents.core.models import ModelPatch, Verdict
+from core.contracts import Pipeline
+from core.errors import GuardrailViolation, ToolError
+from core.models import ModelPatch, Verdict
 from guardrails.registry import PatchReview, guardrail
 
 BEFORE = "select cust_id from orders"

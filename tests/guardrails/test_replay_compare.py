@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import JsonValue
 
 from guardrails.replay_compare import distribution_check, null_check, schema_check
-from tools.replay import ModelOutput, OutputColumn
+from tools.sql.replay import ModelOutput, OutputColumn
 
 
 def _output(column_type: str, *values: JsonValue) -> ModelOutput:

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agents.core.contracts import Contract, Pipeline
-from agents.core.errors import ToolError
-from agents.core.models import Detection, ModelPatch, ValidationReport
+from core.contracts import Contract, Pipeline
+from core.errors import ToolError
+from core.models import Detection, ModelPatch, ValidationReport
 from guardrails.replay_gate import validate_patch
-from tools.mapping import infer_mapping
-from tools.sql_patch import apply_mapping
+from tools.healing.mapping import infer_mapping
+from tools.sql.patch import apply_mapping
 
 SPEC_MODEL = """select order_id, cust_id as customer_id, amount_cents / 100.0 as amount,
        status, created_at

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.core.contracts import Pipeline
-from agents.core.models import ModelPatch
+from core.contracts import Pipeline
+from core.models import ModelPatch
 from guardrails.registry import PatchReview
 from guardrails.sql_safety import no_destructive_statements, patch_is_single_query
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from agents.core.contracts import Pipeline
-from agents.core.models import FieldMapping, ModelPatch, SchemaMapping
+from core.contracts import Pipeline
+from core.models import FieldMapping, ModelPatch, SchemaMapping
 from guardrails.registry import PatchReview
 from guardrails.structure import compare, structure_preserved
-from tools.sql_patch import apply_mapping
+from tools.sql.patch import apply_mapping
 
 MODEL = """
 select o.id, lower(o.email) as email,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.core.contracts import Pipeline
-from agents.core.models import ModelPatch
+from core.contracts import Pipeline
+from core.models import ModelPatch
 from guardrails.substitutions import substitution_checks
 
 MODEL = "select sensor, humidity, qty from readings"

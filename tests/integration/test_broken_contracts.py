@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.config import KafkaSettings, Settings
 from agents.edges.git_repo import GitPipelineRepo
 from agents.main import running
+from core.config import KafkaSettings, Settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration]
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from agents.core.config import KafkaSettings, Settings
-from agents.core.models import AlertRaised, Detection
 from agents.edges.store import open_store
 from agents.main import running
+from core.config import KafkaSettings, Settings
+from core.models import AlertRaised, Detection
 from suture.demo import run_demo
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration]

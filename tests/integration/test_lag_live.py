@@ -11,11 +11,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from agents import lag_monitor
-from agents.core.models import AlertRaised, Detection
 from agents.edges.broker import ensure_topics
 from agents.edges.group_offsets import GroupOffsets, watch_group
 from agents.edges.kafka import KafkaBus
 from agents.edges.store import Store, open_store
+from core.models import AlertRaised, Detection
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration]
 

@@ -26,21 +26,21 @@ import yaml
 from aiokafka import AIOKafkaProducer
 
 from agents import drift_monitor, quarantine
-from agents.core.config import KafkaSettings
-from agents.core.contracts import Contract, Freshness
-from agents.core.models import DRIFT_KINDS, AlertRaised, Detection, FixApplied, RawMessage
 from agents.edges.broker import EmbeddedBroker, ensure_topics
 from agents.edges.kafka import KafkaBus, Outgoing, consume_batches, make_consumer
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
+from core.config import KafkaSettings
+from core.contracts import Contract, Freshness
+from core.models import DRIFT_KINDS, AlertRaised, Detection, FixApplied, RawMessage
 from evals.loader import load_scenario
 from evals.scenario import ExpectedDetection
 from evals.scoring import detection_matches
 from suture.demo_producer import orders
 from suture.pipeline_runner import PipelineRunner
 from tests.fixtures.kafka import read_topic
-from tools.monitor_state import DatasetMonitor
-from tools.value_encoding import epoch_seconds
+from tools.monitoring.dataset_monitor import DatasetMonitor
+from tools.profiling.value_encoding import epoch_seconds
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration]
 

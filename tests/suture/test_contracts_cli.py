@@ -12,10 +12,10 @@ import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 
-from agents.core.contracts import Contract
 from agents.edges.pipeline_files import load_contract_file
+from core.contracts import Contract
 from suture.cli import main
-from tools.contract_import import import_contract
+from tools.contracts.importer import import_contract
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tools" / "fixtures" / "contracts"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agents.core.contracts import Contract, Pipeline
-from tools.ask import interpret, parse_question
-from tools.lineage import LineageGraph, build_lineage
+from core.contracts import Contract, Pipeline
+from tools.lineage.graph import LineageGraph, build_lineage
+from tools.lineage.questions import interpret, parse_question
 
 CLICKS = Contract(
     dataset="clicks",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tools.batch_profile import TOP_SIZE
-from tools.column_profile import Locator, profile_column
+from tools.profiling.batch_profile import TOP_SIZE
+from tools.profiling.column_profile import Locator, profile_column
 
 
 def test_top_values_are_the_most_frequent_with_ties_in_order_of_first_sight() -> None:

@@ -1,12 +1,12 @@
-"""Tests for tools.column_refs: which column references read the topic, and fields_used."""
+"""Tests for tools.sql.column_refs: which column references read the topic, and fields_used."""
 
 from __future__ import annotations
 
 import pytest
 import sqlglot
 
-from agents.core.contracts import Contract, Pipeline
-from tools.column_refs import dataset_references, fields_used
+from core.contracts import Contract, Pipeline
+from tools.sql.column_refs import dataset_references, fields_used
 
 
 def _paths(sql: str, dialect: str = "duckdb") -> list[str]:

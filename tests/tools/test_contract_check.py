@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agents.core.contracts import Contract
-from tools.contract_check import ContractChecker, check_batch
+from core.contracts import Contract
+from tools.contracts.check import ContractChecker, check_batch
 
 CONTRACT = Contract(
     dataset="orders",

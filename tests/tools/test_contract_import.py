@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.contracts import Contract, ContractField
-from agents.core.errors import ContractError
 from agents.edges.pipeline_files import load_contract_file, read_pipeline_dir
-from tools.contract_import import detect_format, import_contract, parse_document
-from tools.contract_yaml import contract_yaml
+from core.contracts import Contract, ContractField
+from core.errors import ContractError
+from tools.contracts.importer import detect_format, import_contract, parse_document
+from tools.contracts.yaml_text import contract_yaml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "contracts"
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.contracts import Contract, ContractField
-from agents.core.errors import ToolError
 from agents.edges.pipeline_files import load_contract_file
-from tools.contract_infer import (
+from core.contracts import Contract, ContractField
+from core.errors import ToolError
+from tools.contracts.infer import (
     ENUM_MAX_VALUES,
     ENUM_MIN_SAMPLES,
     draft_header,
     infer_contract,
 )
-from tools.contract_yaml import contract_yaml
+from tools.contracts.yaml_text import contract_yaml
 
 STATUSES = ("placed", "shipped", "cancelled")
 

@@ -6,10 +6,10 @@ import random
 
 import orjson
 
-from agents.core.contracts import Contract
-from tools.contract_check import ContractChecker, check_batch, check_decoded
-from tools.contract_screen import contract_suspects
-from tools.profiling import decode_events, profile_batch, profile_decoded
+from core.contracts import Contract
+from tools.contracts.check import ContractChecker, check_batch, check_decoded
+from tools.contracts.screen import contract_suspects
+from tools.profiling.profile_batch import decode_events, profile_batch, profile_decoded
 
 CONTRACT = Contract(
     dataset="orders",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from agents.core.contracts import Contract
-from tools.detect_all import detect_all
+from core.contracts import Contract
+from tools.monitoring.detect_all import detect_all
 
 SHOP = Contract.model_validate(
     yaml.safe_load((Path(__file__).parents[2] / "examples/shop/contracts/orders.yaml").read_text())

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from agents.core.contracts import Contract
-from agents.core.models import Detection
-from tools.drift_detection import detect_drift
-from tools.profiling import profile_batch
+from core.contracts import Contract
+from core.models import Detection
+from tools.monitoring.drift_detection import detect_drift
+from tools.profiling.profile_batch import profile_batch
 
 CONTRACT = Contract(
     dataset="orders",

@@ -1,12 +1,12 @@
-"""Tests for tools.event_table: JSON events to typed Arrow tables."""
+"""Tests for tools.sql.event_table: JSON events to typed Arrow tables."""
 
 from __future__ import annotations
 
 import pytest
 
-from agents.core.contracts import Contract
-from agents.core.errors import ReplayError
-from tools.event_table import event_table
+from core.contracts import Contract
+from core.errors import ReplayError
+from tools.sql.event_table import event_table
 
 
 def test_folds_ints_and_floats_into_doubles() -> None:

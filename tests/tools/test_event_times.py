@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.event_times import time_stats
+from tools.profiling.event_times import time_stats
 
 
 def test_empty_event_times_count_as_unparsed() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.field_matching import is_nesting, match_successors, name_similarity, tokens
-from tools.profiling import profile_batch
+from tools.matching.field_matching import is_nesting, match_successors, name_similarity, tokens
+from tools.profiling.profile_batch import profile_batch
 
 
 @pytest.mark.parametrize(

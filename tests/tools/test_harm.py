@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agents.core.contracts import Contract, Pipeline
-from tools.harm import new_values_flow_through, repeated_keys_absorbed
-from tools.lineage import build_lineage
+from core.contracts import Contract, Pipeline
+from tools.healing.harm import new_values_flow_through, repeated_keys_absorbed
+from tools.lineage.graph import build_lineage
 
 PLAYS = Contract.model_validate(
     {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.lag import LagSample, evaluate_lag, lag_detections
+from tools.monitoring.lag import LagSample, evaluate_lag, lag_detections
 
 
 def _window(rows: list[tuple[float, int, int]], partition: int = 0) -> list[LagSample]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agents.core.contracts import Contract, Pipeline
-from agents.core.errors import ToolError
-from tools.lineage import Exposure, LineageGraph, build_lineage
+from core.contracts import Contract, Pipeline
+from core.errors import ToolError
+from tools.lineage.graph import Exposure, LineageGraph, build_lineage
 
 ORDERS = Contract(
     dataset="orders",

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from agents.core.contracts import Contract
-from agents.core.errors import ToolError
-from tools.lineage_sql import contract_columns, lineage_schema, script_edges, script_lineage
+from core.contracts import Contract
+from core.errors import ToolError
+from tools.lineage.script import contract_columns, lineage_schema, script_edges, script_lineage
 
 _CASES: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent / "fixtures" / "lineage_cases.yaml").read_text(encoding="utf-8")

@@ -1,13 +1,13 @@
-"""Tests for tools.mapping: deterministic mapping inference, verified against the samples."""
+"""Tests for tools.healing.mapping: deterministic mapping inference, verified on the samples."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from agents.core.contracts import Contract
-from agents.core.models import Detection
-from tools.mapping import MappingInference, evaluate, infer_mapping
-from tools.samples import values
+from core.contracts import Contract
+from core.models import Detection
+from tools.healing.mapping import MappingInference, evaluate, infer_mapping
+from tools.matching.samples import values
 
 
 def _contract(**types: str) -> Contract:

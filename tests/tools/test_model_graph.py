@@ -1,12 +1,12 @@
-"""Tests for tools.model_graph."""
+"""Tests for tools.sql.model_graph."""
 
 from __future__ import annotations
 
 import pytest
 
-from agents.core.contracts import Pipeline
-from agents.core.errors import ToolError
-from tools.model_graph import build_graph
+from core.contracts import Pipeline
+from core.errors import ToolError
+from tools.sql.model_graph import build_graph
 
 
 def _pipeline(dialect: str = "duckdb", **models: str) -> Pipeline:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import orjson
 
-from agents.core.contracts import Contract
-from tools.lag import LagSample
-from tools.monitor_state import DatasetMonitor
+from core.contracts import Contract
+from tools.monitoring.dataset_monitor import DatasetMonitor
+from tools.monitoring.lag import LagSample
 
 CONTRACT = Contract(
     dataset="orders",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from agents.core.contracts import Contract, Pipeline
-from tools.lineage import build_lineage
-from tools.openlineage import COLUMN_LINEAGE_FACET, openlineage_events
+from core.contracts import Contract, Pipeline
+from tools.lineage.graph import build_lineage
+from tools.lineage.openlineage import COLUMN_LINEAGE_FACET, openlineage_events
 
 ORDERS = Contract(
     dataset="orders",

@@ -6,8 +6,8 @@ import datetime as dt
 
 import orjson
 
-from tools.batch_profile import SKETCH_SIZE, BatchProfile
-from tools.profiling import decode_events, flatten, profile_batch
+from tools.profiling.batch_profile import SKETCH_SIZE, BatchProfile
+from tools.profiling.profile_batch import decode_events, flatten, profile_batch
 
 
 def _raw(*events: object) -> list[bytes]:

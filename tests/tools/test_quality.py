@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from agents.core.contracts import Contract
-from tools.profiling import profile_batch
-from tools.quality import detect_quality, detect_silence
+from core.contracts import Contract
+from tools.monitoring.quality import detect_quality, detect_silence
+from tools.profiling.profile_batch import profile_batch
 
 CONTRACT = Contract(
     dataset="orders",

@@ -1,13 +1,13 @@
-"""Tests for tools.replay and tools.event_table: events become typed tables, models run in order."""
+"""Tests for tools.sql.replay and tools.sql.event_table: typed tables, models in order."""
 
 from __future__ import annotations
 
 import pytest
 
-from agents.core.contracts import Contract, Invariant, Pipeline
-from agents.core.errors import ReplayError
-from tools.event_table import event_table
-from tools.replay import evaluate_checks, replay, run_models
+from core.contracts import Contract, Invariant, Pipeline
+from core.errors import ReplayError
+from tools.sql.event_table import event_table
+from tools.sql.replay import evaluate_checks, replay, run_models
 
 CONTRACT = Contract(
     dataset="orders",

@@ -1,8 +1,8 @@
-"""Tests for tools.samples."""
+"""Tests for tools.matching.samples."""
 
 from __future__ import annotations
 
-from tools.samples import epoch_units, iso_format, kinds, paths, typical, values
+from tools.matching.samples import epoch_units, iso_format, kinds, paths, typical, values
 
 
 def test_reads_values_by_dotted_path_skipping_nulls() -> None:

@@ -1,4 +1,4 @@
-"""Tests for tools.sql_patch: data-driven rewrite cases plus behaviour around them."""
+"""Tests for tools.sql.patch: data-driven rewrite cases plus behaviour around them."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import sqlglot
 from _pytest.mark.structures import ParameterSet
 from sqlglot import exp
 
-from agents.core.contracts import Contract, Pipeline
-from agents.core.errors import ToolError
-from agents.core.models import FieldMapping, SchemaMapping
-from tools.replay import run_models
-from tools.sql_patch import apply_mapping, default_rewrites, parse_target, render_diff
+from core.contracts import Contract, Pipeline
+from core.errors import ToolError
+from core.models import FieldMapping, SchemaMapping
+from tools.sql.patch import apply_mapping, default_rewrites, parse_target, render_diff
+from tools.sql.replay import run_models
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sql_patch.sql"
 

@@ -1,8 +1,8 @@
-"""Tests for tools.templates: layouts of whole strings built from parts."""
+"""Tests for tools.matching.templates: layouts of whole strings built from parts."""
 
 from __future__ import annotations
 
-from tools.templates import Template, templates
+from tools.matching.templates import Template, templates
 
 
 def test_finds_a_constant_prefix_and_an_empty_separator() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.batch_profile import NumericStats
-from tools.unit_change import estimate_factor
+from tools.matching.unit_change import estimate_factor
+from tools.profiling.batch_profile import NumericStats
 
 
 def _stats(*values: float) -> NumericStats:

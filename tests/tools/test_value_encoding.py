@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from tools.value_encoding import (
+from tools.profiling.value_encoding import (
     ISO_DATE,
     ISO_TIMESTAMP,
     all_match,

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from agents.core.errors import BrokerError
 from agents.edges.broker import (
     EmbeddedBroker,
     ensure_topics,
     refused_topics,
     resolve_bootstrap,
 )
+from core.errors import BrokerError
 
 pytestmark = pytest.mark.kafka
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.core.errors import LLMUnavailableError
 from agents.edges.embeddings import (
     EndpointEmbeddingFunction,
     HashingEmbeddingFunction,
     embedding_function,
 )
+from core.errors import LLMUnavailableError
 from tests.fixtures.fake_openai import EMBEDDING_DIMENSIONS, FakeOpenAI
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.errors import RepoError
-from agents.core.models import FixProposed, ModelPatch, SchemaMapping, ValidationReport
-from agents.core.ports import ProposalSink
 from agents.edges.git_repo import GitPipelineRepo, branch_for
 from agents.edges.pipeline_files import load_contract_file
+from core.errors import RepoError
+from core.models import FixProposed, ModelPatch, SchemaMapping, ValidationReport
+from core.ports import ProposalSink
 
 SHOP = Path(__file__).resolve().parents[3] / "examples" / "shop"
 

@@ -14,15 +14,6 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import BaseModel, ConfigDict
 from tenacity import wait_none
 
-from agents.core.config import KafkaSettings
-from agents.core.errors import (
-    BrokerError,
-    ContractError,
-    EventDecodeError,
-    HandlerTimeoutError,
-    LLMUnavailableError,
-)
-from agents.core.models import EVENT_ADAPTER, AlertRaised, DeadLetter, Detection
 from agents.edges.broker import EmbeddedBroker
 from agents.edges.bus_fake import InMemoryBus, Published
 from agents.edges.kafka import (
@@ -39,6 +30,15 @@ from agents.edges.kafka import (
     make_consumer,
     process,
 )
+from core.config import KafkaSettings
+from core.errors import (
+    BrokerError,
+    ContractError,
+    EventDecodeError,
+    HandlerTimeoutError,
+    LLMUnavailableError,
+)
+from core.models import EVENT_ADAPTER, AlertRaised, DeadLetter, Detection
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 MakeTopic = Callable[..., Awaitable[str]]

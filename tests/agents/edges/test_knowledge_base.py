@@ -9,11 +9,11 @@ from pathlib import Path
 import chromadb
 import pytest
 
-from agents.core.config import LLMSettings
-from agents.core.models import FieldMapping, ModelPatch, SchemaMapping
-from agents.core.ports import KnowledgeBase, VerifiedFix
 from agents.edges.chroma import ChromaKnowledgeBase, build_knowledge_base, chroma_settings
 from agents.edges.kb_fake import InMemoryKnowledgeBase
+from core.config import LLMSettings
+from core.models import FieldMapping, ModelPatch, SchemaMapping
+from core.ports import KnowledgeBase, VerifiedFix
 from tests.fixtures.fake_openai import FakeOpenAI
 
 

@@ -8,8 +8,6 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import wait_none
 
-from agents.core.errors import LLMOutputError, LLMRejectedError, LLMUnavailableError
-from agents.core.ports import Prompt
 from agents.edges.llm import (
     OpenAILLM,
     StructuredOutputMethod,
@@ -17,6 +15,8 @@ from agents.edges.llm import (
     chat_model,
     parse_output,
 )
+from core.errors import LLMOutputError, LLMRejectedError, LLMUnavailableError
+from core.ports import Prompt
 from tests.fixtures.fake_openai import FakeOpenAI
 
 METHODS: list[StructuredOutputMethod] = ["json_schema", "function_calling"]

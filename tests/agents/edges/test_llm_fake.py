@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.core.errors import LLMOutputError, LLMUnavailableError
-from agents.core.ports import LLM, Prompt
 from agents.edges.llm_fake import ScriptedLLM
+from core.errors import LLMOutputError, LLMUnavailableError
+from core.ports import LLM, Prompt
 
 
 class Choice(BaseModel):

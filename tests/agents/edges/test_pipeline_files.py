@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.errors import ContractError, RepoError
 from agents.edges.pipeline_files import load_contract_file, read_pipeline_dir
+from core.errors import ContractError, RepoError
 
 SHOP = Path(__file__).resolve().parents[3] / "examples" / "shop"
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
-from agents.core.models import (
+from agents.edges.store import Store, open_store
+from core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
+from core.models import (
     AlertRaised,
     CheckResult,
     DeadLetter,
@@ -23,7 +24,6 @@ from agents.core.models import (
     SchemaMapping,
     ValidationReport,
 )
-from agents.edges.store import Store, open_store
 
 HOSTILE = [
     "Robert'); DROP TABLE proposals;--",

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from agents.core.errors import ConfigError
 from agents.edges.broker import ensure_topics
 from agents.edges.topic_sample import sample_topic
+from core.errors import ConfigError
 
 pytestmark = pytest.mark.kafka
 

@@ -11,7 +11,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from agents.core.errors import (
+from agents.edges.external_alerts import ExternalAlert
+from agents.edges.store import Store, open_store
+from agents.edges.web import WebDeps, create_app
+from agents.edges.web_models import status_of
+from core.errors import (
     AssistantError,
     BrokerError,
     GuardrailViolation,
@@ -20,7 +24,7 @@ from agents.core.errors import (
     RepoError,
     StoreError,
 )
-from agents.core.models import (
+from core.models import (
     AlertRaised,
     CheckResult,
     FieldMapping,
@@ -31,10 +35,6 @@ from agents.core.models import (
     ValidationReport,
     Verdict,
 )
-from agents.edges.external_alerts import ExternalAlert
-from agents.edges.store import Store, open_store
-from agents.edges.web import WebDeps, create_app
-from agents.edges.web_models import status_of
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -14,9 +14,9 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 from pydantic import SecretStr
 
-from agents.core.models import AlertRaised, IncidentEscalated
 from agents.edges.store import Store, open_store
 from agents.edges.web import WebDeps, create_app
+from core.models import AlertRaised, IncidentEscalated
 from tests.agents.edges.test_web import make_proposal
 
 pytestmark = pytest.mark.browser

@@ -1,1 +1,0 @@
-"""Shared vocabulary of suture: imports nothing else from this repository."""

@@ -1,0 +1,1 @@
+"""The shared vocabulary: events, contracts, ports, errors, settings. Imports nothing of ours."""

@@ -1,0 +1,302 @@
+"""Events, detections, mappings and proposals: the typed values agents exchange.
+
+Every event is JSON on the wire with a `type` discriminator and a `schema_version`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, model_validator
+
+from core.contracts import Contract
+
+SCHEMA_VERSION = 1
+
+DetectionKind = Literal[
+    "add",
+    "remove",
+    "rename",
+    "type_change",
+    "unit_change",
+    "enum_new_value",
+    "nullability",
+    "nesting",
+    "split",
+    "merge",
+    "null_spike",
+    "duplicates",
+    "out_of_range",
+    "freshness",
+    "lag",
+]
+DRIFT_KINDS: frozenset[str] = frozenset(
+    {
+        "add",
+        "remove",
+        "rename",
+        "type_change",
+        "unit_change",
+        "enum_new_value",
+        "nullability",
+        "nesting",
+        "split",
+        "merge",
+    }
+)
+QUALITY_KINDS: frozenset[str] = frozenset({"null_spike", "duplicates", "out_of_range", "freshness"})
+LagStatus = Literal["OK", "WARN", "STALL", "STOP", "ERR"]
+AlertCategory = Literal["drift", "quality", "lag"]
+Origin = Literal["rules", "llm", "kb"]
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Evidence(BaseModel):
+    """What a detector saw: counts, example values (redacted for PII), where it started."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    count: int = Field(default=0, ge=0, description="Events that show the change.")
+    total: int = Field(default=0, ge=0, description="Events looked at.")
+    examples: list[JsonValue] = Field(default_factory=list, description="A few example values.")
+    first_offset: int | None = None
+    first_partition: int | None = None
+    note: str = Field(default="", description="One sentence: exactly what changed.")
+
+
+class Detection(BaseModel):
+    """One finding of a monitor, in the vocabulary of the scenario format's detection table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: DetectionKind
+    field: str | None = None
+    to: str | list[str] | None = None
+    from_: str | None = Field(default=None, alias="from")
+    factor: float | None = None
+    value: JsonValue = None
+    rate: float | None = None
+    seconds: float | None = None
+    status: LagStatus | None = None
+    partition: int | None = None
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    evidence: Evidence = Field(default_factory=Evidence)
+
+    def identity(self) -> tuple[str, str | None, str | None]:
+        """What makes two detections the same change (for dedup and flap suppression)."""
+        to = ",".join(self.to) if isinstance(self.to, list) else self.to
+        return (self.kind, self.field, to)
+
+
+class EventBase(BaseModel):
+    """Fields every event on a suture topic carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str = Field(default_factory=_new_id)
+    schema_version: int = SCHEMA_VERSION
+    occurred_at: datetime = Field(default_factory=_now)
+
+
+class AlertRaised(EventBase):
+    """A monitor, or an outside tool, saw something wrong with a topic."""
+
+    type: Literal["alert.raised"] = "alert.raised"
+    source: str = Field(min_length=1, description="Who raised it: a suture monitor or a tool.")
+    category: AlertCategory
+    dataset: str = Field(min_length=1, description="The topic the alert is about.")
+    detections: list[Detection] = Field(min_length=1)
+    summary: str = ""
+    contract_fingerprint: str | None = None
+    related_alert_ids: list[str] = Field(default_factory=list)
+
+    def signature(self) -> str:
+        """Stable hash of what changed (not when), the key of the verified-fix cache."""
+        parts = sorted("|".join(str(p) for p in d.identity()) for d in self.detections)
+        text = self.dataset + "\n" + "\n".join(parts)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+class FieldMapping(BaseModel):
+    """How an old field is computed from the new events: a field name or an SQL expression."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(description="The field the models read before the change.")
+    target: str = Field(description="New field name, or an SQL expression over the new event.")
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    rationale: str = ""
+    origin: Origin = "rules"
+
+
+class SchemaMapping(BaseModel):
+    """All field mappings of one fix."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entries: list[FieldMapping] = Field(default_factory=list)
+
+    def as_dict(self) -> dict[str, str]:
+        """Old field -> new field or expression, as the scenario format writes it."""
+        return {m.source: m.target for m in self.entries}
+
+
+class ModelPatch(BaseModel):
+    """One model's SQL before and after a fix."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str
+    path: str | None = None
+    dialect: str = "duckdb"
+    before_sql: str
+    after_sql: str
+
+
+class CheckResult(BaseModel):
+    """The outcome of one validation check (an invariant, a replay comparison, a guardrail)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class ValidationReport(BaseModel):
+    """Everything checked before a proposal reaches a human."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    checks: list[CheckResult] = Field(default_factory=list)
+    replayed_events: int = 0
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed (and there was at least one)."""
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    def failures(self) -> list[CheckResult]:
+        """The checks that failed."""
+        return [c for c in self.checks if not c.passed]
+
+
+class Verdict(BaseModel):
+    """A guardrail's decision about one action."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: str = ""
+    allowed: bool
+    reason: str = ""
+
+    @classmethod
+    def allow(cls, rule: str = "") -> Self:
+        """The action may go on."""
+        return cls(rule=rule, allowed=True)
+
+    @classmethod
+    def block(cls, reason: str, rule: str = "") -> Self:
+        """The action must not happen, because of `reason`."""
+        return cls(rule=rule, allowed=False, reason=reason)
+
+
+class FixProposed(EventBase):
+    """A validated patch waits for a human: the pull request on the pipeline repository."""
+
+    type: Literal["fix.proposed"] = "fix.proposed"
+    proposal_id: str = Field(default_factory=_new_id)
+    alert_id: str
+    dataset: str
+    signature: str
+    mapping: SchemaMapping
+    patches: list[ModelPatch] = Field(default_factory=list)
+    contract: Contract | None = Field(
+        default=None, description="The topic's contract updated to the new events, if it changes."
+    )
+    validation: ValidationReport
+    branch: str | None = None
+    commit: str | None = None
+    title: str
+    description: str = Field(description="The pull request body: evidence, mapping, diff, checks.")
+    origin: Origin = "rules"
+    llm_calls: int = 0
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> FixProposed:
+        if not self.patches and self.contract is None:
+            raise ValueError("a proposal changes at least one model or the contract")
+        return self
+
+
+class IncidentEscalated(EventBase):
+    """No safe automatic fix exists: a human must decide."""
+
+    type: Literal["incident.escalated"] = "incident.escalated"
+    alert_id: str
+    dataset: str
+    reason: str
+    candidates: list[str] = Field(default_factory=list)
+    llm_calls: int = 0
+
+
+class FixApproved(EventBase):
+    """A reviewer approved a proposal."""
+
+    type: Literal["fix.approved"] = "fix.approved"
+    proposal_id: str
+    reviewer: str = "reviewer"
+
+
+class FixApplied(EventBase):
+    """An approved fix was merged into the pipeline repository."""
+
+    type: Literal["fix.applied"] = "fix.applied"
+    proposal_id: str
+    alert_id: str
+    dataset: str
+    merge_commit: str | None = None
+    models: list[str] = Field(default_factory=list)
+
+
+class DeadLetter(BaseModel):
+    """A message suture could not use, kept with the reason: nothing is lost."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic: str
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
+    value: str = Field(description="The original payload, decoded as UTF-8 with replacement.")
+    reason: str
+    error_type: str
+    at: datetime = Field(default_factory=_now)
+
+
+class RawMessage(BaseModel):
+    """Bytes to publish exactly as they arrived (quarantine, replay), with key and headers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+Event = Annotated[
+    AlertRaised | FixProposed | IncidentEscalated | FixApproved | FixApplied,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

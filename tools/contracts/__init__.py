@@ -1,0 +1,1 @@
+"""Data contracts: check events against them, import, infer, evolve and write them."""

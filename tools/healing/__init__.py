@@ -1,0 +1,1 @@
+"""From detections to a mapping: candidate targets, representations, harm to the models."""

@@ -1,0 +1,69 @@
+"""Does a data change harm what the models compute, or do the models absorb it?
+
+Evidence, not guesses: lineage says how a field is used (as plain data, or in comparisons,
+filters and joins, where an unknown value changes the result), and a replay says whether the
+models that read a topic keep its key unique when the topic repeats it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlglot import exp
+
+from core.contracts import Contract, Pipeline
+from tools.lineage.graph import LineageGraph
+from tools.sql.model_graph import build_graph, parse_model
+from tools.sql.replay import run_models
+
+# Ways of using a field in which a value nobody has seen just flows through as data.
+VALUE_AGNOSTIC = frozenset({"direct", "cast", "group_by", "aggregate", "window", "exposure"})
+
+
+def new_values_flow_through(
+    graph: LineageGraph, pipeline: Pipeline, dataset: str, field: str
+) -> bool:
+    """True when every use of `dataset.field` downstream treats values as opaque data.
+
+    A comparison or CASE on the field (or on a column derived from it), a filter or a join gives
+    a new value a meaning someone must decide: it may fall into ELSE, be filtered out, or find no
+    join partner.
+    """
+    impact = graph.impact(dataset, field)
+    kinds = {edge.kind for path in impact.paths for edge in path.edges}
+    if not impact.paths or not kinds <= VALUE_AGNOSTIC:
+        return False
+    names = {field.lower(), *(c.rsplit(".", 1)[-1].lower() for c in impact.columns)}
+    for model in impact.models:
+        tree = parse_model(pipeline.models[model], pipeline.dialect, model)
+        for column in tree.find_all(exp.Column):
+            if column.name.lower() in names and column.find_ancestor(*_MEANINGFUL) is not None:
+                return False
+    return True
+
+
+# Where a value means something: compared, matched, or picked among cases.
+_MEANINGFUL = (exp.Predicate, exp.Case, exp.If, exp.In)
+
+
+def repeated_keys_absorbed(
+    pipeline: Pipeline,
+    contracts: Mapping[str, Contract],
+    dataset: str,
+    key: str,
+    events: Sequence[Mapping[str, object]],
+) -> bool:
+    """True when every model reading `dataset` outputs `key` once per value on `events`.
+
+    A model that does not output the key cannot show that it deduplicates: not absorbed.
+    """
+    readers = build_graph(pipeline, {dataset}).models_reading(dataset)
+    if not readers:
+        return False
+    outputs = run_models(pipeline, {dataset: events}, contracts)
+    for model in readers:
+        rows = outputs.get(model, [])
+        values = [row.get(key) for row in rows if key in row]
+        if not rows or len(values) != len(rows) or len(set(map(repr, values))) != len(values):
+            return False
+    return True

@@ -1,0 +1,164 @@
+"""Infer how each old field the models use is computed from the new events, from detections and
+samples, verifying every candidate expression in DuckDB against the old values.
+
+Targets are DuckDB SQL over the new event (tools.sql.patch transpiles them). Nothing is guessed:
+two candidates that fit equally are reported as ambiguous, a field with none as unresolved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from core.contracts import Contract, Pipeline
+from core.errors import ReplayError, ToolError
+from core.models import Detection, FieldMapping, SchemaMapping
+from tools.healing.mapping_rules import Candidate, candidates_for
+from tools.matching.samples import Events, kinds, shape, typical, values
+from tools.sql.replay import run_models
+
+MAGNITUDE_TOLERANCE = 5.0
+"""Largest ratio between typical absolute old values and values a candidate computes."""
+CONFIDENCE_MARGIN = 0.2
+"""How much surer one fitting candidate must be than the next to be chosen over it."""
+UNVERIFIED_CONFIDENCE = 0.7
+"""Confidence factor for a candidate the samples could not confirm (too few values)."""
+
+
+class MappingInference(BaseModel):
+    """The inferred mapping, plus what could not be decided."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mapping: SchemaMapping = Field(default_factory=SchemaMapping)
+    unresolved: list[str] = Field(
+        default_factory=list, description="Old fields the models use that nothing carries."
+    )
+    ambiguous: dict[str, list[str]] = Field(
+        default_factory=dict, description="Old field -> candidate targets that fit equally."
+    )
+    notes: list[str] = Field(default_factory=list, description="Why each decision was made.")
+
+
+def evaluate(expression: str, events: Events) -> list[JsonValue]:
+    """Values of a DuckDB SQL expression over `events` (one per event, nulls included)."""
+    try:
+        probe = exp.select(exp.alias_(exp.maybe_parse(expression, dialect="duckdb"), "v"))
+        sql = probe.from_("events").sql(dialect="duckdb")
+    except SqlglotError as error:
+        raise ToolError(f"candidate {expression!r} is not a DuckDB expression: {error}") from error
+    rows = run_models(Pipeline(models={"probe": sql}), {"events": list(events)})
+    return [row["v"] for row in rows["probe"]]
+
+
+def _whole_seconds(text: str) -> str:
+    return re.sub(r"(\d{2}:\d{2}:\d{2})[.,]\d+", r"\1", text)
+
+
+def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
+    """Why values `new` cannot be the old field's values `old`, or None when they fit."""
+    old_kinds, new_kinds = kinds(old), kinds(new)
+    if not old or not new:
+        return None
+    if old_kinds != new_kinds and not old_kinds <= {"int", "float"} >= new_kinds:
+        return f"computes {sorted(new_kinds)} values where the field held {sorted(old_kinds)}"
+    if old_kinds <= {"int", "float"}:
+        a, b = typical(old), typical(new)
+        if a and b and max(a, b) / min(a, b) > MAGNITUDE_TOLERANCE:
+            return f"computes values around {b:g} where the field held values around {a:g}"
+    if old_kinds <= {"str", "iso", "numeric"}:
+        # fractional seconds are precision, not a different shape: a fix may keep them
+        outline = shape if old_kinds != {"iso"} else (lambda text: shape(_whole_seconds(text)))
+        if not {outline(str(v)) for v in old} & {outline(str(v)) for v in new}:
+            return f"computes values shaped like {new[0]!r} where the field held {old[0]!r}"
+    return None
+
+
+def _verify(field: str, candidate: Candidate, before: Events, after: Events) -> str | None:
+    try:
+        new = [v for v in evaluate(candidate.target, after) if v is not None]
+    except (ReplayError, ToolError) as error:
+        return f"cannot be evaluated on the new events: {error}"
+    if after and not new and values(before, field):
+        return "is NULL on every new event"
+    return fits(values(before, field), new)
+
+
+def _decide(
+    field: str, options: list[Candidate], before: Events, after: Events, notes: list[str]
+) -> FieldMapping | list[str] | None:
+    fitting: list[Candidate] = []
+    for option in options:
+        problem = _verify(field, option, before, after)
+        if problem is None:
+            fitting.append(option)
+        else:
+            notes.append(f"{field}: rejected {option.target!r} ({option.reason}): it {problem}")
+    if not fitting:
+        return None
+    # alternatives from one hypothesis (layouts of a split, say) come best first: keep the first
+    groups: set[str] = set()
+    firsts: list[Candidate] = []
+    for option in fitting:
+        if not option.group or option.group not in groups:
+            firsts.append(option)
+            groups.add(option.group)
+    fitting = firsts
+    targets = sorted({f.target for f in fitting})
+    if any(not f.decisive for f in fitting):
+        return targets
+    ranked = sorted(fitting, key=lambda f: -f.confidence)
+    if len(targets) > 1 and ranked[0].confidence - ranked[1].confidence < CONFIDENCE_MARGIN:
+        return targets
+    chosen = ranked[0]
+    verified = bool(values(before, field)) and bool(after)
+    confidence = chosen.confidence * (1.0 if verified else UNVERIFIED_CONFIDENCE)
+    check = "verified on the samples" if verified else "not verifiable: too few samples"
+    notes.append(f"{field}: {chosen.target!r} ({chosen.reason}; {check})")
+    return FieldMapping(
+        source=field,
+        target=chosen.target,
+        confidence=round(confidence, 3),
+        rationale=f"{chosen.reason}; {check}",
+    )
+
+
+def infer_mapping(
+    detections: Sequence[Detection],
+    contract: Contract,
+    used_fields: set[str],
+    before: Events,
+    after: Events,
+) -> MappingInference:
+    """Map each used old field the change affects onto the new events, or say why not."""
+    entries: list[FieldMapping] = []
+    unresolved: list[str] = []
+    ambiguous: dict[str, list[str]] = {}
+    notes: list[str] = []
+    taken: set[str] = set()
+    for field, options in candidates_for(detections, contract, sorted(used_fields), before, after):
+        if not options:
+            unresolved.append(field)
+            notes.append(f"{field}: no field of the new events carries it")
+            continue
+        decision = _decide(
+            field, [o for o in options if o.target not in taken] or options, before, after, notes
+        )
+        if isinstance(decision, FieldMapping):
+            entries.append(decision)
+            taken.add(decision.target)
+        elif isinstance(decision, list):
+            ambiguous[field] = decision
+            notes.append(f"{field}: {decision} fit equally; a human or the model must choose")
+        else:
+            unresolved.append(field)
+    return MappingInference(
+        mapping=SchemaMapping(entries=entries),
+        unresolved=unresolved,
+        ambiguous=ambiguous,
+        notes=notes,
+    )

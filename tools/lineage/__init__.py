@@ -1,0 +1,1 @@
+"""Column lineage: one engine for scripts and pipelines, answers, OpenLineage export."""

@@ -1,0 +1,315 @@
+"""Column edges of one SQL script: SELECT models and statements with their own target tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import sqlglot
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+from sqlglot import exp
+from sqlglot.errors import ParseError, SchemaError, SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import build_scope
+from sqlglot.schema import MappingSchema
+
+from core.contracts import Contract
+from core.errors import ToolError
+from tools.lineage.scope import (
+    DEPENDENCY_KINDS,
+    EdgeKind,
+    ScopeWalker,
+    compose,
+    name_of,
+    output_names,
+    table_name,
+)
+
+_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "object": "JSON",
+    "array": "JSON",
+}
+
+
+class ColumnEdge(BaseModel):
+    """One column-level edge: `target` is derived from, or depends on, `source`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_dataset: str = Field(description="Topic, model or table the source column belongs to.")
+    source_column: str = Field(description="Source column; dotted for nested fields.")
+    target_dataset: str
+    target_column: str
+    kind: EdgeKind
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def source(self) -> str:
+        """The source as `table.column`."""
+        return f"{self.source_dataset}.{self.source_column}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def target(self) -> str:
+        """The target as `table.column`."""
+        return f"{self.target_dataset}.{self.target_column}"
+
+
+class StatementLineage(BaseModel):
+    """What one statement writes (target and its columns), reads, and the edges between."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: str
+    columns: list[str]
+    reads: list[str] = Field(description="Physical tables the statement reads.")
+    edges: list[ColumnEdge]
+    unresolved: list[str] = Field(default_factory=list, description="Columns with no source.")
+
+
+def contract_columns(contract: Contract) -> dict[str, str]:
+    """A contract's top-level columns -> SQL type; dotted fields become STRUCT members.
+
+    >>> from core.contracts import Contract
+    >>> c = Contract(dataset="o", fields=[{"name": "id", "type": "integer"},
+    ...     {"name": "address.city", "type": "string"}])
+    >>> contract_columns(c)
+    {'id': 'BIGINT', 'address': 'STRUCT("city" VARCHAR)'}
+    """
+    tree: dict[str, object] = {}
+    for field in contract.fields:
+        node = tree
+        *parents, leaf = field.name.split(".")
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):  # an `object` field declared before its members
+                child = node[part] = {}
+            node = child
+        if not isinstance(node.get(leaf), dict):
+            node[leaf] = _TYPES[field.type]
+    return {name: _type_sql(value) for name, value in tree.items()}
+
+
+def _type_sql(value: object) -> str:
+    if isinstance(value, dict):
+        members = ", ".join(f'"{k}" {_type_sql(v)}' for k, v in value.items())
+        return f"STRUCT({members})"
+    return str(value)
+
+
+def lineage_schema(tables: Mapping[str, Mapping[str, str]], dialect: str) -> MappingSchema:
+    """A sqlglot schema from table -> column -> type (types in DuckDB syntax)."""
+    schema = MappingSchema(dialect=dialect)
+    # The most qualified name sets the schema's depth (a topic like dbserver1.public.customers);
+    # shorter names are padded to it, and unqualified references still find them.
+    for table in sorted(tables, key=lambda name: -len(exp.to_table(name).parts)):
+        add_table(schema, table, tables[table])
+    return schema
+
+
+def add_table(schema: MappingSchema, table: str, columns: Mapping[str, str]) -> None:
+    """Teach `schema` the columns of `table`, so stars over it expand."""
+    target = exp.to_table(table)
+    depth = schema.depth()
+    if depth and len(target.parts) > depth:
+        return  # deeper than every known table: its stars stay unexpanded, nothing breaks
+    if depth and len(target.parts) < depth:
+        blank = [exp.Identifier(this="", quoted=True)] * (depth - len(target.parts))
+        parts = [*blank, *(exp.Identifier(this=p.name, quoted=True) for p in target.parts)]
+        target = exp.Table(
+            this=parts[-1],
+            db=parts[-2] if depth > 1 else None,
+            catalog=parts[-3] if depth > 2 else None,
+        )
+    try:
+        types = {name: exp.DataType.build(kind, dialect="duckdb") for name, kind in columns.items()}
+        schema.add_table(target, types, dialect=schema.dialect)
+    except (ParseError, SchemaError, ValueError) as error:
+        raise ToolError(f"cannot add table {table!r} to the lineage schema: {error}") from error
+
+
+def script_lineage(
+    sql: str, *, dialect: str, schema: MappingSchema | None = None, default_target: str = "query"
+) -> list[StatementLineage]:
+    """Lineage of every statement in `sql`; a bare query writes to `default_target`."""
+    schema = schema if schema is not None else MappingSchema(dialect=dialect)
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except SqlglotError as error:
+        raise ToolError(f"cannot parse the SQL as {dialect!r}: {error}") from error
+    results: list[StatementLineage] = []
+    for statement in statements:
+        for target, names, query in _plans(statement, default_target, schema):
+            result = _query_lineage(query, target, names, dialect=dialect, schema=schema)
+            results.append(result)
+            known = [c for c in result.columns if c != "*"]  # an unexpanded star teaches nothing
+            if known:
+                add_table(schema, result.target, dict.fromkeys(known, "VARCHAR"))
+    return results
+
+
+def script_edges(
+    sql: str, *, dialect: str, schema: MappingSchema | None = None, default_target: str = "query"
+) -> list[ColumnEdge]:
+    """Every column edge of `sql`, sorted and without repeats.
+
+    >>> [e.source + " -> " + e.target + " " + e.kind for e in script_edges(
+    ...     "select cast(a as int) as b from t where c > 0", dialect="duckdb")]
+    ['t.a -> query.b cast', 't.c -> query.b filter']
+    """
+    lineages = script_lineage(sql, dialect=dialect, schema=schema, default_target=default_target)
+    return _dedupe([e for lineage in lineages for e in lineage.edges])
+
+
+Plan = tuple[str, list[str] | None, exp.Expr]
+
+
+def _plans(statement: exp.Expr, default: str, schema: MappingSchema) -> Iterator[Plan]:
+    """(target, column names or None, query) for each write a statement makes."""
+    if isinstance(statement, exp.Query):
+        yield default, None, statement
+    elif isinstance(statement, exp.Insert) and isinstance(statement.expression, exp.Query):
+        target, names = _target(statement.this)
+        if names is None:
+            names = _known_columns(schema, target) or None
+        yield target, names, statement.expression
+    elif isinstance(statement, exp.Create) and isinstance(statement.expression, exp.Query):
+        target, names = _target(statement.this)
+        yield target, names, statement.expression
+    elif isinstance(statement, exp.Merge):
+        yield from _merge_plans(statement)
+    elif isinstance(statement, exp.Update):
+        yield from _update_plans(statement)
+
+
+def _known_columns(schema: MappingSchema, table: str) -> list[str]:
+    try:
+        return [name_of(c) for c in schema.column_names(exp.to_table(table))]
+    except SchemaError:
+        return []
+
+
+def _target(node: exp.Expr) -> tuple[str, list[str] | None]:
+    if isinstance(node, exp.Schema) and isinstance(node.this, exp.Table):
+        names = [name_of(c.this if isinstance(c, exp.ColumnDef) else c) for c in node.expressions]
+        return table_name(node.this), names or None
+    if isinstance(node, exp.Table):
+        return table_name(node), None
+    raise ToolError(f"cannot tell which table {node.sql()!r} writes to")
+
+
+def _assignment_select(assignments: list[tuple[exp.Expr, exp.Expr]]) -> exp.Select:
+    return exp.select(*(exp.alias_(value.copy(), name_of(col)) for col, value in assignments))
+
+
+def _merge_plans(merge: exp.Merge) -> Iterator[Plan]:
+    target = merge.this
+    assert isinstance(target, exp.Table)
+    for when in merge.args["whens"].expressions:
+        then = when.args.get("then")
+        pairs: list[tuple[exp.Expr, exp.Expr]] = []
+        if isinstance(then, exp.Update):
+            pairs = [(a.this, a.expression) for a in then.expressions if isinstance(a, exp.EQ)]
+        elif isinstance(then, exp.Insert) and isinstance(then.this, exp.Tuple):
+            values = then.expression.expressions if then.expression is not None else []
+            pairs = list(zip(then.this.expressions, values, strict=False))
+        if not pairs:
+            continue
+        select = _assignment_select(pairs).from_(target.copy())
+        select = select.join(merge.args["using"].copy(), on=merge.args["on"].copy())
+        if condition := when.args.get("condition"):
+            select = select.where(condition.copy())
+        yield table_name(target), [name_of(c) for c, _ in pairs], select
+
+
+def _update_plans(update: exp.Update) -> Iterator[Plan]:
+    target = update.this
+    if not isinstance(target, exp.Table):
+        return
+    pairs = [(a.this, a.expression) for a in update.expressions if isinstance(a, exp.EQ)]
+    select = _assignment_select(pairs).from_(target.copy())
+    if (from_ := update.args.get("from_")) is not None:
+        select = select.join(from_.this.copy(), join_type="cross")
+    for join in update.args.get("joins") or []:
+        select = select.join(join.copy())
+    if (where := update.args.get("where")) is not None:
+        select = select.where(where.this.copy())
+    yield table_name(target), [name_of(c) for c, _ in pairs], select
+
+
+def _qualified(query: exp.Expr, dialect: str, schema: MappingSchema) -> exp.Expr:
+    return qualify(
+        query.copy(),
+        dialect=dialect,
+        schema=schema,
+        validate_qualify_columns=False,
+        quote_identifiers=False,
+        identify=False,
+    )
+
+
+def _query_lineage(
+    query: exp.Expr,
+    target: str,
+    names: list[str] | None,
+    *,
+    dialect: str,
+    schema: MappingSchema,
+) -> StatementLineage:
+    try:
+        qualified = _qualified(query, dialect, schema)
+    except SqlglotError:
+        # The query reads columns the schema (a contract) does not know, e.g. a model already
+        # patched for a producer change the contract has not caught up with: follow it without
+        # the schema rather than lose the whole graph.
+        try:
+            qualified = _qualified(query, dialect, MappingSchema(dialect=dialect))
+        except SqlglotError as error:
+            raise ToolError(f"cannot resolve the columns of {target!r}: {error}") from error
+    root = build_scope(qualified)
+    if root is None:
+        raise ToolError(f"{target!r} is not a query that lineage can follow")
+    walker = ScopeWalker()
+    outputs = output_names(qualified)
+    columns = names if names is not None and len(names) == len(outputs) else outputs
+    edges = [
+        ColumnEdge(
+            source_dataset=table,
+            source_column=column,
+            target_dataset=target,
+            target_column=name,
+            kind=kind,
+        )
+        for index, name in enumerate(columns)
+        for table, column, kind in walker.column(root, index)
+    ]
+    reads = {
+        table_name(source)
+        for scope in root.traverse()
+        for _, source in scope.selected_sources.values()
+        if isinstance(source, exp.Table)
+    }
+    return StatementLineage(
+        target=target,
+        columns=list(dict.fromkeys(columns)),
+        reads=sorted(reads),
+        edges=_dedupe(edges),
+        unresolved=sorted(walker.unresolved),
+    )
+
+
+def _dedupe(edges: list[ColumnEdge]) -> list[ColumnEdge]:
+    """One value edge per column pair (the strongest kind), plus one per dependency kind."""
+    best: dict[tuple[str, str, str], ColumnEdge] = {}
+    for edge in edges:
+        role = edge.kind if edge.kind in DEPENDENCY_KINDS else "value"
+        key = (edge.source, edge.target, role)
+        kept = best.get(key)
+        if kept is None or compose(kept.kind, edge.kind) != kept.kind:
+            best[key] = edge
+    return sorted(best.values(), key=lambda e: (e.target, e.source, e.kind))

@@ -1,0 +1,174 @@
+"""Evidence that a vanished field lives on under another path: rename or nesting."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from os.path import commonprefix
+
+from pydantic import BaseModel, ConfigDict
+
+from tools.profiling.batch_profile import BatchProfile, FieldProfile
+
+_TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_GROUPS = {"integer": "numeric", "number": "numeric"}
+
+
+class Match(BaseModel):
+    """A successor of one vanished field (rename/nesting) or several (split/merge)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    old: list[str]
+    new: list[str]
+    confidence: float
+    note: str
+
+
+def tokens(path: str) -> list[str]:
+    """Lower-case word tokens of a field path (snake, kebab, camel and dotted).
+
+    >>> tokens("address.zipCode"), tokens("cust_id")
+    (['address', 'zip', 'code'], ['cust', 'id'])
+    """
+    return [t.lower() for t in _TOKEN.findall(path)]
+
+
+def name_similarity(first: str, second: str) -> float:
+    """0..1: shared tokens of two names, where an abbreviation matches its word (cust ~ customer).
+
+    >>> name_similarity("cust_id", "customer_id"), name_similarity("amt", "amount")
+    (1.0, 1.0)
+    >>> name_similarity("coupon", "channel")
+    0.0
+    """
+    left, right = tokens(first), tokens(second)
+    if not left or not right:
+        return 0.0
+    matched = sum(1 for a in left if any(_related(a, b) for b in right))
+    matched += sum(1 for b in right if any(_related(a, b) for a in left))
+    return matched / (len(left) + len(right))
+
+
+def _related(first: str, second: str) -> bool:
+    if _abbreviates(first, second) or _abbreviates(second, first):
+        return True
+    common = len(commonprefix([first, second]))  # noqa: RUF071 (words, not paths)
+    return common >= 4 and common >= 0.6 * min(len(first), len(second))  # booking ~ booked
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    if short == long:
+        return True
+    if len(short) < 2 or short[0] != long[0] or len(short) > len(long):
+        return False
+    letters = iter(long)
+    return all(char in letters for char in short)
+
+
+def type_group(profile: FieldProfile) -> str | None:
+    """The dominant JSON type with integer and number merged into 'numeric'."""
+    kind = profile.dominant_type()
+    return _GROUPS.get(kind, kind) if kind is not None else None
+
+
+def value_overlap(old: FieldProfile, new: FieldProfile) -> tuple[int, float]:
+    """Shared value hashes of two fields, and that count over the smaller sketch."""
+    shared = len(set(old.sketch) & set(new.sketch))
+    smaller = min(len(old.sketch), len(new.sketch))
+    return shared, shared / smaller if smaller else 0.0
+
+
+def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
+    """True when two fields' values look alike: string patterns or numeric magnitudes."""
+    if old.shapes and new.shapes:
+        total_old, total_new = sum(old.shapes.values()), sum(new.shapes.values())
+        common = sum(
+            min(count / total_old, new.shapes.get(key, 0) / total_new)
+            for key, count in old.shapes.items()
+        )
+        return common >= 0.5
+    if old.numeric is not None and new.numeric is not None:
+        low, high = old.numeric, new.numeric
+        if low.min <= high.max and high.min <= low.max:  # the ranges overlap
+            return True
+        before, after = max(abs(low.min), abs(low.max)), max(abs(high.min), abs(high.max))
+        return min(before, after) > 0 and max(before, after) / min(before, after) <= 10
+    return type_group(old) == type_group(new)
+
+
+def score_successor(old: FieldProfile, new: FieldProfile) -> float:
+    """0..1: how strongly the evidence says `new` carries the values `old` used to carry."""
+    if type_group(old) != type_group(new) or type_group(old) == "object":
+        return 0.0
+    shared, containment = value_overlap(old, new)
+    names = name_similarity(old.path, new.path)
+    same_leaf = old.path.rsplit(".", 1)[-1] == new.path.rsplit(".", 1)[-1]
+    informative = shared >= 3 or (shared >= 1 and len(old.sketch) >= 3)
+    if shared and containment >= 0.5 and (informative or names > 0 or same_leaf):
+        return min(0.99, 0.6 + 0.25 * containment + 0.15 * max(names, float(same_leaf)))
+    if shapes_agree(old, new) and (same_leaf or names >= 0.5):
+        return 0.45 + 0.3 * max(names, float(same_leaf))
+    return 0.0
+
+
+def _sole_pair_score(old: FieldProfile, new: FieldProfile) -> float:
+    """One key gone, one appeared, both all-distinct values of one look: a weak rename."""
+    if type_group(old) != type_group(new) or type_group(old) in (None, "object", "boolean"):
+        return 0.0
+    unique = all(p.duplicates == 0 and len(p.sketch) >= min(p.valued, 3) for p in (old, new))
+    same_look = shapes_agree(old, new) and set(old.encodings) == set(new.encodings)
+    return 0.5 if unique and same_look and old.valued >= 2 and new.valued >= 2 else 0.0
+
+
+def match_successors(
+    baseline: BatchProfile, current: BatchProfile, vanished: Sequence[str], appeared: Sequence[str]
+) -> list[Match]:
+    """Greedy one-to-one pairing of vanished and appeared fields, best evidence first.
+
+    Scores are weighted by coverage (the new field's share of events against the old one's),
+    so of two look-alike successors the one carrying values in more events wins.
+    """
+    scored = []
+    for old in vanished:
+        for new in appeared:
+            score = score_successor(baseline.fields[old], current.fields[new])
+            if score > 0:
+                scored.append((round(score * _coverage(baseline, current, old, new), 4), old, new))
+    if not scored and len(vanished) == 1 and len(appeared) == 1:
+        sole = _sole_pair_score(baseline.fields[vanished[0]], current.fields[appeared[0]])
+        if sole:
+            scored.append((sole, vanished[0], appeared[0]))
+    matches: list[Match] = []
+    used: set[str] = set()
+    for score, old, new in sorted(scored, key=lambda item: (-item[0], item[1], item[2])):
+        if old in used or new in used:
+            continue
+        used.update((old, new))
+        kind = "nesting" if is_nesting(old, new) else "rename"
+        shared, _ = value_overlap(baseline.fields[old], current.fields[new])
+        note = f"{old!r} stopped appearing and {new!r} appeared with {shared} of its values"
+        matches.append(Match(kind=kind, old=[old], new=[new], confidence=score, note=note))
+    return matches
+
+
+def is_nesting(old: str, new: str) -> bool:
+    """A move into or out of an object: the parent changes and the name stays (nearly) the same.
+
+    >>> is_nesting("city", "address.city"), is_nesting("ship_city", "shipping.city")
+    (True, True)
+    >>> is_nesting("city", "town"), is_nesting("city", "address.town")
+    (False, False)
+    """
+    old_parent, _, old_leaf = old.rpartition(".")
+    new_parent, _, new_leaf = new.rpartition(".")
+    if old_parent == new_parent:
+        return False
+    return old_leaf == new_leaf or name_similarity(old, new) >= 0.75
+
+
+def _coverage(baseline: BatchProfile, current: BatchProfile, old: str, new: str) -> float:
+    before, after = baseline.share(old), current.share(new)
+    return math.sqrt(min(1.0, after / before)) if before > 0 else 1.0

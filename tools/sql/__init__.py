@@ -1,0 +1,1 @@
+"""SQL models as sqlglot trees: their graph, column references, rewrites, DuckDB replay."""

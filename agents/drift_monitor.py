@@ -13,8 +13,11 @@ reasons and their source position in headers (agents/quarantine.py replays them 
 applied); `block` quarantines the same way, withholds them from that replay, and raises an
 incident asking a human. suture cannot stop a foreign engine reading the topic, so `block`
 means "suture will not feed these events to the fixed pipeline until a human releases them".
-Once a fix for a drift alert is applied (`accept_fix`), events that break the contract only the
-way that alert's events did are no longer held back. Undecodable events become dead letters.
+Once a fix for a drift alert is applied (`handle_fix`, fed by the same loop as the batches, so
+the monitor's state has one owner), events that break the contract only the way that alert's
+events did are no longer held back, and the monitor judges by the contract the fix left.
+Undecodable events become dead letters. The monitor names no topic: it returns events and the
+Kafka edge's Destinations table publishes them.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
-from pydantic import BaseModel
 
 from agents.quarantine import quarantine_headers
 from core.models import (
@@ -33,9 +35,10 @@ from core.models import (
     AlertRaised,
     DeadLetter,
     FixApplied,
+    HeldEvent,
     IncidentEscalated,
-    RawMessage,
 )
+from core.ports import AlertStore
 from tools.contracts.check import Violation, check_decoded
 from tools.monitoring.dataset_monitor import DatasetMonitor
 from tools.profiling.profile_batch import DecodedEvents, decode_events
@@ -44,7 +47,7 @@ _log = logging.getLogger(__name__)
 SOURCE = "suture.drift_monitor"
 SAMPLE_LIMIT = 200
 MAX_REMEMBERED = 100  # drift alerts whose violations are kept until a fix accepts them
-Output = tuple[str, BaseModel] | RawMessage
+Output = AlertRaised | DeadLetter | HeldEvent | IncidentEscalated
 
 
 class RawRecord(Protocol):
@@ -62,15 +65,6 @@ class RawRecord(Protocol):
     def topic(self) -> str: ...
     @property
     def timestamp(self) -> int: ...
-
-
-class AlertLedger(Protocol):
-    """Where alerts and their evidence samples are kept before the alert is published."""
-
-    async def save_samples(
-        self, alert_id: str, dataset: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
-    ) -> bool: ...
-    async def save_alert(self, alert: AlertRaised) -> bool: ...
 
 
 Signature = tuple[str | None, str]  # (field, rule) of a contract violation
@@ -91,11 +85,7 @@ class Deps:
     """What the monitor of one topic needs; `monitor` holds the contract and what it learned."""
 
     monitor: DatasetMonitor
-    ledger: AlertLedger
-    alerts_topic: str
-    dead_letter_topic: str
-    quarantine_topic: str
-    incidents_topic: str
+    ledger: AlertStore
     clock: Callable[[], float]
     policy: PolicyState = field(default_factory=PolicyState)
 
@@ -112,7 +102,7 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
     bad: list[int] = []
     for index, found in enumerate(violations):
         if any(v.rule == "malformed" for v in found):
-            out.append((deps.dead_letter_topic, _dead_letter(records[index], found[0].detail)))
+            out.append(_dead_letter(records[index], found[0].detail))
         else:
             (bad if found else good).append(index)
     now = deps.clock()
@@ -139,7 +129,7 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
         await deps.ledger.save_samples(alert.event_id, contract.dataset, before, after)
         await deps.ledger.save_alert(alert)
         _log.info("alert raised: %s", alert.summary, extra={"event_id": alert.event_id})
-        out.append((deps.alerts_topic, alert))
+        out.append(alert)
     held = [i for i in bad if not _signatures(violations[i]) <= deps.policy.accepted]
     if contract.on_violation != "pass":
         out += [_quarantined(records[i], violations[i], deps) for i in held]
@@ -148,15 +138,21 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
     return out
 
 
-def accept_fix(event: FixApplied, deps: Deps) -> bool:
-    """After a fix for one of this monitor's drift alerts, stop holding back events that break
-    the contract only the way that alert's events did (the fixed pipeline reads them now).
-    Returns whether the alert was this monitor's. In memory: a restart forgets it."""
+async def handle_fix(event: FixApplied, deps: Deps) -> list[Output]:
+    """A fix was applied: if it answers one of this monitor's drift alerts, stop holding back
+    events that break the contract only the way that alert's events did (the fixed pipeline
+    reads them now); if it brought the topic's contract up to date, judge by that contract.
+
+    In memory: after a restart, the contract on the default branch (merged with the fix) holds.
+    """
+    if event.dataset != deps.monitor.contract.dataset:
+        return []
     found = deps.policy.raised.pop(event.alert_id, None)
-    if found is None:
-        return False
-    deps.policy.accepted |= found
-    return True
+    if found is not None:
+        deps.policy.accepted |= found
+    if event.contract is not None and event.contract != deps.monitor.contract:
+        deps.monitor.rebaseline(event.contract)
+    return []
 
 
 def _signatures(found: Sequence[Violation]) -> frozenset[Signature]:
@@ -174,7 +170,7 @@ async def check_silence(deps: Deps) -> list[Output]:
     out: list[Output] = []
     for alert in deps.monitor.check_silence(now=deps.clock()):
         await deps.ledger.save_alert(alert)
-        out.append((deps.alerts_topic, alert))
+        out.append(alert)
     return out
 
 
@@ -198,10 +194,11 @@ def _merged(alerts: Sequence[AlertRaised]) -> AlertRaised:
     return alerts[0].model_copy(update={"detections": detections, "summary": summary})
 
 
-def _quarantined(record: RawRecord, found: Sequence[Violation], deps: Deps) -> RawMessage:
+def _quarantined(record: RawRecord, found: Sequence[Violation], deps: Deps) -> HeldEvent:
     reasons = [f"{v.field or '(event)'}: {v.rule} ({v.detail})" for v in found]
-    return RawMessage(
-        topic=deps.quarantine_topic,
+    return HeldEvent(
+        kind="quarantine",
+        dataset=deps.monitor.contract.dataset,
         value=record.value or b"",
         key=record.key,
         headers=quarantine_headers(
@@ -225,12 +222,12 @@ def _block_incident(deps: Deps, count: int, now: float) -> list[Output]:
         dataset=dataset,
         reason=(
             f"topic {dataset!r} is blocked by its contract (on_violation: block): {count} "
-            f"event(s) broke it and were quarantined to {deps.quarantine_topic!r}; suture will "
-            "not replay them after a fix. Inspect them, then release them with "
+            f"event(s) broke it and were quarantined to {dataset + '.quarantine'!r} (by default); "
+            "suture will not replay them after a fix. Inspect them, then release them with "
             "agents.quarantine.replay_quarantined(..., release_blocked=True) or fix the producer"
         ),
     )
-    return [(deps.incidents_topic, incident)]
+    return [incident]
 
 
 def _decoded(raw: bytes) -> dict[str, Any]:

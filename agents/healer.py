@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,14 +32,7 @@ from core.models import (
     SchemaMapping,
     ValidationReport,
 )
-from core.ports import (
-    LLM,
-    KnowledgeBase,
-    PipelineView,
-    ProposalBook,
-    ProposalSink,
-    SampleStore,
-)
+from core.ports import LLM, AlertStore, KnowledgeBase, PipelineView, ProposalSink, ProposalStore
 from guardrails.replay_gate import validate_patch
 from tools.contracts.evolution import evolve_contract
 from tools.healing.harm import new_values_flow_through, repeated_keys_absorbed
@@ -79,9 +72,40 @@ class Deps:
     llm: LLM | None
     kb: KnowledgeBase
     repo: PipelineView
-    samples: SampleStore
-    book: ProposalBook
+    samples: AlertStore
+    book: ProposalStore
     sink: ProposalSink
+
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything the healer knows of one alert, gathered once and passed along whole."""
+
+    alert: AlertRaised
+    pipeline: Pipeline
+    contracts: dict[str, Contract]
+    contract: Contract
+    graph: LineageGraph
+    used: frozenset[str]  # the contract's fields some model reads
+    before: Rows = field(default_factory=list)
+    after: Rows = field(default_factory=list)
+
+    @property
+    def drift(self) -> list[Detection]:
+        """The alert's drift detections (quality and lag ones aside)."""
+        return [d for d in self.alert.detections if d.kind in DRIFT_KINDS]
+
+
+@dataclass(frozen=True)
+class Inferred:
+    """A mapping and where it came from: the verified-fix cache, the rules, or the model."""
+
+    inference: MappingInference
+    origin: Origin = "rules"
+    llm_calls: int = 0
 
 
 async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentEscalated]:
@@ -98,66 +122,64 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
             _escalate(alert, f"no contract for topic {alert.dataset!r}; cannot reason about it")
         ]
     graph = build_lineage(pipeline, contracts)
-    used = {f.name for f in contract.fields if graph.models_affected_by(alert.dataset, f.name)}
+    used = frozenset(
+        f.name for f in contract.fields if graph.models_affected_by(alert.dataset, f.name)
+    )
+    case = Case(alert, pipeline, contracts, contract, graph, used)
     harmful = [d for d in alert.detections if _reaches_models(d, used)]
     if alert.category != "drift" or any(d.kind in _NEEDS_A_HUMAN for d in harmful):
-        harmful = await _not_absorbed(alert, harmful, pipeline, contracts, graph, deps.samples)
+        harmful = await _not_absorbed(case, harmful, deps.samples)
         if not harmful:
             return []  # nothing any model reads is affected
         found = "; ".join(f"{d.kind} of {d.field or alert.dataset}" for d in harmful)
         return [_escalate(alert, f"a human must decide: {found} reaches the models")]
     before, after = await deps.samples.load_samples(alert.event_id)
-    drift = [d for d in alert.detections if d.kind in DRIFT_KINDS]
-    inference = infer_mapping(drift, contract, used, before, after)
-    llm_calls = 0
-    origin: Origin = "rules"
-    cached = await deps.kb.lookup(alert.signature())
-    if cached is not None:
-        inference = MappingInference(mapping=cached.mapping)
-        origin = "kb"
-    elif _undecided(inference) and deps.llm is not None:
-        llm_calls = 1
-        drafted = await _ask_llm(deps.llm, alert, inference, contract, deps.kb)
-        if drafted is not None:
-            inference, origin = drafted, "llm"
+    case = replace(case, before=before, after=after)
+    inferred = await _infer(case, deps)
+    inference = inferred.inference
     if _undecided(inference):
-        return [_escalate(alert, _why_undecided(inference), _candidates(inference), llm_calls)]
-    if not inference.mapping.entries and not _models_read_new_fields(graph, contract, drift):
+        return [
+            _escalate(alert, _why_undecided(inference), _candidates(inference), inferred.llm_calls)
+        ]
+    if not inference.mapping.entries and not _models_read_new_fields(case):
         return []  # compatible change: nothing the models read is affected
-    outcome = await _propose(
-        alert,
-        deps,
-        pipeline,
-        contracts,
-        contract,
-        inference.mapping,
-        before,
-        after,
-        origin,
-        llm_calls,
-    )
+    outcome = await _propose(case, inferred, deps)
     return [outcome] if outcome is not None else []
 
 
+async def _infer(case: Case, deps: Deps) -> Inferred:
+    """The verified-fix cache first (no rules, no model call), then the rules, then the model."""
+    cached = await deps.kb.lookup(case.alert.signature())
+    if cached is not None:
+        return Inferred(MappingInference(mapping=cached.mapping), origin="kb")
+    inference = infer_mapping(case.drift, case.contract, set(case.used), case.before, case.after)
+    if not _undecided(inference) or deps.llm is None:
+        return Inferred(inference)
+    drafted = await _ask_llm(deps.llm, case.alert, inference, case.contract, deps.kb)
+    if drafted is None:
+        return Inferred(inference, llm_calls=1)
+    return Inferred(drafted, origin="llm", llm_calls=1)
+
+
 async def _propose(
-    alert: AlertRaised,
-    deps: Deps,
-    pipeline: Pipeline,
-    contracts: dict[str, Contract],
-    contract: Contract,
-    mapping: SchemaMapping,
-    before: list[dict[str, Any]],
-    after: list[dict[str, Any]],
-    origin: Origin,
-    llm_calls: int,
+    case: Case, inferred: Inferred, deps: Deps
 ) -> FixProposed | IncidentEscalated | None:
-    evolved = evolve_contract(contract, [d for d in alert.detections if d.kind in DRIFT_KINDS])
+    alert, contract, mapping = case.alert, case.contract, inferred.inference.mapping
+    evolved = evolve_contract(contract, case.drift)
     new_contract = evolved if evolved != contract else None
-    patches = apply_mapping(pipeline, alert.dataset, mapping, contract)
+    patches = apply_mapping(case.pipeline, alert.dataset, mapping, contract)
     if not patches and new_contract is None:
         return None  # the models already read the new events and the contract says so
     if patches:
-        report = validate_patch(pipeline, patches, contracts, before, after)
+        report = validate_patch(
+            case.pipeline,
+            patches,
+            case.contracts,
+            case.before,
+            case.after,
+            dataset=alert.dataset,
+            mapping=mapping,
+        )
     else:
         report = ValidationReport(
             checks=[
@@ -174,7 +196,7 @@ async def _propose(
             alert,
             f"the best patch failed validation ({failed})",
             [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
-            llm_calls,
+            inferred.llm_calls,
         )
     title = f"suture: heal {alert.dataset} after " + ", ".join(
         f"{d.kind} of {d.field}" for d in alert.detections if d.field
@@ -189,8 +211,8 @@ async def _propose(
         validation=report,
         title=title[:200],
         description=describe_proposal(alert, mapping, patches, report, contract, new_contract),
-        origin=origin,
-        llm_calls=llm_calls,
+        origin=inferred.origin,
+        llm_calls=inferred.llm_calls,
     )
     branch, commit = await deps.sink.open_change(proposal)
     proposal = proposal.model_copy(update={"branch": branch, "commit": commit})
@@ -202,7 +224,7 @@ async def _propose(
 _NEEDS_A_HUMAN = frozenset({"enum_new_value", "nullability"})
 
 
-def _reaches_models(detection: Detection, used: set[str]) -> bool:
+def _reaches_models(detection: Detection, used: frozenset[str]) -> bool:
     """Whether a detection concerns the whole topic or a field some model reads."""
     name = detection.field
     if name is None:
@@ -211,36 +233,32 @@ def _reaches_models(detection: Detection, used: set[str]) -> bool:
 
 
 async def _not_absorbed(
-    alert: AlertRaised,
-    found: Sequence[Detection],
-    pipeline: Pipeline,
-    contracts: dict[str, Contract],
-    graph: LineageGraph,
-    samples: SampleStore,
+    case: Case, found: Sequence[Detection], samples: AlertStore
 ) -> list[Detection]:
     """The findings the models do not absorb: a new value they only group by, or repeated keys
     they deduplicate, needs no human."""
-    after: list[dict[str, Any]] | None = None
+    alert = case.alert
+    after: Rows | None = None
     kept = []
     for d in found:
         if d.kind == "enum_new_value" and d.field is not None:
-            if new_values_flow_through(graph, pipeline, alert.dataset, d.field):
+            if new_values_flow_through(case.graph, case.pipeline, alert.dataset, d.field):
                 continue
         if d.kind == "duplicates" and d.field is not None:
             after = after if after is not None else (await samples.load_samples(alert.event_id))[1]
-            if after and repeated_keys_absorbed(pipeline, contracts, alert.dataset, d.field, after):
+            if after and repeated_keys_absorbed(
+                case.pipeline, case.contracts, alert.dataset, d.field, after
+            ):
                 continue
         kept.append(d)
     return kept
 
 
-def _models_read_new_fields(
-    graph: LineageGraph, contract: Contract, drift: Sequence[Detection]
-) -> bool:
+def _models_read_new_fields(case: Case) -> bool:
     """Whether models already read fields that only the updated contract would declare."""
-    known = set(contract.field_names)
-    new = {f.name for f in evolve_contract(contract, drift).fields} - known
-    return any(graph.models_affected_by(contract.dataset, name) for name in new)
+    known = set(case.contract.field_names)
+    new = {f.name for f in evolve_contract(case.contract, case.drift).fields} - known
+    return any(case.graph.models_affected_by(case.contract.dataset, name) for name in new)
 
 
 def _undecided(inference: MappingInference) -> bool:

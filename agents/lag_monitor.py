@@ -12,45 +12,17 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from core.models import AlertRaised, LagStatus
+from core.models import AlertRaised, LagStatus, PartitionOffsets
+from core.ports import AlertStore
 from tools.monitoring.lag import LagReport, LagSample, evaluate_lag
 
 _log = logging.getLogger(__name__)
 SOURCE = "suture.lag_monitor"
 _EXPLAINING = ("drift", "quality")
-
-
-class PartitionOffsets(BaseModel):
-    """One partition of a topic as a consumer group sees it at one moment."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    topic: str
-    partition: int = Field(ge=0)
-    end: int = Field(ge=0, description="High watermark: the offset the next message will get.")
-    committed: int | None = Field(default=None, description="The group's next offset to read.")
-
-
-class OffsetsReader(Protocol):
-    """Reads one consumer group's committed and end offsets (Kafka, or a fake in tests)."""
-
-    async def read(self) -> list[PartitionOffsets]:
-        """Every partition the group has committed on, with its end offset, now."""
-        ...
-
-
-class AlertBook(Protocol):
-    """Where alerts are kept: read to find an explaining alert, written before publishing."""
-
-    async def list_alerts(self, dataset: str | None = None) -> list[AlertRaised]: ...
-    async def save_alert(self, alert: AlertRaised) -> bool: ...
 
 
 _Key = tuple[str, int]
@@ -81,8 +53,7 @@ class Deps:
     """What the monitor of one consumer group needs."""
 
     group: str
-    book: AlertBook
-    alerts_topic: str
+    book: AlertStore
     clock: Callable[[], float]  # epoch seconds: alerts' occurred_at is wall time
     window: int = 10
     link_lookback_s: float = 600.0
@@ -140,13 +111,11 @@ def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
-async def handle_offsets(
-    offsets: Sequence[PartitionOffsets], deps: Deps
-) -> list[tuple[str, AlertRaised]]:
+async def handle_offsets(offsets: Sequence[PartitionOffsets], deps: Deps) -> list[AlertRaised]:
     """Judge one sample; return one alert per topic whose partitions changed to a bad status."""
     now = deps.clock()
     changes = observe(deps.state, offsets, now, deps.window)
-    out: list[tuple[str, AlertRaised]] = []
+    out: list[AlertRaised] = []
     for topic in sorted({c.topic for c in changes}):
         mine = [c for c in changes if c.topic == topic]
         for change in mine:
@@ -175,7 +144,7 @@ async def handle_offsets(
         )
         await deps.book.save_alert(alert)
         _log.warning("alert raised: %s", alert.summary, extra={"event_id": alert.event_id})
-        out.append((deps.alerts_topic, alert))
+        out.append(alert)
     return out
 
 
@@ -195,23 +164,3 @@ def _summary(group: str, topic: str, bad: Sequence[LagChange], cause: AlertRaise
             f"{cause.event_id[:8]}: {cause.summary})"
         )
     return text
-
-
-async def watch(
-    reader: OffsetsReader,
-    deps: Deps,
-    publish: Callable[[list[tuple[str, AlertRaised]]], Awaitable[None]],
-    tick: Callable[[], Awaitable[None]],
-    *,
-    limit: int | None = None,
-) -> int:
-    """Sample, judge and publish, then await `tick` (the interval); until cancelled or `limit`
-    samples were taken. Returns the number of samples."""
-    taken = 0
-    while limit is None or taken < limit:
-        offsets = await reader.read()
-        await publish(await handle_offsets(offsets, deps))
-        taken += 1
-        if limit is None or taken < limit:
-            await tick()
-    return taken

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from agents import applier, drift_monitor, healer, lag_monitor, quarantine
 from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
@@ -24,6 +24,7 @@ from agents.edges.chroma import build_knowledge_base
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.group_offsets import watch_group
 from agents.edges.kafka import (
+    Destinations,
     KafkaBus,
     Outgoing,
     Route,
@@ -48,7 +49,6 @@ from core.models import (
     FixApplied,
     FixApproved,
     IncidentEscalated,
-    RawMessage,
 )
 from core.ports import LLM
 from tools.lineage.graph import build_lineage
@@ -161,11 +161,8 @@ async def _until_started(server: uvicorn.Server, web: asyncio.Task[None]) -> Non
 
 
 def _topics(settings: Settings, contracts: dict[str, Contract]) -> list[str]:
-    kafka = settings.kafka
-    own = [kafka.alerts_topic, kafka.proposals_topic, kafka.approvals_topic, kafka.applied_topic]
-    data = list(contracts)
-    held = [t + s for t in data for s in (kafka.quarantine_suffix, kafka.replay_suffix)]
-    return own + data + held + [t + kafka.dead_letter_suffix for t in own + data]
+    to = Destinations.from_settings(settings.kafka)
+    return to.own_topics() + [t for d in contracts for t in [d, *to.dataset_topics(d)]]
 
 
 @contextlib.asynccontextmanager
@@ -284,7 +281,10 @@ def _agent_loops(
     contracts: dict[str, Contract],
     broker: EmbeddedBroker | None,
 ) -> dict[str, Any]:
+    """The routes: which topics each agent reads, and its handler. Where each agent's output
+    goes is the Destinations table's to say; no agent names a topic."""
     kafka = settings.kafka
+    to = Destinations.from_settings(kafka)
     options = dict(getattr(EmbeddedBroker, "CONSUMER_OPTIONS", {})) if broker else {}
 
     def consumer(topics: list[str], module: str) -> Any:
@@ -292,110 +292,73 @@ def _agent_loops(
 
     healer_deps = healer.Deps(llm=llm, kb=kb, repo=view, samples=store, book=store, sink=repo)
     applier_deps = applier.Deps(book=store, repo=repo, kb=kb, clock=lambda: datetime.now(UTC))
-
-    async def heal(alert: AlertRaised) -> list[tuple[str, BaseModel]]:
-        return [(kafka.proposals_topic, e) for e in await healer.handle(alert, healer_deps)]
-
-    async def apply(event: FixApproved) -> list[tuple[str, BaseModel]]:
-        return [(kafka.applied_topic, e) for e in await applier.handle(event, applier_deps)]
-
-    loops: dict[str, Any] = {
-        "healer": lambda: consume(
-            consumer([kafka.alerts_topic], "healer"),
-            Route(
-                kafka.alerts_topic,
-                group_id_for("healer"),
-                json_decoder(AlertRaised),
-                heal,
-                dead_letter_suffix=kafka.dead_letter_suffix,
-            ),
-            publisher,
-        ),
-        "applier": lambda: consume(
-            consumer([kafka.approvals_topic], "applier"),
-            Route(
-                kafka.approvals_topic,
-                group_id_for("applier"),
-                json_decoder(FixApproved),
-                apply,
-                dead_letter_suffix=kafka.dead_letter_suffix,
-            ),
-            publisher,
-        ),
-    }
-    monitors: dict[str, drift_monitor.Deps] = {}
-    for contract in contracts.values():
-        deps = monitors[contract.dataset] = drift_monitor.Deps(
-            monitor=DatasetMonitor(contract, source=drift_monitor.SOURCE),
-            ledger=store,
-            alerts_topic=kafka.alerts_topic,
-            dead_letter_topic=contract.dataset + kafka.dead_letter_suffix,
-            quarantine_topic=contract.dataset + kafka.quarantine_suffix,
-            incidents_topic=kafka.proposals_topic,
-            clock=time.time,
-        )
-        loops[f"drift_monitor:{contract.dataset}"] = partial(
-            consume_batches,
-            consumer([contract.dataset], f"drift_monitor.{contract.dataset}"),
-            partial(drift_monitor.handle_batch, deps=deps),
-            publisher,
-            on_idle=partial(drift_monitor.check_silence, deps=deps),
-        )
-    loops["quarantine"] = partial(
-        _replay_loop, settings, bootstrap, publisher, store, consumer, monitors, view
-    )
-    loops.update(_lag_loops(settings, bootstrap, publisher, store))
-    return loops
-
-
-def _replay_loop(
-    settings: Settings,
-    bootstrap: str,
-    publisher: _StoringBus,
-    store: Store,
-    consumer: Any,
-    monitors: dict[str, drift_monitor.Deps],
-    view: _ContractsOverlay,
-) -> Any:
-    """When a fix is applied: the monitor stops holding back what it fixed, and the dataset's
-    quarantined events are replayed once each."""
-    kafka = settings.kafka
-
-    async def publish(messages: Sequence[RawMessage]) -> None:
-        outgoing = [Outgoing(m.topic, m.value, m.key, m.headers) for m in messages]
-        await publisher.publish_all(outgoing)
-
-    deps = quarantine.Deps(
+    replay_deps = quarantine.Deps(
         log=KafkaTopicLog(bootstrap),
         book=store,
-        publish=publish,
         quarantine_suffix=kafka.quarantine_suffix,
         replay_suffix=kafka.replay_suffix,
     )
-
-    async def replay(event: FixApplied) -> list[tuple[str, BaseModel]]:
-        if event.dataset in monitors:
-            drift_monitor.accept_fix(event, monitors[event.dataset])
-            # The merged fix may carry the contract updated to the new events: judge by it now.
-            _, contracts = await view.snapshot()
-            monitor = monitors[event.dataset].monitor
-            if (new := contracts.get(event.dataset)) is not None and new != monitor.contract:
-                monitor.rebaseline(new)
-        await quarantine.handle(event, deps)
-        return []
-
-    route = Route(
-        kafka.applied_topic,
-        group_id_for("quarantine"),
-        json_decoder(FixApplied),
-        replay,
-        dead_letter_suffix=kafka.dead_letter_suffix,
-    )
-    return consume(consumer([kafka.applied_topic], "quarantine"), route, publisher)
+    single: dict[str, tuple[str, Route[Any]]] = {
+        "healer": (
+            kafka.alerts_topic,
+            Route(
+                kafka.alerts_topic,
+                json_decoder(AlertRaised),
+                partial(healer.handle, deps=healer_deps),
+                to,
+            ),
+        ),
+        "applier": (
+            kafka.approvals_topic,
+            Route(
+                kafka.approvals_topic,
+                json_decoder(FixApproved),
+                partial(applier.handle, deps=applier_deps),
+                to,
+            ),
+        ),
+        "quarantine": (
+            kafka.applied_topic,
+            Route(
+                kafka.applied_topic,
+                json_decoder(FixApplied),
+                partial(quarantine.handle, deps=replay_deps),
+                to,
+            ),
+        ),
+    }
+    loops: dict[str, Any] = {
+        name: partial(consume, consumer([topic], name), route, publisher)
+        for name, (topic, route) in single.items()
+    }
+    for contract in contracts.values():
+        deps = drift_monitor.Deps(
+            monitor=DatasetMonitor(contract, source=drift_monitor.SOURCE),
+            ledger=store,
+            clock=time.time,
+        )
+        fixes = Route(
+            kafka.applied_topic,
+            json_decoder(FixApplied),
+            partial(drift_monitor.handle_fix, deps=deps),
+            to,
+        )
+        name = f"drift_monitor.{contract.dataset}"
+        loops[f"drift_monitor:{contract.dataset}"] = partial(
+            consume_batches,
+            consumer([contract.dataset, kafka.applied_topic], name),
+            partial(drift_monitor.handle_batch, deps=deps),
+            publisher,
+            destinations=to,
+            events={kafka.applied_topic: fixes},
+            on_idle=partial(drift_monitor.check_silence, deps=deps),
+        )
+    loops.update(_lag_loops(settings, bootstrap, publisher, store, to))
+    return loops
 
 
 def _lag_loops(
-    settings: Settings, bootstrap: str, publisher: _StoringBus, store: Store
+    settings: Settings, bootstrap: str, publisher: _StoringBus, store: Store, to: Destinations
 ) -> dict[str, Any]:
     """One lag monitor per watched consumer group (none when no group is configured)."""
     lag = settings.lag
@@ -404,12 +367,11 @@ def _lag_loops(
         deps = lag_monitor.Deps(
             group=group,
             book=store,
-            alerts_topic=settings.kafka.alerts_topic,
             clock=time.time,
             window=lag.window,
             link_lookback_s=lag.link_lookback_s,
         )
         loops[f"lag_monitor:{group}"] = partial(
-            watch_group, bootstrap, deps, publisher, lag.interval_s
+            watch_group, bootstrap, deps, publisher, lag.interval_s, destinations=to
         )
     return loops

@@ -267,6 +267,9 @@ class FixApplied(EventBase):
     dataset: str
     merge_commit: str | None = None
     models: list[str] = Field(default_factory=list)
+    contract: Contract | None = Field(
+        default=None, description="The topic's contract as the fix left it, if the fix changed it."
+    )
 
 
 class DeadLetter(BaseModel):
@@ -284,12 +287,14 @@ class DeadLetter(BaseModel):
     at: datetime = Field(default_factory=_now)
 
 
-class RawMessage(BaseModel):
-    """Bytes to publish exactly as they arrived (quarantine, replay), with key and headers."""
+class HeldEvent(BaseModel):
+    """An event's bytes, published unchanged beside its dataset's topic: a quarantined copy of
+    an event that broke its contract, or the replay of one once a fix is applied."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    topic: str
+    kind: Literal["quarantine", "replay"]
+    dataset: str
     value: bytes
     key: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
@@ -300,3 +305,31 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+class StoredRecord(BaseModel):
+    """A record as it sits on a topic: its position, key, bytes and headers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    partition: int
+    offset: int
+    key: bytes | None = None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """The first header called `name`, as text."""
+        found = next((v for k, v in self.headers if k == name), None)
+        return None if found is None else found.decode("utf-8", errors="replace")
+
+
+class PartitionOffsets(BaseModel):
+    """One partition of a topic as a consumer group sees it at one moment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic: str
+    partition: int = Field(ge=0)
+    end: int = Field(ge=0, description="High watermark: the offset the next message will get.")
+    committed: int | None = Field(default=None, description="The group's next offset to read.")

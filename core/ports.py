@@ -1,4 +1,4 @@
-"""The ports through which the pure core reaches the world; each has a fake in agents/edges."""
+"""The ports through which the agents reach the world; each has a fake beside its adapter."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.contracts import Contract, Pipeline
-from core.models import FixProposed, IncidentEscalated, ModelPatch, SchemaMapping
+from core.lifecycle import ProposalRecord, Transition
+from core.models import (
+    AlertRaised,
+    FixProposed,
+    IncidentEscalated,
+    ModelPatch,
+    PartitionOffsets,
+    SchemaMapping,
+    StoredRecord,
+)
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -33,14 +42,6 @@ class LLM(Protocol):
         ...
 
 
-class EventBus(Protocol):
-    """Publishes pydantic events as JSON onto topics."""
-
-    async def publish(self, topic: str, event: BaseModel, key: str | None = None) -> None:
-        """Publish one event and wait until the broker has it."""
-        ...
-
-
 class VerifiedFix(BaseModel):
     """A fix a human approved and suture applied: knowledge for next time, and a cache entry."""
 
@@ -53,6 +54,19 @@ class VerifiedFix(BaseModel):
     patches: list[ModelPatch]
     proposal_id: str
     applied_at: datetime
+
+    @classmethod
+    def from_proposal(cls, proposal: FixProposed, *, applied_at: datetime) -> VerifiedFix:
+        """The record of an applied proposal: what broke, how it was fixed, and when."""
+        return cls(
+            signature=proposal.signature,
+            dataset=proposal.dataset,
+            summary=f"{proposal.title}. Mapping: {proposal.mapping.as_dict()}",
+            mapping=proposal.mapping,
+            patches=proposal.patches,
+            proposal_id=proposal.proposal_id,
+            applied_at=applied_at,
+        )
 
 
 class KnowledgeBase(Protocol):
@@ -71,11 +85,80 @@ class KnowledgeBase(Protocol):
         ...
 
 
-class ProposalSink(Protocol):
-    """Where the healer writes a patch for review: a branch of the pipeline repository."""
+class AlertStore(Protocol):
+    """Alerts and the evidence samples kept with them, written before an alert is published."""
 
-    async def open_change(self, proposal: FixProposed) -> tuple[str, str]:
-        """Commit the proposal's patches on a new branch; return (branch, commit sha)."""
+    async def save_alert(self, alert: AlertRaised) -> bool:
+        """Store an alert; False if one with its event_id is stored already."""
+        ...
+
+    async def list_alerts(self, dataset: str | None = None) -> list[AlertRaised]:
+        """Stored alerts, oldest first, optionally only those of one dataset."""
+        ...
+
+    async def save_samples(
+        self, alert_id: str, dataset: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
+    ) -> bool:
+        """Keep an alert's conforming ('before') and drifted ('after') events."""
+        ...
+
+    async def load_samples(
+        self, alert_id: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The (before, after) samples saved with the alert; empty lists when none were kept."""
+        ...
+
+
+class ProposalStore(Protocol):
+    """Proposals with their lifecycle, and incidents (idempotent on alert id and event id)."""
+
+    async def proposal_for_alert(self, alert_id: str) -> FixProposed | None:
+        """The proposal already made for this alert, if any."""
+        ...
+
+    async def save_proposal(self, proposal: FixProposed) -> bool:
+        """Store a pending proposal; False if one for its alert exists already."""
+        ...
+
+    async def get_proposal(self, proposal_id: str) -> ProposalRecord:
+        """The proposal and where it stands; NotFoundError if unknown."""
+        ...
+
+    async def transition(self, move: Transition) -> ProposalRecord:
+        """Make one lifecycle move by compare-and-set; ApprovalError if it is not allowed."""
+        ...
+
+    async def save_incident(self, incident: IncidentEscalated) -> bool:
+        """Store an incident; False if it was stored already."""
+        ...
+
+
+Position = tuple[int, int]  # (partition, offset)
+
+
+class ReplayBook(Protocol):
+    """The idempotency record of replays: one row per quarantined position, claimed, finished."""
+
+    async def claim_replays(
+        self, topic: str, positions: Sequence[Position], fix: str
+    ) -> set[Position]:
+        """Claim positions for replay; returns those no earlier replay had claimed."""
+        ...
+
+    async def finish_replays(self, topic: str, positions: Sequence[Position]) -> None:
+        """Mark claimed positions as published."""
+        ...
+
+    async def unfinished_replays(self, topic: str) -> set[Position]:
+        """Positions claimed but not known to be published."""
+        ...
+
+
+class TopicLog(Protocol):
+    """Reads everything a topic holds right now (quarantine and replay topics are small)."""
+
+    async def read_all(self, topic: str) -> list[StoredRecord]:
+        """Every record from the start to the current end, all partitions; [] if no topic."""
         ...
 
 
@@ -87,27 +170,25 @@ class PipelineView(Protocol):
         ...
 
 
-class SampleStore(Protocol):
-    """Event samples a monitor kept for an alert: conforming ('before') and drifted ('after')."""
+class ProposalSink(Protocol):
+    """Where the healer writes a patch for review: a branch of the pipeline repository."""
 
-    async def load_samples(
-        self, alert_id: str
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The (before, after) samples saved with the alert; empty lists when none were kept."""
+    async def open_change(self, proposal: FixProposed) -> tuple[str, str]:
+        """Commit the proposal's patches on a new branch; return (branch, commit sha)."""
         ...
 
 
-class ProposalBook(Protocol):
-    """Durable record of proposals and incidents (idempotent on alert id)."""
+class Merger(Protocol):
+    """Merges a proposal's branch into the pipeline repository's default branch."""
 
-    async def proposal_for_alert(self, alert_id: str) -> FixProposed | None:
-        """The proposal already made for this alert, if any."""
+    async def merge(self, branch: str) -> str:
+        """Merge `branch` (a no-op if already merged); return the default branch's new commit."""
         ...
 
-    async def save_proposal(self, proposal: FixProposed) -> bool:
-        """Store a proposal; False if one for its alert exists already."""
-        ...
 
-    async def save_incident(self, incident: IncidentEscalated) -> bool:
-        """Store an incident; False if it was stored already."""
+class OffsetsReader(Protocol):
+    """Reads one consumer group's committed and end offsets (Kafka, or a fake in tests)."""
+
+    async def read(self) -> list[PartitionOffsets]:
+        """Every partition the group has committed on, with its end offset, now."""
         ...

@@ -27,10 +27,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.kafka import group_id_for
-from agents.edges.store_schema import ProposalRecord
 from agents.main import Running, running
 from core.config import KafkaSettings, LLMSettings, Settings, WebSettings
 from core.errors import AssistantError
+from core.lifecycle import ProposalRecord
 from core.models import AlertRaised, Detection, FixProposed
 from core.ports import VerifiedFix
 from evals.runner import observe_lag, reject_refused, replay_output, with_source

@@ -11,13 +11,14 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from agents import healer
 from agents.edges.kb_fake import InMemoryKnowledgeBase
+from agents.edges.store_fake import InMemoryStore
 from core.contracts import Contract, Pipeline
 from core.errors import AssistantError
 from core.models import (
@@ -38,22 +39,6 @@ from tools.monitoring.lag import LagSample, lag_detections
 from tools.sql.replay import run_models
 
 
-@dataclass
-class _Book:
-    proposals: dict[str, FixProposed] = field(default_factory=dict)
-    incidents: list[IncidentEscalated] = field(default_factory=list)
-
-    async def proposal_for_alert(self, alert_id: str) -> FixProposed | None:
-        return self.proposals.get(alert_id)
-
-    async def save_proposal(self, proposal: FixProposed) -> bool:
-        return self.proposals.setdefault(proposal.alert_id, proposal) is proposal
-
-    async def save_incident(self, incident: IncidentEscalated) -> bool:
-        self.incidents.append(incident)
-        return True
-
-
 @dataclass(frozen=True)
 class _Scene:
     """The scenario as the healer's ports see it."""
@@ -62,11 +47,6 @@ class _Scene:
 
     async def snapshot(self) -> tuple[Pipeline, dict[str, Contract]]:
         return self.scenario.pipeline, {self.scenario.contract.dataset: self.scenario.contract}
-
-    async def load_samples(
-        self, alert_id: str
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        return list(self.scenario.events.before), list(self.scenario.events.after)
 
     async def open_change(self, proposal: FixProposed) -> tuple[str, str]:
         return f"suture/fix-{proposal.proposal_id[:8]}", proposal.signature
@@ -136,10 +116,13 @@ async def _run(
     scenario: Scenario, llm: LLM | None, kb: KnowledgeBase, learned: list[VerifiedFix] | None
 ) -> ScenarioRun:
     detections = observe(scenario)
-    scene, book = _Scene(scenario), _Book()
-    deps = healer.Deps(llm=llm, kb=kb, repo=scene, samples=scene, book=book, sink=scene)
+    scene, store = _Scene(scenario), InMemoryStore()
+    deps = healer.Deps(llm=llm, kb=kb, repo=scene, samples=store, book=store, sink=scene)
     outcomes: list[FixProposed | IncidentEscalated] = []
     for alert in _alerts(scenario.contract.dataset, detections):
+        # The monitor keeps the conforming and the changed events with every alert it raises.
+        events = scenario.events
+        await store.save_samples(alert.event_id, alert.dataset, events.before, events.after)
         outcomes += await healer.handle(alert, deps)
     proposals = [o for o in outcomes if isinstance(o, FixProposed)]
     escalated = any(isinstance(o, IncidentEscalated) for o in outcomes)
@@ -154,7 +137,9 @@ async def _run(
             models.update({p.model: p.after_sql for p in proposal.patches})
         output = replay_output(scenario, models)
         if learned is not None:
-            learned += [_verified(p) for p in proposals]
+            learned += [
+                VerifiedFix.from_proposal(p, applied_at=datetime.now(UTC)) for p in proposals
+            ]
     return ScenarioRun(
         scenario_id=scenario.id,
         detections=detections,
@@ -167,19 +152,6 @@ async def _run(
         ],
         llm_calls=sum(p.llm_calls for p in proposals),
         cache_hits=sum(1 for p in proposals if p.origin == "kb"),
-    )
-
-
-def _verified(proposal: FixProposed) -> VerifiedFix:
-    """The fix as the applier records it once a human approved it."""
-    return VerifiedFix(
-        signature=proposal.signature,
-        dataset=proposal.dataset,
-        summary=f"{proposal.title}. Mapping: {proposal.mapping.as_dict()}",
-        mapping=proposal.mapping,
-        patches=proposal.patches,
-        proposal_id=proposal.proposal_id,
-        applied_at=datetime.now(UTC),
     )
 
 
@@ -208,6 +180,8 @@ def reject_refused(scenario: Scenario, model: str, sql: str) -> bool:
             {contract.dataset: contract},
             scenario.events.before,
             scenario.events.after,
+            dataset=contract.dataset,
+            mapping=None,
         )
     except (AssistantError, OverflowError, ValueError):
         return True  # the patch cannot even be replayed: refused

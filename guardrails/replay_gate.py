@@ -22,7 +22,7 @@ from guardrails.replay_compare import (
     schema_check,
 )
 from guardrails.substitutions import substitution_checks
-from tools.sql.model_graph import build_graph, normalized
+from tools.sql.model_graph import normalized
 from tools.sql.replay import ReplayResult, Rows, replay
 
 Events = Mapping[str, Rows] | Rows
@@ -32,30 +32,6 @@ def _tables(events: Events, dataset: str) -> dict[str, Rows]:
     if isinstance(events, Mapping):
         return dict(events)
     return {dataset: list(events)}
-
-
-def _dataset(
-    dataset: str | None,
-    contracts: Mapping[str, Contract],
-    after: Events,
-    pipeline: Pipeline,
-    patches: Sequence[ModelPatch],
-) -> str:
-    if dataset is not None:
-        return dataset
-    candidates = list(contracts) if len(contracts) == 1 else []
-    if not candidates and isinstance(after, Mapping) and len(after) == 1:
-        candidates = list(after)
-    if not candidates and patches:
-        try:
-            graph = build_graph(pipeline, set(contracts))
-        except ToolError:
-            graph = None
-        read = {t for p in patches if graph is not None for t in graph.reads.get(p.model, ())}
-        candidates = sorted(read & set(contracts))
-    if len(candidates) != 1:
-        raise ToolError("cannot tell which topic changed; pass dataset= to validate_patch")
-    return str(candidates[0])
 
 
 def _projections(sql: str, dialect: str) -> dict[str, exp.Expr]:
@@ -132,16 +108,18 @@ def validate_patch(
     before_events: Events,
     after_events: Events,
     *,
-    dataset: str | None = None,
-    mapping: SchemaMapping | None = None,
+    dataset: str,
+    mapping: SchemaMapping | None,
     tolerance: float = MAGNITUDE_TOLERANCE,
 ) -> ValidationReport:
     """Check a patch: guardrails, a replay of the new events, invariants, and output comparisons.
 
+    `dataset` is the topic whose change the patch answers; `mapping` is the schema mapping the
+    patch was made from (its own guardrails run on it), or None for a patch written by hand.
     Events are topic -> events, or a plain list of the changed topic's events. The original
     pipeline's output on `before_events` is the reference the patched output must resemble.
     """
-    topic = _dataset(dataset, contracts, after_events, pipeline, patches)
+    topic = dataset
     review = PatchReview(
         pipeline=pipeline,
         dataset=topic,

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents import drift_monitor
 from agents.edges.broker import EmbeddedBroker, ensure_topics
-from agents.edges.kafka import KafkaBus, consume_batches, make_consumer
+from agents.edges.kafka import Destinations, KafkaBus, consume_batches, make_consumer
 from agents.edges.store import Store, open_store
 from core.config import KafkaSettings
 from core.contracts import Contract
@@ -188,12 +188,9 @@ async def _trial(
     deps = drift_monitor.Deps(
         monitor=DatasetMonitor(contract, source=drift_monitor.SOURCE),
         ledger=store,
-        alerts_topic=alerts,
-        dead_letter_topic=dead,
-        quarantine_topic=held,
-        incidents_topic=alerts,
         clock=time.time,
     )
+    to = Destinations(alerts=alerts, proposals=alerts)
     seen, learned = 0, asyncio.Event()
 
     async def handle(records: Any) -> Any:
@@ -210,7 +207,7 @@ async def _trial(
     # would leave aiokafka's commit task failing after the consumer closed.
     total = conforming + 20
     monitor = asyncio.create_task(
-        consume_batches(consumer, handle, bus, limit=total), name=f"bench {topic}"
+        consume_batches(consumer, handle, bus, destinations=to, limit=total), name=f"bench {topic}"
     )
     reader = AIOKafkaConsumer(
         alerts, bootstrap_servers=bootstrap, auto_offset_reset="earliest", fetch_max_wait_ms=10

@@ -16,10 +16,10 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from agents.edges.git_repo import GitPipelineRepo
-from agents.edges.store_schema import ProposalRecord
 from agents.main import Running, running
 from core.config import Settings
 from core.errors import AssistantError
+from core.lifecycle import ProposalRecord
 from suture.demo_producer import orders
 from suture.pipeline_runner import PipelineRunner
 

@@ -16,10 +16,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from agents import lag_monitor
-from agents.edges.kafka import Outgoing, Publisher
-from agents.lag_monitor import PartitionOffsets
+from agents.edges.kafka import Destinations, Publisher
 from core.errors import BrokerError
-from core.models import AlertRaised
+from core.models import PartitionOffsets
 
 
 class GroupOffsets:
@@ -98,19 +97,25 @@ async def watch_group(
     publisher: Publisher,
     interval_s: float,
     *,
+    destinations: Destinations,
     tick: Callable[[], Awaitable[None]] | None = None,
     limit: int | None = None,
     **options: Any,
 ) -> int:
-    """Run the lag monitor of `deps.group` against Kafka, one sample every `interval_s`."""
-
-    async def publish(out: list[tuple[str, AlertRaised]]) -> None:
-        await publisher.publish_all(
-            [Outgoing(topic, alert, key=alert.dataset.encode()) for topic, alert in out]
-        )
+    """The lag monitor's loop for `deps.group`: sample the offsets, let the monitor judge them,
+    publish its alerts, wait `interval_s`; until cancelled or `limit` samples were taken."""
 
     async def sleep() -> None:
         await asyncio.sleep(interval_s)
 
+    taken = 0
     async with GroupOffsets(bootstrap, deps.group, **options) as reader:
-        return await lag_monitor.watch(reader, deps, publish, tick or sleep, limit=limit)
+        while limit is None or taken < limit:
+            alerts = await lag_monitor.handle_offsets(await reader.read(), deps)
+            await publisher.publish_all(
+                [destinations.outgoing(a, key=a.dataset.encode()) for a in alerts]
+            )
+            taken += 1
+            if limit is None or taken < limit:
+                await (tick or sleep)()
+    return taken

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
@@ -15,9 +15,18 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from tenacity.wait import wait_base
 
+from core import headers
 from core.config import KafkaSettings
 from core.errors import AssistantError, BrokerError, EventDecodeError, HandlerTimeoutError
-from core.models import DeadLetter, RawMessage
+from core.models import (
+    AlertRaised,
+    DeadLetter,
+    FixApplied,
+    FixApproved,
+    FixProposed,
+    HeldEvent,
+    IncidentEscalated,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +35,79 @@ M = TypeVar("M", bound=BaseModel)
 Headers: TypeAlias = Sequence[tuple[str, bytes]]
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
-HEADER_REASON = "suture-reason"
-HEADER_ERROR_TYPE = "suture-error-type"
-HEADER_SOURCE_TOPIC = "suture-source-topic"
-HEADER_SOURCE_PARTITION = "suture-source-partition"
-HEADER_SOURCE_OFFSET = "suture-source-offset"
-HEADER_ATTEMPTS = "suture-attempts"
+
+@dataclass(frozen=True)
+class Destinations:
+    """The topic each kind of event is published to: the one place topic names are decided.
+
+    Agents return events and never name a topic; the consume loops ask this table where each
+    event goes.
+    """
+
+    alerts: str = "suture.alerts"
+    proposals: str = "suture.proposals"
+    approvals: str = "suture.approvals"
+    applied: str = "suture.applied"
+    dead_letter_suffix: str = ".dlq"
+    quarantine_suffix: str = ".quarantine"
+    replay_suffix: str = ".replay"
+    others: Mapping[type[BaseModel], str] = field(default_factory=dict)  # events of no agent's
+
+    @classmethod
+    def from_settings(cls, kafka: KafkaSettings) -> Destinations:
+        """The table for these settings."""
+        return cls(
+            alerts=kafka.alerts_topic,
+            proposals=kafka.proposals_topic,
+            approvals=kafka.approvals_topic,
+            applied=kafka.applied_topic,
+            dead_letter_suffix=kafka.dead_letter_suffix,
+            quarantine_suffix=kafka.quarantine_suffix,
+            replay_suffix=kafka.replay_suffix,
+        )
+
+    def topic_for(self, event: BaseModel) -> str:
+        """Where `event` is published.
+
+        >>> letter = DeadLetter(topic="orders", value="x", reason="bad", error_type="X")
+        >>> Destinations().topic_for(letter)
+        'orders.dlq'
+        """
+        if type(event) in self.others:
+            return self.others[type(event)]
+        match event:
+            case AlertRaised():
+                return self.alerts
+            case FixProposed() | IncidentEscalated():
+                return self.proposals
+            case FixApproved():
+                return self.approvals
+            case FixApplied():
+                return self.applied
+            case DeadLetter():
+                return event.topic + self.dead_letter_suffix
+            case HeldEvent(kind="quarantine"):
+                return event.dataset + self.quarantine_suffix
+            case HeldEvent():
+                return event.dataset + self.replay_suffix
+        raise TypeError(f"no topic is known for {type(event).__name__}; add it to Destinations")
+
+    def outgoing(self, event: BaseModel, key: bytes | None = None) -> Outgoing:
+        """The message that carries `event`: held events keep their bytes, key and headers."""
+        if isinstance(event, HeldEvent):
+            return Outgoing(self.topic_for(event), event.value, event.key, event.headers)
+        return Outgoing(self.topic_for(event), event, key)
+
+    def dataset_topics(self, dataset: str) -> list[str]:
+        """The topics suture writes beside a dataset's own topic."""
+        return [dataset + s for s in (self.quarantine_suffix, self.replay_suffix)] + [
+            dataset + self.dead_letter_suffix
+        ]
+
+    def own_topics(self) -> list[str]:
+        """suture's own topics and their dead-letter topics."""
+        own = [self.alerts, self.proposals, self.approvals, self.applied]
+        return own + [t + self.dead_letter_suffix for t in own]
 
 
 def encode_event(event: BaseModel) -> bytes:
@@ -79,18 +155,18 @@ class Outcome:
     attempts: int = 0
 
 
-Handler: TypeAlias = Callable[[In], Awaitable[Sequence[tuple[str, BaseModel]]]]
+Handler: TypeAlias = Callable[[In], Awaitable[Sequence[BaseModel]]]
 
 
 @dataclass(frozen=True)
 class Route(Generic[In]):
-    """How one topic is consumed: decode each value, run the handler, publish what it returns."""
+    """How one topic is consumed: decode each value, run the agent's handler, publish what it
+    returns where `destinations` says."""
 
     topic: str
-    group_id: str
     decode: Callable[[bytes], In]
     handler: Handler[In]
-    dead_letter_suffix: str = ".dlq"
+    destinations: Destinations = field(default_factory=Destinations)
     max_attempts: int = 3
     wait: wait_base = field(default_factory=lambda: wait_exponential(multiplier=0.5, max=10))
     timeout_s: float = 60.0
@@ -228,13 +304,13 @@ def _dead_letter(
         reason=reason,
         error_type=type(error).__name__,
     )
-    headers = (
-        (HEADER_REASON, reason.encode()),
-        (HEADER_ERROR_TYPE, letter.error_type.encode()),
-        (HEADER_SOURCE_TOPIC, record.topic.encode()),
-        (HEADER_SOURCE_PARTITION, str(record.partition).encode()),
-        (HEADER_SOURCE_OFFSET, str(record.offset).encode()),
-        (HEADER_ATTEMPTS, str(attempts).encode()),
+    names = (
+        (headers.REASON, reason.encode()),
+        (headers.ERROR_TYPE, letter.error_type.encode()),
+        (headers.SOURCE_TOPIC, record.topic.encode()),
+        (headers.SOURCE_PARTITION, str(record.partition).encode()),
+        (headers.SOURCE_OFFSET, str(record.offset).encode()),
+        (headers.ATTEMPTS, str(attempts).encode()),
     )
     logger.warning(
         "dead-lettered %s[%d]@%d: %s",
@@ -244,8 +320,8 @@ def _dead_letter(
         reason,
         extra={"topic": record.topic, "offset": record.offset, "error_type": letter.error_type},
     )
-    target = record.topic + route.dead_letter_suffix
-    outgoing = Outgoing(target, letter, key=record.key, headers=headers)
+    target = route.destinations.topic_for(letter)
+    outgoing = Outgoing(target, letter, key=record.key, headers=names)
     return Outcome(outputs=(outgoing,), dead_letter=letter, attempts=attempts)
 
 
@@ -270,7 +346,7 @@ async def process(record: Record, route: Route[In]) -> Outcome:
         return _dead_letter(record, route, error, attempts=0)
     attempts = 0
 
-    async def attempt() -> Sequence[tuple[str, BaseModel]]:
+    async def attempt() -> Sequence[BaseModel]:
         nonlocal attempts
         attempts += 1
         scope = asyncio.timeout(route.timeout_s)
@@ -291,10 +367,10 @@ async def process(record: Record, route: Route[In]) -> Outcome:
         reraise=True,
     )
     try:
-        results: Sequence[tuple[str, BaseModel]] = await retrying(attempt)
+        results: Sequence[BaseModel] = await retrying(attempt)
     except AssistantError as error:  # the one broad catch: every error of ours is an outcome
         return _dead_letter(record, route, error, attempts)
-    outputs = tuple(Outgoing(topic, out, key=record.key) for topic, out in results)
+    outputs = tuple(route.destinations.outgoing(out, key=record.key) for out in results)
     return Outcome(outputs=outputs, attempts=attempts)
 
 
@@ -346,15 +422,8 @@ async def consume(
     return handled
 
 
-BatchResult: TypeAlias = tuple[str, BaseModel] | Outgoing | RawMessage
-BatchHandler: TypeAlias = Callable[[list[Record]], Awaitable[Sequence[BatchResult]]]
-IdleHandler: TypeAlias = Callable[[], Awaitable[Sequence[BatchResult]]]
-
-
-def _outgoing(result: BatchResult) -> Outgoing:
-    if isinstance(result, RawMessage):
-        return Outgoing(result.topic, result.value, result.key, result.headers)
-    return result if isinstance(result, Outgoing) else Outgoing(*result)
+BatchHandler: TypeAlias = Callable[[list[Record]], Awaitable[Sequence[BaseModel]]]
+IdleHandler: TypeAlias = Callable[[], Awaitable[Sequence[BaseModel]]]
 
 
 async def consume_batches(
@@ -362,6 +431,8 @@ async def consume_batches(
     handle_batch: BatchHandler,
     bus: Publisher,
     *,
+    destinations: Destinations,
+    events: Mapping[str, Route[Any]] | None = None,
     max_records: int = 500,
     poll_timeout_ms: int = 1000,
     limit: int | None = None,
@@ -371,20 +442,28 @@ async def consume_batches(
     """Hand raw records to `handle_batch` one partition batch at a time, publish, then commit.
 
     For monitors, which judge micro-batches and must cope with bad records themselves. The
-    handler returns `(topic, event)` pairs, `Outgoing` or `RawMessage` (bytes with headers).
-    `on_idle`, when given, runs after each poll that brought nothing (silence checks).
-    Starts and stops `consumer`; runs until cancelled or `limit` records were committed.
+    handler returns events; `destinations` says where each goes. Records of a topic in `events`
+    are events for the same agent instead (a fix applied, say), each decoded and handled by its
+    route, in the same loop: an agent's state has one owner. `on_idle`, when given, runs after
+    each poll that brought nothing (silence checks). Starts and stops `consumer`; runs until
+    cancelled or `limit` records were committed.
     """
     handled = 0
+    side = dict(events or {})
     try:
         await _start(consumer, timeout_s)
         while limit is None or handled < limit:
             batches = await consumer.getmany(timeout_ms=poll_timeout_ms, max_records=max_records)
             if not batches and on_idle is not None:
-                await bus.publish_all([_outgoing(r) for r in await on_idle()])
+                await bus.publish_all([destinations.outgoing(e) for e in await on_idle()])
             for tp, records in batches.items():
-                results = await handle_batch(records)
-                await bus.publish_all([_outgoing(r) for r in results])
+                if tp.topic in side:
+                    for record in records:
+                        outcome = await process(record, side[tp.topic])
+                        await bus.publish_all(outcome.outputs)
+                else:
+                    results = await handle_batch(records)
+                    await bus.publish_all([destinations.outgoing(e) for e in results])
                 await _commit(consumer, tp, records[-1].offset + 1, timeout_s)
                 handled += len(records)
     finally:

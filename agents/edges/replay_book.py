@@ -26,8 +26,9 @@ from sqlalchemy import (
     update,
 )
 
+from core.ports import Position
+
 R = TypeVar("R")
-Position = tuple[int, int]
 _CHUNK = 500
 
 

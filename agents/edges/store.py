@@ -20,14 +20,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from agents.edges.replay_book import ReplayBookMixin, add_replay_table
 from agents.edges.store_engine import make_engine, parse_store_url
-from agents.edges.store_schema import (
-    ALLOWED_TRANSITIONS,
-    ProposalRecord,
-    ProposalStatus,
-    as_utc,
-    build_metadata,
-)
+from agents.edges.store_schema import add_missing_columns, as_utc, build_metadata
 from core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
+from core.lifecycle import ProposalRecord, ProposalStatus, Transition
 from core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
 
 R = TypeVar("R")
@@ -54,8 +49,9 @@ class Store(ReplayBookMixin):
         self._insert = _INSERTS[engine.dialect.name]
 
     def create_schema(self) -> None:
-        """Create missing tables (blocking; called once by open_store)."""
+        """Create missing tables and columns (blocking; called once by open_store)."""
         self._call(self._metadata.create_all)
+        self._call(lambda conn: add_missing_columns(conn, self._metadata))
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -143,42 +139,25 @@ class Store(ReplayBookMixin):
         table = self._tables["proposals"]
         return await self._select_proposals(None if status is None else table.c.status == status)
 
-    async def transition(
-        self,
-        proposal_id: str,
-        from_status: str,
-        to_status: str,
-        reviewer: str | None = None,
-        note: str | None = None,
-        *,
-        applied_commit: str | None = None,
-    ) -> ProposalRecord:
-        """Move a proposal from one status to the next, atomically (compare-and-set).
+    async def transition(self, move: Transition) -> ProposalRecord:
+        """Make one lifecycle move, atomically (compare-and-set on the current status).
 
-        Raises NotFoundError for an unknown id and ApprovalError when the proposal is not in
-        `from_status` (someone else decided first) or the move is not allowed.
+        Raises NotFoundError for an unknown id, and ApprovalError when the lifecycle does not
+        allow the move or the proposal is no longer in `move.from_status` (someone else moved it).
         """
-        if to_status not in ALLOWED_TRANSITIONS.get(from_status, frozenset()):
-            allowed = sorted(ALLOWED_TRANSITIONS.get(from_status, frozenset()))
-            raise ApprovalError(
-                f"a proposal cannot go from {from_status!r} to {to_status!r}; "
-                f"from {from_status!r} it may go to {allowed}"
-            )
+        move.check()
         table = self._tables["proposals"]
-        changes: dict[str, Any] = {"status": to_status}
-        for column, value in (
-            ("reviewer", reviewer),
-            ("note", note),
-            ("applied_commit", applied_commit),
-        ):
+        changes: dict[str, Any] = {"status": move.to_status}
+        for column in ("reviewer", "note", "applied_commit", "failure"):
+            value = getattr(move, column)
             if value is not None:
                 changes[column] = value
-        if from_status == "pending":
+        if move.by == "reviewer":
             changes["decided_at"] = datetime.now(UTC)
         statement = (
             update(table)
-            .where(table.c.proposal_id == proposal_id)
-            .where(table.c.status == from_status)
+            .where(table.c.proposal_id == move.proposal_id)
+            .where(table.c.status == move.from_status)
             .values(**changes)
             .returning(table.c.proposal_id)
         )
@@ -186,20 +165,20 @@ class Store(ReplayBookMixin):
         def run(conn: Connection) -> str | None:
             if conn.execute(statement).first() is not None:
                 return None
-            query = select(table.c.status).where(table.c.proposal_id == proposal_id)
+            query = select(table.c.status).where(table.c.proposal_id == move.proposal_id)
             return str(conn.execute(query).scalar_one_or_none() or "")
 
         current = await self._run(run)
         if current == "":
-            raise NotFoundError(f"no proposal {proposal_id!r}; list_proposals() shows the ids")
+            raise NotFoundError(f"no proposal {move.proposal_id!r}; list_proposals() shows the ids")
         if current is not None:
             raise ApprovalError(
-                f"proposal {proposal_id!r} is {current!r}, not {from_status!r}; "
+                f"proposal {move.proposal_id!r} is {current!r}, not {move.from_status!r}; "
                 "it was decided already, reload it before acting"
             )
-        return await self.get_proposal(proposal_id)
+        return await self.get_proposal(move.proposal_id)
 
-    # incidents, dead letters, processed events -------------------------------------------
+    # incidents and dead letters -------------------------------------------
     async def save_incident(self, incident: IncidentEscalated) -> bool:
         """Store an escalation; False if one with the same event_id is already stored."""
         values = {
@@ -232,11 +211,6 @@ class Store(ReplayBookMixin):
         rows = await self._run(lambda conn: conn.execute(query).scalars().all())
         return [DeadLetter.model_validate_json(payload) for payload in rows]
 
-    async def mark_processed(self, consumer: str, event_id: str) -> bool:
-        """Record that `consumer` handled `event_id`; False if it had already (skip it)."""
-        values = {"consumer": consumer, "event_id": event_id, "processed_at": datetime.now(UTC)}
-        return await self._insert_new("processed_events", values)
-
     # plumbing -----------------------------------------------------------------------------
     async def _select_proposals(self, condition: Any) -> list[ProposalRecord]:
         table = self._tables["proposals"]
@@ -252,6 +226,7 @@ class Store(ReplayBookMixin):
                 decided_at=as_utc(row["decided_at"]),
                 applied_commit=row["applied_commit"],
                 note=row["note"],
+                failure=row["failure"],
             )
             for row in rows
         ]

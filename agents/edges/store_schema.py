@@ -1,55 +1,22 @@
-"""The store's tables, the proposal lifecycle, and the record a reviewer sees."""
+"""The store's tables, and how to add the columns a newer suture needs to an older database."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import (
     JSON,
     Column,
+    Connection,
     DateTime,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     String,
     Table,
     Text,
+    inspect,
+    text,
 )
-
-from core.models import FixProposed
-
-ProposalStatus = Literal["pending", "approved", "applied", "rejected", "failed"]
-PROPOSAL_STATUSES: frozenset[str] = frozenset(
-    {"pending", "approved", "applied", "rejected", "failed"}
-)
-# The only moves a proposal may make; `failed -> pending` lets a human review a retry.
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending": frozenset({"approved", "rejected"}),
-    "approved": frozenset({"applied", "failed"}),
-    "failed": frozenset({"pending"}),
-    "applied": frozenset(),
-    "rejected": frozenset(),
-}
-
-
-class ProposalRecord(BaseModel):
-    """A fix proposal together with where it stands in review."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    proposal: FixProposed
-    status: ProposalStatus
-    reviewer: str | None = None
-    decided_at: datetime | None = None
-    applied_commit: str | None = None
-    note: str | None = None
-
-    @property
-    def proposal_id(self) -> str:
-        """The proposal's id."""
-        return self.proposal.proposal_id
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -91,6 +58,7 @@ def build_metadata() -> MetaData:
         Column("decided_at", DateTime(timezone=True)),
         Column("applied_commit", Text),
         Column("note", Text),
+        Column("failure", Text),
         Column("payload", Text, nullable=False),
     )
     Table(
@@ -110,12 +78,24 @@ def build_metadata() -> MetaData:
         Column("at", DateTime(timezone=True), nullable=False),
         Column("payload", Text, nullable=False),
     )
-    Table(
-        "processed_events",
-        metadata,
-        Column("consumer", String(), nullable=False),
-        Column("event_id", String(), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
-        PrimaryKeyConstraint("consumer", "event_id"),
-    )
     return metadata
+
+
+# Columns added after a table was first created: (table, column, SQL type). create_all() never
+# alters an existing table, so a database from an older suture gets them here.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("proposals", "failure", "TEXT"),)
+
+
+def add_missing_columns(conn: Connection, metadata: MetaData) -> list[str]:
+    """Add each column of ADDED_COLUMNS that an existing table lacks; returns what was added."""
+    inspector = inspect(conn)
+    added = []
+    for table_name, column, sql_type in ADDED_COLUMNS:
+        table = metadata.tables[table_name]
+        schema = conn.get_execution_options().get("schema_translate_map", {}).get(None)
+        present = {c["name"] for c in inspector.get_columns(table_name, schema=schema)}
+        if column not in present:
+            qualified = f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
+            conn.execute(text(f'ALTER TABLE {qualified} ADD COLUMN "{column}" {sql_type}'))
+            added.append(f"{table_name}.{column}")
+    return added

@@ -8,8 +8,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from agents.quarantine import StoredRecord
 from core.errors import BrokerError
+from core.models import StoredRecord
 
 
 class KafkaTopicLog:

@@ -20,9 +20,9 @@ from starlette.types import Lifespan
 from agents.edges import web_pages
 from agents.edges.external_alerts import ExternalAlert
 from agents.edges.store import Store
-from agents.edges.store_schema import ProposalRecord, ProposalStatus
 from agents.edges.web_models import Accepted, Decision, DecisionBody, Question, status_of
 from core.errors import ApprovalError, AssistantError
+from core.lifecycle import ProposalRecord, ProposalStatus, Transition
 from core.models import AlertRaised, DeadLetter, IncidentEscalated
 
 logger = logging.getLogger(__name__)
@@ -69,12 +69,20 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
             raise _Unauthorized()
 
     async def decide(proposal_id: str, decision: Decision, body: DecisionBody) -> ProposalRecord:
-        if decision == "reject":
-            return await store.transition(
-                proposal_id, "pending", "rejected", body.reviewer, body.note
-            )
+        to_status: ProposalStatus = "rejected" if decision == "reject" else "approved"
         # The compare-and-set makes this the only caller that goes on to apply.
-        await store.transition(proposal_id, "pending", "approved", body.reviewer, body.note)
+        record = await store.transition(
+            Transition(
+                proposal_id=proposal_id,
+                from_status="pending",
+                to_status=to_status,
+                by="reviewer",
+                reviewer=body.reviewer,
+                note=body.note,
+            )
+        )
+        if decision == "reject":
+            return record
         try:
             await deps.on_approve(proposal_id, body.reviewer)
         except AssistantError as error:
@@ -222,10 +230,17 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
 
 
 async def _mark_failed(store: Store, proposal_id: str, error: AssistantError) -> None:
-    # The applier may have recorded the failure itself; then the proposal is no longer approved.
+    # The approval never reached the applier, so no one else will record its outcome.
+    failure = f"the approval could not be handed to the applier: {error}"[:2000]
     try:
         await store.transition(
-            proposal_id, "approved", "failed", note=f"applying failed: {error}"[:2000]
+            Transition(
+                proposal_id=proposal_id,
+                from_status="approved",
+                to_status="failed",
+                by="reviewer",
+                failure=failure,
+            )
         )
     except ApprovalError:
         logger.info("proposal %s already left 'approved' after a failed apply", proposal_id)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from html import escape
 from urllib.parse import quote
 
-from agents.edges.store_schema import ProposalRecord
+from core.lifecycle import ProposalRecord
 from core.models import IncidentEscalated, ModelPatch
 
 # No scripts at all: the pages work with plain forms, so the policy can forbid every script.

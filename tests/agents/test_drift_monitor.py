@@ -13,7 +13,7 @@ import pytest
 from agents import drift_monitor
 from agents.edges.store import Store, open_store
 from core.contracts import Contract
-from core.models import AlertRaised, DeadLetter, FixApplied, IncidentEscalated, RawMessage
+from core.models import AlertRaised, DeadLetter, FixApplied, HeldEvent, IncidentEscalated
 from tools.monitoring.dataset_monitor import DatasetMonitor
 
 FIELDS = [
@@ -58,10 +58,6 @@ def _deps(policy: str = "pass", ledger: Any = None, now: list[float] | None = No
     return drift_monitor.Deps(
         monitor=DatasetMonitor(contract),
         ledger=ledger or _Ledger(),
-        alerts_topic="suture.alerts",
-        dead_letter_topic="orders.dlq",
-        quarantine_topic="orders.quarantine",
-        incidents_topic="suture.proposals",
         clock=lambda: clock[0],
     )
 
@@ -79,15 +75,15 @@ def _orders(start: int, count: int, *, renamed: bool = False) -> list[dict[str, 
 
 
 def _events(out: list[Any], kind: type[Any]) -> list[Any]:
-    return [o[1] for o in out if isinstance(o, tuple) and isinstance(o[1], kind)]
+    return [o for o in out if isinstance(o, kind)]
 
 
 def _alerts(out: list[Any]) -> list[AlertRaised]:
     return _events(out, AlertRaised)
 
 
-def _quarantined(out: list[Any]) -> list[RawMessage]:
-    return [o for o in out if isinstance(o, RawMessage)]
+def _quarantined(out: list[Any]) -> list[HeldEvent]:
+    return [o for o in out if isinstance(o, HeldEvent)]
 
 
 async def test_conforming_traffic_raises_nothing_and_quarantines_nothing() -> None:
@@ -101,8 +97,8 @@ async def test_conforming_traffic_raises_nothing_and_quarantines_nothing() -> No
 async def test_dead_letters_undecodable_event() -> None:
     deps = _deps()
     records = [*_records(_orders(0, 3)), _Record(b'{"id": "o-broken", ', 3, key=b"k")]
-    [(topic, letter)] = await drift_monitor.handle_batch(records, deps)
-    assert topic == "orders.dlq" and isinstance(letter, DeadLetter)
+    [letter] = await drift_monitor.handle_batch(records, deps)
+    assert isinstance(letter, DeadLetter) and letter.topic == "orders"
     assert (letter.offset, letter.key, letter.error_type) == (3, "k", "EventDecodeError")
 
 
@@ -142,7 +138,7 @@ async def test_quarantine_copies_raw_bytes_with_reasons_and_source_in_headers() 
 
     [copy] = _quarantined(out)
     headers = {k: v.decode() for k, v in copy.headers}
-    assert (copy.topic, copy.value, copy.key) == ("orders.quarantine", raw, b"o9")
+    assert (copy.kind, copy.dataset, copy.value, copy.key) == ("quarantine", "orders", raw, b"o9")
     assert "customer: wrong_type" in headers["suture-reason"]
     assert "amount: below_min" in headers["suture-reason"]
     assert headers["suture-policy"] == "quarantine"
@@ -188,9 +184,9 @@ async def test_silence_beyond_the_contract_limit_raises_one_freshness_alert() ->
     assert await drift_monitor.check_silence(deps) == []
     now[0] += 61
 
-    [(topic, alert)] = await drift_monitor.check_silence(deps)
+    [alert] = await drift_monitor.check_silence(deps)
 
-    assert topic == "suture.alerts" and isinstance(alert, AlertRaised)
+    assert isinstance(alert, AlertRaised)
     assert [(d.kind, d.seconds) for d in alert.detections] == [("freshness", 61.0)]
     assert await drift_monitor.check_silence(deps) == []
 
@@ -202,11 +198,18 @@ async def test_after_the_fix_events_broken_the_same_way_are_no_longer_held() -> 
     [alert] = _alerts(out)
     assert len(_quarantined(out)) == 5
     unrelated = FixApplied(proposal_id="p0", alert_id="someone-else", dataset="orders")
-    assert not drift_monitor.accept_fix(unrelated, deps)
-
-    assert drift_monitor.accept_fix(
-        FixApplied(proposal_id="p1", alert_id=alert.event_id, dataset="orders"), deps
+    assert await drift_monitor.handle_fix(unrelated, deps) == []
+    assert (
+        len(
+            _quarantined(
+                await drift_monitor.handle_batch(_records(_orders(25, 1, renamed=True), 25), deps)
+            )
+        )
+        == 1
     )
+
+    fixed = FixApplied(proposal_id="p1", alert_id=alert.event_id, dataset="orders")
+    assert await drift_monitor.handle_fix(fixed, deps) == []
     later = await drift_monitor.handle_batch(_records(_orders(25, 5, renamed=True), 25), deps)
     other = {"id": "o99", "customer_id": 1, "amount": -1}
     still = await drift_monitor.handle_batch(_records([other], 30), deps)
@@ -225,3 +228,21 @@ async def test_a_required_field_missing_in_some_events_is_nullability_not_remova
 
     [alert] = _alerts(out)
     assert [d.identity() for d in alert.detections] == [("nullability", "customer", None)]
+
+
+async def test_a_fix_that_updates_the_contract_makes_the_monitor_judge_by_it() -> None:
+    deps = _deps("quarantine")
+    await drift_monitor.handle_batch(_records(_orders(0, 20)), deps)
+    await drift_monitor.handle_batch(_records(_orders(20, 5, renamed=True), 20), deps)
+    renamed = [{**f, "name": "customer_id"} if f["name"] == "customer" else f for f in FIELDS]
+    updated = Contract(dataset="orders", fields=renamed, key="id", on_violation="quarantine")
+    other = FixApplied(proposal_id="p2", alert_id="x", dataset="payments", contract=updated)
+    await drift_monitor.handle_fix(other, deps)
+    assert deps.monitor.contract.field("customer_id") is None, "another topic's fix is ignored"
+
+    fix = FixApplied(proposal_id="p1", alert_id="a", dataset="orders", contract=updated)
+    await drift_monitor.handle_fix(fix, deps)
+
+    assert deps.monitor.contract == updated
+    out = await drift_monitor.handle_batch(_records(_orders(100, 20, renamed=True), 100), deps)
+    assert _quarantined(out) == [] and _alerts(out) == []

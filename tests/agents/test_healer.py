@@ -201,6 +201,8 @@ async def test_a_model_answer_that_breaks_validation_is_escalated() -> None:
     model = ScriptedLLM(bad)
     outcomes = await healer.handle(drift_alert(scene), scene.deps(llm=model))
     assert [type(o) for o in outcomes] == [IncidentEscalated]
+    # The mapping itself is judged, not only the patch made from it.
+    assert "guardrail:mapped_fields_not_constant" in outcomes[0].reason
     assert scene.proposals == {}
 
 

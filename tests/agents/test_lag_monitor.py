@@ -10,8 +10,8 @@ import pytest
 
 from agents import lag_monitor
 from agents.edges.store import Store, open_store
-from agents.lag_monitor import LagState, PartitionOffsets, observe
-from core.models import AlertRaised, Detection
+from agents.lag_monitor import LagState, observe
+from core.models import AlertRaised, Detection, PartitionOffsets
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
 
@@ -50,23 +50,18 @@ def _at(topic: str, partition: int, end: int, committed: int | None) -> Partitio
 
 
 def _deps(store: Store, clock: _Clock, window: int = 4) -> lag_monitor.Deps:
-    return lag_monitor.Deps(
-        group="shop.pipeline", book=store, alerts_topic="suture.alerts", clock=clock, window=window
-    )
+    return lag_monitor.Deps(group="shop.pipeline", book=store, clock=clock, window=window)
 
 
-async def _run(deps: lag_monitor.Deps, clock: _Clock, reads: list[list[PartitionOffsets]]):  # type: ignore[no-untyped-def]
-    published: list[list[tuple[str, AlertRaised]]] = []
-
-    async def publish(out: list[tuple[str, AlertRaised]]) -> None:
-        published.append(out)
-
-    async def tick() -> None:
+async def _run(
+    deps: lag_monitor.Deps, clock: _Clock, reads: list[list[PartitionOffsets]]
+) -> list[AlertRaised]:
+    """Sample after sample, as the Kafka edge's loop does: read, judge, advance the clock."""
+    reader, alerts = _ScriptedReader(reads), []
+    for _ in reads:
+        alerts += await lag_monitor.handle_offsets(await reader.read(), deps)
         clock.advance()
-
-    taken = await lag_monitor.watch(_ScriptedReader(reads), deps, publish, tick, limit=len(reads))
-    assert taken == len(reads)
-    return [alert for batch in published for _, alert in batch]
+    return alerts
 
 
 def _drift_alert(topic: str, at: float) -> AlertRaised:

@@ -8,20 +8,15 @@ import pytest
 
 from agents import quarantine
 from agents.edges.store import Store
-from agents.quarantine import (
-    HEADER_FIX,
-    HEADER_REPLAY_OF,
-    StoredRecord,
-    quarantine_headers,
-    replay_quarantined,
-)
+from agents.quarantine import ReplayReport, quarantine_headers, replay_quarantined
+from core import headers as names
 from core.contracts import ViolationPolicy
 from core.errors import BrokerError
-from core.models import FixApplied, RawMessage
+from core.models import FixApplied, HeldEvent, StoredRecord
 
 
 class _Topics:
-    """TopicLog and publisher over in-memory topics; offsets grow per topic like Kafka's."""
+    """TopicLog over in-memory topics, and the edge's publishing; offsets grow like Kafka's."""
 
     def __init__(self) -> None:
         self.topics: dict[str, list[StoredRecord]] = {}
@@ -36,12 +31,12 @@ class _Topics:
     async def read_all(self, topic: str) -> list[StoredRecord]:
         return list(self.topics.get(topic, []))
 
-    async def publish(self, messages: Sequence[RawMessage]) -> None:
+    async def publish(self, events: Sequence[HeldEvent]) -> None:
         if self.fail_next_publish:
             self.fail_next_publish = False
             raise BrokerError("broker went away")
-        for message in messages:
-            self.append(message.topic, message.value, message.headers)
+        for event in events:
+            self.append(f"{event.dataset}.{event.kind}", event.value, event.headers)
 
 
 def _quarantine(topics: _Topics, count: int, *, policy: ViolationPolicy = "quarantine") -> None:
@@ -57,9 +52,18 @@ def _quarantine(topics: _Topics, count: int, *, policy: ViolationPolicy = "quara
 
 
 def _deps(topics: _Topics, store: Store, *, release_blocked: bool = False) -> quarantine.Deps:
-    return quarantine.Deps(
-        log=topics, book=store, publish=topics.publish, release_blocked=release_blocked
+    return quarantine.Deps(log=topics, book=store, release_blocked=release_blocked)
+
+
+async def _replay(
+    topics: _Topics, store: Store, fix: str, *, release_blocked: bool = False
+) -> ReplayReport:
+    """One replay as the agent and the Kafka edge do it: claim, then publish what it returns."""
+    replays, report = await replay_quarantined(
+        "t", _deps(topics, store, release_blocked=release_blocked), fix=fix
     )
+    await topics.publish(replays)
+    return report
 
 
 def _values(topics: _Topics, topic: str) -> list[bytes]:
@@ -71,20 +75,22 @@ async def test_applied_fix_replays_every_quarantined_event_once(store: Store) ->
     _quarantine(topics, 5)
     fix = FixApplied(proposal_id="p1", alert_id="a1", dataset="t")
 
-    assert await quarantine.handle(fix, _deps(topics, store)) == []
+    first = await quarantine.handle(fix, _deps(topics, store))
+    await topics.publish(first)
+    assert len(first) == 5 and {e.kind for e in first} == {"replay"}
     assert await quarantine.handle(fix, _deps(topics, store)) == []  # redelivered
 
     assert _values(topics, "t.replay") == _values(topics, "t.quarantine")
     replayed = topics.topics["t.replay"]
-    assert [r.header(HEADER_REPLAY_OF) for r in replayed] == [f"0:{n}" for n in range(5)]
-    assert {r.header(HEADER_FIX) for r in replayed} == {"p1"}
+    assert [r.header(names.REPLAY_OF) for r in replayed] == [f"0:{n}" for n in range(5)]
+    assert {r.header(names.FIX) for r in replayed} == {"p1"}
     assert replayed[0].header("suture-reason") == "x: wrong_type"
 
 
 async def test_a_second_fix_replays_only_what_was_quarantined_since(store: Store) -> None:
     topics = _Topics()
     _quarantine(topics, 2)
-    first = await replay_quarantined("t", _deps(topics, store), fix="p1")
+    first = await _replay(topics, store, "p1")
     topics.append(
         "t.quarantine",
         b'{"n": 9}',
@@ -92,7 +98,7 @@ async def test_a_second_fix_replays_only_what_was_quarantined_since(store: Store
             reasons=["n: above_max"], policy="quarantine", topic="t", partition=0, offset=9
         ),
     )
-    second = await replay_quarantined("t", _deps(topics, store), fix="p2")
+    second = await _replay(topics, store, "p2")
 
     assert (first.replayed, second.replayed, second.already) == (2, 1, 2)
     assert _values(topics, "t.replay")[-1] == b'{"n": 9}'
@@ -102,8 +108,8 @@ async def test_blocked_events_are_withheld_until_a_human_releases_them(store: St
     topics = _Topics()
     _quarantine(topics, 3, policy="block")
 
-    withheld = await replay_quarantined("t", _deps(topics, store), fix="p1")
-    released = await replay_quarantined("t", _deps(topics, store, release_blocked=True), fix="h")
+    withheld = await _replay(topics, store, "p1")
+    released = await _replay(topics, store, "h", release_blocked=True)
 
     assert (withheld.replayed, withheld.withheld) == (0, 3)
     assert released.replayed == 3 and len(_values(topics, "t.replay")) == 3
@@ -114,13 +120,14 @@ async def test_a_failed_publish_is_retried_without_loss_or_duplicates(store: Sto
     _quarantine(topics, 4)
     topics.fail_next_publish = True
     with pytest.raises(BrokerError):
-        await replay_quarantined("t", _deps(topics, store), fix="p1")
+        await _replay(topics, store, "p1")
     assert await store.unfinished_replays("t.quarantine") == {(0, n) for n in range(4)}
 
-    report = await replay_quarantined("t", _deps(topics, store), fix="p1")
+    report = await _replay(topics, store, "p1")
 
     assert (report.replayed, report.recovered) == (4, 4)
     assert sorted(_values(topics, "t.replay")) == sorted(_values(topics, "t.quarantine"))
+    await _replay(topics, store, "p2")
     assert await store.unfinished_replays("t.quarantine") == set()
 
 
@@ -130,18 +137,19 @@ async def test_a_crash_after_publishing_does_not_replay_twice(store: Store) -> N
     claimed = await store.claim_replays("t.quarantine", [(0, 0), (0, 1), (0, 2)], "p1")
     # The crash: events 0 and 1 reached the replay topic, their claims were never finished.
     for record in topics.topics["t.quarantine"][:2]:
-        topics.append(
-            "t.replay", record.value, ((HEADER_REPLAY_OF, f"0:{record.offset}".encode()),)
-        )
+        topics.append("t.replay", record.value, ((names.REPLAY_OF, f"0:{record.offset}".encode()),))
 
-    report = await replay_quarantined("t", _deps(topics, store), fix="p1")
+    report = await _replay(topics, store, "p1")
 
     assert claimed == {(0, 0), (0, 1), (0, 2)}
     assert (report.replayed, report.recovered) == (1, 1)
     assert _values(topics, "t.replay") == _values(topics, "t.quarantine")
+    assert await store.replayed_positions("t.quarantine") == {(0, 0), (0, 1)}
+    # The next replay sees the third event on the replay topic and finishes its claim.
+    assert (await _replay(topics, store, "p2")).replayed == 0
     assert await store.replayed_positions("t.quarantine") == {(0, 0), (0, 1), (0, 2)}
 
 
 async def test_nothing_quarantined_replays_nothing(store: Store) -> None:
-    report = await replay_quarantined("t", _deps(_Topics(), store), fix="p1")
+    report = await _replay(_Topics(), store, "p1")
     assert (report.replayed, report.withheld, report.already) == (0, 0, 0)

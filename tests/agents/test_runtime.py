@@ -10,7 +10,15 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from agents.edges.bus_fake import InMemoryBus
-from agents.edges.kafka import KafkaBus, Outgoing, Route, consume, json_decoder, make_consumer
+from agents.edges.kafka import (
+    Destinations,
+    KafkaBus,
+    Outgoing,
+    Route,
+    consume,
+    json_decoder,
+    make_consumer,
+)
 from agents.runtime import stop_on_signals, supervise
 from core.config import KafkaSettings
 
@@ -110,16 +118,16 @@ async def test_stop_ends_a_real_consume_loop_and_closes_its_consumer(
     stop = asyncio.Event()
     seen: list[int] = []
 
-    async def handle(event: Ping) -> list[tuple[str, BaseModel]]:
+    async def handle(event: Ping) -> list[BaseModel]:
         seen.append(event.n)
         if event.n == 2:
             stop.set()
-        return [("out", event)]
+        return [event]
 
-    route = Route(source, "suture.runtime", json_decoder(Ping), handle)
+    route = Route(source, json_decoder(Ping), handle, Destinations(others={Ping: "out"}))
     assert kafka_settings.bootstrap is not None
     consumer = make_consumer(
-        kafka_settings.bootstrap, [source], route.group_id, kafka_settings, **consumer_options
+        kafka_settings.bootstrap, [source], "suture.runtime", kafka_settings, **consumer_options
     )
     async with asyncio.timeout(20):
         await supervise({"runtime": lambda: consume(consumer, route, bus)}, stop)

@@ -8,7 +8,6 @@ import pytest
 import yaml
 
 from core.contracts import Contract, Pipeline
-from core.errors import ToolError
 from core.models import Detection, ModelPatch, ValidationReport
 from guardrails.replay_gate import validate_patch
 from tools.healing.mapping import infer_mapping
@@ -78,7 +77,15 @@ PIPELINE = Pipeline(
 
 def _validate(sql: str, after: list[dict[str, object]] | None = None) -> ValidationReport:
     patch = ModelPatch(model="stg_orders", before_sql=SPEC_MODEL, after_sql=sql)
-    return validate_patch(PIPELINE, [patch], {"orders": CONTRACT}, BEFORE, after or AFTER)
+    return validate_patch(
+        PIPELINE,
+        [patch],
+        {"orders": CONTRACT},
+        BEFORE,
+        after or AFTER,
+        dataset="orders",
+        mapping=None,
+    )
 
 
 def _failed(report: ValidationReport) -> set[str]:
@@ -153,11 +160,6 @@ def test_refuses_a_patch_that_filters_every_row_away() -> None:
     assert "rows:stg_orders" in _failed(_validate(sql))
 
 
-def test_needs_to_know_the_changed_topic_when_several_are_given() -> None:
-    with pytest.raises(ToolError, match="pass dataset="):
-        validate_patch(PIPELINE, [], {}, {"a": [], "b": []}, {"a": [], "b": []})
-
-
 SHOP = Path(__file__).parents[2] / "examples" / "shop"
 
 
@@ -185,7 +187,13 @@ def test_heals_the_shop_example_end_to_end_from_detections() -> None:
     patches = apply_mapping(pipeline, "orders", inference.mapping, contract)
     assert sorted(p.model for p in patches) == ["customer_orders", "stg_orders"]
     report = validate_patch(
-        pipeline, patches, {"orders": contract}, before, after, mapping=inference.mapping
+        pipeline,
+        patches,
+        {"orders": contract},
+        before,
+        after,
+        dataset="orders",
+        mapping=inference.mapping,
     )
     assert report.passed, report.failures()
 
@@ -208,13 +216,17 @@ def test_validates_nesting_fixes_in_other_dialects(dialect: str) -> None:
     detections = [Detection(kind="nesting", field="city", to="address.city")]
     inference = infer_mapping(detections, contract, {"id", "city"}, before, after)
     patches = apply_mapping(pipeline, "users", inference.mapping, contract)
-    report = validate_patch(pipeline, patches, {"users": contract}, before, after)
+    report = validate_patch(
+        pipeline, patches, {"users": contract}, before, after, dataset="users", mapping=None
+    )
     assert report.passed, report.failures()
     wrong = [
         p.model_copy(update={"after_sql": p.after_sql.replace("address.city", "id")})
         for p in patches
     ]
-    assert not validate_patch(pipeline, wrong, {"users": contract}, before, after).passed
+    assert not validate_patch(
+        pipeline, wrong, {"users": contract}, before, after, dataset="users", mapping=None
+    ).passed
 
 
 @pytest.mark.parametrize("dialect", ["spark", "snowflake", "bigquery", "postgres"])
@@ -245,12 +257,16 @@ def test_validates_unit_and_type_fixes_in_other_dialects(dialect: str) -> None:
     ]
     inference = infer_mapping(detections, contract, {"sku", "price_cents", "qty"}, before, after)
     patches = apply_mapping(pipeline, "items", inference.mapping, contract)
-    report = validate_patch(pipeline, patches, {"items": contract}, before, after)
+    report = validate_patch(
+        pipeline, patches, {"items": contract}, before, after, dataset="items", mapping=None
+    )
     assert report.passed, report.failures()
     off_by_100 = [
         p.model_copy(update={"after_sql": p.after_sql.replace("100", "10000")}) for p in patches
     ]
-    assert not validate_patch(pipeline, off_by_100, {"items": contract}, before, after).passed
+    assert not validate_patch(
+        pipeline, off_by_100, {"items": contract}, before, after, dataset="items", mapping=None
+    ).passed
 
 
 def test_accepts_a_rename_whose_new_sample_ids_are_much_larger() -> None:
@@ -267,6 +283,12 @@ def test_finds_the_changed_topic_from_the_patched_models() -> None:
     sql = SPEC_MODEL.replace("cust_id as customer_id", "customer_id")
     patch = ModelPatch(model="stg_orders", before_sql=SPEC_MODEL, after_sql=sql)
     report = validate_patch(
-        pipeline, [patch], {"orders": CONTRACT, "refunds": refunds}, BEFORE, AFTER
+        pipeline,
+        [patch],
+        {"orders": CONTRACT, "refunds": refunds},
+        BEFORE,
+        AFTER,
+        dataset="orders",
+        mapping=None,
     )
     assert report.passed, report.failures()

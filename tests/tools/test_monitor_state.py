@@ -6,7 +6,6 @@ import orjson
 
 from core.contracts import Contract
 from tools.monitoring.dataset_monitor import DatasetMonitor
-from tools.monitoring.lag import LagSample
 
 CONTRACT = Contract(
     dataset="orders",
@@ -91,14 +90,6 @@ def test_silence_alert_uses_the_injected_clock_once() -> None:
     [alert] = monitor.check_silence(now=700)
     assert (alert.category, alert.detections[0].kind) == ("quality", "freshness")
     assert monitor.check_silence(now=750) == []
-
-
-def test_lag_alerts_per_partition_status() -> None:
-    monitor = _monitor()
-    samples = [LagSample(t=0, end=100, committed=90), LagSample(t=60, end=160, committed=90)]
-    [alert] = monitor.observe_lag(samples, now=60)
-    assert (alert.category, alert.detections[0].status) == ("lag", "STALL")
-    assert monitor.observe_lag(samples, now=61) == []
 
 
 def test_malformed_events_do_not_crash_the_monitor() -> None:

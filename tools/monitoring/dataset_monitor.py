@@ -14,7 +14,6 @@ from core.contracts import Contract
 from core.models import DRIFT_KINDS, QUALITY_KINDS, AlertCategory, AlertRaised, Detection
 from tools.monitoring.detect_all import explained_away
 from tools.monitoring.drift_detection import detect_drift
-from tools.monitoring.lag import LagSample, lag_detections
 from tools.monitoring.quality import detect_quality, detect_silence
 from tools.monitoring.recent_keys import RecentKeys, replayed_keys
 from tools.profiling.batch_profile import BatchProfile
@@ -119,10 +118,6 @@ class DatasetMonitor:
             return []
         found = detect_silence(self.last_event_at, now, limits.max_silence_seconds)
         return self.alerts([found] if found is not None else [], now=now)
-
-    def observe_lag(self, samples: Sequence[LagSample], *, now: float) -> list[AlertRaised]:
-        """Lag alerts for partitions whose Burrow status is not OK."""
-        return self.alerts(lag_detections(samples, now=now), now=now)
 
     def alerts(self, detections: Sequence[Detection], *, now: float) -> list[AlertRaised]:
         """Alerts for the detections not seen within the cool-down, one alert per category.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from graphlib import CycleError, TopologicalSorter
 
 import sqlglot
@@ -14,7 +15,16 @@ from core.errors import ToolError
 
 
 def parse_model(sql: str, dialect: str, model: str = "<model>") -> exp.Expr:
-    """Parse one model's SQL (a single statement) in `dialect`, or raise ToolError."""
+    """Parse one model's SQL (a single statement) in `dialect`, or raise ToolError.
+
+    Each text is parsed once per process: the tree is kept and every caller gets its own copy,
+    free to mutate.
+    """
+    return _parsed(sql, dialect, model).copy()
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(sql: str, dialect: str, model: str) -> exp.Expr:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as error:

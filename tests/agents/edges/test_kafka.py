@@ -17,9 +17,7 @@ from tenacity import wait_none
 from agents.edges.broker import EmbeddedBroker
 from agents.edges.bus_fake import InMemoryBus, Published
 from agents.edges.kafka import (
-    HEADER_ERROR_TYPE,
-    HEADER_REASON,
-    HEADER_SOURCE_OFFSET,
+    Destinations,
     KafkaBus,
     Outgoing,
     Route,
@@ -30,6 +28,7 @@ from agents.edges.kafka import (
     make_consumer,
     process,
 )
+from core import headers
 from core.config import KafkaSettings
 from core.errors import (
     BrokerError,
@@ -66,11 +65,12 @@ def _record(value: bytes | None, *, key: bytes | None = b"k", offset: int = 7) -
     )  # fmt: skip
 
 
-def _route(
-    handler: Callable[[Ping], Awaitable[Sequence[tuple[str, BaseModel]]]], **kw: Any
-) -> Route[Ping]:
-    options: dict[str, Any] = {"wait": wait_none(), **kw}
-    return Route("in", "suture.test", json_decoder(Ping), handler, **options)
+OUT = Destinations(others={Pong: "out"})
+
+
+def _route(handler: Callable[[Ping], Awaitable[Sequence[BaseModel]]], **kw: Any) -> Route[Ping]:
+    options: dict[str, Any] = {"wait": wait_none(), "destinations": OUT, **kw}
+    return Route("in", json_decoder(Ping), handler, **options)
 
 
 def _alert() -> AlertRaised:
@@ -176,8 +176,8 @@ async def test_in_memory_bus_raises_its_failure_and_records_nothing() -> None:
 # --- process(): pure, no broker ---------------------------------------------------------------
 
 
-async def _pong(event: Ping) -> list[tuple[str, BaseModel]]:
-    return [("out", Pong(n=event.n))]
+async def _pong(event: Ping) -> list[BaseModel]:
+    return [Pong(n=event.n)]
 
 
 async def test_handles_a_good_record_keeping_its_key() -> None:
@@ -199,18 +199,20 @@ async def test_dead_letters_undecodable_message(value: bytes | None, fragment: s
     assert letter.error_type == "EventDecodeError" and fragment in letter.reason
     assert (letter.topic, letter.partition, letter.offset) == ("in", 0, 7)
     assert letter.value == (value or b"").decode("utf-8", errors="replace")
-    assert _headers(dead)[HEADER_REASON] == letter.reason.encode()
-    assert _headers(dead)[HEADER_SOURCE_OFFSET] == b"7"
+    assert _headers(dead)[headers.REASON] == letter.reason.encode()
+    assert _headers(dead)[headers.SOURCE_OFFSET] == b"7"
 
 
 async def test_dead_letters_a_permanent_error_without_retrying() -> None:
     calls: list[int] = []
 
-    async def bad(event: Ping) -> list[tuple[str, BaseModel]]:
+    async def bad(event: Ping) -> list[BaseModel]:
         calls.append(event.n)
         raise ContractError("contract for 'in' is broken; fix the file")
 
-    outcome = await process(_record(b'{"n": 1}'), _route(bad, dead_letter_suffix=".dead"))
+    outcome = await process(
+        _record(b'{"n": 1}'), _route(bad, destinations=Destinations(dead_letter_suffix=".dead"))
+    )
     assert calls == [1]
     assert outcome.outputs[0].topic == "in.dead"
     assert outcome.dead_letter is not None and outcome.dead_letter.error_type == "ContractError"
@@ -220,7 +222,7 @@ async def test_dead_letters_a_permanent_error_without_retrying() -> None:
 async def test_retries_a_retriable_error_until_it_succeeds() -> None:
     failures = [LLMUnavailableError("429"), LLMUnavailableError("503")]
 
-    async def flaky(event: Ping) -> list[tuple[str, BaseModel]]:
+    async def flaky(event: Ping) -> list[BaseModel]:
         if failures:
             raise failures.pop(0)
         return await _pong(event)
@@ -233,7 +235,7 @@ async def test_retries_a_retriable_error_until_it_succeeds() -> None:
 async def test_dead_letters_a_retriable_error_when_retries_run_out() -> None:
     calls: list[int] = []
 
-    async def down(event: Ping) -> list[tuple[str, BaseModel]]:
+    async def down(event: Ping) -> list[BaseModel]:
         calls.append(event.n)
         raise LLMUnavailableError("model endpoint timed out")
 
@@ -241,13 +243,13 @@ async def test_dead_letters_a_retriable_error_when_retries_run_out() -> None:
     assert calls == [5, 5, 5, 5] and outcome.attempts == 4
     assert outcome.dead_letter is not None
     assert outcome.dead_letter.reason == "gave up after 4 attempts: model endpoint timed out"
-    assert _headers(outcome.outputs[0])[HEADER_ERROR_TYPE] == b"LLMUnavailableError"
+    assert _headers(outcome.outputs[0])[headers.ERROR_TYPE] == b"LLMUnavailableError"
 
 
 async def test_dead_letters_a_handler_that_keeps_timing_out() -> None:
     never = asyncio.Event()
 
-    async def stuck(event: Ping) -> list[tuple[str, BaseModel]]:
+    async def stuck(event: Ping) -> list[BaseModel]:
         await never.wait()
         return []
 
@@ -257,7 +259,7 @@ async def test_dead_letters_a_handler_that_keeps_timing_out() -> None:
 
 
 async def test_unknown_exceptions_propagate() -> None:
-    async def broken(event: Ping) -> list[tuple[str, BaseModel]]:
+    async def broken(event: Ping) -> list[BaseModel]:
         raise KeyError("a bug")
 
     with pytest.raises(KeyError, match="a bug"):
@@ -308,18 +310,19 @@ async def test_consumes_publishes_outputs_and_commits_each_record(
     for n in (1, 2):
         await kafka_bus.publish(source, Ping(n=n), key=f"key{n}")
 
-    async def double(event: Ping) -> list[tuple[str, BaseModel]]:
-        return [(target, Pong(n=event.n * 2))]
+    async def double(event: Ping) -> list[BaseModel]:
+        return [Pong(n=event.n * 2)]
 
-    route = Route(source, "suture.roundtrip", json_decoder(Ping), double, wait=wait_none())
-    consumer = _consumer(kafka_settings, source, route.group_id, consumer_options)
+    to = Destinations(others={Pong: target})
+    route = Route(source, json_decoder(Ping), double, to, wait=wait_none())
+    consumer = _consumer(kafka_settings, source, "suture.roundtrip", consumer_options)
     assert await consume(consumer, route, kafka_bus, limit=2) == 2
     outputs = await read_back(target, 2)
     assert [(r.key, Pong.model_validate_json(r.value or b"")) for r in outputs] == [
         (b"key1", Pong(n=2)),
         (b"key2", Pong(n=4)),
     ]
-    assert await _committed(kafka_settings.bootstrap or "", route.group_id, source) == 2
+    assert await _committed(kafka_settings.bootstrap or "", "suture.roundtrip", source) == 2
 
 
 @pytest.mark.kafka
@@ -332,22 +335,22 @@ async def test_a_crash_leaves_the_offset_uncommitted_so_a_restart_sees_the_messa
     source = await new_topic("crash")
     await kafka_bus.publish(source, Ping(n=9))
 
-    async def crash(event: Ping) -> list[tuple[str, BaseModel]]:
+    async def crash(event: Ping) -> list[BaseModel]:
         raise RuntimeError(f"bug on {event.n}")
 
     group = "suture.crash"
-    route = Route(source, group, json_decoder(Ping), crash)
+    route = Route(source, json_decoder(Ping), crash, OUT)
     with pytest.raises(RuntimeError, match="bug on 9"):
         await consume(_consumer(kafka_settings, source, group, consumer_options), route, kafka_bus)
     assert await _committed(kafka_settings.bootstrap or "", group, source) is None
 
     seen: list[int] = []
 
-    async def record(event: Ping) -> list[tuple[str, BaseModel]]:
+    async def record(event: Ping) -> list[BaseModel]:
         seen.append(event.n)
         return []
 
-    restarted = Route(source, group, json_decoder(Ping), record)
+    restarted = Route(source, json_decoder(Ping), record, OUT)
     consumer = _consumer(kafka_settings, source, group, consumer_options)
     assert await consume(consumer, restarted, kafka_bus, limit=1) == 1
     assert seen == [9]
@@ -366,7 +369,7 @@ async def test_a_failed_publish_leaves_the_offset_uncommitted(
     down = InMemoryBus()
     down.failure = BrokerError("broker is down")
     group = "suture.nopublish"
-    route = Route(source, group, json_decoder(Ping), _pong)
+    route = Route(source, json_decoder(Ping), _pong, OUT)
     with pytest.raises(BrokerError, match="broker is down"):
         await consume(_consumer(kafka_settings, source, group, consumer_options), route, down)
     assert await _committed(kafka_settings.bootstrap or "", group, source) is None
@@ -385,20 +388,20 @@ async def test_a_bad_message_is_dead_lettered_and_never_stalls_the_partition(
     await kafka_bus.publish(source, Ping(n=4), key="good")
     handled: list[int] = []
 
-    async def keep(event: Ping) -> list[tuple[str, BaseModel]]:
+    async def keep(event: Ping) -> list[BaseModel]:
         handled.append(event.n)
         return []
 
-    route = Route(source, "suture.badmessage", json_decoder(Ping), keep)
-    consumer = _consumer(kafka_settings, source, route.group_id, consumer_options)
+    route, group = Route(source, json_decoder(Ping), keep, OUT), "suture.badmessage"
+    consumer = _consumer(kafka_settings, source, group, consumer_options)
     assert await consume(consumer, route, kafka_bus, limit=2) == 2
     assert handled == [4]
     [dead] = await read_back(source + ".dlq", 1)
     letter = DeadLetter.model_validate_json(dead.value or b"")
     assert (letter.topic, letter.offset, letter.value) == (source, 0, '{"n": oops')
     assert letter.error_type == EventDecodeError.__name__
-    assert dead.key == b"bad" and _headers(dead)[HEADER_REASON] == letter.reason.encode()
-    assert await _committed(kafka_settings.bootstrap or "", route.group_id, source) == 2
+    assert dead.key == b"bad" and _headers(dead)[headers.REASON] == letter.reason.encode()
+    assert await _committed(kafka_settings.bootstrap or "", group, source) == 2
 
 
 @pytest.mark.kafka
@@ -413,18 +416,19 @@ async def test_a_retriable_error_is_retried_then_dead_lettered_and_committed(
     await kafka_bus.publish(source, Ping(n=3))
     calls: list[int] = []
 
-    async def unavailable(event: Ping) -> list[tuple[str, BaseModel]]:
+    async def unavailable(event: Ping) -> list[BaseModel]:
         calls.append(event.n)
         raise LLMUnavailableError("429 too many requests")
 
-    route = Route(source, "suture.retry", json_decoder(Ping), unavailable, wait=wait_none())
-    consumer = _consumer(kafka_settings, source, route.group_id, consumer_options)
+    route = Route(source, json_decoder(Ping), unavailable, OUT, wait=wait_none())
+    group = "suture.retry"
+    consumer = _consumer(kafka_settings, source, group, consumer_options)
     assert await consume(consumer, route, kafka_bus, limit=1) == 1
     assert calls == [3, 3, 3]
     [dead] = await read_back(source + ".dlq", 1)
     letter = DeadLetter.model_validate_json(dead.value or b"")
     assert letter.reason == "gave up after 3 attempts: 429 too many requests"
-    assert await _committed(kafka_settings.bootstrap or "", route.group_id, source) == 1
+    assert await _committed(kafka_settings.bootstrap or "", group, source) == 1
 
 
 @pytest.mark.kafka
@@ -440,13 +444,23 @@ async def test_consume_batches_hands_partition_batches_and_commits_after_each(
     await kafka_bus.publish_raw(source, b"not json at all")
     batches: list[list[int]] = []
 
-    async def monitor(records: list[Record]) -> list[tuple[str, BaseModel]]:
+    async def monitor(records: list[Record]) -> list[BaseModel]:
         batches.append([r.offset for r in records])
-        return [(alerts, Pong(n=len(records)))]
+        return [Pong(n=len(records))]
 
     group = "suture.monitor"
     consumer = _consumer(kafka_settings, source, group, consumer_options)
-    assert await consume_batches(consumer, monitor, kafka_bus, max_records=4, limit=7) == 7
+    assert (
+        await consume_batches(
+            consumer,
+            monitor,
+            kafka_bus,
+            destinations=Destinations(others={Pong: alerts}),
+            max_records=4,
+            limit=7,
+        )
+        == 7
+    )
     assert [offset for batch in batches for offset in batch] == list(range(7))
     assert all(1 <= len(batch) <= 4 for batch in batches)
     sizes = [

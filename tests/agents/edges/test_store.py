@@ -12,6 +12,7 @@ import pytest
 
 from agents.edges.store import Store, open_store
 from core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
+from core.lifecycle import ProposalRecord, ProposalStatus, Transition
 from core.models import (
     AlertRaised,
     CheckResult,
@@ -33,6 +34,30 @@ HOSTILE = [
     "naïve 数据 🚀 ‮rtl",
     "%s %(name)s {0} $1 :param ?",
 ]
+
+
+async def move(
+    store: Store,
+    proposal_id: str,
+    from_status: ProposalStatus,
+    to_status: ProposalStatus,
+    reviewer: str | None = None,
+    note: str | None = None,
+    **recorded: str,
+) -> ProposalRecord:
+    """One lifecycle move, by whoever owns it (the applier records outcomes)."""
+    by = "applier" if from_status == "approved" else "reviewer"
+    return await store.transition(
+        Transition(
+            proposal_id=proposal_id,
+            from_status=from_status,
+            to_status=to_status,
+            by=by,
+            reviewer=reviewer,
+            note=note,
+            **recorded,
+        ),
+    )
 
 
 def make_alert(dataset: str = "orders", field: str = "cust_id") -> AlertRaised:
@@ -112,16 +137,16 @@ class TestStoreContract:
         with pytest.raises(NotFoundError, match="no proposal 'ghost'"):
             await store.get_proposal("ghost")
         with pytest.raises(NotFoundError):
-            await store.transition("ghost", "pending", "approved")
+            await move(store, "ghost", "pending", "approved")
 
     async def test_approval_records_reviewer_and_time(self, store: Store) -> None:
         proposal = make_proposal()
         await store.save_proposal(proposal)
-        record = await store.transition(proposal.proposal_id, "pending", "approved", "ana", "ok")
+        record = await move(store, proposal.proposal_id, "pending", "approved", "ana", "ok")
         assert (record.status, record.reviewer, record.note) == ("approved", "ana", "ok")
         assert record.decided_at is not None and record.decided_at.tzinfo is not None
-        applied = await store.transition(
-            proposal.proposal_id, "approved", "applied", applied_commit="abc123"
+        applied = await move(
+            store, proposal.proposal_id, "approved", "applied", applied_commit="abc123"
         )
         assert (applied.status, applied.reviewer, applied.applied_commit) == (
             "applied",
@@ -130,22 +155,36 @@ class TestStoreContract:
         )
         assert applied.decided_at == record.decided_at
 
+    async def test_a_failure_is_recorded_with_its_reason_and_can_go_back_to_review(
+        self, store: Store
+    ) -> None:
+        proposal = make_proposal()
+        await store.save_proposal(proposal)
+        await move(store, proposal.proposal_id, "pending", "approved", "ana", "ok")
+        failed = await move(
+            store, proposal.proposal_id, "approved", "failed", failure="merge conflict in stg"
+        )
+        assert (failed.status, failed.failure, failed.note) == (
+            "failed",
+            "merge conflict in stg",
+            "ok",
+        )
+        again = await move(store, proposal.proposal_id, "failed", "pending", "bob")
+        assert again.status == "pending" and again.reviewer == "bob"
+
     async def test_a_proposal_cannot_be_approved_twice(self, store: Store) -> None:
         proposal = make_proposal()
         await store.save_proposal(proposal)
-        await store.transition(proposal.proposal_id, "pending", "approved", "ana")
+        await move(store, proposal.proposal_id, "pending", "approved", "ana")
         with pytest.raises(ApprovalError, match="is 'approved', not 'pending'"):
-            await store.transition(proposal.proposal_id, "pending", "approved", "bob")
+            await move(store, proposal.proposal_id, "pending", "approved", "bob")
         assert (await store.get_proposal(proposal.proposal_id)).reviewer == "ana"
 
     async def test_concurrent_approvals_let_exactly_one_win(self, store: Store) -> None:
         proposal = make_proposal()
         await store.save_proposal(proposal)
         outcomes = await asyncio.gather(
-            *(
-                store.transition(proposal.proposal_id, "pending", "approved", f"r{i}")
-                for i in range(6)
-            ),
+            *(move(store, proposal.proposal_id, "pending", "approved", f"r{i}") for i in range(6)),
             return_exceptions=True,
         )
         winners = [o for o in outcomes if not isinstance(o, BaseException)]
@@ -156,14 +195,26 @@ class TestStoreContract:
         proposal = make_proposal()
         await store.save_proposal(proposal)
         with pytest.raises(ApprovalError, match="cannot go from 'pending' to 'applied'"):
-            await store.transition(proposal.proposal_id, "pending", "applied")
-        assert (await store.get_proposal(proposal.proposal_id)).status == "pending"
+            await move(store, proposal.proposal_id, "pending", "applied", applied_commit="abc")
+        with pytest.raises(ApprovalError, match="that is the reviewer's move"):
+            await store.transition(
+                Transition(
+                    proposal_id=proposal.proposal_id,
+                    from_status="pending",
+                    to_status="approved",
+                    by="applier",
+                )
+            )
+        await move(store, proposal.proposal_id, "pending", "approved", "ana")
+        with pytest.raises(ApprovalError, match="records why it failed"):
+            await move(store, proposal.proposal_id, "approved", "failed")
+        assert (await store.get_proposal(proposal.proposal_id)).status == "approved"
 
     async def test_lists_proposals_by_status(self, store: Store) -> None:
         kept, dropped = make_proposal("a1"), make_proposal("a2")
         await store.save_proposal(kept)
         await store.save_proposal(dropped)
-        await store.transition(dropped.proposal_id, "pending", "rejected", "ana", "wrong field")
+        await move(store, dropped.proposal_id, "pending", "rejected", "ana", "wrong field")
         assert [r.proposal for r in await store.list_proposals("pending")] == [kept]
         [rejected] = await store.list_proposals("rejected")
         assert (rejected.proposal, rejected.note) == (dropped, "wrong field")
@@ -187,11 +238,6 @@ class TestStoreContract:
         assert await store.list_dead_letters() == [first, second, first]
         assert await store.list_dead_letters("http:/alerts") == [second]
 
-    async def test_marks_each_event_processed_once_per_consumer(self, store: Store) -> None:
-        assert await store.mark_processed("suture.healer", "e1") is True
-        assert await store.mark_processed("suture.healer", "e1") is False
-        assert await store.mark_processed("suture.triage", "e1") is True
-
     @pytest.mark.parametrize("text", HOSTILE)
     async def test_hostile_strings_round_trip(self, store: Store, text: str) -> None:
         alert = make_alert(dataset=text, field=text)
@@ -199,13 +245,12 @@ class TestStoreContract:
         await store.save_alert(alert)
         await store.save_proposal(proposal)
         await store.save_samples(text, text, [{text: text}], [])
-        await store.transition(proposal.proposal_id, "pending", "rejected", text, text)
+        await move(store, proposal.proposal_id, "pending", "rejected", text, text)
         assert await store.list_alerts(text) == [alert]
         record = await store.record_for_alert(text)
         assert record is not None
         assert (record.proposal, record.reviewer, record.note) == (proposal, text, text)
         assert await store.load_samples(text) == ([{text: text}], [])
-        assert await store.mark_processed(text, text) is True
 
 
 def test_default_store_is_a_wal_sqlite_file_in_the_workdir(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from agents import applier
 from agents.edges.external_alerts import ExternalAlert
+from agents.edges.kb_fake import InMemoryKnowledgeBase
 from agents.edges.store import Store, open_store
 from agents.edges.web import WebDeps, create_app
 from agents.edges.web_models import status_of
@@ -24,10 +27,12 @@ from core.errors import (
     RepoError,
     StoreError,
 )
+from core.lifecycle import Transition
 from core.models import (
     AlertRaised,
     CheckResult,
     FieldMapping,
+    FixApproved,
     FixProposed,
     IncidentEscalated,
     ModelPatch,
@@ -39,6 +44,15 @@ from core.models import (
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 XSS = "<script>alert('pwned')</script>"
+
+
+class _Merger:
+    async def merge(self, branch: str) -> str:
+        return "c0ffee"
+
+
+def _now() -> datetime:
+    return datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -54,12 +68,15 @@ class Calls:
     apply_on_approve: bool = False
 
     async def on_approve(self, proposal_id: str, reviewer: str) -> None:
-        """Record the approval; optionally act like the applier and mark it applied."""
+        """Record the approval (or fail to hand it over); optionally run the real applier."""
         self.approvals.append((proposal_id, reviewer))
         if self.apply_error is not None:
             raise self.apply_error
         if self.apply_on_approve:
-            await self.store.transition(proposal_id, "approved", "applied", applied_commit="c0ffee")
+            deps = applier.Deps(
+                book=self.store, repo=_Merger(), kb=InMemoryKnowledgeBase(), clock=_now
+            )
+            await applier.handle(FixApproved(proposal_id=proposal_id, reviewer=reviewer), deps)
 
     async def on_external_alert(self, alert: AlertRaised) -> None:
         """Record the alert, or fail like a broker that is down."""
@@ -82,6 +99,7 @@ def make_proposal(
     return FixProposed(
         alert_id=alert_id,
         dataset="orders",
+        branch="suture/fix-1",
         signature="sig",
         mapping=SchemaMapping(entries=[FieldMapping(source="cust_id", target="customer_id")]),
         patches=[
@@ -139,7 +157,15 @@ async def test_lists_proposals_and_filters_by_status(
     first, second = make_proposal("a1"), make_proposal("a2")
     await store.save_proposal(first)
     await store.save_proposal(second)
-    await store.transition(second.proposal_id, "pending", "rejected", "ana")
+    await store.transition(
+        Transition(
+            proposal_id=second.proposal_id,
+            from_status="pending",
+            to_status="rejected",
+            by="reviewer",
+            reviewer="ana",
+        )
+    )
     everything = (await client.get("/api/proposals")).json()
     assert [r["proposal"]["proposal_id"] for r in everything] == [
         first.proposal_id,
@@ -390,8 +416,9 @@ async def test_a_failed_apply_marks_the_proposal_failed(
     assert (response.status_code, response.json()["error"]) == (500, "RepoError")
     record = await store.get_proposal(proposal.proposal_id)
     assert record.status == "failed"
-    assert (
-        record.note == "applying failed: merge conflict in models/stg_orders.sql; rebase the branch"
+    assert record.failure == (
+        "the approval could not be handed to the applier: "
+        "merge conflict in models/stg_orders.sql; rebase the branch"
     )
 
 
@@ -414,23 +441,36 @@ def test_store_errors_and_unknown_errors_get_sensible_statuses() -> None:
     assert status_of(AssistantError("other")) == 500
 
 
-async def test_an_applier_that_recorded_its_failure_keeps_its_note(
+async def test_an_applier_that_recorded_its_failure_keeps_its_reason(
     client: httpx.AsyncClient, store: Store, calls: Calls
 ) -> None:
     proposal = make_proposal()
     await store.save_proposal(proposal)
 
     async def failing_applier(proposal_id: str, reviewer: str) -> None:
-        await store.transition(proposal_id, "approved", "failed", note="tests failed on main")
+        await store.transition(
+            Transition(
+                proposal_id=proposal_id,
+                from_status="approved",
+                to_status="failed",
+                by="applier",
+                failure="tests failed on main",
+            )
+        )
         raise RepoError("tests failed on main")
 
     deps = WebDeps(store, SecretStr(TOKEN), failing_applier, calls.on_external_alert)
     transport = httpx.ASGITransport(app=create_app(deps))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         url = f"/api/proposals/{proposal.proposal_id}/approve"
-        assert (await http.post(url, headers=AUTH)).status_code == 500
+        body = {"reviewer": "ana", "note": "ship it"}
+        assert (await http.post(url, headers=AUTH, json=body)).status_code == 500
     record = await store.get_proposal(proposal.proposal_id)
-    assert (record.status, record.note) == ("failed", "tests failed on main")
+    assert (record.status, record.failure, record.note) == (
+        "failed",
+        "tests failed on main",
+        "ship it",
+    )
 
 
 async def test_form_without_a_decision_changes_nothing(

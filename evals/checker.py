@@ -14,11 +14,11 @@ from sqlglot.errors import ParseError
 from core.contracts import Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import DRIFT_KINDS, QUALITY_KINDS
-from evals.burrow import statuses
 from evals.invariants import check_expected_rows, column_types, describe, replay_before
 from evals.loader import LoadedScenario, load_suite
 from evals.rows import compare_outputs
 from evals.scenario import Scenario
+from tools.monitoring.lag import LagSample, lag_detections
 from tools.sql.replay import run_models
 
 # Detection kinds whose `field` must be one of the contract's fields (`add` must not be, and
@@ -116,8 +116,13 @@ def _check_lag(scenario: Scenario, problems: _Problems) -> None:
     }
     if scenario.lag is None:
         return
+    # The same Burrow rules the lag monitor applies, over every sample of the section.
+    samples = [
+        LagSample(t=s.t, partition=s.partition, end=s.end, committed=s.committed)
+        for s in scenario.lag.samples
+    ]
     actual: set[tuple[int | None, str | None]] = {
-        (p, status) for p, status in statuses(scenario.lag).items() if status != "OK"
+        (d.partition, d.status) for d in lag_detections(samples) if d.status != "OK"
     }
     loose = {status for partition, status in expected if partition is None}
     actual_loose = {(p, s) for p, s in actual if s not in loose}

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from agents import lag_monitor
 from agents.edges.broker import ensure_topics
 from agents.edges.group_offsets import GroupOffsets, watch_group
-from agents.edges.kafka import KafkaBus
+from agents.edges.kafka import Destinations, KafkaBus
 from agents.edges.store import Store, open_store
 from core.models import AlertRaised, Detection
 
@@ -80,11 +80,13 @@ async def _watch(
         clock.now += 10
         await between_samples(taken)
 
-    deps = lag_monitor.Deps(
-        group=group, book=store, alerts_topic=alerts_topic, clock=clock, window=WINDOW
-    )
+    deps = lag_monitor.Deps(group=group, book=store, clock=clock, window=WINDOW)
+    to = Destinations(alerts=alerts_topic)
     async with KafkaBus(bootstrap) as bus:
-        assert await watch_group(bootstrap, deps, bus, 10.0, tick=tick, limit=samples) == samples
+        taken = await watch_group(
+            bootstrap, deps, bus, 10.0, destinations=to, tick=tick, limit=samples
+        )
+        assert taken == samples
 
 
 async def test_a_group_that_commits_then_stops_is_reported_stalled_on_its_partition(

@@ -27,12 +27,12 @@ from aiokafka import AIOKafkaProducer
 
 from agents import drift_monitor, quarantine
 from agents.edges.broker import EmbeddedBroker, ensure_topics
-from agents.edges.kafka import KafkaBus, Outgoing, consume_batches, make_consumer
+from agents.edges.kafka import Destinations, KafkaBus, Outgoing, consume_batches, make_consumer
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
 from core.config import KafkaSettings
 from core.contracts import Contract, Freshness
-from core.models import DRIFT_KINDS, AlertRaised, Detection, FixApplied, RawMessage
+from core.models import DRIFT_KINDS, AlertRaised, Detection, FixApplied
 from evals.loader import load_scenario
 from evals.scenario import ExpectedDetection
 from evals.scoring import detection_matches
@@ -104,12 +104,9 @@ async def _monitor(
     deps = drift_monitor.Deps(
         monitor=DatasetMonitor(contract.model_copy(update={"dataset": topic})),
         ledger=store,
-        alerts_topic=alerts,
-        dead_letter_topic=f"{topic}.dlq",
-        quarantine_topic=f"{topic}.quarantine",
-        incidents_topic=f"{topic}.incidents",
         clock=_clock(),
     )
+    to = Destinations(alerts=alerts, proposals=f"{topic}.incidents")
     live = Monitor(bootstrap, topic, alerts, deps, store, progress=asyncio.Condition())
     pending: list[int] = []
 
@@ -136,6 +133,7 @@ async def _monitor(
                 consumer,
                 handle,
                 _SignallingBus(bus, published),
+                destinations=to,
                 poll_timeout_ms=50,
                 on_idle=partial(drift_monitor.check_silence, deps) if idle else None,
             )
@@ -302,16 +300,12 @@ async def test_quarantined_events_are_replayed_once_with_nothing_lost_live(
         await live.until_handled(len(v1) + len(v2) + 1)
         log = KafkaTopicLog(kafka_bootstrap)
         async with KafkaBus(kafka_bootstrap) as bus:
-
-            async def publish(messages: Sequence[RawMessage]) -> None:
-                await bus.publish_all(
-                    [Outgoing(m.topic, m.value, m.key, m.headers) for m in messages]
-                )
-
-            deps = quarantine.Deps(log=log, book=live.store, publish=publish)
+            deps, to = quarantine.Deps(log=log, book=live.store), Destinations()
             fix = FixApplied(proposal_id="p1", alert_id="a1", dataset=live.topic)
-            await quarantine.handle(fix, deps)
-            await quarantine.handle(fix, deps)  # a redelivered FixApplied replays nothing
+            # The agent returns the replays; the Kafka edge publishes them.
+            await bus.publish_all([to.outgoing(e) for e in await quarantine.handle(fix, deps)])
+            # A redelivered FixApplied replays nothing.
+            assert await quarantine.handle(fix, deps) == []
         produced = await log.read_all(live.topic)
         held = await log.read_all(f"{live.topic}.quarantine")
         replayed = await log.read_all(f"{live.topic}.replay")

@@ -176,6 +176,7 @@ def proposal_page(record: ProposalRecord, message: str | None = None) -> str:
             e(record.decided_at.strftime("%Y-%m-%d %H:%M:%S UTC") if record.decided_at else ""),
         ),
         ("Applied commit", e(record.applied_commit or "")),
+        ("Why it failed", e(record.failure or "")),
         ("Note", e(record.note or "")),
     ]
     fact_rows = "".join(

@@ -226,8 +226,11 @@ async def test_approval_returns_the_state_the_applier_left(
     calls.apply_on_approve = True
     proposal = make_proposal()
     await store.save_proposal(proposal)
-    response = await client.post(f"/api/proposals/{proposal.proposal_id}/approve", headers=AUTH)
-    assert (response.json()["status"], response.json()["applied_commit"]) == ("applied", "c0ffee")
+    url = f"/api/proposals/{proposal.proposal_id}/approve"
+    response = await client.post(url, headers=AUTH, json={"reviewer": "ana", "note": "ship it"})
+    body = response.json()
+    # The real applier ran: it records the merge commit and leaves the reviewer's note alone.
+    assert (body["status"], body["applied_commit"], body["note"]) == ("applied", "c0ffee", "ship it")
 
 
 async def test_a_rejected_proposal_cannot_be_approved(
@@ -432,6 +435,8 @@ async def test_a_failed_apply_from_the_form_shows_why(
     page = await client.post(f"/proposals/{proposal.proposal_id}/decide", data=form)
     assert page.status_code == 500
     assert "merge conflict" in page.text and "status-failed" in page.text
+    reloaded = await client.get(f"/proposals/{proposal.proposal_id}")
+    assert "Why it failed" in reloaded.text and "merge conflict" in reloaded.text
 
 
 def test_store_errors_and_unknown_errors_get_sensible_statuses() -> None:

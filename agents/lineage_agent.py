@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-import openai
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import prompts
+from core.errors import LLMOutputError, LLMUnavailableError
+from core.ports import LLM, ToolSpec, Turn
 from guardrails.answer_entities import (
     answer_names_known_entities,
     mentioned_entities,
@@ -29,16 +28,6 @@ from tools.lineage.questions import interpret, resolve
 
 logger = logging.getLogger(__name__)
 MAX_STEPS = 6
-
-
-class ToolCallingChat(Protocol):
-    """A langchain chat model that can be bound to tools (ChatOpenAI and friends)."""
-
-    def bind_tools(
-        self, tools: Sequence[dict[str, Any]], **kwargs: Any
-    ) -> Runnable[Any, BaseMessage]:
-        """The model, offered `tools`."""
-        ...
 
 
 class EntityArgs(BaseModel):
@@ -141,28 +130,19 @@ class _Session:
         return json.dumps({"names": names})
 
 
-def _tools() -> list[dict[str, Any]]:
-    """The tools in OpenAI's function format; the agent loop runs the calls itself."""
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": name,
-                "description": text,
-                "parameters": schema.model_json_schema(),
-            },
-        }
-        for name, (text, schema) in _TOOLS.items()
-    ]
+TOOLS: tuple[ToolSpec, ...] = tuple(
+    ToolSpec(name=name, description=text, parameters=schema.model_json_schema())
+    for name, (text, schema) in _TOOLS.items()
+)
 
 
-async def answer(question: str, graph: LineageGraph, llm: ToolCallingChat | None) -> Answer:
+async def answer(question: str, graph: LineageGraph, llm: LLM | None) -> Answer:
     """Answer `question` from `graph`: with the model's tool calls if `llm` is given."""
     if llm is None:
         return guarded(interpret(question, graph), graph)
     try:
         drafted = await _ask_model(question, graph, llm)
-    except (openai.APIError, TimeoutError) as error:
+    except (LLMUnavailableError, LLMOutputError) as error:
         logger.warning("lineage agent: the model failed (%s); answering with the rules", error)
         fallback = interpret(question, graph)
         note = " (The language model was unavailable, so the rules answered.)"
@@ -170,38 +150,30 @@ async def answer(question: str, graph: LineageGraph, llm: ToolCallingChat | None
     return guarded(drafted, graph)
 
 
-async def _ask_model(question: str, graph: LineageGraph, llm: ToolCallingChat) -> Answer:
+async def _ask_model(question: str, graph: LineageGraph, llm: LLM) -> Answer:
     prompt = prompts.render(
         "lineage_question", question=question, datasets=", ".join(graph.datasets())
     )
-    messages: list[BaseMessage] = [SystemMessage(prompt.system), HumanMessage(prompt.user)]
+    turns = [Turn(role="system", content=prompt.system), Turn(role="user", content=prompt.user)]
     session = _Session(graph=graph, question=question)
-    model = llm.bind_tools(_tools())
     for _ in range(MAX_STEPS):
-        reply = await model.ainvoke(messages)
-        if not isinstance(reply, AIMessage):
-            break
-        messages.append(reply)
-        if not reply.tool_calls and not reply.invalid_tool_calls:
-            return _final(question, reply, session)
+        reply = await llm.converse(turns, TOOLS)
+        turns.append(reply)
+        if not reply.tool_calls:
+            return _final(question, reply.content, session)
         for call in reply.tool_calls:
-            result = session.run(call["name"], call["args"])
-            messages.append(ToolMessage(result, tool_call_id=call["id"] or ""))
-        for bad in reply.invalid_tool_calls:
-            error = json.dumps({"error": f"arguments are not valid JSON: {bad.get('error')}"})
-            messages.append(ToolMessage(error, tool_call_id=bad.get("id") or ""))
+            result = (
+                json.dumps({"error": call.error})
+                if call.error is not None
+                else session.run(call.name, dict(call.arguments))
+            )
+            turns.append(Turn(role="tool", content=result, tool_call_id=call.id))
     fallback = interpret(question, graph)
     note = f" (The language model did not finish within {MAX_STEPS} steps.)"
     return fallback.model_copy(update={"text": fallback.text + note})
 
 
-def _final(question: str, reply: AIMessage, session: _Session) -> Answer:
-    content = reply.content
-    text = (
-        content
-        if isinstance(content, str)
-        else " ".join(str(b.get("text", "")) if isinstance(b, dict) else str(b) for b in content)
-    )
+def _final(question: str, text: str, session: _Session) -> Answer:
     known = session.graph.entities()
     named = session.entities | {n for n in mentioned_entities(text) if n in known}
     return Answer(

@@ -34,7 +34,7 @@ from agents.edges.kafka import (
     json_decoder,
     make_consumer,
 )
-from agents.edges.llm import build_llm, chat_model
+from agents.edges.llm import build_llm
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
@@ -143,14 +143,13 @@ def _free_port(host: str, port: int) -> int:
 
 
 async def _ask(
-    view: _ContractsOverlay, repo_dir: Path, settings: Settings, question: str
+    view: _ContractsOverlay, repo_dir: Path, llm: LLM | None, question: str
 ) -> dict[str, Any]:
     """Answer a lineage question over the repository's main branch as it is now."""
     pipeline, contracts = await view.snapshot()
     files = await asyncio.to_thread(read_pipeline_dir, repo_dir)
     graph = build_lineage(pipeline, contracts, files.exposures)
-    chat = chat_model(settings.llm) if settings.llm.base_url else None
-    return (await answer(question, graph, chat)).model_dump(mode="json")
+    return (await answer(question, graph, llm)).model_dump(mode="json")
 
 
 async def _until_started(server: uvicorn.Server, web: asyncio.Task[None]) -> None:
@@ -235,7 +234,7 @@ async def _services(
                 on_approve=approve,
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
-                ask=partial(_ask, view, repo_dir, settings),
+                ask=partial(_ask, view, repo_dir, llm),
             )
         )
         server = uvicorn.Server(

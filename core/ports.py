@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from core.contracts import Contract, Pipeline
 from core.lifecycle import ProposalRecord, Transition
@@ -34,11 +34,48 @@ class Prompt(BaseModel):
     user: str
 
 
+class ToolSpec(BaseModel):
+    """A tool the model may call: its name, what it does, and its arguments' JSON schema."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str
+    parameters: dict[str, JsonValue]
+
+
+class ToolCall(BaseModel):
+    """One call the model asked for; `error` is set when its arguments were not valid JSON."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str
+    arguments: dict[str, JsonValue] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class Turn(BaseModel):
+    """One message of a conversation with a tool-calling model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = Field(default=None, description="The call a tool turn answers.")
+
+
 class LLM(Protocol):
-    """A language model that answers a prompt with an instance of a pydantic output model."""
+    """A language model: structured answers (`complete`) and tool-calling turns (`converse`)."""
 
     async def complete(self, prompt: Prompt, output: type[T]) -> T:
         """Ask the model; raise LLMUnavailableError or LLMOutputError on failure."""
+        ...
+
+    async def converse(self, turns: Sequence[Turn], tools: Sequence[ToolSpec]) -> Turn:
+        """The model's next turn (text, or tool calls to run), given the conversation so far;
+        raise LLMUnavailableError or LLMOutputError on failure."""
         ...
 
 

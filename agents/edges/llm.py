@@ -10,10 +10,17 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 import openai
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -27,9 +34,10 @@ from core.errors import (
     LLMRejectedError,
     LLMUnavailableError,
 )
-from core.ports import LLM, Prompt
+from core.ports import LLM, Prompt, ToolCall, ToolSpec, Turn
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
 StructuredOutputMethod = Literal["json_schema", "function_calling"]
 DEFAULT_WAIT: WaitBaseT = wait_exponential(multiplier=0.5, max=8)
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.DOTALL)
@@ -81,7 +89,7 @@ def _api_key(settings: LLMSettings) -> SecretStr:
 
 
 def chat_model(settings: LLMSettings) -> ChatOpenAI:
-    """The configured ChatOpenAI (no client-side retries), for tool-calling agents."""
+    """The configured ChatOpenAI (no client-side retries: tenacity retries in OpenAILLM)."""
     if settings.base_url is None:
         raise ConfigError("no model endpoint configured; set SUTURE_LLM_BASE_URL")
     return ChatOpenAI(
@@ -105,6 +113,15 @@ def _schema(output: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
+def _text(message: AIMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    return "".join(
+        block if isinstance(block, str) else str(block.get("text", "")) for block in content
+    )
+
+
 def _raw_answer(message: AIMessage, method: StructuredOutputMethod) -> str:
     """The text the model answered with: the tool call's arguments, or the message content."""
     if method == "function_calling":
@@ -112,12 +129,55 @@ def _raw_answer(message: AIMessage, method: StructuredOutputMethod) -> str:
             return json.dumps(message.tool_calls[0]["args"])
         if message.invalid_tool_calls:
             return str(message.invalid_tool_calls[0].get("args") or "")
-    content = message.content
-    if isinstance(content, str):
-        return content
-    return "".join(
-        block if isinstance(block, str) else str(block.get("text", "")) for block in content
+    return _text(message)
+
+
+def _message(turn: Turn) -> BaseMessage:
+    """One of our turns as the langchain message the endpoint is sent."""
+    if turn.role == "system":
+        return SystemMessage(turn.content)
+    if turn.role == "user":
+        return HumanMessage(turn.content)
+    if turn.role == "tool":
+        return ToolMessage(turn.content, tool_call_id=turn.tool_call_id or "")
+    good = [c for c in turn.tool_calls if c.error is None]
+    bad = [c for c in turn.tool_calls if c.error is not None]
+    return AIMessage(
+        content=turn.content,
+        tool_calls=[{"name": c.name, "args": c.arguments, "id": c.id} for c in good],
+        invalid_tool_calls=[
+            {"name": c.name, "args": json.dumps(c.arguments), "id": c.id, "error": c.error}
+            for c in bad
+        ],
     )
+
+
+def _turn(message: AIMessage) -> Turn:
+    """The model's reply as our turn: its text and its tool calls, bad ones carrying an error."""
+    calls = [
+        ToolCall(id=c.get("id") or f"call_{i}", name=c["name"], arguments=c["args"])
+        for i, c in enumerate(message.tool_calls)
+    ]
+    calls += [
+        ToolCall(
+            id=c.get("id") or f"bad_{i}",
+            name=c.get("name") or "",
+            error=f"arguments are not valid JSON: {c.get('error') or c.get('args')}",
+        )
+        for i, c in enumerate(message.invalid_tool_calls)
+    ]
+    return Turn(role="assistant", content=_text(message).strip(), tool_calls=calls)
+
+
+def _function(tool: ToolSpec) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+        },
+    }
 
 
 def _translate(error: Exception) -> AssistantError:
@@ -156,18 +216,38 @@ class OpenAILLM:
         self._wait = wait
         self.calls: list[LLMCall] = []
 
-    async def _attempt(self, prompt: Prompt, output: type[T]) -> T:
+    async def _invoke(self, call: Awaitable[R]) -> R:
+        """Await one request within the timeout; provider errors become ours."""
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                return await call
+        except (openai.OpenAIError, TimeoutError) as error:
+            raise _translate(error) from error
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[R]], call: LLMCall) -> R:
+        """Run `attempt` until it succeeds or fails for good; record the call either way."""
+        attempts = 0
+        try:
+            async for retry in AsyncRetrying(
+                stop=stop_after_attempt(self._max_attempts),
+                wait=self._wait,
+                retry=retry_if_exception(_is_retriable),
+                reraise=True,
+            ):
+                with retry:
+                    attempts += 1
+                    result = await attempt()
+        finally:
+            self.calls.append(call.model_copy(update={"attempts": attempts}))
+            logger.debug("llm call %s -> %s in %d attempts", call.prompt, call.output, attempts)
+        return result
+
+    async def _structured(self, prompt: Prompt, output: type[T]) -> T:
         runnable = self._model.with_structured_output(
             _schema(output), method=self._method, include_raw=True
         )
         messages = [SystemMessage(prompt.system), HumanMessage(prompt.user)]
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                answer = await runnable.ainvoke(messages)
-        except openai.OpenAIError as error:
-            raise _translate(error) from error
-        except TimeoutError as error:
-            raise _translate(error) from error
+        answer = await self._invoke(runnable.ainvoke(messages))
         raw_message = answer["raw"] if isinstance(answer, dict) else None
         if not isinstance(raw_message, AIMessage):
             raise LLMOutputError(f"the model returned no message for {output.__name__}")
@@ -175,28 +255,20 @@ class OpenAILLM:
 
     async def complete(self, prompt: Prompt, output: type[T]) -> T:
         """Ask the model; retry what is retriable; raise LLMUnavailableError or LLMOutputError."""
-        attempts = 0
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self._max_attempts),
-                wait=self._wait,
-                retry=retry_if_exception(_is_retriable),
-                reraise=True,
-            ):
-                with attempt:
-                    attempts += 1
-                    result = await self._attempt(prompt, output)
-        finally:
-            self.calls.append(
-                LLMCall(
-                    prompt=prompt.name,
-                    prompt_version=prompt.version,
-                    output=output.__name__,
-                    attempts=attempts,
-                )
-            )
-            logger.debug("llm call %s -> %s in %d attempts", prompt.name, output.__name__, attempts)
-        return result
+        call = LLMCall(prompt=prompt.name, prompt_version=prompt.version, output=output.__name__)
+        return await self._retrying(lambda: self._structured(prompt, output), call)
+
+    async def _next_turn(self, turns: Sequence[Turn], tools: Sequence[ToolSpec]) -> Turn:
+        model = self._model.bind_tools([_function(t) for t in tools]) if tools else self._model
+        reply = await self._invoke(model.ainvoke([_message(t) for t in turns]))
+        if not isinstance(reply, AIMessage):
+            raise LLMOutputError(f"the model returned a {type(reply).__name__}, not a message")
+        return _turn(reply)
+
+    async def converse(self, turns: Sequence[Turn], tools: Sequence[ToolSpec]) -> Turn:
+        """The model's next turn given the conversation; retried like `complete`."""
+        call = LLMCall(prompt="conversation", prompt_version=0, output="Turn")
+        return await self._retrying(lambda: self._next_turn(turns, tools), call)
 
 
 def build_llm(settings: LLMSettings, *, wait: WaitBaseT = DEFAULT_WAIT) -> LLM | None:

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from agents.edges.llm import chat_model
+from agents.edges.llm import build_llm
 from agents.edges.pipeline_files import read_pipeline_dir
 from agents.lineage_agent import answer
 from core.config import load_settings
@@ -35,8 +35,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     files = read_pipeline_dir(args.repo or settings.repo or Path("."))
     graph = build_lineage(files.pipeline, files.contracts, files.exposures)
-    use_llm = settings.llm.base_url is not None and not args.no_llm
-    llm = chat_model(settings.llm) if use_llm else None
+    llm = None if args.no_llm else build_llm(settings.llm)
     result = asyncio.run(answer(args.question, graph, llm))
     if args.json:
         print(result.model_dump_json(indent=2))

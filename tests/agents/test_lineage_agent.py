@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
-from langchain_openai import ChatOpenAI
-from pydantic import SecretStr
+from tenacity import wait_none
 
-from agents.lineage_agent import answer
+from agents.edges.llm import OpenAILLM
+from agents.edges.llm_fake import ScriptedLLM
+from agents.lineage_agent import MAX_STEPS, answer
 from core.contracts import Contract, Pipeline
+from core.errors import LLMOutputError
+from core.ports import ToolCall, Turn
 from tests.fixtures.fake_openai import FakeOpenAI
 from tools.lineage.graph import LineageGraph, build_lineage
 
@@ -35,10 +38,9 @@ GRAPH: LineageGraph = build_lineage(
 )
 
 
-def _model(fake: FakeOpenAI) -> ChatOpenAI:
-    return ChatOpenAI(
-        base_url=fake.base_url, api_key=SecretStr("unused"), model="fake-model", max_retries=0
-    )
+def _model(fake: FakeOpenAI) -> OpenAILLM:
+    """The production adapter over the fake endpoint: the real langchain/openai code path."""
+    return OpenAILLM(fake.settings(), wait=wait_none())
 
 
 async def test_model_answers_from_tool_results_and_cites_their_paths(
@@ -121,3 +123,28 @@ async def test_without_a_model_the_rules_answer_and_refuse_unknown_names() -> No
     assert result.origin == "rules"
     assert result.missing == ["payments.refund_id"]
     assert result.text.startswith("payments.refund_id does not exist in the lineage graph")
+
+
+async def test_a_model_that_never_stops_calling_tools_is_cut_off_and_the_rules_answer() -> None:
+    looping = Turn(
+        role="assistant",
+        tool_calls=[ToolCall(id="c", name="find_entities", arguments={"contains": "pay"})],
+    )
+    llm = ScriptedLLM(*[looping] * MAX_STEPS)
+    result = await answer("who reads payments.cents?", GRAPH, llm)
+    llm.assert_complete()
+    assert result.origin == "rules"
+    assert result.text.endswith(f"(The language model did not finish within {MAX_STEPS} steps.)")
+    # Every call was answered before the next turn: the model saw the tool results.
+    last = llm.conversations[-1]
+    assert [t.role for t in last[-2:]] == ["assistant", "tool"]
+    assert json.loads(last[-1].content)["names"] == ["payments"] + [
+        n for n in sorted(GRAPH.entities()) if "pay" in n and n != "payments"
+    ]
+
+
+async def test_unreadable_model_output_falls_back_to_the_rules() -> None:
+    llm = ScriptedLLM(LLMOutputError("not a message"))
+    result = await answer("who reads payments.cents?", GRAPH, llm)
+    assert result.origin == "rules"
+    assert "rules answered" in result.text

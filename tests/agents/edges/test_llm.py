@@ -12,11 +12,10 @@ from agents.edges.llm import (
     OpenAILLM,
     StructuredOutputMethod,
     build_llm,
-    chat_model,
     parse_output,
 )
 from core.errors import LLMOutputError, LLMRejectedError, LLMUnavailableError
-from core.ports import Prompt
+from core.ports import Prompt, ToolSpec, Turn
 from tests.fixtures.fake_openai import FakeOpenAI
 
 METHODS: list[StructuredOutputMethod] = ["json_schema", "function_calling"]
@@ -158,13 +157,52 @@ def test_build_llm_without_endpoint_is_none(fake_openai: FakeOpenAI) -> None:
     assert isinstance(build_llm(fake_openai.settings()), OpenAILLM)
 
 
-async def test_chat_model_speaks_to_the_endpoint_for_tool_calling(fake_openai: FakeOpenAI) -> None:
-    fake_openai.enqueue_tool_calls([{"name": "Mapping", "arguments": {"target": "a"}}])
-    model = chat_model(fake_openai.settings()).bind_tools([Mapping])
-    message = await model.ainvoke("which field?")
-    assert message.tool_calls[0]["name"] == "Mapping"
-    assert message.tool_calls[0]["args"] == {"target": "a"}
-    assert fake_openai.requests[0]["tools"][0]["function"]["name"] == "Mapping"
+async def test_converse_sends_tools_and_the_conversation_and_reads_tool_calls(
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.enqueue_tool_calls(
+        [
+            {"name": "lookup", "arguments": {"entity": "a"}, "id": "c1"},
+            {"name": "lookup", "arguments": '{"entity": ', "id": "c2"},
+        ]
+    )
+    fake_openai.enqueue_content("done")
+    llm = OpenAILLM(fake_openai.settings(), wait=wait_none())
+    tool = ToolSpec(
+        name="lookup",
+        description="find an entity",
+        parameters={"type": "object", "properties": {"entity": {"type": "string"}}},
+    )
+    turns = [Turn(role="system", content="be brief"), Turn(role="user", content="which?")]
+    first = await llm.converse(turns, [tool])
+    assert [(c.id, c.name, c.arguments, c.error is None) for c in first.tool_calls] == [
+        ("c1", "lookup", {"entity": "a"}, True),
+        ("c2", "lookup", {}, False),
+    ]
+    answers = [Turn(role="tool", content='{"ok": 1}', tool_call_id=c.id) for c in first.tool_calls]
+    second = await llm.converse([*turns, first, *answers], [tool])
+    assert second == Turn(role="assistant", content="done")
+    fake_openai.assert_complete()
+    sent = fake_openai.requests[1]
+    assert sent["tools"][0]["function"]["name"] == "lookup"
+    assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "tool", "tool"]
+    # Both calls go back (the bad one too): OpenAI refuses a tool reply to an unknown call id.
+    assert [c["id"] for c in sent["messages"][2]["tool_calls"]] == ["c1", "c2"]
+    assert [m["tool_call_id"] for m in sent["messages"][3:]] == ["c1", "c2"]
+    assert [c.output for c in llm.calls] == ["Turn", "Turn"]
+
+
+async def test_converse_retries_an_unavailable_endpoint_and_gives_up_on_a_refusal(
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.enqueue_error(503, "busy")
+    fake_openai.enqueue_content("ok")
+    llm = OpenAILLM(fake_openai.settings(), wait=wait_none())
+    assert (await llm.converse([Turn(role="user", content="hi")], [])).content == "ok"
+    assert llm.calls[-1].attempts == 2
+    fake_openai.enqueue_error(401, "bad key")
+    with pytest.raises(LLMRejectedError, match="HTTP 401"):
+        await llm.converse([Turn(role="user", content="hi")], [])
     fake_openai.assert_complete()
 
 

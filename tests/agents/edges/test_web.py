@@ -230,7 +230,11 @@ async def test_approval_returns_the_state_the_applier_left(
     response = await client.post(url, headers=AUTH, json={"reviewer": "ana", "note": "ship it"})
     body = response.json()
     # The real applier ran: it records the merge commit and leaves the reviewer's note alone.
-    assert (body["status"], body["applied_commit"], body["note"]) == ("applied", "c0ffee", "ship it")
+    assert (body["status"], body["applied_commit"], body["note"]) == (
+        "applied",
+        "c0ffee",
+        "ship it",
+    )
 
 
 async def test_a_rejected_proposal_cannot_be_approved(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from core.errors import ConfigError
+from core.yaml_source import load_yaml_text
 
 
 class KafkaSettings(BaseModel):
@@ -125,7 +126,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     values: dict[str, Any] = {}
     if config_file is not None:
         try:
-            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+            loaded = load_yaml_text(config_file.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as error:
             raise ConfigError(f"cannot read config file {str(config_file)!r}: {error}") from error
         if loaded is not None and not isinstance(loaded, dict):

@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.contracts import Pipeline
 from core.errors import ReplayError, ToolError
+from core.yaml_source import YamlSourceError, parse_yaml
 from evals.loader import LoadedScenario, LoadError, load_source, load_suite
 from evals.rows import compare_outputs
 from evals.scenario import Row, Scenario
-from evals.yaml_source import YamlSourceError, parse_yaml
 from tools.sql.replay import run_models
 
 EVALS = Path(__file__).parent

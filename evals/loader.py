@@ -10,8 +10,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from core.errors import AssistantError
+from core.yaml_source import YamlSource, YamlSourceError, parse_yaml
 from evals.scenario import Scenario
-from evals.yaml_source import YamlSource, YamlSourceError, parse_yaml
 
 
 class LoadError(AssistantError):

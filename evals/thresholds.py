@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from core.yaml_source import YamlSourceError, parse_yaml
 from evals.loader import LoadError
 from evals.scoring import Totals
-from evals.yaml_source import YamlSourceError, parse_yaml
 
 _SHARE = Field(default=None, ge=0.0, le=1.0)
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
 from core.ports import Prompt
+from core.yaml_source import load_yaml_text
 
 
 class PromptTemplate(BaseModel):
@@ -38,7 +39,7 @@ def load(name: str) -> PromptTemplate:
     if not path.is_file():
         raise ConfigError(f"no prompt named {name!r}; shipped prompts are {names()}")
     try:
-        template = PromptTemplate.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        template = PromptTemplate.model_validate(load_yaml_text(path.read_text(encoding="utf-8")))
     except (yaml.YAMLError, ValidationError) as error:
         raise ConfigError(f"prompt file {name}.yaml is malformed: {error}") from error
     if template.name != name:

@@ -21,6 +21,7 @@ from agents.edges.pipeline_files import CONTRACTS_DIR, MODELS_DIR, read_pipeline
 from core.contracts import Contract, Pipeline
 from core.errors import RepoError
 from core.models import FixProposed, ModelPatch
+from core.yaml_source import load_yaml_text
 from tools.contracts.yaml_text import updated_contract_text
 
 MAIN_BRANCH = "main"
@@ -184,7 +185,7 @@ class GitPipelineRepo:
         for path in (p for p in listing.split("\0") if p.endswith((".yaml", ".yml"))):
             text = self._git("show", f"{ref}:{path}")
             try:
-                data = yaml.safe_load(text)
+                data = load_yaml_text(text)
                 if not isinstance(data, dict) or data.get("dataset") != proposal.dataset:
                     continue
                 current = Contract.model_validate(data)

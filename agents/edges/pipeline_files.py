@@ -15,11 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.contracts import Contract, Pipeline
 from core.errors import ContractError, RepoError
+from core.yaml_source import YamlSource, YamlSourceError, parse_yaml
 from tools.contracts.importer import import_contract, is_foreign_yaml
 
 PIPELINE_FILE = "pipeline.yaml"
@@ -56,61 +56,36 @@ class PipelineFiles(BaseModel):
     )
 
 
-def _locate(node: yaml.Node | None, loc: tuple[int | str, ...]) -> yaml.Node | None:
-    """The deepest YAML node along a pydantic error location (for its line number)."""
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-            if match is None:
-                return node
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return node
-            node = node.value[part]
-        else:
-            return node
-    return node
-
-
-def _parse_yaml(path: Path, error_type: type[Exception]) -> tuple[Any, yaml.Node | None]:
+def _parse_yaml(path: Path, error_type: type[Exception]) -> YamlSource:
     """Load a YAML file and its node tree; syntax errors name the file and line."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise error_type(f"cannot read {str(path)!r}: {error}") from error
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
-        problem = error.problem or error.context or "invalid YAML"
+        return parse_yaml(text, path)
+    except YamlSourceError as error:
         raise error_type(
-            f"{str(path)!r} is not valid YAML at {where}: {problem}; fix it"
+            f"{str(path)!r} is not valid YAML at line {error.line}: {error}; fix it"
         ) from error
-    except yaml.YAMLError as error:
-        raise error_type(f"{str(path)!r} is not valid YAML: {error}; fix it") from error
-    return data, node
 
 
-def _explain(path: Path, node: yaml.Node | None, error: ValidationError, what: str) -> str:
+def _explain(source: YamlSource, error: ValidationError, what: str) -> str:
     """One message naming the file, the line and the field of every validation problem."""
     problems = []
     for item in error.errors():
-        loc = tuple(item["loc"])
+        loc = tuple(p for p in item["loc"] if isinstance(p, (str, int)))
         field = ".".join(str(p) for p in loc) or "(top level)"
-        found = _locate(node, loc)
-        line = f"line {found.start_mark.line + 1}" if found is not None else "line ?"
-        problems.append(f"{line}: field {field!r}: {item['msg']}")
-    return f"{str(path)!r} is not a valid {what}: " + "; ".join(problems)
+        problems.append(f"line {source.line_of(loc)}: field {field!r}: {item['msg']}")
+    return f"{str(source.path)!r} is not a valid {what}: " + "; ".join(problems)
 
 
 def load_contract_file(path: Path) -> Contract:
     """Read and validate one data contract file; problems name the file, line and field."""
     if path.suffix not in _YAML_SUFFIXES:
         return _import_contract_file(path)
-    data, node = _parse_yaml(path, ContractError)
+    source = _parse_yaml(path, ContractError)
+    data = source.data
     if is_foreign_yaml(data):
         return _import_contract_file(path)
     if not isinstance(data, dict):
@@ -121,7 +96,7 @@ def load_contract_file(path: Path) -> Contract:
     try:
         return Contract.model_validate(data)
     except ValidationError as error:
-        raise ContractError(_explain(path, node, error, "data contract")) from error
+        raise ContractError(_explain(source, error, "data contract")) from error
 
 
 def _import_contract_file(path: Path) -> Contract:
@@ -137,11 +112,12 @@ def _read_manifest(root: Path) -> PipelineManifest:
     path = root / PIPELINE_FILE
     if not path.is_file():
         return PipelineManifest()
-    data, node = _parse_yaml(path, RepoError)
+    source = _parse_yaml(path, RepoError)
+    data = source.data
     try:
         return PipelineManifest.model_validate(data or {})
     except ValidationError as error:
-        raise RepoError(_explain(path, node, error, "pipeline manifest")) from error
+        raise RepoError(_explain(source, error, "pipeline manifest")) from error
 
 
 def _read_models(root: Path) -> tuple[dict[str, str], dict[str, Path]]:
@@ -194,7 +170,7 @@ def _read_exposures(root: Path) -> list[dict[str, Any]]:
     path = root / EXPOSURES_FILE
     if not path.is_file():
         return []
-    data, _ = _parse_yaml(path, RepoError)
+    data = _parse_yaml(path, RepoError).data
     exposures = (data or {}).get("exposures", []) if isinstance(data, dict) else data
     if not isinstance(exposures, list) or not all(isinstance(e, dict) for e in exposures):
         raise RepoError(f"{str(path)!r} must hold `exposures:` as a list of mappings")

@@ -15,6 +15,7 @@ from sqlglot.schema import MappingSchema
 from agents.edges.pipeline_files import read_pipeline_dir
 from core.contracts import Contract
 from core.errors import ConfigError, ToolError
+from core.yaml_source import load_yaml_text
 from tools.lineage.graph import build_lineage
 from tools.lineage.openlineage import openlineage_events
 from tools.lineage.script import contract_columns, lineage_schema, script_edges
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 def _schema(path: Path, dialect: str) -> MappingSchema:
     """Tables and columns from a schema YAML file (contracts or plain mappings)."""
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = load_yaml_text(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise ConfigError(f"cannot read schema file {str(path)!r}: {error}") from error
     items = data if isinstance(data, list) else [data]

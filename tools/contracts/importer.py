@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from core.contracts import Contract
 from core.errors import ContractError
+from core.yaml_source import load_yaml_text
 from tools.contracts.formats.avro import avro_contract
 from tools.contracts.formats.datacontract import datacontract_contract
 from tools.contracts.formats.json_schema import json_schema_contract
@@ -42,7 +43,7 @@ def parse_document(text: str, source: str) -> object:
     try:
         if suffix in (".json", ".avsc"):
             return json.loads(text)
-        return yaml.safe_load(text)
+        return load_yaml_text(text)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise ContractError(

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from core.contracts import Contract
+from core.yaml_source import load_yaml_text
 
 _ORDER = ("dataset", "owner", "key", "event_time", "on_violation", "freshness", "fields")
 
@@ -46,7 +47,7 @@ def updated_contract_text(original: str, old: Contract, new: Contract) -> str:
     explain the difference (comments and layout survive); otherwise `new` written afresh.
 
     >>> text = "dataset: t   # the topic\nkey: a\nfields:\n  - {name: a, type: string}\n"
-    >>> old = Contract.model_validate(yaml.safe_load(text))
+    >>> old = Contract.model_validate(load_yaml_text(text))
     >>> new = Contract.model_validate({"dataset": "t", "key": "b",
     ...                                "fields": [{"name": "b", "type": "string"}]})
     >>> print(updated_contract_text(text, old, new), end="")
@@ -70,7 +71,7 @@ def updated_contract_text(original: str, old: Contract, new: Contract) -> str:
             )
             text = re.sub(pattern, _renamed_to(after), text)
     try:
-        if Contract.model_validate(yaml.safe_load(text)) == new:
+        if Contract.model_validate(load_yaml_text(text)) == new:
             return text
     except (yaml.YAMLError, ValueError):
         pass

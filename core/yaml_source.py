@@ -1,4 +1,9 @@
-"""Parse YAML keeping each value's line, so errors can point at the line of a key."""
+"""The one YAML reader: YAML as JSON producers see it, keeping each value's line.
+
+Every YAML file suture reads (contracts, pipeline files, settings, prompts, scenarios) goes
+through `load_yaml_text` or `parse_yaml`, so the same text means the same thing everywhere:
+`enum: [yes, no]` is two strings, `2024-01-01` is a string, only true/false are booleans.
+"""
 
 from __future__ import annotations
 

@@ -236,12 +236,12 @@ def _decoded(raw: bytes) -> dict[str, Any]:
 
 
 def _dead_letter(record: RawRecord, reason: str) -> DeadLetter:
-    return DeadLetter(
+    return DeadLetter.of_payload(
+        record.value or b"",
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,
         key=None if record.key is None else record.key.decode("utf-8", errors="replace"),
-        value=(record.value or b"").decode("utf-8", errors="replace"),
         reason=f"undecodable event on {record.topic!r}: {reason}",
         error_type="EventDecodeError",
     )

@@ -212,10 +212,10 @@ def expand_templates(data: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def run_case(case: LineageCase) -> CaseResult:
     """Run the engine on one case; an engine error is recorded, never raised."""
-    expected = set(case.value)
+    expected = {edge.lower() for edge in case.value}
     check_predicates = case.predicates is not None
     if check_predicates:
-        expected |= set(case.predicates or [])
+        expected |= {edge.lower() for edge in case.predicates or []}
     started = time.perf_counter()
     try:
         schema = lineage_schema(
@@ -227,20 +227,21 @@ def run_case(case: LineageCase) -> CaseResult:
         seconds = time.perf_counter() - started
         return CaseResult(case, frozenset(expected), frozenset(), seconds, 1, str(error))
     seconds = time.perf_counter() - started
-    actual = _edges(lineages, predicates=check_predicates)
+    actual = {edge.lower() for edge in _edges(lineages, predicates=check_predicates)}
     return CaseResult(case, frozenset(expected), frozenset(actual), seconds, len(lineages) or 1)
 
 
-def _edges(lineages: Iterable[StatementLineage], *, predicates: bool) -> set[str]:
-    edges: set[str] = set()
+def _edges(lineages: Sequence[StatementLineage], *, predicates: bool) -> set[str]:
+    values = {(e.source, e.target) for s in lineages for e in s.edges if e.kind in VALUE_KINDS}
+    edges = {f"{source} -> {target}" for source, target in end_to_end(values)}
     reach: dict[tuple[str, str, str], set[str]] = {}
     columns: dict[str, set[str]] = {}
     for lineage in lineages:
         columns.setdefault(lineage.target, set()).update(lineage.columns)
         for edge in lineage.edges:
             if edge.kind in VALUE_KINDS:
-                edges.add(f"{edge.source} -> {edge.target}")
-            elif predicates:
+                continue
+            if predicates:
                 key = (edge.source, edge.target_dataset, edge.kind)
                 reach.setdefault(key, set()).add(edge.target_column)
     for (source, dataset, kind), reached in reach.items():
@@ -249,6 +250,46 @@ def _edges(lineages: Iterable[StatementLineage], *, predicates: bool) -> set[str
         else:
             edges |= {f"{source} -> {dataset}.{column} {kind}" for column in reached}
     return edges
+
+
+def end_to_end(edges: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """(first, last) column of every maximal path: what a script derives, end to end.
+
+    A table a script writes and then reads (a temporary table, a view) is a step of the
+    path, not an end; an edge from a column to itself (`SET a = a + 1`) is kept as it is.
+
+    >>> sorted(end_to_end([("t.a", "tmp.a"), ("tmp.a", "out.a"), ("t.b", "out.b")]))
+    [('t.a', 'out.a'), ('t.b', 'out.b')]
+    """
+    forward: dict[str, set[str]] = {}
+    has_input: set[str] = set()
+    result: set[tuple[str, str]] = set()
+    for source, target in edges:
+        if source == target:
+            result.add((source, target))  # kept as an edge, never a step
+        else:
+            forward.setdefault(source, set()).add(target)
+            has_input.add(target)
+    visited: set[str] = set()
+    for start in [n for n in forward if n not in has_input]:
+        seen, stack = {start}, [start]
+        visited.add(start)
+        while stack:
+            node = stack.pop()
+            for nxt in forward.get(node, ()):
+                if nxt in seen:
+                    continue
+                seen.add(nxt)
+                visited.add(nxt)
+                if nxt in forward:
+                    stack.append(nxt)
+                else:
+                    result.add((start, nxt))
+    # An edge inside a cycle with no way in (t.a -> u.a -> t.a) has no start: keep it as is.
+    for source, targets in forward.items():
+        if source not in visited:
+            result |= {(source, t) for t in targets}
+    return result
 
 
 def score(results: Iterable[CaseResult]) -> dict[str, ClassScore]:

@@ -32,7 +32,15 @@ class Plan:
 def plans(statement: exp.Expr, default: str, schema: MappingSchema) -> Iterator[Plan]:
     """One plan per write `statement` makes; a bare query writes to `default`."""
     ctes = statement.args.get("with_")
-    if isinstance(statement, exp.Query):
+    if isinstance(statement, exp.Select) and isinstance(
+        into := statement.args.get("into"), exp.Into
+    ):
+        # SELECT ... INTO t (T-SQL, PostgreSQL): creates t from the query.
+        selected = statement.copy()
+        selected.set("into", None)
+        if isinstance(into.this, exp.Table):
+            yield Plan(table_name(into.this), None, selected)
+    elif isinstance(statement, exp.Query):
         yield Plan(default, None, statement)
     elif isinstance(statement, exp.Insert):
         query = _unwrap(statement.expression)

@@ -231,8 +231,10 @@ class ScopeWalker:
             # Unqualified nested access (address.city) parses as table "address": a field path.
             path, alias = [*(name_of(p) for p in column.parts[:-1]), *path], ""
         selected = [key for key in scope.selected_sources if key]
-        if not selected and scope.parent is not None:  # (SELECT a + b) without FROM: correlated
-            return self._resolve(scope.parent, column)
+        if not selected:
+            if scope.parent is not None:  # (SELECT a + b) without FROM: the outer query's
+                return self._resolve(scope.parent, column)
+            return set()  # no FROM at all: a variable or pseudo-column (@@ROWCOUNT), no table
         provider = self._provider(scope, selected, path[0])
         if provider is None:
             self.unresolved.add(".".join(path))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import sqlglot
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 from sqlglot import exp
 from sqlglot.errors import ParseError, SchemaError, SqlglotError
@@ -16,6 +15,7 @@ from core.contracts import Contract
 from core.errors import ToolError
 from tools.lineage.names import name_expressions
 from tools.lineage.plans import plans
+from tools.lineage.prepare import statements
 from tools.lineage.scope import (
     DEPENDENCY_KINDS,
     EdgeKind,
@@ -139,12 +139,8 @@ def script_lineage(
 ) -> list[StatementLineage]:
     """Lineage of every statement in `sql`; a bare query writes to `default_target`."""
     schema = schema if schema is not None else MappingSchema(dialect=dialect)
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except SqlglotError as error:
-        raise ToolError(f"cannot parse the SQL as {dialect!r}: {error}") from error
     results: list[StatementLineage] = []
-    for statement in statements:
+    for statement in statements(sql, dialect):
         for plan in plans(statement, default_target, schema):
             result = _query_lineage(
                 plan.query, plan.target, plan.names, dialect=dialect, schema=schema

@@ -126,6 +126,10 @@ def _update_plans(update: exp.Update) -> Iterator[Plan]:
         return
     from_ = update.args.get("from_")
     joins = [join.copy() for join in update.args.get("joins") or []]
+    if target.args.get("joins"):  # MySQL: UPDATE a JOIN b ON ... SET ...
+        joins = [join.copy() for join in target.args["joins"]] + joins
+        target = target.copy()
+        target.set("joins", None)
     read = [from_.this, *(j.this for j in joins)] if from_ is not None else []
     # T-SQL's `UPDATE t SET ... FROM tab1 t JOIN ...` names the target by its alias in FROM.
     aliased = next(

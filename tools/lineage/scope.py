@@ -52,7 +52,9 @@ def name_of(identifier: exp.Identifier | exp.Expr | str) -> str:
 def table_name(table: exp.Table) -> str:
     """The dotted name of a physical table (db.table), without its alias."""
     parts = [p for p in (table.args.get("catalog"), table.args.get("db"), table.this) if p]
-    return ".".join(name_of(p) for p in parts)
+    name = ".".join(name_of(p) for p in parts)
+    # T-SQL's #temp tables are another table than one named temp: keep the mark.
+    return f"#{name}" if table.this.args.get("temporary") else name
 
 
 def value_kind(column: exp.Column, root: exp.Expr) -> EdgeKind:

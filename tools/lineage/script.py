@@ -24,6 +24,7 @@ from tools.lineage.scope import (
     output_names,
     table_name,
 )
+from tools.lineage.variables import as_variables, declared_variables
 
 _TYPES = {
     "string": "VARCHAR",
@@ -140,8 +141,10 @@ def script_lineage(
     """Lineage of every statement in `sql`; a bare query writes to `default_target`."""
     schema = schema if schema is not None else MappingSchema(dialect=dialect)
     results: list[StatementLineage] = []
-    for statement in statements(sql, dialect):
-        for plan in plans(statement, default_target, schema):
+    parsed = statements(sql, dialect)
+    variables = declared_variables(parsed)
+    for statement in parsed:
+        for plan in plans(as_variables(statement, variables), default_target, schema):
             result = _query_lineage(
                 plan.query, plan.target, plan.names, dialect=dialect, schema=schema
             )

@@ -272,6 +272,13 @@ class ScopeWalker:
 
     def _resolve_path(self, scope: Scope, alias: str, path: list[str]) -> set[Dep]:
         source = scope.sources.get(alias)
+        if source is None:  # `tab2.*` over `FROM tab2 a`: the table named, not its alias
+            named = [
+                s
+                for _, s in scope.selected_sources.values()
+                if isinstance(s, exp.Table) and s.name == alias
+            ]
+            source = named[0] if len(named) == 1 else None
         if isinstance(source, exp.Table):
             return {(table_name(source), ".".join(path), "direct")}
         if isinstance(source, Scope):

@@ -9,13 +9,6 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from core.errors import ToolError
 
-_MARKERS = ("{{", "{%", "{#")
-
-
-def is_templated(sql: str) -> bool:
-    """True when `sql` holds Jinja markup."""
-    return any(marker in sql for marker in _MARKERS)
-
 
 def render_model(sql: str, variables: Mapping[str, object] | None = None) -> str:
     """`sql` with dbt's Jinja rendered: ref('m') -> m, source('s', 't') -> s.t, config() -> ''.

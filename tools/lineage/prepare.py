@@ -9,7 +9,6 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from core.errors import ToolError
-from tools.lineage.dbt import is_templated, render_model
 from tools.lineage.procedure import body_statements, is_opaque
 
 _SQLGLOT_LOG = logging.getLogger("sqlglot")
@@ -21,7 +20,9 @@ def statements(sql: str, dialect: str) -> list[exp.Expr]:
     A script sqlglot parses whole is taken as it parses; one with procedure bodies or
     control flow sqlglot keeps opaque is opened statement by statement (see `procedure`).
     """
-    if is_templated(sql):
+    if any(marker in sql for marker in ("{{", "{%", "{#")):
+        from tools.lineage.dbt import render_model  # jinja2 only for templated models
+
         sql = render_model(sql)
     try:
         parsed = _quietly(sql, dialect)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
 from sqlglot import exp
 from sqlglot.errors import ParseError, SchemaError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import build_scope
 from sqlglot.schema import MappingSchema
 
-from core.contracts import Contract
 from core.errors import ToolError
 from tools.lineage.names import name_expressions
 from tools.lineage.plans import plans
@@ -26,6 +26,9 @@ from tools.lineage.scope import (
 )
 from tools.lineage.variables import as_variables, declared_variables
 
+if TYPE_CHECKING:
+    from core.contracts import Contract
+
 _TYPES = {
     "string": "VARCHAR",
     "integer": "BIGINT",
@@ -38,62 +41,79 @@ _TYPES = {
 }
 
 
-class ColumnEdge(BaseModel):
-    """One column-level edge: `target` is derived from, or depends on, `source`."""
+@dataclass(frozen=True)
+class ColumnEdge:
+    """One column-level edge: `target` is derived from, or depends on, `source`.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    `source_dataset` is the topic, model or table the source column belongs to (`?` when no
+    schema tells which table of a join holds it); `source_column` is dotted for nested fields.
+    """
 
-    source_dataset: str = Field(description="Topic, model or table the source column belongs to.")
-    source_column: str = Field(description="Source column; dotted for nested fields.")
+    source_dataset: str
+    source_column: str
     target_dataset: str
     target_column: str
     kind: EdgeKind
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def source(self) -> str:
         """The source as `table.column`."""
         return f"{self.source_dataset}.{self.source_column}"
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def target(self) -> str:
         """The target as `table.column`."""
         return f"{self.target_dataset}.{self.target_column}"
 
+    def as_dict(self) -> dict[str, str]:
+        """The edge as JSON-ready values: source, target and kind."""
+        return {"source": self.source, "target": self.target, "kind": self.kind}
 
-class StatementLineage(BaseModel):
-    """What one statement writes (target and its columns), reads, and the edges between."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class StatementLineage:
+    """What one statement writes (target and its columns), reads, and the edges between.
+
+    `reads` are the physical tables the statement reads; `unresolved` the columns it reads
+    whose table could not be told.
+    """
 
     target: str
     columns: list[str]
-    reads: list[str] = Field(description="Physical tables the statement reads.")
+    reads: list[str]
     edges: list[ColumnEdge]
-    unresolved: list[str] = Field(default_factory=list, description="Columns with no source.")
+    unresolved: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """The statement's lineage as JSON-ready values."""
+        return {
+            "target": self.target,
+            "columns": list(self.columns),
+            "reads": list(self.reads),
+            "edges": [e.as_dict() for e in self.edges],
+            "unresolved": list(self.unresolved),
+        }
 
 
 def contract_columns(contract: Contract) -> dict[str, str]:
     """A contract's top-level columns -> SQL type; dotted fields become STRUCT members.
 
-    >>> from core.contracts import Contract
-    >>> c = Contract(dataset="o", fields=[{"name": "id", "type": "integer"},
+    >>>     >>> c = Contract(dataset="o", fields=[{"name": "id", "type": "integer"},
     ...     {"name": "address.city", "type": "string"}])
     >>> contract_columns(c)
     {'id': 'BIGINT', 'address': 'STRUCT("city" VARCHAR)'}
     """
     tree: dict[str, object] = {}
-    for field in contract.fields:
+    for declared in contract.fields:
         node = tree
-        *parents, leaf = field.name.split(".")
+        *parents, leaf = declared.name.split(".")
         for part in parents:
             child = node.get(part)
             if not isinstance(child, dict):  # an `object` field declared before its members
                 child = node[part] = {}
             node = child
         if not isinstance(node.get(leaf), dict):
-            node[leaf] = _TYPES[field.type]
+            node[leaf] = _TYPES[declared.type]
     return {name: _type_sql(value) for name, value in tree.items()}
 
 
@@ -129,10 +149,17 @@ def add_table(schema: MappingSchema, table: str, columns: Mapping[str, str]) -> 
             catalog=parts[-3] if depth > 2 else None,
         )
     try:
-        types = {name: exp.DataType.build(kind, dialect="duckdb") for name, kind in columns.items()}
+        types = {name: _data_type(kind) for name, kind in columns.items()}
         schema.add_table(target, types, dialect=schema.dialect)
     except (ParseError, SchemaError, ValueError) as error:
         raise ToolError(f"cannot add table {table!r} to the lineage schema: {error}") from error
+
+
+def _data_type(kind: str) -> exp.DataType:
+    # A plain type name needs no dialect; loading DuckDB's costs a CLI call ~0.1 s.
+    if kind.isalpha():
+        return exp.DataType.build(kind)
+    return exp.DataType.build(kind, dialect="duckdb")
 
 
 def script_lineage(

@@ -1,8 +1,13 @@
-"""`suture bench startup`: median wall time of command-line calls, each in a fresh process."""
+"""`suture bench startup`: median wall time of command-line calls, each in a fresh process.
+
+Beside the wall time it prints the CPU time the process used (user + system), which other
+processes on a shared machine do not inflate.
+"""
 
 from __future__ import annotations
 
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,15 +47,21 @@ def run_startup_bench(runs: int, *, json_path: Path | None = None) -> int:
         sql_file = Path(folder) / "revenue.sql"
         sql_file.write_text(_SQL, encoding="utf-8")
         for name, argv in startup_commands(sql_file).items():
-            walls = [_wall([sys.executable, "-m", "suture.cli", *argv]) for _ in range(runs)]
+            times = [_timed([sys.executable, "-m", "suture.cli", *argv]) for _ in range(runs)]
+            walls = [wall for wall, _ in times]
             figures[name] = {
                 "median_s": round(statistics.median(walls), 3),
                 "min_s": round(min(walls), 3),
                 "max_s": round(max(walls), 3),
+                "median_cpu_s": round(statistics.median(cpu for _, cpu in times), 3),
             }
-    print(f"{'command':<18}{'median s':>10}{'min s':>8}{'max s':>8}   ({runs} runs)")
+    header = f"{'command':<18}{'median s':>10}{'min s':>8}{'max s':>8}{'cpu s':>8}"
+    print(f"{header}   ({runs} runs)")
     for name, f in figures.items():
-        print(f"{name:<18}{f['median_s']:>10.3f}{f['min_s']:>8.3f}{f['max_s']:>8.3f}")
+        print(
+            f"{name:<18}{f['median_s']:>10.3f}{f['min_s']:>8.3f}{f['max_s']:>8.3f}"
+            f"{f['median_cpu_s']:>8.3f}"
+        )
     if json_path is not None:
         try:
             json_path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
@@ -59,10 +70,14 @@ def run_startup_bench(runs: int, *, json_path: Path | None = None) -> int:
     return 0
 
 
-def _wall(argv: list[str]) -> float:
+def _timed(argv: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run of `argv`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode not in (0, 1):  # ask exits 1 for a question it could not answer
         raise ConfigError(f"{' '.join(argv[2:])!r} failed: {done.stderr.strip()[-300:]}")
-    return wall
+    return wall, cpu

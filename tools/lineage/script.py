@@ -98,7 +98,8 @@ class StatementLineage:
 def contract_columns(contract: Contract) -> dict[str, str]:
     """A contract's top-level columns -> SQL type; dotted fields become STRUCT members.
 
-    >>>     >>> c = Contract(dataset="o", fields=[{"name": "id", "type": "integer"},
+    >>> from core.contracts import Contract
+    >>> c = Contract(dataset="o", fields=[{"name": "id", "type": "integer"},
     ...     {"name": "address.city", "type": "string"}])
     >>> contract_columns(c)
     {'id': 'BIGINT', 'address': 'STRUCT("city" VARCHAR)'}

@@ -9,6 +9,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from core.errors import ToolError
 
+_ENVIRONMENT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
 
 def render_model(sql: str, variables: Mapping[str, object] | None = None) -> str:
     """`sql` with dbt's Jinja rendered: ref('m') -> m, source('s', 't') -> s.t, config() -> ''.
@@ -16,7 +18,6 @@ def render_model(sql: str, variables: Mapping[str, object] | None = None) -> str
     >>> render_model("select a from {{ ref('stg') }} join {{ source('raw', 'c') }} using (a)")
     'select a from stg join raw.c using (a)'
     """
-    environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
     values = dict(variables or {})
 
     def ref(*names: str, **_: object) -> str:
@@ -39,7 +40,7 @@ def render_model(sql: str, variables: Mapping[str, object] | None = None) -> str
         return False  # lineage of the full model, not of one incremental run
 
     try:
-        template = environment.from_string(sql)
+        template = _ENVIRONMENT.from_string(sql)
         return template.render(
             ref=ref, source=source, var=var, config=config, is_incremental=is_incremental
         )

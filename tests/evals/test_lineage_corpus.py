@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,31 @@ def test_engine_error_is_recorded_not_raised() -> None:
     assert result.error is not None
     assert not result.exact
     assert result.missing == {"t.a -> query.a"}
+
+
+def test_bench_lineage_prints_and_writes_scores_per_class(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from suture.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "cases.yaml").write_text(
+        "- {id: a, class: cte, dialect: duckdb, source: own,\n"
+        "   sql: 'with c as (select x from t) select x from c', value: ['t.x -> query.x']}\n"
+        "- {id: b, class: union, dialect: duckdb, source: own,\n"
+        "   sql: 'select x from t', value: ['t.y -> query.x']}\n",
+        encoding="utf-8",
+    )
+    figures = tmp_path / "lineage.json"
+    assert (
+        main(["bench", "lineage", "--corpus", str(corpus), "--failures", "--json", str(figures)])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "union/b (duckdb)" in out
+    assert "missing: t.y -> query.x" in out
+    scores = json.loads(figures.read_text(encoding="utf-8"))
+    assert scores["cte"]["exact"] == 1.0
+    assert scores["union"]["exact"] == 0.0
+    assert scores["all"] == scores["all"] | {"cases": 2, "exact": 0.5, "errors": 0}

@@ -8,16 +8,10 @@ writes a DRAFT contract for a human to review.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
-from agents.edges.topic_sample import sample_topic
-from core.config import load_settings
 from core.errors import ConfigError, ContractError
-from tools.contracts.importer import FORMATS, import_contract
-from tools.contracts.infer import draft_header, infer_contract
-from tools.contracts.yaml_text import contract_yaml
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,7 +24,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "import", help="convert a JSON Schema, Avro, ODCS or datacontract.com file"
     )
     importer.add_argument("file", type=Path, help="the schema or contract file")
-    importer.add_argument("--format", choices=FORMATS, default="auto", help="default: detect")
+    importer.add_argument(
+        "--format",
+        choices=("auto", "json-schema", "avro", "odcs", "suture"),  # the importer's FORMATS
+        default="auto",
+        help="default: detect",
+    )
     importer.add_argument(
         "--dataset", help="the topic name (default: the file stem, or the only model/schema)"
     )
@@ -49,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_import(args: argparse.Namespace) -> int:
     """Print (or write) the suture YAML of an imported contract file."""
+    from tools.contracts.importer import import_contract
+    from tools.contracts.yaml_text import contract_yaml
+
     path: Path = args.file
     try:
         text = path.read_text(encoding="utf-8")
@@ -62,6 +64,13 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_infer(args: argparse.Namespace) -> int:
     """Sample a topic and print (or write) a DRAFT contract for it."""
+    import asyncio
+
+    from agents.edges.topic_sample import sample_topic  # aiokafka: only when sampling
+    from core.config import load_settings
+    from tools.contracts.infer import draft_header, infer_contract
+    from tools.contracts.yaml_text import contract_yaml
+
     bootstrap = args.bootstrap or load_settings().kafka.bootstrap
     if not bootstrap:
         raise ConfigError("say where Kafka is: --bootstrap HOST:PORT or SUTURE_KAFKA__BOOTSTRAP")

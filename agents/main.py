@@ -36,6 +36,7 @@ from agents.edges.kafka import (
 )
 from agents.edges.llm import build_llm
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
+from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
@@ -330,11 +331,15 @@ def _agent_loops(
         name: partial(consume, consumer([topic], name), route, publisher)
         for name, (topic, route) in single.items()
     }
+    registry = open_registry(settings.registry)
     for contract in contracts.values():
         deps = drift_monitor.Deps(
             monitor=DatasetMonitor(contract, source=drift_monitor.SOURCE),
             ledger=store,
             clock=time.time,
+            decoder=None
+            if registry is None
+            else RegistryDecoder(registry, framed_topics=settings.registry.topics),
         )
         fixes = Route(
             kafka.applied_topic,

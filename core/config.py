@@ -116,6 +116,11 @@ class RegistrySettings(BaseModel):
     )
     basic_auth: SecretStr | None = Field(default=None, description="user:password, if any.")
     ssl_cafile: Path | None = Field(default=None, description="CA bundle for an https registry.")
+    topics: tuple[str, ...] = Field(
+        default=(),
+        description="Topics whose every message must be framed; elsewhere plain JSON passes too.",
+    )
+    max_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed request.")
 
 
 class LLMSettings(BaseModel):

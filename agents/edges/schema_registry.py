@@ -301,3 +301,39 @@ def _json_default(value: object) -> object:
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def subject_contract(
+    client: SchemaRegistryClient,
+    subject: str,
+    *,
+    version: int | str = "latest",
+    dataset: str | None = None,
+) -> tuple[Contract, RegisteredSchema]:
+    """The contract of one version of a registry subject, and that registered version.
+
+    The dataset defaults to the subject without its `-value` suffix (TopicNameStrategy).
+    """
+    try:
+        if version == "latest":
+            found = client.get_latest_version(subject)
+        else:
+            found = client.get_version(subject, int(version))
+        if found.schema.schema_type == "PROTOBUF":
+            found = client.get_version(subject, found.version or "latest", fmt="serialized")
+    except SchemaRegistryError as error:
+        raise ContractError(
+            f"subject {subject!r} (version {version}) cannot be read from the registry: "
+            f"{error.error_message} (HTTP {error.http_status_code}); check the subject name, "
+            "the version and --registry"
+        ) from error
+    except ValueError as error:
+        raise ContractError(f"version {version!r} is neither a number nor 'latest'") from error
+    except Exception as error:  # the HTTP layer's transport errors have no common base
+        raise ConfigError(
+            f"the registry cannot be reached for subject {subject!r}: {type(error).__name__}: "
+            f"{error}; check --registry (or registry.url)"
+        ) from error
+    name = dataset or subject.removesuffix("-value")
+    where = f"{subject} version {found.version}"
+    return RegistryDecoder(client).contract_of(found.schema, name, where), found

@@ -16,7 +16,14 @@ pytest_plugins: list[str] = [
 # Tests that start or reach the embedded broker are `kafka` tests even when their module forgot
 # the marker, so `-m "not kafka"` (the fast subset in the README) never waits for a broker.
 _KAFKA_FIXTURES = frozenset(
-    {"embedded_broker", "kafka_bootstrap", "own_bootstrap", "tls_backend", "tls_broker"}
+    {
+        "embedded_broker",
+        "kafka_bootstrap",
+        "own_bootstrap",
+        "tls_backend",
+        "tls_broker",
+        "sasl_broker",
+    }
 )
 
 

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.abc import AbstractTokenProvider
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.conn import create_conn
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, UnsupportedSaslMechanismError
 from aiokafka.helpers import create_ssl_context
 
 from core.config import KafkaSettings
@@ -166,6 +166,11 @@ async def connect_error(kafka: KafkaSettings, bootstrap: str, error: BaseExcepti
         )
     except ssl.SSLError as cause:
         return BrokerError(f"TLS to Kafka at {where} failed: {cause}; check kafka.ssl_* settings")
+    except UnsupportedSaslMechanismError as cause:
+        return BrokerError(
+            f"Kafka at {where} does not accept SASL mechanism {kafka.sasl_mechanism!r} "
+            f"({cause}); set kafka.sasl_mechanism to one the cluster enables"
+        )
     except KafkaError as cause:
         return BrokerError(f"Kafka at {where} refused the connection: {cause}; {_hint(kafka)}")
     except (OSError, TimeoutError) as cause:
@@ -181,7 +186,7 @@ def _hint(kafka: KafkaSettings) -> str:
     hints = []
     if kafka.sasl_mechanism is not None:
         hints.append("kafka.sasl_* (mechanism, user, password or token)")
-    if kafka.security_protocol.endswith("SSL") and kafka.ssl_certfile is None:
+    if kafka.sasl_mechanism is None and kafka.security_protocol == "SSL" and not kafka.ssl_certfile:
         hints.append(
             "whether the broker requires a client certificate (kafka.ssl_certfile, ssl_keyfile)"
         )

@@ -117,7 +117,7 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
     bad: list[int] = []
     for index, found in enumerate(violations):
         if any(v.rule == "malformed" for v in found):
-            out.append(_dead_letter(records[index], found[0].detail))
+            out.append(_dead_letter(records[index], _why_unreadable(raw[index], found[0].detail)))
         else:
             (bad if found else good).append(index)
     now = deps.clock()
@@ -332,3 +332,14 @@ def _with_schema_changes(
             schema_change=change,
         )
     ]
+
+
+def _why_unreadable(value: bytes, detail: str) -> str:
+    """The decoder's reason, or what a Schema Registry framed message needs to be read."""
+    if len(value) < 5 or value[0] != 0:
+        return detail
+    schema_id = int.from_bytes(value[1:5], "big")
+    return (
+        f"a Schema Registry framed message (magic byte 0, schema id {schema_id}) but no "
+        "registry is configured; set registry.url (SUTURE_REGISTRY_URL)"
+    )

@@ -132,9 +132,10 @@ class SchemaChange(BaseModel):
     old_version: int | None = Field(default=None, description="Version under the subject.")
     new_version: int | None = None
     declared_renames: list[DeclaredRename] = Field(default_factory=list)
-    verdict: Literal["compatible", "breaking"] = Field(
+    verdict: Literal["compatible", "breaking", "unknown"] = Field(
         description="suture's verdict: breaking when readers of the old version lose a field, "
-        "see a type change or a new required field (a declared rename still breaks SQL)."
+        "see a type change or a new required field (a declared rename still breaks SQL); "
+        "unknown when the schemas cannot be read as contracts."
     )
     reasons: list[str] = Field(default_factory=list, description="Why, one line per change.")
     registry_verdict: Literal["compatible", "incompatible", "unknown"] = Field(

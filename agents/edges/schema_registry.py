@@ -38,7 +38,7 @@ from google.protobuf.message_factory import GetMessageClass
 
 from core.config import RegistrySettings
 from core.contracts import Contract
-from core.errors import ConfigError, ContractError
+from core.errors import BrokerError, ConfigError, ContractError
 from core.models import DeclaredRename, SchemaChange
 from core.ports import DecodedRecord, SchemaChangeReport
 from tools.contracts.formats.avro import avro_contract
@@ -138,6 +138,12 @@ class RegistryDecoder:
                     error.error_code,
                     f"schema {key} is unknown to the registry ({error.error_message})",
                 ) from error
+            except Exception as error:  # transport errors of the HTTP layer share no base
+                raise BrokerError(
+                    f"the Schema Registry cannot be reached: {type(error).__name__}: {error}; "
+                    "check registry.url; the monitor stops with nothing committed, so nothing "
+                    "is skipped"
+                ) from error
             self._schemas[key] = schema
         return self._schemas[key]
 
@@ -183,10 +189,18 @@ class RegistryDecoder:
         subject = subject_for(topic)
         old, new = self._schema(old_id), self._schema(new_id)
         kind = new.schema_type or "AVRO"
-        old_contract, renames = self.contract_of(old, topic), self._renames(kind, old, new)
-        diff = diff_contracts(old_contract, self.contract_of(new, topic), renames)
+        try:
+            renames = self._renames(kind, old, new)
+            diff = diff_contracts(
+                self.contract_of(old, topic), self.contract_of(new, topic), renames
+            )
+            verdict, reasons, detections = diff.verdict, list(diff.reasons), diff.detections
+        except (ContractError, *_ERRORS) as error:
+            # Schemas suture cannot read as contracts (a union of records, say): say so.
+            renames, verdict, detections = [], "unknown", ()
+            reasons = [f"the two schemas cannot be compared: {error}"]
         old_version, new_version = self._version(subject, old), self._version(subject, new)
-        verdict, detail = self._registry_verdict(subject, new, old_version)
+        registry, detail = self._registry_verdict(subject, new, old_version)
         change = SchemaChange(
             subject=subject,
             schema_type=cast(Any, kind),
@@ -195,12 +209,12 @@ class RegistryDecoder:
             old_version=old_version,
             new_version=new_version,
             declared_renames=renames,
-            verdict=cast(Any, diff.verdict),
-            reasons=list(diff.reasons),
-            registry_verdict=cast(Any, verdict),
+            verdict=cast(Any, verdict),
+            reasons=reasons,
+            registry_verdict=cast(Any, registry),
             registry_detail=detail,
         )
-        return SchemaChangeReport(change=change, detections=diff.detections)
+        return SchemaChangeReport(change=change, detections=detections)
 
     def contract_of(self, schema: Schema, dataset: str, source: str | None = None) -> Contract:
         """The suture contract a registered schema describes."""

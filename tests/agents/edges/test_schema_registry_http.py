@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from agents.edges.schema_registry import RegistryDecoder, open_registry, subject_contract
 from core.config import RegistrySettings
-from core.errors import ConfigError, ContractError
+from core.errors import BrokerError, ConfigError, ContractError
 from suture.cli import main
 from tests.fixtures.registry import FakeRegistryServer, avro_writer, json_writer
 
@@ -112,3 +113,27 @@ def test_an_unreachable_registry_fails_clearly(capsys: pytest.CaptureFixture[str
         subject_contract(client, "orders-value")
     assert main(["contracts", "import", "--subject", "orders-value"]) == 2
     assert "--registry URL or SUTURE_REGISTRY_URL" in capsys.readouterr().err
+
+
+def test_an_unreachable_registry_stops_decoding_loudly() -> None:
+    client = open_registry(RegistrySettings(url="http://127.0.0.1:9", max_retries=0))
+    assert client is not None
+    framed = b"\x00" + (5).to_bytes(4, "big") + b"\x02x"
+    with pytest.raises(
+        BrokerError, match=r"Schema Registry cannot be reached: .*nothing is skipped"
+    ):
+        RegistryDecoder(client).decode_one("orders", framed)
+
+
+async def test_schemas_that_are_no_contract_give_an_unknown_verdict(
+    registry: SchemaRegistryClient,
+) -> None:
+    union = {"type": "record", "name": "R", "fields": [{"name": "v", "type": ["int", "string"]}]}
+    plain = {"type": "record", "name": "R", "fields": [{"name": "v", "type": "int"}]}
+    one = avro_writer(registry, "mixed", plain)({"v": 1})
+    two = avro_writer(registry, "mixed", union)({"v": "x"})
+    decoder = RegistryDecoder(registry)
+    first, second = decoder.decode_one("mixed", one), decoder.decode_one("mixed", two)
+    report = await decoder.schema_change("mixed", first.schema_id, second.schema_id)  # type: ignore[arg-type]
+    assert report.change.verdict == "unknown" and report.detections == ()
+    assert "cannot be compared" in report.change.reasons[0]

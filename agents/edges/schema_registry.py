@@ -13,12 +13,8 @@ and the registry is asked for its own compatibility verdict.
 from __future__ import annotations
 
 import asyncio
-import base64
-import datetime
-import decimal
 import io
 import json
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -31,11 +27,12 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
 from google.protobuf import descriptor_pb2
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.descriptor_pool import DescriptorPool
-from google.protobuf.message import DecodeError, Message
+from google.protobuf.message import DecodeError
 from google.protobuf.message_factory import GetMessageClass
 
+from agents.edges.registry_values import json_default, message_dict
 from core.config import RegistrySettings
 from core.contracts import Contract
 from core.errors import BrokerError, ConfigError, ContractError
@@ -114,7 +111,7 @@ class RegistryDecoder:
         try:
             event = self._payload(topic, value, key, schema)
             return DecodedRecord(
-                value=orjson.dumps(event, default=_json_default),
+                value=orjson.dumps(event, default=json_default),
                 schema_id=key if isinstance(key, int) else None,
             )
         except (*_ERRORS, TypeError, orjson.JSONEncodeError) as error:
@@ -262,59 +259,6 @@ class RegistryDecoder:
 
 def _file(schema: Schema) -> descriptor_pb2.FileDescriptorProto:
     return _str_to_proto("schema.proto", schema.schema_str or "")
-
-
-def message_dict(message: Message) -> dict[str, object]:
-    """A Protobuf message as the JSON object suture reads: field names as declared, enums by
-    name, 64-bit integers as numbers, unset sub-messages as null, timestamps as ISO text."""
-    out: dict[str, object] = {}
-    for field in message.DESCRIPTOR.fields:
-        value = getattr(message, field.name)
-        if _is_map(field):
-            out[field.name] = {
-                str(k): _value(field.message_type.fields_by_name["value"], v)
-                for k, v in value.items()
-            }
-        elif field.is_repeated:
-            out[field.name] = [_value(field, v) for v in value]
-        elif field.type == FieldDescriptor.TYPE_MESSAGE and not message.HasField(field.name):
-            out[field.name] = None
-        elif field.has_presence and not message.HasField(field.name):
-            out[field.name] = None
-        else:
-            out[field.name] = _value(field, value)
-    return out
-
-
-def _is_map(field: FieldDescriptor) -> bool:
-    return bool(
-        field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type.GetOptions().map_entry
-    )
-
-
-def _value(field: FieldDescriptor, value: Any) -> object:
-    if field.type == FieldDescriptor.TYPE_ENUM:
-        named = field.enum_type.values_by_number.get(value)
-        return value if named is None else named.name
-    if field.type == FieldDescriptor.TYPE_MESSAGE:
-        if field.message_type.full_name == "google.protobuf.Timestamp":
-            return value.ToDatetime(tzinfo=datetime.UTC).isoformat().replace("+00:00", "Z")
-        return message_dict(value)
-    if field.type == FieldDescriptor.TYPE_BYTES:
-        return base64.b64encode(value).decode("ascii")
-    return value
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
 def subject_contract(

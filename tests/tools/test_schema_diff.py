@@ -97,3 +97,31 @@ def test_protobuf_nested_messages_repeated_and_optional_fields() -> None:
         "ship_to": 3,
         "coupon": 4,
     }
+
+
+def test_a_declared_rename_decides_what_the_values_leave_open() -> None:
+    """Two new integer fields carry the old values equally well; only the schema says which
+    one is the renamed field, and the healer's mapping follows it."""
+    from core.models import Detection
+    from tools.healing.mapping import infer_mapping
+
+    before = [{"order_id": f"o{n}", "cust_id": n % 5} for n in range(20)]
+    after = [{"order_id": f"o{n}", "customer_id": n % 5, "store_id": n % 5} for n in range(20)]
+    old = _contract(("order_id", "string", True), ("cust_id", "integer", True))
+    new = _contract(
+        ("order_id", "string", True),
+        ("customer_id", "integer", True),
+        ("store_id", "integer", True),
+    )
+    undeclared = [
+        Detection(kind="remove", field="cust_id"),
+        Detection(kind="add", field="customer_id"),
+        Detection(kind="add", field="store_id"),
+    ]
+    guessed = infer_mapping(undeclared, old, {"cust_id"}, before, after)
+    assert guessed.ambiguous == {"cust_id": ["customer_id", "store_id"]}  # the data cannot tell
+
+    renames = [DeclaredRename(old="cust_id", new="customer_id", declared_by="avro_alias")]
+    declared = diff_contracts(old, new, renames).detections
+    decided = infer_mapping(declared, old, {"cust_id"}, before, after)
+    assert decided.mapping.as_dict() == {"cust_id": "customer_id"}

@@ -40,6 +40,7 @@ from agents.edges.kafka import (
 )
 from agents.edges.llm import build_llm
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
+from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
@@ -213,10 +214,10 @@ async def _services(
     repo = GitPipelineRepo(repo_dir)
     view = _ContractsOverlay(repo, contracts_dir)
     _pipeline, contracts = await view.snapshot()
-    await ensure_topics(bootstrap, _topics(settings, contracts))
+    await ensure_topics(bootstrap, _topics(settings, contracts), kafka=kafka)
     store = await asyncio.to_thread(open_store, settings.store_url, settings.workdir)
     broken = await _dead_letter_broken_contracts(view, store)
-    bus = KafkaBus(bootstrap)
+    bus = KafkaBus(bootstrap, request_timeout_s=kafka.request_timeout_s, kafka=kafka)
     await bus.start()
     try:
         kb = await asyncio.to_thread(build_knowledge_base, settings.workdir / "kb", settings.llm)
@@ -314,7 +315,7 @@ def _agent_loops(
     healer_deps = healer.Deps(llm=llm, kb=kb, repo=view, samples=store, book=store, sink=repo)
     applier_deps = applier.Deps(book=store, repo=repo, kb=kb, clock=lambda: datetime.now(UTC))
     replay_deps = quarantine.Deps(
-        log=KafkaTopicLog(bootstrap),
+        log=KafkaTopicLog(bootstrap, kafka=kafka),
         book=store,
         quarantine_suffix=kafka.quarantine_suffix,
         replay_suffix=kafka.replay_suffix,
@@ -353,11 +354,15 @@ def _agent_loops(
         name: _restartable(consume, partial(consumer, [topic], name), route, publisher)
         for name, (topic, route) in single.items()
     }
+    registry = open_registry(settings.registry)
     for contract in contracts.values():
         deps = drift_monitor.Deps(
             monitor=DatasetMonitor(contract, source=drift_monitor.SOURCE),
             ledger=store,
             clock=time.time,
+            decoder=None
+            if registry is None
+            else RegistryDecoder(registry, framed_topics=settings.registry.topics),
         )
         fixes = Route(
             kafka.applied_topic,
@@ -375,7 +380,7 @@ def _agent_loops(
             events={kafka.applied_topic: fixes},
             on_idle=partial(drift_monitor.check_silence, deps=deps),
         )
-    loops.update(_lag_loops(settings, bootstrap, publisher, store, to))
+    loops.update(_lag_loops(settings, bootstrap, publisher, store, to, sorted(contracts)))
     return loops
 
 
@@ -391,10 +396,17 @@ def _restartable(
 
 
 def _lag_loops(
-    settings: Settings, bootstrap: str, publisher: Publisher, store: Store, to: Destinations
+    settings: Settings,
+    bootstrap: str,
+    publisher: Publisher,
+    store: Store,
+    to: Destinations,
+    datasets: Sequence[str],
 ) -> dict[str, Any]:
-    """One lag monitor per watched consumer group (none when no group is configured)."""
+    """One lag monitor per watched consumer group (none when no group is configured), each
+    reading the offsets of `lag.topics`, or of the contracted topics and their replays."""
     lag = settings.lag
+    topics = lag.topics or tuple(t for d in datasets for t in (d, d + to.replay_suffix))
     loops: dict[str, Any] = {}
     for group in lag.groups:
         deps = lag_monitor.Deps(
@@ -405,6 +417,13 @@ def _lag_loops(
             link_lookback_s=lag.link_lookback_s,
         )
         loops[f"lag_monitor:{group}"] = partial(
-            watch_group, bootstrap, deps, publisher, lag.interval_s, destinations=to
+            watch_group,
+            bootstrap,
+            deps,
+            publisher,
+            lag.interval_s,
+            destinations=to,
+            topics=topics,
+            kafka=settings.kafka,
         )
     return loops

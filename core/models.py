@@ -112,6 +112,42 @@ class EventBase(BaseModel):
     occurred_at: datetime = Field(default_factory=_now)
 
 
+class DeclaredRename(BaseModel):
+    """A field the producer's schema says was renamed: an Avro alias naming the old field, or a
+    Protobuf field keeping its number under a new name. Evidence, not a guess."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    old: str = Field(description="The field's name in the previous schema version.")
+    new: str = Field(description="Its name in the new schema version.")
+    declared_by: Literal["avro_alias", "protobuf_field_number"]
+
+
+class SchemaChange(BaseModel):
+    """A topic's messages switched to a schema id suture had not seen there: what the registry
+    says about the two versions, and what suture concludes from comparing them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subject: str = Field(description="The registry subject, e.g. `orders-value`.")
+    schema_type: Literal["AVRO", "PROTOBUF", "JSON"]
+    old_schema_id: int
+    new_schema_id: int
+    old_version: int | None = Field(default=None, description="Version under the subject.")
+    new_version: int | None = None
+    declared_renames: list[DeclaredRename] = Field(default_factory=list)
+    verdict: Literal["compatible", "breaking", "unknown"] = Field(
+        description="suture's verdict: breaking when readers of the old version lose a field, "
+        "see a type change or a new required field (a declared rename still breaks SQL); "
+        "unknown when the schemas cannot be read as contracts."
+    )
+    reasons: list[str] = Field(default_factory=list, description="Why, one line per change.")
+    registry_verdict: Literal["compatible", "incompatible", "unknown"] = Field(
+        default="unknown", description="The registry's compatibility check of new against old."
+    )
+    registry_detail: str = Field(default="", description="The registry's messages, or why none.")
+
+
 class AlertRaised(EventBase):
     """A monitor, or an outside tool, saw something wrong with a topic."""
 
@@ -123,6 +159,9 @@ class AlertRaised(EventBase):
     summary: str = ""
     contract_fingerprint: str | None = None
     related_alert_ids: list[str] = Field(default_factory=list)
+    schema_change: SchemaChange | None = Field(
+        default=None, description="The registry schema change seen with this alert, if any."
+    )
 
     def signature(self) -> str:
         """Stable hash of what changed (not when), the key of the verified-fix cache."""

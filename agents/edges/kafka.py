@@ -11,11 +11,17 @@ from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+)
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from tenacity.wait import wait_base
 
+from agents.edges import kafka_client
 from core import headers
 from core.config import KafkaSettings
 from core.errors import (
@@ -195,25 +201,30 @@ class KafkaBus:
         bootstrap: str,
         *,
         request_timeout_s: float = 10.0,
+        kafka: KafkaSettings | None = None,
         max_request_size: int = 1_048_576,
     ) -> None:
         self.bootstrap = bootstrap
         self.request_timeout_s = request_timeout_s
+        self.kafka = kafka or KafkaSettings()
         self.max_request_size = max_request_size
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         """Connect to the cluster."""
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            acks="all",
-            client_id="suture",
+        producer = kafka_client.producer(
+            self.kafka,
+            self.bootstrap,
+            "bus",
             request_timeout_ms=int(self.request_timeout_s * 1000),
             max_request_size=self.max_request_size,
         )
         try:
             async with asyncio.timeout(self.request_timeout_s):
                 await producer.start()
+        except KafkaConnectionError as error:
+            await producer.stop()
+            raise await kafka_client.connect_error(self.kafka, self.bootstrap, error) from error
         except (KafkaError, TimeoutError) as error:
             await producer.stop()
             raise BrokerError(
@@ -310,13 +321,12 @@ def make_consumer(
     `options` go to AIOKafkaConsumer as they are, e.g. EmbeddedBroker.CONSUMER_OPTIONS.
     Call it inside a running event loop.
     """
-    return AIOKafkaConsumer(
+    return kafka_client.consumer(
+        settings,
+        bootstrap,
         *topics,
-        bootstrap_servers=bootstrap,
+        role=group_id,
         group_id=group_id,
-        client_id=group_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
         **options,
     )

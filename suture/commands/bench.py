@@ -57,7 +57,11 @@ def _run_monitors(args: argparse.Namespace) -> int:
         raise ConfigError("--events and --batch must be at least 1, --trials at least 0")
     settings = load_settings(args.config)
     report = run_bench(
-        args.events, batch=args.batch, trials=args.trials, bootstrap=settings.kafka.bootstrap
+        args.events,
+        batch=args.batch,
+        trials=args.trials,
+        bootstrap=settings.kafka.bootstrap,
+        kafka=settings.kafka,
     )
     print(report.table())
     if args.json is not None:

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from agents import applier, drift_monitor, healer, lag_monitor, quarantine
 from agents.edges.blobs import FileBlobs
 from agents.edges.bounded import BoundedPublisher
-from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
+from agents.edges.broker import EmbeddedBroker, aresolve_bootstrap, ensure_topics
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.group_offsets import watch_group
@@ -191,9 +191,7 @@ async def running(
     `contracts_dir` replaces the repository's own contracts/ folder when given.
     """
     settings.workdir.mkdir(parents=True, exist_ok=True)
-    bootstrap, broker = await asyncio.to_thread(
-        resolve_bootstrap, settings.kafka.bootstrap, settings.workdir
-    )
+    bootstrap, broker = await aresolve_bootstrap(settings.kafka.bootstrap, settings.workdir)
     try:
         async with _services(settings, repo_dir, contracts_dir, bootstrap, broker) as live:
             yield live

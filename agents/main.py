@@ -39,6 +39,7 @@ from agents.edges.kafka import (
     reachable,
 )
 from agents.edges.llm import build_llm
+from agents.edges.outbox import Outbox
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
 from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
@@ -236,9 +237,8 @@ async def _services(
             broken,
         )
 
-        async def approve(proposal_id: str, reviewer: str) -> None:
-            event = FixApproved(proposal_id=proposal_id, reviewer=reviewer)
-            await bus.publish(kafka.approvals_topic, event, key=proposal_id)
+        # Approvals are recorded by the web first; the outbox relays them to the applier.
+        outbox = Outbox(store, bus, Destinations.from_settings(kafka), clock=time.monotonic)
 
         async def external_alert(alert: AlertRaised) -> None:
             await bus.publish(kafka.alerts_topic, alert, key=alert.dataset)
@@ -247,7 +247,7 @@ async def _services(
             WebDeps(
                 store=store,
                 reviewer_token=token,
-                on_approve=approve,
+                on_approve=outbox.nudge,
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
                 ask=partial(_ask, view, repo_dir, llm),
@@ -266,6 +266,7 @@ async def _services(
                 settings, bootstrap, publisher, store, repo, view, kb, llm, contracts, broker
             )
         )
+        loops["outbox"] = outbox.run
         stop = asyncio.Event()
         live.supervisor = Supervisor(loops)
         supervisor = asyncio.create_task(live.supervisor.run(stop), name="suture.supervisor")

@@ -137,6 +137,8 @@ class Running:
     broken_contracts: dict[str, str] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     supervisor: Supervisor | None = None
+    fatal: asyncio.Event = field(default_factory=asyncio.Event)  # set: suture cannot go on
+    fatal_reason: str = ""
 
 
 def _free_port(host: str, port: int) -> int:
@@ -157,6 +159,19 @@ async def _ask(
     files = await asyncio.to_thread(read_pipeline_dir, repo_dir)
     graph = build_lineage(pipeline, contracts, files.exposures)
     return (await answer(question, graph, llm)).model_dump(mode="json")
+
+
+async def _watch_broker(broker: EmbeddedBroker, live: Running, interval_s: float = 1.0) -> None:
+    """The embedded broker keeps its log in memory: if its process dies, every topic is gone
+    and no client can recover, so say so and let the command exit (a supervisor restarts it)."""
+    while broker.running:  # noqa: ASYNC110 (a process, not an event: poll it)
+        await asyncio.sleep(interval_s)
+    live.fatal_reason = (
+        f"the embedded Kafka broker exited; its log {str(broker.log_path)!r} ends with:\n"
+        f"{broker.log_tail(5)}"
+    )
+    _log.error("%s", live.fatal_reason)
+    live.fatal.set()
 
 
 async def _health(live: Running, bootstrap: str) -> dict[str, Any]:
@@ -267,6 +282,8 @@ async def _services(
             )
         )
         loops["outbox"] = outbox.run
+        if broker is not None:
+            loops["embedded_broker"] = partial(_watch_broker, broker, live)
         stop = asyncio.Event()
         live.supervisor = Supervisor(loops)
         supervisor = asyncio.create_task(live.supervisor.run(stop), name="suture.supervisor")

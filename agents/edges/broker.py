@@ -271,6 +271,11 @@ class EmbeddedBroker:
         self._port = port
         return port
 
+    @property
+    def running(self) -> bool:
+        """True while the broker process lives."""
+        return self._alive()
+
     def _alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

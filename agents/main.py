@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from agents import applier, drift_monitor, healer, lag_monitor, quarantine
+from agents.edges.announce import Announcer
 from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.git_repo import GitPipelineRepo
@@ -39,6 +40,7 @@ from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
+from agents.edges.web_auth import RoleTokens
 from agents.lineage_agent import answer
 from agents.runtime import supervise
 from core.config import Settings
@@ -60,8 +62,8 @@ _log = logging.getLogger(__name__)
 class _StoringBus:
     """Publishes through Kafka and keeps every dead letter and incident in the store too."""
 
-    def __init__(self, bus: KafkaBus, store: Store) -> None:
-        self._bus, self._store = bus, store
+    def __init__(self, bus: KafkaBus, store: Store, announcer: Announcer | None = None) -> None:
+        self._bus, self._store, self._announcer = bus, store, announcer
 
     async def publish_all(self, messages: Sequence[Outgoing]) -> None:
         for message in messages:
@@ -70,6 +72,10 @@ class _StoringBus:
             elif isinstance(message.event, IncidentEscalated):
                 await self._store.save_incident(message.event)
         await self._bus.publish_all(messages)
+        if self._announcer is not None:
+            for message in messages:
+                if isinstance(message.event, BaseModel):
+                    await self._announcer.announce(message.event)
 
 
 class _ContractsOverlay:
@@ -129,6 +135,7 @@ class Running:
     llm: LLM | None
     contracts: dict[str, Contract]
     broken_contracts: dict[str, str] = field(default_factory=dict)
+    token_generated: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -218,6 +225,7 @@ async def _services(
             llm,
             contracts,
             broken,
+            token_generated=settings.web.reviewer_token is None,
         )
 
         async def approve(proposal_id: str, reviewer: str) -> None:
@@ -227,20 +235,57 @@ async def _services(
         async def external_alert(alert: AlertRaised) -> None:
             await bus.publish(kafka.alerts_topic, alert, key=alert.dataset)
 
+        async def replay_letter(letter: DeadLetter) -> None:
+            source = letter.topic.removesuffix(kafka.dead_letter_suffix)
+            await bus.publish_raw(source, letter.value.encode("utf-8"), letter.key)
+
+        async def release(dataset: str) -> int:
+            deps = quarantine.Deps(
+                log=KafkaTopicLog(bootstrap),
+                book=store,
+                quarantine_suffix=kafka.quarantine_suffix,
+                replay_suffix=kafka.replay_suffix,
+                release_blocked=True,
+            )
+            held, _report = await quarantine.replay_quarantined(dataset, deps, fix="release")
+            to = Destinations.from_settings(kafka)
+            await publisher.publish_all([to.outgoing(event) for event in held])
+            return len(held)
+
+        async def broker_ready() -> None:
+            await ensure_topics(bootstrap, [kafka.alerts_topic], timeout_s=3)
+
+        async def kb_ready() -> None:
+            async with asyncio.timeout(3):
+                await kb.lookup("suture.readyz")
+
+        web_settings = settings.web
         app = create_app(
             WebDeps(
                 store=store,
-                reviewer_token=token,
+                tokens=RoleTokens(
+                    viewer=web_settings.viewer_token,
+                    reviewer=token,
+                    ingest=web_settings.ingest_token,
+                    admin=web_settings.admin_token,
+                ),
                 on_approve=approve,
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
                 ask=partial(_ask, view, repo_dir, llm),
+                on_replay_dead_letter=replay_letter,
+                on_release=release,
+                quarantine_policies={d: c.on_violation for d, c in contracts.items()},
+                pii_fields={d: c.pii_fields for d, c in contracts.items()},
+                readiness={"broker": broker_ready, "knowledge_base": kb_ready},
+                trusted_hosts=(*web_settings.trusted_hosts, host),
+                max_body_bytes=web_settings.max_body_bytes,
             )
         )
         server = uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         )
-        publisher = _StoringBus(bus, store)
+        publisher = _StoringBus(bus, store, Announcer(live.url, settings.web.webhook_url))
         loops = dict(
             _agent_loops(
                 settings, bootstrap, publisher, store, repo, view, kb, llm, contracts, broker

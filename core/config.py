@@ -62,6 +62,19 @@ class WebSettings(BaseModel):
     reviewer_token: SecretStr | None = Field(
         default=None, description="Unset: a random token is made and printed at start."
     )
+    viewer_token: SecretStr | None = Field(default=None, description="Reads; unset: no viewers.")
+    ingest_token: SecretStr | None = Field(
+        default=None, description="Posts alerts to /alerts; unset: only the admin may."
+    )
+    admin_token: SecretStr | None = Field(default=None, description="Everything; unset: none.")
+    trusted_hosts: tuple[str, ...] = Field(
+        default=("127.0.0.1", "localhost", "::1", "[::1]"),
+        description="Host headers answered (DNS rebinding guard); the web host is added.",
+    )
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Request body limit.")
+    webhook_url: str | None = Field(
+        default=None, description="Slack-compatible incoming webhook told of proposals to review."
+    )
 
 
 class LagSettings(BaseModel):

@@ -39,7 +39,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"suture up: Kafka at {live.bootstrap}; watching {sorted(live.contracts)}")
             for path, reason in live.broken_contracts.items():
                 print(f"NOT watched, broken contract {path}: {reason}")
-            print(f"review at {live.url}/ ; reviewer token: {live.token.get_secret_value()}")
+            # An operator-set token is never printed: whoever set it knows it.
+            shown = live.token.get_secret_value() if live.token_generated else "(as you set it)"
+            print(f"review at {live.url}/ ; reviewer token: {shown}")
             await stop.wait()
         print("suture stopped; every process it started is gone")
         return 0

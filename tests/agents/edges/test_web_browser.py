@@ -244,3 +244,11 @@ def test_docs_load_without_a_network(served: Served) -> None:
         urllib.request.urlopen(served.base_url + "/static/swagger/index.html")
     except urllib.error.HTTPError as error:
         assert error.code == 404
+
+
+def test_the_screenshot_script_saves_the_list_and_proposal_pages(tmp_path: Path) -> None:
+    from suture.screenshots import take
+
+    shots = take(tmp_path)
+    assert [s.name for s in shots] == ["review-list.png", "review-proposal.png"]
+    assert all(s.read_bytes().startswith(b"\x89PNG") and s.stat().st_size > 10_000 for s in shots)

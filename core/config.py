@@ -8,6 +8,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from core.errors import ConfigError
 from core.yaml_source import load_yaml_text
@@ -148,6 +149,13 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**values)
+    except SettingsError as error:
+        # pydantic-settings names the section, not the variable: name the JSON-valued ones.
+        section = str(error).split('"')[1] if '"' in str(error) else "?"
+        raise ConfigError(
+            f"a SUTURE_{section.upper()}_* setting is not valid JSON ({error}); list values "
+            f"are JSON, e.g. SUTURE_LAG_GROUPS='[\"shop.pipeline\"]'"
+        ) from error
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()

@@ -18,6 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered sub-command."""
     parser = argparse.ArgumentParser(prog="suture", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error, not one line"
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"suture.commands.{name}").register(subparsers)
@@ -34,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except AssistantError as error:
+        if args.debug:
+            raise
         print(f"suture: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

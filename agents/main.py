@@ -45,6 +45,7 @@ from agents.lineage_agent import answer
 from agents.runtime import supervise
 from core.config import Settings
 from core.contracts import Contract, Pipeline
+from core.errors import ConfigError
 from core.models import (
     AlertRaised,
     DeadLetter,
@@ -143,6 +144,14 @@ def _free_port(host: str, port: int) -> int:
     """`port`, or a free one when it is 0 (uvicorn binds it itself: sharing a socket with it
     closed a descriptor twice and broke the next Kafka connection)."""
     if port:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                raise ConfigError(
+                    f"web port {port} on {host} is not free ({error.strerror}); set "
+                    "SUTURE_WEB_PORT to a free port, or to 0 to let suture pick one"
+                ) from error
         return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))

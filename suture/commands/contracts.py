@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     importer.set_defaults(handler=run_import)
     inferrer = actions.add_parser("infer", help="a DRAFT contract from a topic's newest events")
     inferrer.add_argument("topic", help="the Kafka topic to sample")
-    inferrer.add_argument("--bootstrap", help="host:port (default: SUTURE_KAFKA__BOOTSTRAP)")
+    inferrer.add_argument("--bootstrap", help="host:port (default: SUTURE_KAFKA_BOOTSTRAP)")
     inferrer.add_argument("--samples", type=int, default=500, help="events to read (default 500)")
     inferrer.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to read for (default 10)"
@@ -64,7 +64,7 @@ def run_infer(args: argparse.Namespace) -> int:
     """Sample a topic and print (or write) a DRAFT contract for it."""
     bootstrap = args.bootstrap or load_settings().kafka.bootstrap
     if not bootstrap:
-        raise ConfigError("say where Kafka is: --bootstrap HOST:PORT or SUTURE_KAFKA__BOOTSTRAP")
+        raise ConfigError("say where Kafka is: --bootstrap HOST:PORT or SUTURE_KAFKA_BOOTSTRAP")
     sample = asyncio.run(
         sample_topic(bootstrap, args.topic, limit=args.samples, timeout_s=args.timeout)
     )

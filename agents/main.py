@@ -22,8 +22,9 @@ from agents import applier, drift_monitor, healer, lag_monitor, quarantine
 from agents.edges.announce import Announcer
 from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
 from agents.edges.chroma import build_knowledge_base
+from agents.edges.config_audit import record_configuration
 from agents.edges.git_repo import GitPipelineRepo
-from agents.edges.group_offsets import watch_group
+from agents.edges.group_offsets import GroupOffsets, watch_group
 from agents.edges.kafka import (
     Destinations,
     KafkaBus,
@@ -215,6 +216,7 @@ async def _services(
     await ensure_topics(bootstrap, _topics(settings, contracts))
     store = await asyncio.to_thread(open_store, settings.store_url, settings.workdir)
     broken = await _dead_letter_broken_contracts(view, store)
+    await record_configuration(store, settings)
     bus = KafkaBus(bootstrap)
     await bus.start()
     try:
@@ -287,6 +289,7 @@ async def _services(
                 quarantine_policies={d: c.on_violation for d, c in contracts.items()},
                 pii_fields={d: c.pii_fields for d, c in contracts.items()},
                 readiness={"broker": broker_ready, "knowledge_base": kb_ready},
+                own_lag=partial(_own_lag, bootstrap, _own_groups(settings, contracts)),
                 trusted_hosts=(*web_settings.trusted_hosts, host),
                 max_body_bytes=web_settings.max_body_bytes,
             )
@@ -320,6 +323,29 @@ async def _services(
     finally:
         await bus.stop()
         await asyncio.to_thread(store.close)
+
+
+def _own_groups(settings: Settings, contracts: dict[str, Contract]) -> dict[str, list[str]]:
+    """suture's own consumer groups and the topics each reads."""
+    kafka = settings.kafka
+    groups = {
+        group_id_for("healer"): [kafka.alerts_topic],
+        group_id_for("applier"): [kafka.approvals_topic],
+        group_id_for("quarantine"): [kafka.applied_topic],
+    }
+    for dataset in contracts:
+        groups[group_id_for(f"drift_monitor.{dataset}")] = [dataset, kafka.applied_topic]
+    return groups
+
+
+async def _own_lag(bootstrap: str, groups: dict[str, list[str]]) -> dict[str, int]:
+    """How many messages each of suture's own groups has not read yet (for /metrics)."""
+    lags: dict[str, int] = {}
+    for group, topics in groups.items():
+        async with GroupOffsets(bootstrap, group, topics=topics, timeout_s=3) as reader:
+            offsets = await reader.read()
+        lags[group] = sum(max(0, o.end - (o.committed or 0)) for o in offsets)
+    return lags
 
 
 def _agent_loops(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
 from core.errors import AssistantError
+from suture.logs import configure_logging
 
 # Each name is a module of suture.commands exposing register(subparsers).
 COMMANDS: tuple[str, ...] = ("demo", "up", "eval", "lineage", "ask", "contracts", "bench")
@@ -30,10 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; our own errors print one clear line and exit 2."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)
     try:
         return int(args.handler(args))
     except AssistantError as error:

@@ -27,7 +27,7 @@ from agents.edges.store import Store
 from agents.edges.web_auth import SESSION_COOKIE, RoleTokens, may, unseal
 from agents.edges.web_evidence import redacted_letter
 from agents.edges.web_guard import BodyLimit, Forbidden, Unauthorized
-from agents.edges.web_metrics import metrics_text
+from agents.edges.web_metrics import LagReader, metrics_text
 from agents.edges.web_models import Accepted, DecisionBody, Question, status_of
 from agents.edges.web_review import Actor, Reviewer
 from core.errors import AssistantError
@@ -98,6 +98,7 @@ class WebDeps:
     quarantine_policies: Mapping[str, str] = field(default_factory=dict)
     pii_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
     readiness: Mapping[str, Check] = field(default_factory=dict)
+    own_lag: LagReader | None = None
     trusted_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1", "[::1]")
     max_body_bytes: int = 1_000_000
     session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
@@ -168,7 +169,7 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
     @app.get("/metrics")
     async def metrics(_: Reader) -> Response:
         """Prometheus metrics, computed from the store (so every replica reports the same)."""
-        body, content_type = await metrics_text(store)
+        body, content_type = await metrics_text(store, deps.own_lag)
         return Response(body, media_type=content_type)
 
     @app.get("/api/proposals", response_model=list[ProposalRecord])

@@ -6,8 +6,9 @@ figures and a restart loses none.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -19,8 +20,13 @@ from prometheus_client.core import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from core.errors import BrokerError
+
 if TYPE_CHECKING:
     from agents.edges.store import Store
+
+LagReader = Callable[[], Awaitable[Mapping[str, int]]]
+logger = logging.getLogger(__name__)
 
 TIME_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
 
@@ -99,8 +105,29 @@ async def _families(store: Store) -> list[Metric]:
     ]
 
 
-async def metrics_text(store: Store) -> tuple[bytes, str]:
+async def _lag_families(lag: LagReader | None) -> list[Metric]:
+    if lag is None:
+        return []
+    up = GaugeMetricFamily("suture_consumer_lag_up", "1 when suture's own lag could be read")
+    try:
+        lags = await lag()
+    except BrokerError as error:
+        logger.warning("suture's consumer lag could not be read: %s", error)
+        up.add_metric([], 0)
+        return [up]
+    up.add_metric([], 1)
+    family = GaugeMetricFamily(
+        "suture_consumer_lag",
+        "Messages suture's own consumer groups have not read",
+        labels=["group"],
+    )
+    for group, behind in sorted(lags.items()):
+        family.add_metric([group], behind)
+    return [up, family]
+
+
+async def metrics_text(store: Store, lag: LagReader | None = None) -> tuple[bytes, str]:
     """The metrics in the Prometheus text format, and its content type."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Snapshot(await _families(store)))
+    registry.register(_Snapshot(await _families(store) + await _lag_families(lag)))
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -12,10 +12,13 @@ from typing import ClassVar
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from agents.edges.announce import Announcer
+from agents.edges.config_audit import record_configuration
 from agents.edges.store import Store, open_store
 from agents.edges.web import WebDeps, create_app
+from core.config import Settings, WebSettings
 from core.errors import BrokerError
 from core.models import AlertRaised, CheckResult, DeadLetter, Detection, IncidentEscalated
 from tests.agents.edges.test_web import (
@@ -208,3 +211,48 @@ async def test_an_unreachable_webhook_does_not_fail_the_proposal(
 ) -> None:
     await Announcer("http://x", "http://127.0.0.1:9/hook", timeout_s=1).announce(make_proposal())
     assert "review webhook failed" in caplog.text
+
+
+async def test_metrics_report_suture_own_consumer_lag(store: Store) -> None:
+    calls = Calls(store)
+
+    async def lag() -> dict[str, int]:
+        return {"suture.healer": 3, "suture.applier": 0}
+
+    async def no_broker() -> dict[str, int]:
+        raise BrokerError("broker down")
+
+    for reader, expected in ((lag, {"suture.healer": 3.0, "suture.applier": 0.0}), (no_broker, {})):
+        deps = WebDeps(
+            store,
+            TOKENS,
+            calls.on_approve,
+            calls.on_external_alert,
+            trusted_hosts=("test",),
+            own_lag=reader,
+        )
+        transport = httpx.ASGITransport(app=create_app(deps))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            text = (await http.get("/metrics", headers=VIEWER)).text
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        up = families["suture_consumer_lag_up"].samples[0].value
+        assert up == (1.0 if expected else 0.0)
+        found = {
+            s.labels["group"]: s.value
+            for s in (
+                families["suture_consumer_lag"].samples if "suture_consumer_lag" in families else []
+            )
+        }
+        assert found == expected
+
+
+async def test_a_configuration_change_is_audited_once_and_secrets_are_masked(
+    store: Store, tmp_path: Path
+) -> None:
+    first = Settings(workdir=tmp_path, web=WebSettings(reviewer_token=SecretStr("hunter2")))
+    assert await record_configuration(store, first)
+    assert not await record_configuration(store, first)
+    assert await record_configuration(store, first.model_copy(update={"store_url": "sqlite://"}))
+    entries = await store.list_audit()
+    assert [e.action for e in entries] == ["config.change", "config.change"]
+    assert "hunter2" not in json.dumps([e.detail for e in entries])

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from core.errors import AssistantError
+from suture.log_limits import rate_limit_root_handlers
 from suture.logs import configure_logging
 
 # Each name is a module of suture.commands exposing register(subparsers).
@@ -31,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; our own errors print one clear line and exit 2."""
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
+    rate_limit_root_handlers()
     try:
         return int(args.handler(args))
     except AssistantError as error:

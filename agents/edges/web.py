@@ -10,6 +10,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -103,6 +104,7 @@ class WebDeps:
     max_body_bytes: int = 1_000_000
     session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     page_size: int = 50
+    health: Callable[[], Awaitable[dict[str, Any]]] | None = None  # None: the process answers
 
     def all_pii(self) -> frozenset[str]:
         """Every PII-marked field name of every contract (for payloads of unknown origin)."""
@@ -148,14 +150,17 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
         return JSONResponse({"error": "Forbidden", "detail": str(error)}, 403)
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        """Liveness of every agent loop and the broker's reachability: 503 when one is down."""
+        report = {"status": "ok"} if deps.health is None else await deps.health()
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
     @app.get("/readyz")
     async def readyz() -> Response:
         """Readiness: the store, the broker and the knowledge base each answer (503 if not)."""
         checks: dict[str, Check] = {"store": review.check_store, **deps.readiness}
+        if deps.health is not None:
+            checks["agents"] = partial(_agents_alive, deps.health)
         results: dict[str, str] = {}
         for name, check in checks.items():
             try:
@@ -274,6 +279,12 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
     web_pages.add_pages(app, deps, review)
     app.openapi = lambda: _openapi_with_alert_schema(app)  # type: ignore[method-assign]
     return app
+
+
+async def _agents_alive(health: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    report = await health()
+    if report.get("status") != "ok":
+        raise RuntimeError(f"not every agent loop is running: {report}")
 
 
 def _openapi_with_alert_schema(app: FastAPI) -> dict[str, Any]:

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-
-from core.config import load_settings
-from core.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def check_repo(repo: Path | None) -> Path:
     """The pipeline repository, if it is a git work tree; else a one-line ConfigError."""
+    from core.errors import ConfigError
+
     if repo is None:
         raise ConfigError(
             "setting repo is missing: name the pipeline repository with --repo DIR, "
@@ -59,8 +57,11 @@ def contracts_warning(
 
 
 def _run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from agents.main import running
     from agents.runtime import stop_on_signals
+    from core.config import load_settings
 
     settings = load_settings(
         args.config, workdir=args.workdir, repo=args.repo, contracts=args.contracts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -177,6 +177,26 @@ async def sign_in(http: httpx.AsyncClient, token: str = TOKEN, name: str = "ana"
 async def test_health_check_answers(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_health_is_503_with_the_report_when_an_agent_or_the_broker_is_down(
+    store: Store, calls: Calls
+) -> None:
+    report = {"status": "down", "broker": False, "loops": {"healer": {"state": "restarting"}}}
+
+    async def health() -> dict[str, object]:
+        return report
+
+    deps = WebDeps(
+        store, TOKENS, calls.on_approve, calls.on_external_alert, trusted_hosts=("test",)
+    )
+    transport = httpx.ASGITransport(app=create_app(replace(deps, health=health)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get("/healthz")
+        ready = await http.get("/readyz")
+    assert (response.status_code, response.json()) == (503, report)
+    assert ready.status_code == 503
+    assert "restarting" in ready.json()["checks"]["agents"]
 
 
 async def test_lists_proposals_and_filters_by_status(

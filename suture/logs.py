@@ -17,8 +17,17 @@ EVENT_LOGGERS = ("suture.events", "suture.review")
 _TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(verbose: bool = False, stream: TextIO | None = None) -> logging.Handler:
-    """Install one handler on the root logger; returns it."""
+def configure_logging(
+    verbose: bool = False, stream: TextIO | None = None, *, force: bool = False
+) -> logging.Handler | None:
+    """Install one handler on the root logger and return it.
+
+    Like logging.basicConfig, nothing changes when the root logger has handlers already (an
+    embedding application's, or pytest's) unless `force` is set.
+    """
+    root = logging.getLogger()
+    if root.handlers and not force:
+        return None
     out = stream if stream is not None else sys.stderr
     handler = logging.StreamHandler(out)
     if out.isatty():
@@ -30,7 +39,6 @@ def configure_logging(verbose: bool = False, stream: TextIO | None = None) -> lo
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             )
         )
-    root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "suture", False)]:
         root.removeHandler(old)  # ours from an earlier call; other handlers stay
     handler.suture = True  # type: ignore[attr-defined]

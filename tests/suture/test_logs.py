@@ -11,7 +11,7 @@ import pytest
 
 from agents.edges.announce import Announcer
 from core.models import AlertRaised, Detection
-from suture.logs import configure_logging
+from suture.logs import EVENT_LOGGERS, configure_logging
 
 
 @pytest.fixture
@@ -19,7 +19,10 @@ def restore_logging() -> Iterator[None]:
     """Put the root logger back as pytest had it."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    events = [logging.getLogger(name).level for name in EVENT_LOGGERS]
     yield
+    for name, old in zip(EVENT_LOGGERS, events, strict=True):
+        logging.getLogger(name).setLevel(old)
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
@@ -29,7 +32,7 @@ def restore_logging() -> Iterator[None]:
 
 async def test_an_alert_is_one_json_line_when_not_on_a_terminal(restore_logging: None) -> None:
     stream = io.StringIO()
-    configure_logging(stream=stream)
+    configure_logging(stream=stream, force=True)
     alert = AlertRaised(
         source="m", category="drift", dataset="orders", detections=[Detection(kind="rename")]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,14 @@ from agents.edges.store import Store, open_store
 from agents.edges.web import WebDeps, create_app
 from core.config import Settings, WebSettings
 from core.errors import BrokerError
-from core.models import AlertRaised, CheckResult, DeadLetter, Detection, IncidentEscalated
+from core.models import (
+    AlertRaised,
+    CheckResult,
+    DeadLetter,
+    Detection,
+    FixApplied,
+    IncidentEscalated,
+)
 from tests.agents.edges.test_web import (
     AUTH,
     INGEST,
@@ -256,3 +264,78 @@ async def test_a_configuration_change_is_audited_once_and_secrets_are_masked(
     entries = await store.list_audit()
     assert [e.action for e in entries] == ["config.change", "config.change"]
     assert "hunter2" not in json.dumps([e.detail for e in entries])
+
+
+async def test_replay_release_and_pages_a_reviewer_uses(store: Store) -> None:
+    calls = Calls(store)
+    replayed: list[DeadLetter] = []
+    released: list[str] = []
+
+    async def replay(letter: DeadLetter) -> None:
+        replayed.append(letter)
+
+    async def release(dataset: str) -> int:
+        released.append(dataset)
+        return 4
+
+    deps = WebDeps(
+        store,
+        TOKENS,
+        calls.on_approve,
+        calls.on_external_alert,
+        trusted_hosts=("test",),
+        on_replay_dead_letter=replay,
+        on_release=release,
+        quarantine_policies={"orders": "block", "clicks": "pass"},
+    )
+    alert = AlertRaised(
+        source="lag_monitor",
+        category="lag",
+        dataset="orders",
+        detections=[Detection(kind="lag", status="STALL")],
+        summary="consumer stalled",
+    )
+    await store.save_alert(alert)
+    await store.save_dead_letter(DeadLetter(topic="orders", value="{}", reason="r", error_type="E"))
+    [letter] = await store.list_dead_letter_records()
+    transport = httpx.ASGITransport(app=create_app(deps))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        csrf = await sign_in(http, name="ana")
+        alerts = (await http.get("/alerts")).text
+        assert "consumer stalled" in alerts and "STALL" in alerts
+        quarantine = (await http.get("/quarantine")).text
+        assert quarantine.count("Release held events") == 1  # not for a 'pass' dataset
+        done = await http.post(f"/dead-letters/{letter.seq}/replay", data={"csrf": csrf})
+        assert done.status_code == 303 and [r.value for r in replayed] == ["{}"]
+        page = await http.post("/quarantine/orders/release", data={"csrf": csrf})
+        assert "4 held events of orders released" in page.text
+        unknown = await http.post("/quarantine/ghost/release", data={"csrf": csrf})
+        assert unknown.status_code == 409 and released == ["orders"]
+        audit = (await http.get("/audit")).text
+        assert "quarantine.release" in audit and "dead_letter.replay" in audit
+        out = await http.post("/logout", data={"csrf": csrf})
+        assert out.status_code == 303
+        assert (await http.get("/audit")).status_code == 303
+
+
+async def test_a_streamed_body_over_the_limit_is_refused(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(5):
+            yield b" " * 1_000
+
+    response = await client.post(
+        "/alerts", content=chunks(), headers={"Content-Type": "application/json", **INGEST}
+    )
+    assert response.status_code == 413
+
+
+async def test_incidents_and_applies_are_one_line_each(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="suture.events")
+    announcer = Announcer("http://x")
+    await announcer.announce(IncidentEscalated(alert_id="a", dataset="orders", reason="two fit"))
+    await announcer.announce(
+        FixApplied(proposal_id="p-1", alert_id="a", dataset="orders", merge_commit="c0ffee")
+    )
+    lines = [r.getMessage() for r in caplog.records if r.name == "suture.events"]
+    assert lines[0].startswith("incident ") and "reason=two fit" in lines[0]
+    assert lines[1].startswith("apply p-1 on orders") and "merge_commit=c0ffee" in lines[1]

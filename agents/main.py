@@ -22,7 +22,7 @@ from agents import applier, drift_monitor, healer, lag_monitor, quarantine
 from agents.edges.announce import Announcer
 from agents.edges.blobs import FileBlobs
 from agents.edges.bounded import BoundedPublisher
-from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
+from agents.edges.broker import EmbeddedBroker, aresolve_bootstrap, ensure_topics
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.config_audit import record_configuration
 from agents.edges.git_repo import GitPipelineRepo
@@ -41,6 +41,7 @@ from agents.edges.kafka import (
     reachable,
 )
 from agents.edges.llm import build_llm
+from agents.edges.outbox import Outbox
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
 from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
@@ -145,6 +146,8 @@ class Running:
     token_generated: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     supervisor: Supervisor | None = None
+    fatal: asyncio.Event = field(default_factory=asyncio.Event)  # set: suture cannot go on
+    fatal_reason: str = ""
 
 
 def _free_port(host: str, port: int) -> int:
@@ -173,6 +176,19 @@ async def _ask(
     files = await asyncio.to_thread(read_pipeline_dir, repo_dir)
     graph = build_lineage(pipeline, contracts, files.exposures)
     return (await answer(question, graph, llm)).model_dump(mode="json")
+
+
+async def _watch_broker(broker: EmbeddedBroker, live: Running, interval_s: float = 1.0) -> None:
+    """The embedded broker keeps its log in memory: if its process dies, every topic is gone
+    and no client can recover, so say so and let the command exit (a supervisor restarts it)."""
+    while broker.running:  # noqa: ASYNC110 (a process, not an event: poll it)
+        await asyncio.sleep(interval_s)
+    live.fatal_reason = (
+        f"the embedded Kafka broker exited; its log {str(broker.log_path)!r} ends with:\n"
+        f"{broker.log_tail(5)}"
+    )
+    _log.error("%s", live.fatal_reason)
+    live.fatal.set()
 
 
 async def _health(live: Running, bootstrap: str) -> dict[str, Any]:
@@ -208,9 +224,7 @@ async def running(
     `contracts_dir` replaces the repository's own contracts/ folder when given.
     """
     settings.workdir.mkdir(parents=True, exist_ok=True)
-    bootstrap, broker = await asyncio.to_thread(
-        resolve_bootstrap, settings.kafka.bootstrap, settings.workdir
-    )
+    bootstrap, broker = await aresolve_bootstrap(settings.kafka.bootstrap, settings.workdir)
     try:
         async with _services(settings, repo_dir, contracts_dir, bootstrap, broker) as live:
             yield live
@@ -257,9 +271,8 @@ async def _services(
             token_generated=settings.web.reviewer_token is None,
         )
 
-        async def approve(proposal_id: str, reviewer: str) -> None:
-            event = FixApproved(proposal_id=proposal_id, reviewer=reviewer)
-            await bus.publish(kafka.approvals_topic, event, key=proposal_id)
+        # Approvals are recorded by the web first; the outbox relays them to the applier.
+        outbox = Outbox(store, bus, Destinations.from_settings(kafka), clock=time.monotonic)
 
         async def external_alert(alert: AlertRaised) -> None:
             await bus.publish(kafka.alerts_topic, alert, key=alert.dataset)
@@ -298,7 +311,7 @@ async def _services(
                     ingest=web_settings.ingest_token,
                     admin=web_settings.admin_token,
                 ),
-                on_approve=approve,
+                on_approve=outbox.nudge,
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
                 ask=partial(_ask, view, repo_dir, llm),
@@ -327,6 +340,9 @@ async def _services(
                 settings, bootstrap, publisher, store, repo, view, kb, llm, contracts, broker
             )
         )
+        loops["outbox"] = outbox.run
+        if broker is not None:
+            loops["embedded_broker"] = partial(_watch_broker, broker, live)
         stop = asyncio.Event()
         live.supervisor = Supervisor(loops)
         supervisor = asyncio.create_task(live.supervisor.run(stop), name="suture.supervisor")

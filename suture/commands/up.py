@@ -81,7 +81,14 @@ def _run(args: argparse.Namespace) -> int:
             # An operator-set token is never printed: whoever set it knows it.
             shown = live.token.get_secret_value() if live.token_generated else "(as you set it)"
             print(f"review at {live.url}/ ; reviewer token: {shown}")
-            await stop.wait()
+            stopped = asyncio.ensure_future(stop.wait())
+            fatal = asyncio.ensure_future(live.fatal.wait())
+            await asyncio.wait([stopped, fatal], return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (stopped, fatal):
+                waiter.cancel()
+        if live.fatal.is_set():
+            print(f"suture: error: {live.fatal_reason}", file=sys.stderr)
+            return 1
         print("suture stopped; every process it started is gone")
         return 0
 

@@ -11,7 +11,16 @@ from collections.abc import Sequence
 from core.errors import AssistantError
 
 # Each name is a module of suture.commands exposing register(subparsers).
-COMMANDS: tuple[str, ...] = ("demo", "up", "eval", "lineage", "ask", "contracts", "bench")
+COMMANDS: tuple[str, ...] = (
+    "demo",
+    "up",
+    "eval",
+    "lineage",
+    "ask",
+    "contracts",
+    "match",
+    "bench",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

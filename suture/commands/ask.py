@@ -6,12 +6,6 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from agents.edges.llm import build_llm
-from agents.edges.pipeline_files import read_pipeline_dir
-from agents.lineage_agent import answer
-from core.config import load_settings
-from tools.lineage.graph import build_lineage
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `ask` sub-command."""
@@ -32,6 +26,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Answer args.question; exit 1 when it could not be answered."""
+    # imported here: the model adapter pulls in langchain, which other commands must not load
+    from agents.edges.llm import build_llm
+    from agents.edges.pipeline_files import read_pipeline_dir
+    from agents.lineage_agent import answer
+    from core.config import load_settings
+    from tools.lineage.graph import build_lineage
+
     settings = load_settings(args.config)
     files = read_pipeline_dir(args.repo or settings.repo or Path("."))
     graph = build_lineage(files.pipeline, files.contracts, files.exposures)

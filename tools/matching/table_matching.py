@@ -12,6 +12,7 @@ a tie-break, and callers that need one answer escalate.
 from __future__ import annotations
 
 import heapq
+import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Literal
@@ -19,10 +20,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.matching.column_matching import PairEvidence, score_pair
-from tools.matching.name_evidence import similarity_of_tokens, token_weights, tokens
+from tools.matching.name_evidence import SAME, similarity_of_tokens, token_weights, tokens
 from tools.matching.value_evidence import ColumnValues
 
-THRESHOLD = 0.5
+THRESHOLD = 0.6
 """Smallest score reported as a correspondence."""
 MARGIN = 0.05
 """Candidates of one column within this of its best are as good as the best: ambiguous."""
@@ -103,13 +104,29 @@ class _Names:
         other = token_weights([c.name for c in target])
         self.weights = {t: min(own.get(t, 1.0), other.get(t, 1.0)) for t in {*own, *other}}
         self.target = [(c.name, tokens(c.name)) for c in target]
+        self.cores = _cores([c.name for c in source]), _cores([c.name for c in target])
 
     def scores(self, column: ColumnValues) -> list[float]:
         mine = tokens(column.name)
+        core = self.cores[0].get(column.name, "")
         return [
-            similarity_of_tokens(mine, theirs, self.weights, (column.name, name))
+            SAME
+            if core and core == self.cores[1].get(name)
+            else similarity_of_tokens(mine, theirs, self.weights, (column.name, name))
             for name, theirs in self.target
         ]
+
+
+def _cores(names: Sequence[str]) -> dict[str, str]:
+    """Names without the prefix every name of the table shares (IDA, IDB -> a, b), lower-cased.
+
+    >>> _cores(["IDA", "IDB", "IDC"]), _cores(["Id", "Name"])
+    ({'IDA': 'a', 'IDB': 'b', 'IDC': 'c'}, {'Id': 'id', 'Name': 'name'})
+    """
+    prefix = os.path.commonprefix(list(names)) if len(names) >= 3 else ""  # noqa: RUF071
+    if len(prefix) < 2 or any(len(n) == len(prefix) for n in names):
+        prefix = ""
+    return {n: n[len(prefix) :].strip("_.- ").lower() for n in names}
 
 
 class _ValueIndex:
@@ -176,8 +193,8 @@ def _correspondence(
         evidence.append(
             f"{len(close)} candidates within {best.score - close[-1].score:.2f}: ambiguous"
         )
-    elif others and not rest:
-        evidence.append("sole remaining candidate: the others fit other columns better")
+    elif any(p.score > best.score for p in others) and not any(p.score > best.score for p in rest):
+        evidence.append("sole remaining candidate: better ones fit other columns better")
     return Correspondence(
         source=best.source,
         targets=[p.target for p in close],

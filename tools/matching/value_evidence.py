@@ -23,6 +23,10 @@ SKETCH = 512
 """Distinct values kept per column (those with the smallest hashes)."""
 INFORMATIVE_SHARED = 8
 """Shared distinct values from which an overlap counts in full (two shared flags prove little)."""
+DISAGREEING_DISTINCT = 10
+"""Distinct values each column needs before sharing none of them (and no form) counts against."""
+DISAGREEING_LOOK = 0.1
+"""Form similarity below which two columns sharing no values disagree."""
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TEMPORAL = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
@@ -198,8 +202,11 @@ def compare_values(first: ColumnValues, second: ColumnValues) -> ValueEvidence |
     look = _look(first, second)
     if not shared and look == 0.0 and first.kind != second.kind:
         return ValueEvidence(0.0, True, f"{first.kind} values against {second.kind} values")
+    many = min(first.distinct_count, second.distinct_count) >= DISAGREEING_DISTINCT
+    if not shared and many and look < DISAGREEING_LOOK:
+        return ValueEvidence(0.0, True, "many distinct values, none shared, unlike in form")
     score = found + (1.0 - found) * 0.5 * look
-    if look and not reason:
+    if look >= 0.3 and not reason:
         reason = f"values alike ({first.kind}, {look:.0%} similar in form)"
     return ValueEvidence(round(score, 4), False, reason)
 

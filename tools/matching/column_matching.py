@@ -31,6 +31,7 @@ class PairEvidence:
     name: float
     value: float | None
     reasons: tuple[str, ...]
+    conflict: bool = False
 
 
 def combine(name: float, value: ValueEvidence | None) -> float:
@@ -63,4 +64,5 @@ def score_pair(source: ColumnValues, target: ColumnValues, name: float) -> PairE
         name=name,
         value=value.score if value is not None else None,
         reasons=tuple(reasons),
+        conflict=value is not None and value.conflict,
     )

@@ -9,6 +9,7 @@ word every column of a wide table carries (a table prefix) counts for little.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ SHORT_ABBREVIATION = 0.6
 """Token score of a two-letter abbreviation (ag ~ agency)."""
 INITIAL = 0.45
 """Token score of a single initial (g ~ genre): weak alone, useful beside other evidence."""
+STEM = 0.8
+"""Token score of two words sharing a stem of four letters or more (booking ~ booked)."""
 SPELLING = 0.75
 """Smallest normalised spelling similarity counted as the same word (pathologic ~ pathology)."""
 
@@ -142,6 +145,9 @@ def token_similarity(first: str, second: str) -> float:
             return ABBREVIATION if len(short) >= 3 else SHORT_ABBREVIATION
     short = min(first, second, key=len)
     if len(short) >= 4:
+        stem = len(os.path.commonprefix([first, second]))  # noqa: RUF071 (words, not paths)
+        if stem >= 4 and stem >= 0.6 * len(short):
+            return STEM  # booking ~ booked, pathologic ~ pathological
         spelled = Indel.normalized_similarity(first, second)
         if spelled >= SPELLING:
             return round(0.9 * spelled, 4)

@@ -64,9 +64,9 @@ def value_overlap(old: FieldProfile, new: FieldProfile) -> tuple[int, float]:
 def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
     """True when two fields' values look alike: string patterns or numeric magnitudes."""
     if old.shapes and new.shapes:
-        before, after = _outlines(old.shapes), _outlines(new.shapes)
-        common = sum(min(share, after.get(key, 0.0)) for key, share in before.items())
-        return common >= 0.5
+        outlines = _outlines(new.shapes)
+        shared = sum(min(s, outlines.get(k, 0.0)) for k, s in _outlines(old.shapes).items())
+        return shared >= 0.5
     if old.numeric is not None and new.numeric is not None:
         low, high = old.numeric, new.numeric
         if low.min <= high.max and high.min <= low.max:  # the ranges overlap

@@ -32,7 +32,8 @@ ELIMINATION_THRESHOLD = 0.3
 NAME_CANDIDATES = 12
 """Target columns per source column kept for full scoring by name resemblance."""
 VALUE_CANDIDATES = 12
-"""Target columns per source column kept for full scoring by shared values."""
+"""Target columns per source column kept for full scoring by shared values (and as many by
+shared words of text values)."""
 COMMON_VALUE_SHARE = 0.05
 """Values found in more than this share of target columns (0, 1, yes) are not indexed."""
 
@@ -134,17 +135,26 @@ class _ValueIndex:
 
     def __init__(self, target: Sequence[ColumnValues]) -> None:
         index: dict[str, list[int]] = defaultdict(list)
+        words: dict[str, list[int]] = defaultdict(list)
         for i, column in enumerate(target):
             for value in column.distinct:
                 index[value].append(i)
+            for word in column.words:
+                words[word].append(i)
         limit = max(2, int(COMMON_VALUE_SHARE * len(target)))
         self.index = {v: cols for v, cols in index.items() if len(cols) <= limit}
+        self.words = {w: cols for w, cols in words.items() if len(cols) <= limit}
 
     def sharing(self, column: ColumnValues) -> list[int]:
+        """Target columns sharing the most values, then the most words of text values."""
         counts: Counter[int] = Counter()
         for value in column.distinct:
             counts.update(self.index.get(value, ()))
-        return [i for i, _ in counts.most_common(VALUE_CANDIDATES)]
+        found = [i for i, _ in counts.most_common(VALUE_CANDIDATES)]
+        counts.clear()
+        for word in column.words:
+            counts.update(self.words.get(word, ()))
+        return found + [i for i, _ in counts.most_common(VALUE_CANDIDATES) if i not in found]
 
 
 def _score_all(

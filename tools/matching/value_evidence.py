@@ -16,6 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rapidfuzz import fuzz
+from rapidfuzz.process import cdist
+
 from tools.matching.samples import FLAG_WORDS
 
 Kind = Literal["empty", "bool", "numeric", "temporal", "text"]
@@ -27,6 +30,14 @@ DISAGREEING_DISTINCT = 10
 """Distinct values each column needs before sharing none of them (and no form) counts against."""
 DISAGREEING_LOOK = 0.1
 """Form similarity below which two columns sharing no values disagree."""
+CARDINALITY_RATIO = 20
+"""Distinct counts this far apart, with no value shared, count against (ids against a flag)."""
+VOCABULARY_SIZE = 100
+"""Most distinct values a column may have to be compared as a vocabulary (value by value)."""
+CLOSE_VALUE = 85
+"""Smallest rapidfuzz token-set similarity (0..100) of two values counted as the same term."""
+FUZZY_WEIGHT = 0.8
+"""Weight of close values against exactly shared ones."""
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TEMPORAL = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
@@ -196,19 +207,43 @@ def compare_values(first: ColumnValues, second: ColumnValues) -> ValueEvidence |
     if first.kind == "empty" or second.kind == "empty":
         return None
     shared, share = overlap(first, second)
-    informative = min(1.0, math.log1p(shared) / math.log1p(INFORMATIVE_SHARED))
-    found = share * informative
+    found = share * _informative(shared)
     reason = f"{shared} shared values ({share:.0%} of the smaller column)" if shared else ""
+    close, of = vocabulary(first, second)
+    if close and FUZZY_WEIGHT * close / of * _informative(close) > found:
+        found = FUZZY_WEIGHT * close / of * _informative(close)
+        reason = f"{close} of {of} values close to the other column's (a shared vocabulary)"
     look = _look(first, second)
     if not shared and look == 0.0 and first.kind != second.kind:
         return ValueEvidence(0.0, True, f"{first.kind} values against {second.kind} values")
-    many = min(first.distinct_count, second.distinct_count) >= DISAGREEING_DISTINCT
-    if not shared and many and look < DISAGREEING_LOOK:
-        return ValueEvidence(0.0, True, "many distinct values, none shared, unlike in form")
+    counts = sorted((first.distinct_count, second.distinct_count))
+    many = counts[0] >= DISAGREEING_DISTINCT
+    if not shared and not close and (many or counts[1] >= CARDINALITY_RATIO * counts[0]):
+        if look < DISAGREEING_LOOK or counts[1] >= CARDINALITY_RATIO * counts[0]:
+            return ValueEvidence(0.0, True, "no value shared, unlike in form or in number")
     score = found + (1.0 - found) * 0.5 * look
     if look >= 0.3 and not reason:
         reason = f"values alike ({first.kind}, {look:.0%} similar in form)"
     return ValueEvidence(round(score, 4), False, reason)
+
+
+def _informative(shared: int) -> float:
+    return min(1.0, math.log1p(shared) / math.log1p(INFORMATIVE_SHARED))
+
+
+def vocabulary(first: ColumnValues, second: ColumnValues) -> tuple[int, int]:
+    """How many values of the column with fewer distinct text values have a close value in the
+    other (same words, or one written inside the other: pt1a ~ t1a, g1 ~ g1 well differentiated),
+    and how many it has; (0, 0) unless both are small text vocabularies.
+    """
+    small, large = sorted((first, second), key=lambda c: c.distinct_count)
+    if small.kind not in ("text", "bool") or large.kind not in ("text", "bool"):
+        return 0, 0
+    if not small.complete or small.distinct_count > VOCABULARY_SIZE:
+        return 0, 0
+    queries, choices = sorted(small.distinct), sorted(large.distinct)
+    scores = cdist(queries, choices, scorer=fuzz.token_set_ratio, score_cutoff=CLOSE_VALUE)
+    return int((scores.max(axis=1) > 0).sum()), len(queries)
 
 
 def _look(first: ColumnValues, second: ColumnValues) -> float:

@@ -44,3 +44,18 @@ def test_overlap_of_large_columns_is_estimated_from_their_sketches() -> None:
     shared, share = overlap(first, second)
     assert len(first.distinct) == SKETCH and not first.complete
     assert 0.3 < share < 0.7 and shared > SKETCH // 2
+
+
+def test_numbers_written_inside_text_are_not_a_conflict() -> None:
+    found = compare_values(
+        summarize("age", [30, 45, 28, 51, 62]), summarize("a", ["x30", "x45", "x28", "x51", "x62"])
+    )
+    assert found is not None and not found.conflict and found.score > 0.5
+
+
+def test_a_vocabulary_written_differently_is_close() -> None:
+    found = compare_values(
+        summarize("grade", ["G1 well differentiated", "G2 moderately differentiated", "G3 poor"]),
+        summarize("tumor_grade", ["G1", "G2", "G3", "G4", "GX", "High Grade", "Not Reported"]),
+    )
+    assert found is not None and "close" in found.reason and found.score > 0.5

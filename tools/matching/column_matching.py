@@ -15,7 +15,7 @@ from tools.matching.value_evidence import ColumnValues, ValueEvidence, compare_v
 
 STRONG_NAME = 0.85
 """Name evidence from which a name decides alone (same meaning, or a clear abbreviation)."""
-VALUE_WEIGHT = 0.6
+VALUE_WEIGHT = 0.7
 """The most value evidence alone can score: below `STRONG_NAME`."""
 CONFLICT_FACTOR = 0.6
 """Factor on the score when the values' kinds cannot be the same thing."""
@@ -40,7 +40,7 @@ def combine(name: float, value: ValueEvidence | None) -> float:
     >>> combine(1.0, None), combine(0.0, ValueEvidence(1.0, False, "")) < STRONG_NAME
     (1.0, True)
     >>> combine(0.5, ValueEvidence(0.8, False, ""))
-    0.74
+    0.78
     """
     if value is None:
         return round(name, 4)

@@ -9,6 +9,7 @@ word every column of a wide table carries (a table prefix) counts for little.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -215,21 +216,25 @@ def _letters(name: str) -> str:
 
 
 def token_weights(names: Sequence[str]) -> dict[str, float]:
-    """Weights of the tokens of `names` (one table's columns, or two): rarer words weigh more.
+    """Weights of the tokens of one table's column names: the rarer a word, the more it says.
 
-    A token in half the names or more (a table prefix such as `prospect_`) weighs 0.1.
+    An inverse document frequency scaled to 0.1..1; a token in half the names or more (a table
+    prefix such as `prospect_`) weighs 0.1. Tables of fewer than three names weigh all alike.
 
-    >>> weights = token_weights(["prospect_id", "prospect_name", "prospect_city"])
-    >>> weights["prospect"], weights["city"]
-    (0.1, 0.8)
+    >>> weights = token_weights(["prospect_id", "prospect_name", "prospect_city", "city_zip"])
+    >>> weights["prospect"], weights["city"], weights["zip"]
+    (0.1, 0.1, 0.5693)
     """
     counts: dict[str, int] = {}
     for name in names:
         for token in set(tokens(name)):
             counts[token] = counts.get(token, 0) + 1
     size = len(names)
-    weights: dict[str, float] = {}
-    for token, count in counts.items():
-        share = count / size if size else 0.0
-        weights[token] = 0.1 if size >= 3 and share >= 0.5 else round(1.0 - 0.6 * share, 4)
-    return weights
+    if size < 3:
+        return dict.fromkeys(counts, 1.0)
+    return {
+        token: 0.1
+        if count / size >= 0.5
+        else round(max(0.1, math.log((size + 1) / (count + 1)) / math.log(size + 1)), 4)
+        for token, count in counts.items()
+    }

@@ -23,7 +23,7 @@ from tools.matching.column_matching import PairEvidence, score_pair
 from tools.matching.name_evidence import SAME, similarity_of_tokens, token_weights, tokens
 from tools.matching.value_evidence import ColumnValues
 
-THRESHOLD = 0.6
+THRESHOLD = 0.65
 """Smallest score reported as a correspondence."""
 MARGIN = 0.05
 """Candidates of one column within this of its best are as good as the best: ambiguous."""

@@ -43,6 +43,7 @@ _TEMPORAL = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
     r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?"
 )
+_INNER_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _WORD = re.compile(r"[^\W_]+")
 _QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
@@ -214,7 +215,11 @@ def compare_values(first: ColumnValues, second: ColumnValues) -> ValueEvidence |
         found = FUZZY_WEIGHT * close / of * _informative(close)
         reason = f"{close} of {of} values close to the other column's (a shared vocabulary)"
     look = _look(first, second)
-    if not shared and look == 0.0 and first.kind != second.kind:
+    inside = _numbers_inside(first, second)
+    if inside > found:
+        found = inside
+        reason = f"the numbers are written inside text values ({inside:.0%} alike)"
+    if not shared and not inside and look == 0.0 and first.kind != second.kind:
         return ValueEvidence(0.0, True, f"{first.kind} values against {second.kind} values")
     counts = sorted((first.distinct_count, second.distinct_count))
     many = counts[0] >= DISAGREEING_DISTINCT
@@ -225,6 +230,22 @@ def compare_values(first: ColumnValues, second: ColumnValues) -> ValueEvidence |
     if look >= 0.3 and not reason:
         reason = f"values alike ({first.kind}, {look:.0%} similar in form)"
     return ValueEvidence(round(score, 4), False, reason)
+
+
+def _numbers_inside(first: ColumnValues, second: ColumnValues) -> float:
+    """Share of a numeric column's values found as the number inside the other's text values
+    (x30 ~ 30, "12 kg" ~ 12), times how informative that many values are; 0 if not that case."""
+    numbers, texts = sorted((first, second), key=lambda c: c.kind != "numeric")
+    if numbers.kind != "numeric" or texts.kind != "text":
+        return 0.0
+    found = set()
+    for text in texts.distinct:
+        inner = _INNER_NUMBER.findall(text)
+        if len(inner) == 1:
+            found.add(normalise(inner[0]))
+    shared = len(found & numbers.distinct)
+    smaller = min(len(found), len(numbers.distinct))
+    return round(shared / smaller * _informative(shared), 4) if smaller else 0.0
 
 
 def _informative(shared: int) -> float:

@@ -138,6 +138,9 @@ def token_similarity(first: str, second: str) -> float:
         return SAME
     if first.isdigit() or second.isdigit():
         return 0.0
+    if not (_starts((first,)) & _starts((second,))) and words.meaning(first) == first:
+        if words.meaning(second) == second:
+            return 0.0  # neither a prefix, an abbreviation, a stem nor a near spelling
     for pair in ((first, second), (words.meaning(first), words.meaning(second))):
         short, long = sorted(pair, key=len)
         if abbreviates(short, long):
@@ -192,10 +195,29 @@ def _whole_abbreviation(first: str, second: str) -> float:
     """One name written as pieces of each word of the other, in order (wnrrntflg, CID, BN)."""
     short, long = sorted((first, second), key=lambda n: len(_letters(n)))
     letters = _letters(short)
-    words = [w.lower() for w in _TOKEN.findall(long)]
+    words = _words(long)
     if len(letters) < 2 or len(words) < 2 or len(letters) >= len(_letters(long)):
         return 0.0
-    return ABBREVIATION if _pieces(letters, 0, tuple(words)) else 0.0
+    if letters[0] not in _starts(words):
+        return 0.0  # cheap refusal: most pairs of a wide table end here
+    return ABBREVIATION if _pieces(letters, 0, words) else 0.0
+
+
+@lru_cache(maxsize=1 << 14)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _TOKEN.findall(name))
+
+
+@lru_cache(maxsize=1 << 14)
+def _starts(words: tuple[str, ...]) -> frozenset[str]:
+    """Letters an abbreviation of `words` may start with (stop words may be skipped)."""
+    found: set[str] = set()
+    for word in words:
+        consonants = _VOWELS.sub("", word)
+        found.update(word[:1], consonants[:1])
+        if word not in lexicon().stop:
+            break
+    return frozenset(found)
 
 
 def _pieces(short: str, start: int, words: tuple[str, ...]) -> bool:
@@ -211,6 +233,7 @@ def _pieces(short: str, start: int, words: tuple[str, ...]) -> bool:
     return any(_pieces(short, end, rest) for end in range(reach, start, -1))
 
 
+@lru_cache(maxsize=1 << 14)
 def _letters(name: str) -> str:
     return "".join(char for char in name.lower() if char.isalnum())
 

@@ -12,7 +12,16 @@ from suture.log_limits import rate_limit_root_handlers
 from suture.logs import configure_logging
 
 # Each name is a module of suture.commands exposing register(subparsers).
-COMMANDS: tuple[str, ...] = ("demo", "up", "eval", "lineage", "ask", "contracts", "bench")
+COMMANDS: tuple[str, ...] = (
+    "demo",
+    "up",
+    "eval",
+    "lineage",
+    "ask",
+    "contracts",
+    "match",
+    "bench",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

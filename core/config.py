@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from core.errors import ConfigError
@@ -86,6 +86,49 @@ class LagSettings(BaseModel):
         return LagSettings.model_validate({**self.model_dump(), "groups": groups, **changes})
 
 
+class ForgeSettings(BaseModel):
+    """Where proposals become pull requests: nowhere but local branches, GitHub, or GitLab."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["local", "github", "gitlab"] = Field(
+        default="local", description="local: branches in the repository, approved on the web only."
+    )
+    api_url: str | None = Field(
+        default=None,
+        description="REST API root; unset: https://api.github.com or https://gitlab.com.",
+    )
+    token: SecretStr | None = Field(default=None, description="A token that may open PRs.")
+    repo: str | None = Field(
+        default=None, description="owner/name on GitHub, group/project path on GitLab."
+    )
+    poll_interval_s: float = Field(
+        default=30.0, gt=0, description="Seconds between two reads of the open PRs' reviews."
+    )
+    labels: tuple[str, ...] = Field(default=("suture",), description="Labels on suture's PRs.")
+
+    @model_validator(mode="after")
+    def _remote_forge_is_complete(self) -> ForgeSettings:
+        if self.kind != "local":
+            missing = [n for n in ("token", "repo") if getattr(self, n) is None]
+            if missing:
+                keys = ", ".join(f"SUTURE_FORGE_{n.upper()}" for n in missing)
+                raise ValueError(f"forge kind {self.kind!r} needs {keys}")
+        return self
+
+
+class GitSettings(BaseModel):
+    """Where suture pushes its proposal branches."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    remote: str | None = Field(
+        default=None,
+        description="URL (or path of a bare repository) suture clones and pushes branches to; "
+        "unset: work on the repository given with --repo.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything suture is configured with; built once, in the composition root."""
 
@@ -107,6 +150,17 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     lag: LagSettings = Field(default_factory=LagSettings)
+    forge: ForgeSettings = Field(default_factory=ForgeSettings)
+    git: GitSettings = Field(default_factory=GitSettings)
+
+    @model_validator(mode="after")
+    def _remote_forge_has_a_remote(self) -> Settings:
+        if self.forge.kind != "local" and self.git.remote is None:
+            raise ValueError(
+                f"forge kind {self.forge.kind!r} needs SUTURE_GIT_REMOTE, the URL branches are "
+                "pushed to"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

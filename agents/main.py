@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 from pydantic import SecretStr
 
-from agents import applier, drift_monitor, healer, lag_monitor, quarantine
+from agents import applier, drift_monitor, forge_review, healer, lag_monitor, quarantine
 from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
 from agents.edges.chroma import build_knowledge_base
+from agents.edges.forge_github import GitHubForge
+from agents.edges.forge_poll import watch_pull_requests
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.group_offsets import watch_group
 from agents.edges.kafka import (
@@ -36,12 +38,13 @@ from agents.edges.kafka import (
 )
 from agents.edges.llm import build_llm
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
+from agents.edges.pull_requests import PullRequests
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
 from agents.lineage_agent import answer
 from agents.runtime import supervise
-from core.config import Settings
+from core.config import ForgeSettings, Settings
 from core.contracts import Contract, Pipeline
 from core.models import (
     AlertRaised,
@@ -50,11 +53,34 @@ from core.models import (
     FixApproved,
     IncidentEscalated,
 )
-from core.ports import LLM
+from core.ports import LLM, Forge, Merger, ProposalSink
 from tools.lineage.graph import build_lineage
 from tools.monitoring.dataset_monitor import DatasetMonitor
 
 _log = logging.getLogger(__name__)
+
+CLONE_DIR = "clone"
+
+
+class _Changes(ProposalSink, Merger, Protocol):
+    """Where proposals go and approvals are merged: the repository, or its pull requests."""
+
+
+# Which adapter each forge kind uses; `local` has none (branches in the repository itself).
+FORGES: dict[str, Any] = {"github": GitHubForge.from_settings}
+
+
+def open_repo(settings: Settings, repo_dir: Path) -> GitPipelineRepo:
+    """The repository suture works on: its own clone of SUTURE_GIT_REMOTE, or `repo_dir`."""
+    if settings.git.remote is not None:
+        return GitPipelineRepo.clone(settings.git.remote, settings.workdir / CLONE_DIR)
+    return GitPipelineRepo(repo_dir)
+
+
+def build_forge(settings: ForgeSettings) -> Forge | None:
+    """The configured forge's adapter; None for the local provider."""
+    factory = FORGES.get(settings.kind)
+    return None if factory is None else factory(settings)
 
 
 class _StoringBus:
@@ -193,7 +219,9 @@ async def _services(
     broker: EmbeddedBroker | None,
 ) -> AsyncIterator[Running]:
     kafka = settings.kafka
-    repo = GitPipelineRepo(repo_dir)
+    repo = await asyncio.to_thread(open_repo, settings, repo_dir)
+    forge = build_forge(settings.forge)
+    pulls = PullRequests(repo, forge, labels=settings.forge.labels) if forge else None
     view = _ContractsOverlay(repo, contracts_dir)
     _pipeline, contracts = await view.snapshot()
     await ensure_topics(bootstrap, _topics(settings, contracts))
@@ -234,7 +262,7 @@ async def _services(
                 on_approve=approve,
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
-                ask=partial(_ask, view, repo_dir, llm),
+                ask=partial(_ask, view, repo.path, llm),
             )
         )
         server = uvicorn.Server(
@@ -243,9 +271,28 @@ async def _services(
         publisher = _StoringBus(bus, store)
         loops = dict(
             _agent_loops(
-                settings, bootstrap, publisher, store, repo, view, kb, llm, contracts, broker
+                settings,
+                bootstrap,
+                publisher,
+                store,
+                pulls or repo,
+                view,
+                kb,
+                llm,
+                contracts,
+                broker,
             )
         )
+        if pulls is not None:
+            loops["forge_poll"] = partial(
+                watch_pull_requests,
+                pulls,
+                store,
+                forge_review.Deps(book=store, rejections=kb, clock=lambda: datetime.now(UTC)),
+                publisher,
+                settings.forge.poll_interval_s,
+                destinations=Destinations.from_settings(kafka),
+            )
         stop = asyncio.Event()
         supervisor = asyncio.create_task(supervise(loops, stop), name="suture.supervisor")
         # uvicorn stops gracefully on should_exit; cancelling it would leak its sockets.
@@ -273,7 +320,7 @@ def _agent_loops(
     bootstrap: str,
     publisher: _StoringBus,
     store: Store,
-    repo: GitPipelineRepo,
+    repo: _Changes,
     view: _ContractsOverlay,
     kb: Any,
     llm: LLM | None,

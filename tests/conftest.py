@@ -9,6 +9,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.postgres",
     "tests.fixtures.fake_openai",
     "tests.fixtures.kafka",
+    "tests.fixtures.github_mock",
 ]
 
 # Tests that start or reach the embedded broker are `kafka` tests even when their module forgot

@@ -373,3 +373,19 @@ def _run(cwd: Path, *args: str, stdin: str | None = None, env: dict[str, str] | 
         detail = (done.stderr or done.stdout).strip()
         raise RepoError(f"git {_subcommand(args)} failed in {str(cwd)!r}: {detail}")
     return done.stdout
+
+
+def seed_remote(repo: GitPipelineRepo, remote: str) -> bool:
+    """Push `repo`'s default branch to a remote that has no branches yet; False if it has some.
+
+    Only for a new, empty remote (the demo's): suture never pushes a default branch that exists.
+    """
+    if _run(repo.path, "ls-remote", "--heads", remote).strip():
+        return False
+    default = repo.main_branch
+    if Path(remote).is_dir():  # a local bare repository names its default branch in HEAD
+        default = _run(Path(remote), "symbolic-ref", "--short", "HEAD").strip() or default
+    _run(
+        repo.path, "push", "--quiet", remote, f"refs/heads/{repo.main_branch}:refs/heads/{default}"
+    )
+    return True

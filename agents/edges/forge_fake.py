@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
+import subprocess
+from pathlib import Path
 
 from core.errors import ForgeError
 from core.ports import PullRequest, PullRequestDraft
 
 
 class InMemoryForge:
-    """Pull requests in a dict, with every call recorded; merges are counted, never repeated."""
+    """Pull requests in a dict, with every call recorded; merges are counted, never repeated.
 
-    def __init__(self) -> None:
+    Given the bare `remote` the branches are pushed to, a merge is a real merge commit on the
+    PR's base branch there, as a forge would make it."""
+
+    def __init__(self, remote: Path | None = None) -> None:
+        self.remote = remote
         self.pulls: dict[int, PullRequest] = {}
         self.drafts: dict[int, PullRequestDraft] = {}
         self.calls: list[str] = []
@@ -47,9 +52,38 @@ class InMemoryForge:
         if pull.state in ("merged", "closed"):
             raise ForgeError(f"pull request #{number} is {pull.state}; it cannot be merged", 405)
         self.merges.append(number)
-        commit = hashlib.sha1(f"merge:{number}:{head_commit}".encode()).hexdigest()
+        commit = self.merge_in_remote(number, head_commit)
         self.pulls[number] = pull.model_copy(update={"state": "merged", "merge_commit": commit})
         return commit
+
+    def merge_in_remote(self, number: int, head_commit: str) -> str:
+        """Make PR `number`'s merge commit on its base branch in the remote; its sha."""
+        if self.remote is None:
+            return f"{number:040x}"
+        base = f"refs/heads/{self.drafts[number].base}"
+        tree = self._git("rev-parse", f"{head_commit}^{{tree}}")
+        commit = self._git(
+            "-c",
+            "user.name=forge",
+            "-c",
+            "user.email=forge@localhost",
+            "commit-tree",
+            tree,
+            "-p",
+            base,
+            "-p",
+            head_commit,
+            "-m",
+            f"Merge pull request #{number}",
+        )
+        self._git("update-ref", base, commit)
+        return commit
+
+    def _git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(self.remote), *args], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
 
     def _get(self, number: int) -> PullRequest:
         if number not in self.pulls:

@@ -1,0 +1,210 @@
+"""Approval from either side, the review page or the forge, yields exactly one apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from agents import applier, forge_review
+from agents.edges.forge_fake import InMemoryForge
+from agents.edges.forge_poll import poll_once, watch_pull_requests
+from agents.edges.git_repo import GitPipelineRepo
+from agents.edges.kafka import Destinations, Outgoing
+from agents.edges.kb_fake import InMemoryKnowledgeBase
+from agents.edges.pull_requests import PullRequests
+from agents.edges.store_fake import InMemoryStore
+from core.config import KafkaSettings
+from core.lifecycle import Transition
+from core.models import FixApplied, FixApproved
+from tests.agents.edges.remote_repos import bare_remote, git, rename_proposal
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Scene:
+    remote: Path
+    repo: GitPipelineRepo
+    forge: InMemoryForge
+    pulls: PullRequests
+    store: InMemoryStore
+    kb: InMemoryKnowledgeBase
+
+    @property
+    def review(self) -> forge_review.Deps:
+        return forge_review.Deps(book=self.store, rejections=self.kb, clock=lambda: NOW)
+
+    @property
+    def applier(self) -> applier.Deps:
+        return applier.Deps(book=self.store, repo=self.pulls, kb=self.kb, clock=lambda: NOW)
+
+    async def propose(self, proposal_id: str) -> tuple[str, int]:
+        """The healer's last step: open the change, keep the proposal pending."""
+        proposal = rename_proposal(self.repo, proposal_id)
+        branch, _commit = await self.pulls.open_change(proposal)
+        await self.store.save_proposal(proposal.model_copy(update={"branch": branch}))
+        number = self.pulls.number(branch)
+        assert number is not None
+        return proposal_id, number
+
+    async def apply(self, approvals: list[FixApproved]) -> list[FixApplied]:
+        """Every approval handed to the applier, twice (at-least-once delivery)."""
+        applied: list[FixApplied] = []
+        for event in [*approvals, *approvals]:
+            applied += await applier.handle(event, self.applier)
+        return applied
+
+
+@pytest.fixture(params=["master", "trunk"])
+def scene(tmp_path: Path, request: pytest.FixtureRequest) -> Scene:
+    remote = bare_remote(tmp_path, request.param)
+    repo = GitPipelineRepo.clone(str(remote), tmp_path / "clone")
+    forge = InMemoryForge(remote)
+    kb = InMemoryKnowledgeBase()
+    return Scene(remote, repo, forge, PullRequests(repo, forge), InMemoryStore(), kb)
+
+
+async def test_approval_on_the_review_page_merges_through_the_forge_once(scene: Scene) -> None:
+    proposal_id, number = await scene.propose("aaaa000011112222")
+    await scene.store.transition(
+        Transition(
+            proposal_id=proposal_id,
+            from_status="pending",
+            to_status="approved",
+            by="reviewer",
+            reviewer="ann",
+        )
+    )  # what the web endpoint does before it publishes the approval
+    assert await poll_once(scene.pulls, scene.store, scene.review) == []
+
+    [applied] = await scene.apply([FixApproved(proposal_id=proposal_id, reviewer="ann")])
+
+    assert scene.forge.merges == [number]
+    record = await scene.store.get_proposal(proposal_id)
+    assert record.status == "applied" and record.applied_commit == applied.merge_commit
+    default = scene.repo.main_branch
+    assert git(scene.remote, "rev-parse", default).strip() == applied.merge_commit
+    assert scene.repo.head() == applied.merge_commit  # the clone moved forward
+    assert "customer_id as" in (scene.repo.path / "models/stg_orders.sql").read_text()
+
+
+async def test_an_approving_review_on_the_forge_is_applied_once(scene: Scene) -> None:
+    proposal_id, number = await scene.propose("bbbb000011112222")
+    scene.forge.decide(number, state="approved", decided_by="bob")
+
+    approvals = await poll_once(scene.pulls, scene.store, scene.review)
+    assert [a.proposal_id for a in approvals] == [proposal_id]
+    assert await poll_once(scene.pulls, scene.store, scene.review) == []  # decided already
+    [applied] = await scene.apply(approvals)
+
+    assert scene.forge.merges == [number]
+    record = await scene.store.get_proposal(proposal_id)
+    assert record.applied_commit == applied.merge_commit
+    assert record.status == "applied" and "bob on the forge" in (record.reviewer or "")
+    assert len(await scene.kb.similar("orders", limit=5)) == 1
+
+
+async def test_a_merge_by_a_human_on_the_forge_is_recorded_not_merged_again(
+    scene: Scene,
+) -> None:
+    proposal_id, number = await scene.propose("cccc000011112222")
+    head = scene.repo.branch_head(scene.forge.pulls[number].branch)
+    by_human = scene.forge.merge_in_remote(number, head)
+    scene.forge.decide(number, state="merged", decided_by="carol", merge_commit=by_human)
+
+    [applied] = await scene.apply(await poll_once(scene.pulls, scene.store, scene.review))
+
+    assert scene.forge.merges == []  # suture never merged
+    assert applied.merge_commit == by_human
+    record = await scene.store.get_proposal(proposal_id)
+    assert record.status == "applied" and record.applied_commit == by_human
+    assert scene.repo.head() == by_human
+
+
+async def test_approval_on_both_sides_at_once_still_applies_once(scene: Scene) -> None:
+    proposal_id, number = await scene.propose("dddd000011112222")
+    await scene.store.transition(
+        Transition(
+            proposal_id=proposal_id,
+            from_status="pending",
+            to_status="approved",
+            by="reviewer",
+            reviewer="ann",
+        )
+    )
+    head = scene.repo.branch_head(scene.forge.pulls[number].branch)
+    by_human = scene.forge.merge_in_remote(number, head)
+    scene.forge.decide(number, state="merged", decided_by="carol", merge_commit=by_human)
+
+    approvals = [FixApproved(proposal_id=proposal_id, reviewer="ann")]
+    approvals += await poll_once(scene.pulls, scene.store, scene.review)
+    applied = await scene.apply(approvals)
+
+    assert len(applied) == 1 and applied[0].merge_commit == by_human
+    assert scene.forge.merges == []
+
+
+async def test_closing_the_pull_request_unmerged_rejects_and_keeps_the_reason(
+    scene: Scene,
+) -> None:
+    proposal_id, number = await scene.propose("eeee000011112222")
+    scene.forge.decide(
+        number, state="closed", decided_by="dave", note="customer_id is a hashed id, not ours"
+    )
+
+    assert await poll_once(scene.pulls, scene.store, scene.review) == []
+
+    record = await scene.store.get_proposal(proposal_id)
+    assert record.status == "rejected"
+    assert "customer_id is a hashed id" in (record.note or "")
+    [kept] = await scene.kb.rejections("sig-rename")
+    assert kept.proposal_id == proposal_id and "closed unmerged" in kept.reason
+    assert "dave" in kept.rejected_by
+    assert scene.forge.merges == []
+
+
+async def test_proposing_again_updates_the_same_pull_request(scene: Scene) -> None:
+    proposal = rename_proposal(scene.repo, "ffff000011112222")
+    branch, _ = await scene.pulls.open_change(proposal)
+    revalidated = proposal.model_copy(update={"description": proposal.description + "\nre-run"})
+    again, _ = await scene.pulls.open_change(revalidated)
+
+    assert again == branch
+    assert [c.split()[0] for c in scene.forge.calls] == ["open", "update"]
+    [number] = scene.forge.drafts
+    assert scene.forge.drafts[number].body.startswith(revalidated.description)
+    assert "Suture-Proposal: ffff000011112222" in scene.forge.drafts[number].body
+    assert scene.forge.drafts[number].labels == ("suture",)
+
+
+async def test_the_poll_loop_publishes_the_forges_approvals(scene: Scene) -> None:
+    proposal_id, number = await scene.propose("9999000011112222")
+    scene.forge.decide(number, state="approved", decided_by="erin")
+    published: list[Outgoing] = []
+
+    class Bus:
+        async def publish_all(self, messages: list[Outgoing]) -> None:
+            published.extend(messages)
+
+    async def tick() -> None:
+        return None
+
+    destinations = Destinations.from_settings(KafkaSettings())
+    rounds = await watch_pull_requests(
+        scene.pulls,
+        scene.store,
+        scene.review,
+        Bus(),
+        60.0,
+        destinations=destinations,
+        tick=tick,
+        limit=2,
+    )
+
+    assert rounds == 2
+    assert [(m.topic, getattr(m.event, "proposal_id", None)) for m in published] == [
+        ("suture.approvals", proposal_id)
+    ]

@@ -8,7 +8,7 @@ import logging
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -46,6 +46,7 @@ from agents.lineage_agent import answer
 from agents.runtime import supervise
 from core.config import ForgeSettings, Settings
 from core.contracts import Contract, Pipeline
+from core.errors import ConfigError
 from core.models import (
     AlertRaised,
     DeadLetter,
@@ -67,7 +68,7 @@ class _Changes(ProposalSink, Merger, Protocol):
 
 
 # Which adapter each forge kind uses; `local` has none (branches in the repository itself).
-FORGES: dict[str, Any] = {"github": GitHubForge.from_settings}
+FORGES: dict[str, Callable[[ForgeSettings], Forge]] = {"github": GitHubForge.from_settings}
 
 
 def open_repo(settings: Settings, repo_dir: Path) -> GitPipelineRepo:
@@ -79,8 +80,15 @@ def open_repo(settings: Settings, repo_dir: Path) -> GitPipelineRepo:
 
 def build_forge(settings: ForgeSettings) -> Forge | None:
     """The configured forge's adapter; None for the local provider."""
+    if settings.kind == "local":
+        return None
     factory = FORGES.get(settings.kind)
-    return None if factory is None else factory(settings)
+    if factory is None:
+        raise ConfigError(
+            f"SUTURE_FORGE_KIND={settings.kind!r} has no adapter yet; use one of "
+            f"{sorted(['local', *FORGES])}"
+        )
+    return factory(settings)
 
 
 class _StoringBus:

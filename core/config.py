@@ -160,6 +160,11 @@ class Settings(BaseSettings):
                 f"forge kind {self.forge.kind!r} needs SUTURE_GIT_REMOTE, the URL branches are "
                 "pushed to"
             )
+        if self.forge.kind == "local" and self.git.remote is not None:
+            raise ValueError(
+                "SUTURE_GIT_REMOTE needs a forge to merge its pull requests; set "
+                "SUTURE_FORGE_KIND=github, or unset the remote to work on --repo"
+            )
         return self
 
     @classmethod

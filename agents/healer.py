@@ -198,6 +198,7 @@ async def _propose(
             [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
             inferred.llm_calls,
         )
+    similar = await deps.kb.similar(alert.summary or alert.dataset, limit=3)
     title = f"suture: heal {alert.dataset} after " + ", ".join(
         f"{d.kind} of {d.field}" for d in alert.detections if d.field
     )
@@ -210,7 +211,15 @@ async def _propose(
         contract=new_contract,
         validation=report,
         title=title[:200],
-        description=describe_proposal(alert, mapping, patches, report, contract, new_contract),
+        description=describe_proposal(
+            alert,
+            mapping,
+            patches,
+            report,
+            contract,
+            new_contract,
+            [(f.proposal_id, f.summary) for f in similar],
+        ),
         origin=inferred.origin,
         llm_calls=inferred.llm_calls,
     )

@@ -208,3 +208,29 @@ async def test_the_poll_loop_publishes_the_forges_approvals(scene: Scene) -> Non
     assert [(m.topic, getattr(m.event, "proposal_id", None)) for m in published] == [
         ("suture.approvals", proposal_id)
     ]
+
+
+async def test_the_pull_request_names_similar_past_fixes() -> None:
+    from agents import healer
+    from core.models import FixProposed, SchemaMapping
+    from core.ports import VerifiedFix
+    from tests.agents.test_healer import AFTER, BEFORE, ORDERS, PIPELINE, drift_alert
+    from tests.agents.test_healer import Scene as HealScene
+
+    kb = InMemoryKnowledgeBase()
+    await kb.record(
+        VerifiedFix(
+            signature="older",
+            dataset="payments",
+            summary="payments: cust_id renamed to client_id",
+            mapping=SchemaMapping(),
+            patches=[],
+            proposal_id="77777777aaaa",
+            applied_at=NOW,
+        )
+    )
+    heal = HealScene(PIPELINE, ORDERS, BEFORE, AFTER)
+    [proposal] = await healer.handle(drift_alert(heal), heal.deps(kb=kb))
+    assert isinstance(proposal, FixProposed)
+    assert "## Similar past fixes" in proposal.description
+    assert "`77777777`: payments: cust_id renamed to client_id" in proposal.description

@@ -22,6 +22,7 @@ from agents import applier, drift_monitor, forge_review, healer, lag_monitor, qu
 from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.forge_github import GitHubForge
+from agents.edges.forge_gitlab import GitLabForge
 from agents.edges.forge_poll import watch_pull_requests
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.group_offsets import watch_group
@@ -68,7 +69,10 @@ class _Changes(ProposalSink, Merger, Protocol):
 
 
 # Which adapter each forge kind uses; `local` has none (branches in the repository itself).
-FORGES: dict[str, Callable[[ForgeSettings], Forge]] = {"github": GitHubForge.from_settings}
+FORGES: dict[str, Callable[[ForgeSettings], Forge]] = {
+    "github": GitHubForge.from_settings,
+    "gitlab": GitLabForge.from_settings,
+}
 
 
 def open_repo(settings: Settings, repo_dir: Path) -> GitPipelineRepo:
@@ -85,7 +89,7 @@ def build_forge(settings: ForgeSettings) -> Forge | None:
     factory = FORGES.get(settings.kind)
     if factory is None:
         raise ConfigError(
-            f"SUTURE_FORGE_KIND={settings.kind!r} has no adapter yet; use one of "
+            f"SUTURE_FORGE_KIND={settings.kind!r} has no adapter; use one of "
             f"{sorted(['local', *FORGES])}"
         )
     return factory(settings)

@@ -10,6 +10,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.fake_openai",
     "tests.fixtures.kafka",
     "tests.fixtures.github_mock",
+    "tests.fixtures.gitlab_server",
 ]
 
 # Tests that start or reach the embedded broker are `kafka` tests even when their module forgot

@@ -53,10 +53,9 @@ def test_a_remote_without_a_forge_is_refused(monkeypatch: pytest.MonkeyPatch) ->
         load_settings()
 
 
-def test_gitlab_says_it_has_no_adapter_yet() -> None:
+def test_gitlab_builds_its_adapter_for_a_group_project() -> None:
     settings = ForgeSettings(kind="gitlab", token="t", repo="group/project")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="no adapter yet"):
-        build_forge(settings)
+    assert type(build_forge(settings)).__name__ == "GitLabForge"
 
 
 def test_a_github_repository_must_be_owner_slash_name() -> None:

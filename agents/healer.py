@@ -203,6 +203,9 @@ async def _propose(
         f"{d.kind} of {d.field}" for d in alert.detections if d.field
     )
     proposal = FixProposed(
+        # One proposal id per alert: an alert redelivered after its branch was pushed but before
+        # the proposal was stored re-validates onto the same branch and updates the same PR.
+        proposal_id=hashlib.sha256(f"proposal:{alert.event_id}".encode()).hexdigest()[:32],
         alert_id=alert.event_id,
         dataset=alert.dataset,
         signature=alert.signature(),

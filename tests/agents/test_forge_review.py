@@ -234,3 +234,55 @@ async def test_the_pull_request_names_similar_past_fixes() -> None:
     assert isinstance(proposal, FixProposed)
     assert "## Similar past fixes" in proposal.description
     assert "`77777777`: payments: cust_id renamed to client_id" in proposal.description
+
+
+async def test_an_alert_redelivered_before_its_proposal_was_stored_updates_the_same_pr(
+    scene: Scene,
+) -> None:
+    from agents import healer
+    from core.models import AlertRaised, FixProposed
+    from tools.monitoring.detect_all import detect_all
+
+    contracts = (await scene.repo.snapshot())[1]
+    before = [
+        {
+            "order_id": f"o{i}",
+            "cust_id": i,
+            "amount_cents": 100 * i,
+            "status": "placed",
+            "created_at": "2026-01-01T10:00:00Z",
+        }
+        for i in range(1, 9)
+    ]
+    after = [
+        {**{k: v for k, v in e.items() if k != "cust_id"}, "customer_id": e["cust_id"]}
+        for e in before
+    ]
+    alert = AlertRaised(
+        source="test",
+        category="drift",
+        dataset="orders",
+        detections=detect_all(contracts["orders"], before, after),
+    )
+
+    class Forgetful(InMemoryStore):
+        """Crashes, in effect, between pushing the branch and storing the proposal."""
+
+        async def save_proposal(self, proposal: FixProposed) -> bool:
+            return True
+
+    deps = healer.Deps(
+        llm=None,
+        kb=scene.kb,
+        repo=scene.repo,
+        samples=scene.store,
+        book=Forgetful(),
+        sink=scene.pulls,
+    )
+    await scene.store.save_samples(alert.event_id, "orders", before, after)
+    [first] = await healer.handle(alert, deps)
+    [again] = await healer.handle(alert, deps)
+
+    assert isinstance(first, FixProposed) and isinstance(again, FixProposed)
+    assert first.proposal_id == again.proposal_id and first.branch == again.branch
+    assert [c.split()[0] for c in scene.forge.calls] == ["open", "update"]

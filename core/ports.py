@@ -282,6 +282,10 @@ class Forge(Protocol):
         """Merge PR `number` if its head is still `head_commit`; the merge commit's sha."""
         ...
 
+    async def close_pull_request(self, number: int, comment: str) -> None:
+        """Say why in a comment, then close PR `number` unmerged."""
+        ...
+
 
 class RejectedFix(BaseModel):
     """A proposal a human turned down, and why: knowledge for the next proposal."""

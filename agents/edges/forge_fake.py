@@ -56,6 +56,11 @@ class InMemoryForge:
         self.pulls[number] = pull.model_copy(update={"state": "merged", "merge_commit": commit})
         return commit
 
+    async def close_pull_request(self, number: int, comment: str) -> None:
+        """Close the PR unmerged, keeping the comment as its note."""
+        self.calls.append(f"close {number}")
+        self.decide(number, state="closed", note=comment, decided_by="suture")
+
     def merge_in_remote(self, number: int, head_commit: str) -> str:
         """Make PR `number`'s merge commit on its base branch in the remote; its sha."""
         if self.remote is None:

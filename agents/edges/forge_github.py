@@ -225,3 +225,18 @@ class GitHubForge:
         if not merged.merged:
             raise ForgeError(f"GitHub did not merge pull request #{number}: {merged.message}")
         return merged.sha
+
+    async def close_pull_request(self, number: int, comment: str) -> None:
+        """POST the reason as a comment, then PATCH the PR closed."""
+        await self._call(
+            f"comment on pull request #{number}",
+            self._rest.issues.async_create_comment(
+                self._owner, self._name, number, headers=_HEADERS, data={"body": comment}
+            ),
+        )
+        await self._call(
+            f"close pull request #{number}",
+            self._rest.pulls.async_update(
+                self._owner, self._name, number, headers=_HEADERS, data={"state": "closed"}
+            ),
+        )

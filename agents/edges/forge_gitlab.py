@@ -154,3 +154,12 @@ class GitLabForge:
         if merged.get("state") != "merged" or not commit:
             raise ForgeError(f"GitLab did not merge !{number}: state {merged.get('state')!r}")
         return str(commit)
+
+    async def close_pull_request(self, number: int, comment: str) -> None:
+        """POST the reason as a note, then PUT state_event=close."""
+        lazy = self._project.mergerequests.get(number, lazy=True)
+        await self._call(f"comment on !{number}", lambda: lazy.notes.create({"body": comment}))
+        await self._call(
+            f"close !{number}",
+            lambda: self._project.mergerequests.update(number, {"state_event": "close"}),
+        )

@@ -36,8 +36,16 @@ class _Publisher(Protocol):
 async def poll_once(
     pulls: PullRequests, proposals: _Pending, deps: forge_review.Deps
 ) -> list[FixApproved]:
-    """Read every pending proposal's PR once; the approvals the forge gave, as events."""
+    """Read every pending proposal's PR once; the approvals the forge gave, as events.
+
+    PRs of proposals rejected on the review page are closed on the forge."""
     approvals: list[FixApproved] = []
+    for record in await proposals.list_proposals("rejected"):
+        # Rejected on the review page: its PR, still open, is closed with the reason (once).
+        if record.proposal.branch is not None:
+            said = f": {record.note}" if record.note else "."
+            reason = f"Rejected on suture's review page by {record.reviewer or 'a reviewer'}{said}"
+            await pulls.close_rejected(record.proposal.branch, reason)
     for record in await proposals.list_proposals("pending"):
         branch = record.proposal.branch
         if branch is None:

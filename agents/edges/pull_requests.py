@@ -22,6 +22,7 @@ from core.ports import Forge, PullRequest, PullRequestDraft
 
 _log = logging.getLogger(__name__)
 _NUMBER = "pullRequest"
+_CLOSED = "closedBySuture"
 
 
 def proposal_footer(proposal_id: str) -> str:
@@ -87,3 +88,14 @@ class PullRequests:
             merged = await self.forge.merge_pull_request(number, head)
         await self.repo.sync()
         return merged
+
+    async def close_rejected(self, branch: str, reason: str) -> bool:
+        """Close the branch's PR if it is still open (rejected on the review page), once."""
+        number = await asyncio.to_thread(self.number, branch)
+        if number is None or await asyncio.to_thread(self.repo.recall, branch, _CLOSED):
+            return False
+        pull = await self.forge.pull_request(number)
+        if pull.state in ("open", "approved"):
+            await self.forge.close_pull_request(number, reason)
+        await asyncio.to_thread(self.repo.remember, branch, _CLOSED, "true")
+        return pull.state in ("open", "approved")

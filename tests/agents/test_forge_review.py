@@ -286,3 +286,27 @@ async def test_an_alert_redelivered_before_its_proposal_was_stored_updates_the_s
     assert isinstance(first, FixProposed) and isinstance(again, FixProposed)
     assert first.proposal_id == again.proposal_id and first.branch == again.branch
     assert [c.split()[0] for c in scene.forge.calls] == ["open", "update"]
+
+
+async def test_a_rejection_on_the_review_page_closes_the_pull_request_once(
+    scene: Scene,
+) -> None:
+    proposal_id, number = await scene.propose("abab000011112222")
+    await scene.store.transition(
+        Transition(
+            proposal_id=proposal_id,
+            from_status="pending",
+            to_status="rejected",
+            by="reviewer",
+            reviewer="ann",
+            note="wrong customer key",
+        )
+    )
+
+    await poll_once(scene.pulls, scene.store, scene.review)
+    await poll_once(scene.pulls, scene.store, scene.review)
+
+    assert scene.forge.calls.count(f"close {number}") == 1
+    pull = scene.forge.pulls[number]
+    assert pull.state == "closed"
+    assert pull.note == "Rejected on suture's review page by ann: wrong customer key"

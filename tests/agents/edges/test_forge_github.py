@@ -128,3 +128,15 @@ async def test_a_request_githubs_description_refuses_fails(github_api: str) -> N
 
     assert refused.value.status == 422 and not refused.value.retriable
     assert "merge_method" in violations[-1] and '"request"' in violations[-1]
+
+
+async def test_closing_comments_then_closes(github_api: str) -> None:
+    seen: list[Exchange] = []
+    forge = GitHubForge(_client(github_api, seen), "acme/shop")
+
+    await forge.close_pull_request(7, "Rejected on suture's review page by ann.")
+
+    assert [(m, p, s) for m, p, s, _ in seen] == [
+        ("POST", "/repos/acme/shop/issues/7/comments", 201),
+        ("PATCH", "/repos/acme/shop/pulls/7", 200),
+    ]

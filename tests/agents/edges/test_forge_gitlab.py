@@ -86,3 +86,10 @@ async def test_gitlabs_refusals_become_forge_errors(gitlab_server: GitLabFixture
 def test_a_project_path_must_name_its_group() -> None:
     with pytest.raises(ConfigError, match="group/name"):
         GitLabForge(gitlab.Gitlab("http://127.0.0.1:9"), "shop")
+
+
+async def test_closing_notes_the_reason_then_closes(gitlab_server: GitLabFixture) -> None:
+    await _forge(gitlab_server).close_pull_request(12, "Rejected by ann.")
+    [(m1, p1, note), (m2, p2, closing)] = gitlab_server.seen
+    assert (m1, p1, note["body"]) == ("POST", f"{MR}/12/notes", "Rejected by ann.")
+    assert (m2, p2, closing["state_event"]) == ("PUT", f"{MR}/12", "close")

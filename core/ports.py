@@ -270,6 +270,10 @@ class Forge(Protocol):
         """Open a PR for `draft.branch`; ForgeError if the forge refuses."""
         ...
 
+    async def find_pull_request(self, branch: str) -> int | None:
+        """The number of the open PR whose head is `branch`, if any."""
+        ...
+
     async def update_pull_request(self, number: int, draft: PullRequestDraft) -> PullRequest:
         """Replace the title, body and labels of PR `number` (the branch was pushed again)."""
         ...

@@ -34,6 +34,12 @@ class InMemoryForge:
         self.pulls[number], self.drafts[number] = pull, draft
         return pull
 
+    async def find_pull_request(self, branch: str) -> int | None:
+        """The open PR of `branch`, if any."""
+        self.calls.append(f"find {branch}")
+        found = [n for n, p in self.pulls.items() if p.branch == branch and p.state == "open"]
+        return found[0] if found else None
+
     async def update_pull_request(self, number: int, draft: PullRequestDraft) -> PullRequest:
         """Replace title, body and labels; a decided PR stays decided."""
         self.calls.append(f"update {number}")

@@ -13,7 +13,11 @@ from typing import Any, Literal, TypeVar
 from githubkit import GitHub
 from githubkit.exception import GitHubException, RequestFailed, RequestTimeout
 from githubkit.response import Response
-from githubkit_schemas.v2022_11_28.models import IssueComment, PullRequestReview
+from githubkit_schemas.v2022_11_28.models import (
+    IssueComment,
+    PullRequestReview,
+    PullRequestSimple,
+)
 
 from core.config import ForgeSettings
 from core.errors import ConfigError, ForgeError, ForgeUnavailableError
@@ -125,6 +129,22 @@ class GitHubForge:
         return PullRequest(
             number=created.number, url=created.html_url, branch=draft.branch, state="open"
         )
+
+    async def find_pull_request(self, branch: str) -> int | None:
+        """GET /repos/{owner}/{repo}/pulls?head=owner:branch&state=open: its number, if any."""
+        found = await self._call(
+            f"look for the pull request of {branch!r}",
+            self._rest.pulls.async_list(
+                self._owner,
+                self._name,
+                head=f"{self._owner}:{branch}",
+                state="open",
+                per_page=1,
+                headers=_HEADERS,
+            ),
+        )
+        pulls: list[PullRequestSimple] = list(found)
+        return pulls[0].number if pulls else None
 
     async def update_pull_request(self, number: int, draft: PullRequestDraft) -> PullRequest:
         """PATCH /repos/{owner}/{repo}/pulls/{number}: the new title and evidence."""

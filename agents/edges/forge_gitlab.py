@@ -90,6 +90,16 @@ class GitLabForge:
             number=int(created.iid), url=str(created.web_url), branch=draft.branch, state="open"
         )
 
+    async def find_pull_request(self, branch: str) -> int | None:
+        """GET /projects/:id/merge_requests?source_branch=...&state=opened: its iid, if any."""
+        found = await self._call(
+            f"look for the merge request of {branch!r}",
+            lambda: self._project.mergerequests.list(
+                source_branch=branch, state="opened", per_page=1, get_all=False
+            ),
+        )
+        return int(found[0].iid) if found else None
+
     async def update_pull_request(self, number: int, draft: PullRequestDraft) -> PullRequest:
         """PUT /projects/:id/merge_requests/:iid: the new title, evidence and labels."""
         updated = await self._call(

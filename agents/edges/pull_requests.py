@@ -2,11 +2,12 @@
 
 `PullRequests` is the healer's ProposalSink and the applier's Merger when a forge is configured:
 - open_change: commit on suture's clone, push the branch, open a PR (or update the one the
-  branch has, so a re-validation or a newer fix for the same proposal never opens a second);
+  branch has, so a re-validation of the same proposal never opens a second);
 - merge: if a human merged on the forge already, take that merge commit (never merge twice),
   else merge through the forge's API, checking the head is the commit that was reviewed; then
   move the clone forward so the pipeline reads the merged models.
-The PR number of each branch is kept in the clone's git config.
+The PR number of each branch is kept in the clone's git config; a clone made anew asks the forge
+for the branch's open PR before opening one.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ class PullRequests:
             labels=self.labels,
         )
         number = await asyncio.to_thread(self.number, branch)
+        if number is None:  # a clone made anew forgot it: ask the forge before opening one
+            number = await self.forge.find_pull_request(branch)
+            if number is not None:
+                await asyncio.to_thread(self.repo.remember, branch, _NUMBER, str(number))
         if number is None:
             pull = await self.forge.open_pull_request(draft)
             await asyncio.to_thread(self.repo.remember, branch, _NUMBER, str(pull.number))

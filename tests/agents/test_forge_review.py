@@ -173,7 +173,7 @@ async def test_proposing_again_updates_the_same_pull_request(scene: Scene) -> No
     again, _ = await scene.pulls.open_change(revalidated)
 
     assert again == branch
-    assert [c.split()[0] for c in scene.forge.calls] == ["open", "update"]
+    assert [c.split()[0] for c in scene.forge.calls] == ["find", "open", "update"]
     [number] = scene.forge.drafts
     assert scene.forge.drafts[number].body.startswith(revalidated.description)
     assert "Suture-Proposal: ffff000011112222" in scene.forge.drafts[number].body
@@ -285,7 +285,7 @@ async def test_an_alert_redelivered_before_its_proposal_was_stored_updates_the_s
 
     assert isinstance(first, FixProposed) and isinstance(again, FixProposed)
     assert first.proposal_id == again.proposal_id and first.branch == again.branch
-    assert [c.split()[0] for c in scene.forge.calls] == ["open", "update"]
+    assert [c.split()[0] for c in scene.forge.calls] == ["find", "open", "update"]
 
 
 async def test_a_rejection_on_the_review_page_closes_the_pull_request_once(
@@ -310,3 +310,16 @@ async def test_a_rejection_on_the_review_page_closes_the_pull_request_once(
     pull = scene.forge.pulls[number]
     assert pull.state == "closed"
     assert pull.note == "Rejected on suture's review page by ann: wrong customer key"
+
+
+async def test_a_clone_made_anew_finds_the_open_pull_request_instead_of_opening_another(
+    scene: Scene, tmp_path: Path
+) -> None:
+    proposal = rename_proposal(scene.repo, "cdcd000011112222")
+    branch, _ = await scene.pulls.open_change(proposal)
+    fresh = GitPipelineRepo.clone(str(scene.remote), tmp_path / "fresh-clone")
+
+    again, _ = await PullRequests(fresh, scene.forge).open_change(proposal)
+
+    assert again == branch and len(scene.forge.pulls) == 1
+    assert [c.split()[0] for c in scene.forge.calls] == ["find", "open", "find", "update"]

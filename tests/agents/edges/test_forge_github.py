@@ -18,6 +18,7 @@ from agents.edges.forge_github import GitHubForge
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.pull_requests import PullRequests
 from core.errors import ForgeError
+from core.ports import PullRequestDraft
 from tests.agents.edges.remote_repos import bare_remote, git, rename_proposal
 
 pytestmark = pytest.mark.integration
@@ -63,17 +64,21 @@ async def test_the_demo_fix_pushes_a_branch_opens_and_updates_one_pull_request(
     proposal = rename_proposal(repo, "0123456789abcdef")
     branch, commit = await pulls.open_change(proposal)
     assert git(remote, "rev-parse", branch).strip() == commit  # the branch was pushed
-    [(method, path, status, created)] = [s for s in seen if s[0] == "POST" and "pulls" in s[1]]
-    assert (method, path, status) == ("POST", "/repos/acme/shop/pulls", 201)
-    number = pulls.number(branch)
-    assert number == created["number"]
+    (method, path, status, listed) = seen[0]
+    assert (method, path, status) == ("GET", "/repos/acme/shop/pulls", 200)
+    if listed:  # the mock's random answer says the branch has an open PR: it is updated
+        number = listed[0]["number"]
+        assert seen[1][:3] == ("PATCH", f"/repos/acme/shop/pulls/{number}", 200)
+    else:
+        assert seen[1][:3] == ("POST", "/repos/acme/shop/pulls", 201)
+        number = seen[1][3]["number"]
+    assert pulls.number(branch) == number
+    assert seen[2][:3] == ("POST", f"/repos/acme/shop/issues/{number}/labels", 200)
 
     revalidated = proposal.model_copy(update={"description": proposal.description + "\nagain"})
     assert (await pulls.open_change(revalidated))[0] == branch
 
-    assert [(m, p, s) for m, p, s, _ in seen] == [
-        ("POST", "/repos/acme/shop/pulls", 201),
-        ("POST", f"/repos/acme/shop/issues/{number}/labels", 200),
+    assert [(m, p, s) for m, p, s, _ in seen[3:]] == [
         ("PATCH", f"/repos/acme/shop/pulls/{number}", 200),
         ("POST", f"/repos/acme/shop/issues/{number}/labels", 200),
     ]
@@ -140,3 +145,18 @@ async def test_closing_comments_then_closes(github_api: str) -> None:
         ("POST", "/repos/acme/shop/issues/7/comments", 201),
         ("PATCH", "/repos/acme/shop/pulls/7", 200),
     ]
+
+
+async def test_opening_creates_the_pull_request_and_labels_it(github_api: str) -> None:
+    seen: list[Exchange] = []
+    forge = GitHubForge(_client(github_api, seen), "acme/shop")
+    draft = PullRequestDraft(
+        branch="suture/fix-0123abcd", base="trunk", title="t", body="b", labels=("suture", "data")
+    )
+
+    pull = await forge.open_pull_request(draft)
+
+    [(m1, p1, s1, created), (m2, p2, s2, _)] = seen
+    assert (m1, p1, s1) == ("POST", "/repos/acme/shop/pulls", 201)
+    assert (pull.number, pull.url, pull.state) == (created["number"], created["html_url"], "open")
+    assert (m2, p2, s2) == ("POST", f"/repos/acme/shop/issues/{pull.number}/labels", 200)

@@ -36,7 +36,8 @@ async def test_the_fix_opens_one_merge_request_and_updates_it(
 
     assert git(remote, "rev-parse", branch).strip() == commit
     assert pulls.number(branch) == 12
-    [(m1, p1, created), (m2, p2, updated)] = gitlab_server.seen
+    [(m0, p0, looked), (m1, p1, created), (m2, p2, updated)] = gitlab_server.seen
+    assert (m0, p0, looked["source_branch"], looked["state"]) == ("GET", MR, branch, "opened")
     assert (m1, p1, m2, p2) == ("POST", MR, "PUT", f"{MR}/12")
     assert created["source_branch"] == branch and created["target_branch"] == "trunk"
     assert created["labels"] == "suture" and "Suture-Proposal" in created["description"]

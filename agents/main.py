@@ -23,6 +23,7 @@ from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.forge_github import GitHubForge
 from agents.edges.forge_gitlab import GitLabForge
+from agents.edges.forge_hook import forge_hook_router
 from agents.edges.forge_poll import watch_pull_requests
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.group_offsets import watch_group
@@ -296,6 +297,9 @@ async def _services(
             )
         )
         if pulls is not None:
+            wake = asyncio.Event()
+            if settings.forge.webhook_secret is not None:
+                app.include_router(forge_hook_router(settings.forge.webhook_secret, wake.set))
             loops["forge_poll"] = partial(
                 watch_pull_requests,
                 pulls,
@@ -304,6 +308,7 @@ async def _services(
                 publisher,
                 settings.forge.poll_interval_s,
                 destinations=Destinations.from_settings(kafka),
+                wake=wake,
             )
         stop = asyncio.Event()
         supervisor = asyncio.create_task(supervise(loops, stop), name="suture.supervisor")

@@ -106,6 +106,10 @@ class ForgeSettings(BaseModel):
         default=30.0, gt=0, description="Seconds between two reads of the open PRs' reviews."
     )
     labels: tuple[str, ...] = Field(default=("suture",), description="Labels on suture's PRs.")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of the forge's webhook to POST /hooks/forge; unset: no hook.",
+    )
 
     @model_validator(mode="after")
     def _remote_forge_is_complete(self) -> ForgeSettings:

@@ -7,6 +7,7 @@ stay pending meanwhile); a PR the forge no longer knows is logged and skipped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -72,12 +73,19 @@ async def watch_pull_requests(
     destinations: Destinations,
     tick: Callable[[], Awaitable[None]] | None = None,
     limit: int | None = None,
+    wake: asyncio.Event | None = None,
 ) -> int:
-    """Poll the forge every `interval_s`, hand its approvals to the applier; until cancelled
-    or `limit` rounds were made. Returns the number of rounds."""
+    """Poll the forge every `interval_s` (sooner when `wake` is set: a webhook came), hand its
+    approvals to the applier; until cancelled or `limit` rounds were made. Returns the rounds."""
 
     async def sleep() -> None:
-        await asyncio.sleep(interval_s)
+        if wake is None:
+            await asyncio.sleep(interval_s)
+            return
+        with contextlib.suppress(TimeoutError):  # the interval passed with no webhook
+            async with asyncio.timeout(interval_s):
+                await wake.wait()
+        wake.clear()
 
     rounds = 0
     while limit is None or rounds < limit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -323,3 +324,29 @@ async def test_a_clone_made_anew_finds_the_open_pull_request_instead_of_opening_
 
     assert again == branch and len(scene.forge.pulls) == 1
     assert [c.split()[0] for c in scene.forge.calls] == ["find", "open", "find", "update"]
+
+
+async def test_a_webhook_wakes_the_poll_loop_before_its_interval(scene: Scene) -> None:
+    proposal_id, number = await scene.propose("efef000011112222")
+    published: list[Outgoing] = []
+
+    class Bus:
+        async def publish_all(self, messages: list[Outgoing]) -> None:
+            published.extend(messages)
+            scene.forge.decide(number, state="approved", decided_by="erin")
+            wake.set()  # the forge's webhook arrives after the first round
+
+    wake = asyncio.Event()
+    async with asyncio.timeout(10):  # the interval is an hour: only the webhook can end this
+        rounds = await watch_pull_requests(
+            scene.pulls,
+            scene.store,
+            scene.review,
+            Bus(),
+            3600.0,
+            destinations=Destinations.from_settings(KafkaSettings()),
+            limit=2,
+            wake=wake,
+        )
+    assert rounds == 2
+    assert [getattr(m.event, "proposal_id", None) for m in published] == [proposal_id]

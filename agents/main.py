@@ -8,7 +8,7 @@ import logging
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -19,7 +19,9 @@ import uvicorn
 from pydantic import SecretStr
 
 from agents import applier, drift_monitor, forge_review, healer, lag_monitor, quarantine
-from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
+from agents.edges.blobs import FileBlobs
+from agents.edges.bounded import BoundedPublisher
+from agents.edges.broker import EmbeddedBroker, aresolve_bootstrap, ensure_topics
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.forge_github import GitHubForge
 from agents.edges.forge_gitlab import GitLabForge
@@ -31,21 +33,25 @@ from agents.edges.kafka import (
     Destinations,
     KafkaBus,
     Outgoing,
+    Publisher,
     Route,
     consume,
     consume_batches,
     group_id_for,
     json_decoder,
     make_consumer,
+    reachable,
 )
 from agents.edges.llm import build_llm
+from agents.edges.outbox import Outbox
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
 from agents.edges.pull_requests import PullRequests
+from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
 from agents.lineage_agent import answer
-from agents.runtime import supervise
+from agents.runtime import Supervisor
 from core.config import ForgeSettings, Settings
 from core.contracts import Contract, Pipeline
 from core.errors import ConfigError
@@ -169,6 +175,9 @@ class Running:
     contracts: dict[str, Contract]
     broken_contracts: dict[str, str] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    supervisor: Supervisor | None = None
+    fatal: asyncio.Event = field(default_factory=asyncio.Event)  # set: suture cannot go on
+    fatal_reason: str = ""
 
 
 def _free_port(host: str, port: int) -> int:
@@ -189,6 +198,31 @@ async def _ask(
     files = await asyncio.to_thread(read_pipeline_dir, repo_dir)
     graph = build_lineage(pipeline, contracts, files.exposures)
     return (await answer(question, graph, llm)).model_dump(mode="json")
+
+
+async def _watch_broker(broker: EmbeddedBroker, live: Running, interval_s: float = 1.0) -> None:
+    """The embedded broker keeps its log in memory: if its process dies, every topic is gone
+    and no client can recover, so say so and let the command exit (a supervisor restarts it)."""
+    while broker.running:  # noqa: ASYNC110 (a process, not an event: poll it)
+        await asyncio.sleep(interval_s)
+    live.fatal_reason = (
+        f"the embedded Kafka broker exited; its log {str(broker.log_path)!r} ends with:\n"
+        f"{broker.log_tail(5)}"
+    )
+    _log.error("%s", live.fatal_reason)
+    live.fatal.set()
+
+
+async def _health(live: Running, bootstrap: str) -> dict[str, Any]:
+    """What /healthz reports: each agent loop's state, and whether the broker answers."""
+    broker_up = await reachable(bootstrap)
+    statuses = live.supervisor.statuses.values() if live.supervisor else ()
+    loops = {
+        s.name: {"state": s.state, "restarts": s.restarts, "last_error": s.last_error}
+        for s in statuses
+    }
+    ok = broker_up and all(s.alive for s in statuses)
+    return {"status": "ok" if ok else "down", "broker": broker_up, "loops": loops}
 
 
 async def _until_started(server: uvicorn.Server, web: asyncio.Task[None]) -> None:
@@ -212,9 +246,7 @@ async def running(
     `contracts_dir` replaces the repository's own contracts/ folder when given.
     """
     settings.workdir.mkdir(parents=True, exist_ok=True)
-    bootstrap, broker = await asyncio.to_thread(
-        resolve_bootstrap, settings.kafka.bootstrap, settings.workdir
-    )
+    bootstrap, broker = await aresolve_bootstrap(settings.kafka.bootstrap, settings.workdir)
     try:
         async with _services(settings, repo_dir, contracts_dir, bootstrap, broker) as live:
             yield live
@@ -237,10 +269,10 @@ async def _services(
     pulls = PullRequests(repo, forge, labels=settings.forge.labels) if forge else None
     view = _ContractsOverlay(repo, contracts_dir)
     _pipeline, contracts = await view.snapshot()
-    await ensure_topics(bootstrap, _topics(settings, contracts))
+    await ensure_topics(bootstrap, _topics(settings, contracts), kafka=kafka)
     store = await asyncio.to_thread(open_store, settings.store_url, settings.workdir)
     broken = await _dead_letter_broken_contracts(view, store)
-    bus = KafkaBus(bootstrap)
+    bus = KafkaBus(bootstrap, request_timeout_s=kafka.request_timeout_s, kafka=kafka)
     await bus.start()
     try:
         kb = await asyncio.to_thread(build_knowledge_base, settings.workdir / "kb", settings.llm)
@@ -261,9 +293,8 @@ async def _services(
             broken,
         )
 
-        async def approve(proposal_id: str, reviewer: str) -> None:
-            event = FixApproved(proposal_id=proposal_id, reviewer=reviewer)
-            await bus.publish(kafka.approvals_topic, event, key=proposal_id)
+        # Approvals are recorded by the web first; the outbox relays them to the applier.
+        outbox = Outbox(store, bus, Destinations.from_settings(kafka), clock=time.monotonic)
 
         async def external_alert(alert: AlertRaised) -> None:
             await bus.publish(kafka.alerts_topic, alert, key=alert.dataset)
@@ -272,16 +303,20 @@ async def _services(
             WebDeps(
                 store=store,
                 reviewer_token=token,
-                on_approve=approve,
+                on_approve=outbox.nudge,
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
                 ask=partial(_ask, view, repo.path, llm),
+                health=partial(_health, live, bootstrap),
             )
         )
         server = uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         )
-        publisher = _StoringBus(bus, store)
+        blobs = FileBlobs(settings.workdir / "blobs")
+        publisher = BoundedPublisher(
+            _StoringBus(bus, store), blobs, Destinations.from_settings(kafka)
+        )
         loops = dict(
             _agent_loops(
                 settings,
@@ -296,6 +331,9 @@ async def _services(
                 broker,
             )
         )
+        loops["outbox"] = outbox.run
+        if broker is not None:
+            loops["embedded_broker"] = partial(_watch_broker, broker, live)
         if pulls is not None:
             wake = asyncio.Event()
             if settings.forge.webhook_secret is not None:
@@ -311,7 +349,8 @@ async def _services(
                 wake=wake,
             )
         stop = asyncio.Event()
-        supervisor = asyncio.create_task(supervise(loops, stop), name="suture.supervisor")
+        live.supervisor = Supervisor(loops)
+        supervisor = asyncio.create_task(live.supervisor.run(stop), name="suture.supervisor")
         # uvicorn stops gracefully on should_exit; cancelling it would leak its sockets.
         web = asyncio.create_task(server.serve(), name="suture.web")
         live.tasks += [supervisor, web]
@@ -335,7 +374,7 @@ async def _services(
 def _agent_loops(
     settings: Settings,
     bootstrap: str,
-    publisher: _StoringBus,
+    publisher: Publisher,
     store: Store,
     repo: _Changes,
     view: _ContractsOverlay,
@@ -356,7 +395,7 @@ def _agent_loops(
     healer_deps = healer.Deps(llm=llm, kb=kb, repo=view, samples=store, book=store, sink=repo)
     applier_deps = applier.Deps(book=store, repo=repo, kb=kb, clock=lambda: datetime.now(UTC))
     replay_deps = quarantine.Deps(
-        log=KafkaTopicLog(bootstrap),
+        log=KafkaTopicLog(bootstrap, kafka=kafka),
         book=store,
         quarantine_suffix=kafka.quarantine_suffix,
         replay_suffix=kafka.replay_suffix,
@@ -390,15 +429,20 @@ def _agent_loops(
             ),
         ),
     }
+    # Each loop makes its consumer when it (re)starts: a stopped consumer cannot start again.
     loops: dict[str, Any] = {
-        name: partial(consume, consumer([topic], name), route, publisher)
+        name: _restartable(consume, partial(consumer, [topic], name), route, publisher)
         for name, (topic, route) in single.items()
     }
+    registry = open_registry(settings.registry)
     for contract in contracts.values():
         deps = drift_monitor.Deps(
             monitor=DatasetMonitor(contract, source=drift_monitor.SOURCE),
             ledger=store,
             clock=time.time,
+            decoder=None
+            if registry is None
+            else RegistryDecoder(registry, framed_topics=settings.registry.topics),
         )
         fixes = Route(
             kafka.applied_topic,
@@ -407,24 +451,42 @@ def _agent_loops(
             to,
         )
         name = f"drift_monitor.{contract.dataset}"
-        loops[f"drift_monitor:{contract.dataset}"] = partial(
+        loops[f"drift_monitor:{contract.dataset}"] = _restartable(
             consume_batches,
-            consumer([contract.dataset, kafka.applied_topic], name),
+            partial(consumer, [contract.dataset, kafka.applied_topic], name),
             partial(drift_monitor.handle_batch, deps=deps),
             publisher,
             destinations=to,
             events={kafka.applied_topic: fixes},
             on_idle=partial(drift_monitor.check_silence, deps=deps),
         )
-    loops.update(_lag_loops(settings, bootstrap, publisher, store, to))
+    loops.update(_lag_loops(settings, bootstrap, publisher, store, to, sorted(contracts)))
     return loops
 
 
+def _restartable(
+    loop: Callable[..., Awaitable[int]], make_consumer: Callable[[], Any], *args: Any, **kw: Any
+) -> Callable[[], Awaitable[int]]:
+    """A loop the supervisor can run again after a crash, with a new consumer each time."""
+
+    async def run() -> int:
+        return await loop(make_consumer(), *args, **kw)
+
+    return run
+
+
 def _lag_loops(
-    settings: Settings, bootstrap: str, publisher: _StoringBus, store: Store, to: Destinations
+    settings: Settings,
+    bootstrap: str,
+    publisher: Publisher,
+    store: Store,
+    to: Destinations,
+    datasets: Sequence[str],
 ) -> dict[str, Any]:
-    """One lag monitor per watched consumer group (none when no group is configured)."""
+    """One lag monitor per watched consumer group (none when no group is configured), each
+    reading the offsets of `lag.topics`, or of the contracted topics and their replays."""
     lag = settings.lag
+    topics = lag.topics or tuple(t for d in datasets for t in (d, d + to.replay_suffix))
     loops: dict[str, Any] = {}
     for group in lag.groups:
         deps = lag_monitor.Deps(
@@ -435,6 +497,13 @@ def _lag_loops(
             link_lookback_s=lag.link_lookback_s,
         )
         loops[f"lag_monitor:{group}"] = partial(
-            watch_group, bootstrap, deps, publisher, lag.interval_s, destinations=to
+            watch_group,
+            bootstrap,
+            deps,
+            publisher,
+            lag.interval_s,
+            destinations=to,
+            topics=topics,
+            kafka=settings.kafka,
         )
     return loops

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
-
-from core.config import load_settings
-from core.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,8 +19,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
+    import asyncio
+    import sys
+
     from agents.main import running
     from agents.runtime import stop_on_signals
+    from core.config import load_settings
+    from core.errors import ConfigError
 
     settings = load_settings(
         args.config, workdir=args.workdir, repo=args.repo, contracts=args.contracts
@@ -45,7 +46,14 @@ def _run(args: argparse.Namespace) -> int:
             for path, reason in live.broken_contracts.items():
                 print(f"NOT watched, broken contract {path}: {reason}")
             print(f"review at {live.url}/ ; reviewer token: {live.token.get_secret_value()}")
-            await stop.wait()
+            stopped = asyncio.ensure_future(stop.wait())
+            fatal = asyncio.ensure_future(live.fatal.wait())
+            await asyncio.wait([stopped, fatal], return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (stopped, fatal):
+                waiter.cancel()
+        if live.fatal.is_set():
+            print(f"suture: error: {live.fatal_reason}", file=sys.stderr)
+            return 1
         print("suture stopped; every process it started is gone")
         return 0
 

@@ -202,7 +202,7 @@ async def _ask(
 
 
 # Loops that must run once across replicas (the others share partitions through their group).
-SINGLETONS = frozenset({"applier", "quarantine", "outbox"})
+SINGLETONS = frozenset({"applier", "quarantine", "outbox", "forge_poll"})
 
 
 async def _watch_broker(broker: EmbeddedBroker, live: Running, interval_s: float = 1.0) -> None:
@@ -337,12 +337,6 @@ async def _services(
             )
         )
         loops["outbox"] = outbox.run
-        # Singletons run on one replica at a time; the others stand by for its lease.
-        leases = store.leases(settings.workdir / "leases")
-        for name in [n for n in loops if n in SINGLETONS or n.startswith("lag_monitor:")]:
-            loops[name] = led(leases, f"{kafka.approvals_topic}:{name}", loops[name])
-        if broker is not None:
-            loops["embedded_broker"] = partial(_watch_broker, broker, live)
         if pulls is not None:
             wake = asyncio.Event()
             if settings.forge.webhook_secret is not None:
@@ -357,6 +351,12 @@ async def _services(
                 destinations=Destinations.from_settings(kafka),
                 wake=wake,
             )
+        # Singletons run on one replica at a time; the others stand by for its lease.
+        leases = store.leases(settings.workdir / "leases")
+        for name in [n for n in loops if n in SINGLETONS or n.startswith("lag_monitor:")]:
+            loops[name] = led(leases, f"{kafka.approvals_topic}:{name}", loops[name])
+        if broker is not None:
+            loops["embedded_broker"] = partial(_watch_broker, broker, live)
         stop = asyncio.Event()
         live.supervisor = Supervisor(loops)
         supervisor = asyncio.create_task(live.supervisor.run(stop), name="suture.supervisor")

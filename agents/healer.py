@@ -202,10 +202,13 @@ async def _propose(
             [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
             inferred.llm_calls,
         )
+    similar = await deps.kb.similar(alert.summary or alert.dataset, limit=3)
     title = f"suture: heal {alert.dataset} after " + ", ".join(
         f"{d.kind} of {d.field}" for d in alert.detections if d.field
     )
     proposal = FixProposed(
+        # One proposal id per alert: an alert redelivered after its branch was pushed but before
+        # the proposal was stored re-validates onto the same branch and updates the same PR.
         proposal_id=proposal_id_for(alert.event_id),
         alert_id=alert.event_id,
         dataset=alert.dataset,
@@ -215,7 +218,15 @@ async def _propose(
         contract=new_contract,
         validation=report,
         title=title[:200],
-        description=describe_proposal(alert, mapping, patches, report, contract, new_contract),
+        description=describe_proposal(
+            alert,
+            mapping,
+            patches,
+            report,
+            contract,
+            new_contract,
+            [(f.proposal_id, f.summary) for f in similar],
+        ),
         origin=inferred.origin,
         llm_calls=inferred.llm_calls,
     )

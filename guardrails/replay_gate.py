@@ -22,6 +22,7 @@ from guardrails.replay_compare import (
     schema_check,
 )
 from guardrails.substitutions import substitution_checks
+from guardrails.successors import successor_checks
 from tools.sql.model_graph import normalized
 from tools.sql.replay import ReplayResult, Rows, replay
 
@@ -133,9 +134,9 @@ def validate_patch(
     ]
     before_tables, after_tables = _tables(before_events, topic), _tables(after_events, topic)
     replayed = sum(len(rows) for rows in after_tables.values())
-    checks += substitution_checks(
-        pipeline, patches, topic, before_tables.get(topic, ()), after_tables.get(topic, ())
-    )
+    old, new = before_tables.get(topic, ()), after_tables.get(topic, ())
+    checks += substitution_checks(pipeline, patches, topic, old, new)
+    checks += successor_checks(pipeline, patches, topic, old, new, contracts.get(topic))
     try:
         reference, candidate = normalized(pipeline), normalized(review.patched())
     except ToolError as error:

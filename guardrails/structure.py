@@ -14,6 +14,7 @@ from sqlglot.errors import SqlglotError
 from core.models import Verdict
 from guardrails.registry import PatchReview, guardrail
 from tools.sql.column_refs import dataset_references
+from tools.sql.patch import column_from_parts
 
 Substitutions = dict[tuple[int, str], set[str]]
 
@@ -113,8 +114,12 @@ def _aligned(
 def _unqualified(target: exp.Expr, qualifier: str | None) -> exp.Expr:
     tree = target.copy()
     for column in list(tree.find_all(exp.Column)):
-        if qualifier and column.table == qualifier:
-            column.set("table", None)
+        parts = column.parts
+        if qualifier and len(parts) > 1 and parts[0].name == qualifier:
+            bare = column_from_parts([exp.to_identifier(p.name) for p in parts[1:]])
+            if column is tree:
+                return bare
+            column.replace(bare)
     return tree
 
 

@@ -84,6 +84,9 @@ class Detection(BaseModel):
     to: str | list[str] | None = None
     from_: str | None = Field(default=None, alias="from")
     factor: float | None = None
+    offset: float | None = Field(
+        default=None, description="unit_change only: new = old * factor + offset (temperatures)."
+    )
     value: JsonValue = None
     rate: float | None = None
     seconds: float | None = None

@@ -6,16 +6,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlglot
+from pydantic import JsonValue
 from sqlglot import exp
 
-from core.contracts import Pipeline
+from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
 from guardrails.structure import field_substitutions
 from tools.healing.mapping import evaluate, fits
 from tools.matching.samples import Events, flags, kinds, values
+from tools.matching.unit_change import estimate_unit
+from tools.profiling.batch_profile import NumericStats
 
 _NUMBERS = frozenset({"int", "float"})
+
+
+def _unit(contract: Contract | None, field: str) -> str | None:
+    declared = contract.field(field) if contract is not None else None
+    return declared.unit if declared is not None else None
 
 
 def _reads(target: str, field: str) -> bool:
@@ -25,11 +33,30 @@ def _reads(target: str, field: str) -> bool:
     return field.lower() in paths or field.split(".")[0].lower() in paths
 
 
-def _problem(field: str, target: str, before: Events, after: Events) -> str | None:
+def _stats(found: Sequence[JsonValue]) -> NumericStats | None:
+    numbers = [float(v) for v in found if isinstance(v, int | float) and not isinstance(v, bool)]
+    if not numbers:
+        return None
+    return NumericStats(
+        count=len(numbers), min=min(numbers), max=max(numbers), total=sum(numbers), sample=numbers
+    )
+
+
+def _converted(old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | None) -> bool:
+    """Whether the values moved to another unit (a conversion the samples fit)."""
+    before, after = _stats(old), _stats(new)
+    return (
+        before is not None and after is not None and estimate_unit(before, after, unit) is not None
+    )
+
+
+def _problem(
+    field: str, target: str, before: Events, after: Events, unit: str | None = None
+) -> str | None:
     old, new = values(before, field), values(after, field)
     if not old or not new or not _reads(target, field):
         return None  # a new field, or nothing to compare: the replay comparisons judge it
-    if fits(old, new) is None:
+    if fits(old, new) is None and not _converted(old, new, unit):
         return f"{field} is rewritten as {target} although its values did not change"
     expected_flags = flags(new) if kinds(old) == {"bool"} else None
     if expected_flags is not None:
@@ -56,7 +83,12 @@ def _problem(field: str, target: str, before: Events, after: Events) -> str | No
 
 
 def substitution_checks(
-    pipeline: Pipeline, patches: Sequence[ModelPatch], dataset: str, before: Events, after: Events
+    pipeline: Pipeline,
+    patches: Sequence[ModelPatch],
+    dataset: str,
+    before: Events,
+    after: Events,
+    contract: Contract | None = None,
 ) -> list[CheckResult]:
     """One CheckResult per patched model: are its substitutions justified by the events?"""
     results = []
@@ -69,7 +101,7 @@ def substitution_checks(
             problem
             for field, targets in sorted(found.items())
             for target in sorted(targets)
-            if (problem := _problem(field, target, before, after))
+            if (problem := _problem(field, target, before, after, _unit(contract, field)))
         ]
         detail = "; ".join(problems) or f"substitutions {sorted(found)} fit the new events"
         results.append(

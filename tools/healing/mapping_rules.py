@@ -67,14 +67,20 @@ class _Evidence:
 
     def factors(
         self, names: set[str], old: list[JsonValue], new: list[JsonValue]
-    ) -> list[float | None]:
-        """The detected unit factor, then the one the samples suggest if it differs."""
+    ) -> list[tuple[float | None, float]]:
+        """The detected conversion (factor, offset), then the power of ten the samples suggest.
+
+        An affine conversion (a temperature scale) is never second-guessed by a power of ten.
+        """
         units = [d for d in self.detections if d.kind == "unit_change" and d.field in names]
         if not units:
-            return [None]
+            return [(None, 0.0)]
+        detected = units[0]
+        if detected.offset:
+            return [(detected.factor, detected.offset)]
         estimated = estimated_factor(old, new)
-        found = [f for f in (units[0].factor, estimated) if f]
-        return list(dict.fromkeys(found)) or [None]
+        found = [f for f in (detected.factor, estimated) if f]
+        return [(f, 0.0) for f in dict.fromkeys(found)] or [(None, 0.0)]
 
     def moved(
         self, field: str, base: str, reason: str, confidence: float, decisive: bool = True
@@ -82,8 +88,8 @@ class _Evidence:
         old = values(self.before, field)
         new = values(self.after, base)
         found = []
-        for factor in self.factors({field, base}, old, new):
-            target, undone = restore(ref(base), self.old_kinds(field), new, old, factor)
+        for factor, offset in self.factors({field, base}, old, new):
+            target, undone = restore(ref(base), self.old_kinds(field), new, old, factor, offset)
             why = f"{reason}; {undone}" if undone else reason
             found.append(Candidate(target, why, confidence, decisive))
         return found

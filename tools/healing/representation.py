@@ -30,12 +30,17 @@ def literal(text: str) -> str:
     return exp.Literal.string(text).sql(dialect="duckdb")
 
 
-def scale(reference: str, factor: float, integral: bool) -> str:
-    """The expression undoing `new = old * factor` on `reference`.
+def scale(reference: str, factor: float, integral: bool, offset: float = 0.0) -> str:
+    """The expression undoing `new = old * factor + offset` on `reference`.
 
     >>> scale("amount", 0.01, True), scale("grams", 1000.0, False)
     ('CAST(round(amount * 100) AS BIGINT)', 'grams / 1000')
+    >>> scale("temp_f", 1.8, False, 32.0), scale("mph", 0.621371, False)
+    ('(temp_f - 32) / 1.8', 'mph / 0.621371')
     """
+    if offset:
+        shift = f"{offset:g}" if offset > 0 else f"({offset:g})"
+        reference = f"({reference} - {shift})"
     inverse = 1.0 / factor
     if abs(inverse - round(inverse)) < 1e-9 * max(1.0, abs(inverse)):
         expression = f"{reference} * {round(inverse)}"
@@ -65,13 +70,16 @@ def restore(
     new: Sequence[JsonValue],
     old: Sequence[JsonValue],
     factor: float | None,
+    offset: float = 0.0,
 ) -> tuple[str, str]:
     """An expression giving the old representation from `reference`, and what it undoes."""
     new_kinds = kinds(new)
     numbers = {"int", "float", "numeric"}
     if factor is not None:
         base = f"CAST({reference} AS DOUBLE)" if "numeric" in new_kinds else reference
-        return scale(base, factor, old_kinds == {"int"}), f"unit factor {factor:g} undone"
+        shift = f" plus {offset:g}" if offset else ""
+        undone = f"unit factor {factor:g}{shift} undone"
+        return scale(base, factor, old_kinds == {"int"}, offset), undone
     if old_kinds == {"iso"} and new_kinds and new_kinds <= numbers:
         units = epoch_units(new) or 1.0
         seconds = reference if units == 1.0 else f"{reference} / {units:g}"

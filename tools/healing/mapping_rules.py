@@ -17,7 +17,7 @@ from core.contracts import Contract
 from core.models import Detection
 from tools.healing.representation import estimated_factor, literal, ref, restore
 from tools.matching.samples import Events, kinds, paths, values
-from tools.matching.templates import Template, char_class, templates
+from tools.matching.templates import Template, char_class, python_class, templates
 
 FALLBACK_CONFIDENCE = 0.5
 _MOVES = ("rename", "nesting")
@@ -118,7 +118,7 @@ def _piece(
     seps = set(template.separators)
     if not template.prefix and not template.suffix and len(seps) == 1 and "" not in seps:
         (sep,) = seps
-        if not any(re.search(c, sep) for c in classes):
+        if not any(re.search(python_class(c), sep) for c in classes):
             return f"split_part({whole}, {literal(sep)}, {index + 1})"
     return f"regexp_extract({whole}, {literal(template.pattern(classes))}, {index + 1})"
 
@@ -157,7 +157,7 @@ def _merge_parts(ev: _Evidence, field: str) -> Iterator[Candidate]:
 
 def _old_widths(template: Template, wholes: list[str], parts: list[list[str]]) -> list[int | None]:
     """The constant width of each part inside the old whole values (None where it varies)."""
-    regex = re.compile(template.pattern([char_class(p) for p in parts]))
+    regex = re.compile(template.python_pattern([char_class(p) for p in parts]))
     matches = [regex.match(w) for w in wholes]
     widths: list[int | None] = []
     for i in range(len(parts)):
@@ -176,23 +176,52 @@ def _fit_width(text: str, new: list[str], width: int | None) -> str:
     return f"right({text}, {width})"
 
 
+def _joined(template: Template, pieces: list[str]) -> str:
+    """SQL joining `pieces` laid out by `template`; parts that are NULL or empty are skipped
+    with their separator when one separator joins them all (an optional middle name)."""
+    seps = set(template.separators)
+    if not template.prefix and not template.suffix and len(seps) == 1 and "" not in seps:
+        (sep,) = seps
+        kept = ", ".join(f"nullif({p}, '')" for p in pieces)
+        return f"nullif(concat_ws({literal(sep)}, {kept}), '')"
+    joined: list[str] = [literal(template.prefix)] if template.prefix else []
+    for i, piece in enumerate(pieces):
+        joined.append(piece)
+        if i < len(template.separators) and template.separators[i]:
+            joined.append(literal(template.separators[i]))
+    if template.suffix:
+        joined.append(literal(template.suffix))
+    return " || ".join(joined)
+
+
+def _layouts(wholes: list[str], texts: list[list[str]]) -> Iterator[tuple[Template, list[str]]]:
+    """Templates of every whole; else of the wholes with the most parts (others lack one)."""
+    found = list(templates(wholes, texts))
+    if not found:
+        runs = [len(re.findall(r"[^\w]+", w)) for w in wholes]
+        fullest = [w for w, r in zip(wholes, runs, strict=True) if r == max(runs, default=0)]
+        if fullest != wholes:
+            wholes = fullest
+            found = list(templates(wholes, texts))
+    for template in found:
+        yield template, wholes
+
+
 def _split(ev: _Evidence, field: str) -> Iterator[Candidate]:
     for det in ev.about(field, "split"):
         parts = det.to if isinstance(det.to, list) else [det.to] if det.to else []
-        wholes = [str(v) for v in values(ev.before, field)]
         found = [values(ev.after, p) for p in parts]
         texts = [[str(v) for v in f] for f in found]
-        for template in templates(wholes, texts):
+        for template, wholes in _layouts([str(v) for v in values(ev.before, field)], texts):
             widths = _old_widths(template, wholes, texts)
-            pieces = [literal(template.prefix)] if template.prefix else []
-            for i, part in enumerate(parts):
-                pieces.append(_fit_width(_text(ref(part), found[i]), texts[i], widths[i]))
-                if i < len(template.separators) and template.separators[i]:
-                    pieces.append(literal(template.separators[i]))
-            if template.suffix:
-                pieces.append(literal(template.suffix))
+            pieces = [
+                _fit_width(_text(ref(part), found[i]), texts[i], widths[i])
+                for i, part in enumerate(parts)
+            ]
             reason = f"split: {field} joins {parts} as {template}"
-            yield Candidate(" || ".join(pieces), reason, det.confidence, group=f"split:{field}")
+            yield Candidate(
+                _joined(template, pieces), reason, det.confidence, group=f"split:{field}"
+            )
 
 
 def _field_candidates(ev: _Evidence, field: str, claimed: set[str]) -> list[Candidate]:

@@ -29,6 +29,7 @@ from core.models import (
     FixProposed,
     IncidentEscalated,
     Origin,
+    Refusal,
     SchemaMapping,
     ValidationReport,
 )
@@ -139,7 +140,13 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
     inference = inferred.inference
     if _undecided(inference):
         return [
-            _escalate(alert, _why_undecided(inference), _candidates(inference), inferred.llm_calls)
+            _escalate(
+                alert,
+                _why_undecided(inference),
+                _candidates(inference),
+                inferred.llm_calls,
+                inference.refused,
+            )
         ]
     if not inference.mapping.entries and not _models_read_new_fields(case):
         return []  # compatible change: nothing the models read is affected
@@ -197,6 +204,7 @@ async def _propose(
             f"the best patch failed validation ({failed})",
             [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
             inferred.llm_calls,
+            [*inferred.inference.refused, *_refused_by_validation(mapping, report)],
         )
     title = f"suture: heal {alert.dataset} after " + ", ".join(
         f"{d.kind} of {d.field}" for d in alert.detections if d.field
@@ -272,12 +280,33 @@ def _candidates(inference: MappingInference) -> list[str]:
 
 def _why_undecided(inference: MappingInference) -> str:
     parts = [f"{old!r} could be any of {options}" for old, options in inference.ambiguous.items()]
-    parts += [f"nothing in the new events carries {old!r}" for old in inference.unresolved]
+    for old in inference.unresolved:
+        refused = [r for r in inference.refused if r.field == old]
+        if not refused:
+            parts.append(f"nothing in the new events carries {old!r}")
+            continue
+        why = "; ".join(f"{r.candidate} ({r.reason})" for r in refused)
+        parts.append(f"{len(refused)} candidates for {old!r} were refused: {why}")
     return "no safe automatic fix: " + "; ".join(parts)
 
 
+def _refused_by_validation(mapping: SchemaMapping, report: ValidationReport) -> list[Refusal]:
+    """Each mapped field's candidate, refused for the validation checks that name it (or all)."""
+    failures = report.failures()
+    refused = []
+    for entry in mapping.entries:
+        named = [c for c in failures if entry.source in c.detail] or failures
+        reason = "; ".join(f"{c.name}: {c.detail}" for c in named)
+        refused.append(Refusal(field=entry.source, candidate=entry.target, reason=reason))
+    return refused
+
+
 def _escalate(
-    alert: AlertRaised, reason: str, candidates: Sequence[str] = (), llm_calls: int = 0
+    alert: AlertRaised,
+    reason: str,
+    candidates: Sequence[str] = (),
+    llm_calls: int = 0,
+    refused: Sequence[Refusal] = (),
 ) -> IncidentEscalated:
     # One incident per alert: a redelivered alert re-derives the same id, which the store dedups.
     incident_id = hashlib.sha256(f"incident:{alert.event_id}".encode()).hexdigest()[:32]
@@ -287,6 +316,7 @@ def _escalate(
         dataset=alert.dataset,
         reason=reason,
         candidates=list(candidates),
+        refused=list(refused),
         llm_calls=llm_calls,
     )
 
@@ -336,4 +366,5 @@ async def _ask_llm(
         mapping=SchemaMapping(entries=[*inference.mapping.entries, *chosen]),
         ambiguous={k: v for k, v in inference.ambiguous.items() if k not in decided},
         unresolved=[f for f in inference.unresolved if f not in decided],
+        refused=[r for r in inference.refused if r.field not in decided],
     )

@@ -242,6 +242,16 @@ class FixProposed(EventBase):
         return self
 
 
+class Refusal(BaseModel):
+    """A candidate considered for an old field, and why it was refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str = Field(description="The old field the candidate would have computed.")
+    candidate: str = Field(description="The expression over the new events that was tried.")
+    reason: str = Field(description="Why it was refused: the check that failed, in a sentence.")
+
+
 class IncidentEscalated(EventBase):
     """No safe automatic fix exists: a human must decide."""
 
@@ -250,6 +260,9 @@ class IncidentEscalated(EventBase):
     dataset: str
     reason: str
     candidates: list[str] = Field(default_factory=list)
+    refused: list[Refusal] = Field(
+        default_factory=list, description="Every candidate considered and why it was refused."
+    )
     llm_calls: int = 0
 
 

@@ -108,7 +108,8 @@ def proposals_page(records: list[ProposalRecord], incidents: list[IncidentEscala
         [
             e(i.dataset),
             e(i.reason),
-            e(", ".join(i.candidates)),
+            e(", ".join(i.candidates))
+            + "".join(f"<br>refused {e(r.candidate)}: {e(r.reason)}" for r in i.refused),
             e(i.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
         ]
         for i in reversed(incidents)

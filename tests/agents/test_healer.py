@@ -283,3 +283,75 @@ async def test_repeated_keys_escalate_only_when_the_models_do_not_deduplicate(
     )
     found = await healer.handle(alert, scene.deps())
     assert ["escalate" for o in found if isinstance(o, IncidentEscalated)] == outcome
+
+
+@pytest.mark.parametrize(
+    ("after", "refused_word"),
+    [
+        # the only new field holds text where the old one held numbers
+        (
+            [
+                {"order_id": f"n{i}", "customer": f"c-{i}", "amount_cents": 90 * i}
+                for i in range(1, 6)
+            ],
+            "customer",
+        ),
+        # the only new field is a hundred times too large
+        (
+            [
+                {"order_id": f"n{i}", "client_ref": 9000 + 77 * i, "amount_cents": 90 * i}
+                for i in range(1, 6)
+            ],
+            "client_ref",
+        ),
+    ],
+)
+async def test_an_escalation_lists_the_candidates_it_refused_and_why(
+    after: list[dict[str, Any]], refused_word: str
+) -> None:
+    scene = Scene(PIPELINE, ORDERS, BEFORE, after)
+    alert = drift_alert(scene)
+    alert = alert.model_copy(
+        update={
+            "detections": [
+                *alert.detections,
+                Detection(kind="rename", field="cust_id", to=refused_word),
+            ]
+        }
+    )
+    [outcome] = await healer.handle(alert, scene.deps())
+    assert isinstance(outcome, IncidentEscalated)
+    assert "nothing in the new events carries" not in outcome.reason
+    assert "refused" in outcome.reason and refused_word in outcome.reason
+    assert outcome.refused and all(r.field == "cust_id" for r in outcome.refused)
+    assert any(refused_word in r.candidate and r.reason for r in outcome.refused)
+
+
+async def test_an_escalation_without_candidates_says_nothing_carries_the_field() -> None:
+    gone = [{"order_id": f"n{i}", "amount_cents": 90 * i} for i in range(1, 6)]
+    scene = Scene(PIPELINE, ORDERS, BEFORE, gone)
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, IncidentEscalated)
+    assert "nothing in the new events carries 'cust_id'" in outcome.reason
+    assert outcome.refused == []
+
+
+async def test_a_patch_refused_by_validation_is_listed_with_the_failed_checks() -> None:
+    scene = Scene(
+        PIPELINE,
+        ORDERS,
+        BEFORE,
+        [{k: v for k, v in e.items() if k != "customer_id"} for e in AFTER],
+    )
+    bad = healer.MappingDraft(
+        mappings=[
+            healer.MappingChoice(
+                old_field="cust_id", new_expression="NULL", rationale="nothing else fits"
+            )
+        ]
+    )
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps(llm=ScriptedLLM(bad)))
+    assert isinstance(outcome, IncidentEscalated)
+    [refusal] = outcome.refused
+    assert (refusal.field, refusal.candidate) == ("cust_id", "NULL")
+    assert "mapped_fields_not_constant" in refusal.reason

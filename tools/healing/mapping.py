@@ -16,7 +16,7 @@ from sqlglot.errors import SqlglotError
 
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
-from core.models import Detection, FieldMapping, SchemaMapping
+from core.models import Detection, FieldMapping, Refusal, SchemaMapping
 from tools.healing.mapping_rules import Candidate, candidates_for
 from tools.matching.samples import Events, kinds, shape, typical, values
 from tools.sql.replay import run_models
@@ -42,6 +42,9 @@ class MappingInference(BaseModel):
         default_factory=dict, description="Old field -> candidate targets that fit equally."
     )
     notes: list[str] = Field(default_factory=list, description="Why each decision was made.")
+    refused: list[Refusal] = Field(
+        default_factory=list, description="Candidates that failed the samples, and why."
+    )
 
 
 def evaluate(expression: str, events: Events) -> list[JsonValue]:
@@ -89,7 +92,12 @@ def _verify(field: str, candidate: Candidate, before: Events, after: Events) -> 
 
 
 def _decide(
-    field: str, options: list[Candidate], before: Events, after: Events, notes: list[str]
+    field: str,
+    options: list[Candidate],
+    before: Events,
+    after: Events,
+    notes: list[str],
+    refused: list[Refusal],
 ) -> FieldMapping | list[str] | None:
     fitting: list[Candidate] = []
     for option in options:
@@ -98,6 +106,9 @@ def _decide(
             fitting.append(option)
         else:
             notes.append(f"{field}: rejected {option.target!r} ({option.reason}): it {problem}")
+            refused.append(
+                Refusal(field=field, candidate=option.target, reason=f"{option.reason}: {problem}")
+            )
     if not fitting:
         return None
     # alternatives from one hypothesis (layouts of a split, say) come best first: keep the first
@@ -139,15 +150,15 @@ def infer_mapping(
     unresolved: list[str] = []
     ambiguous: dict[str, list[str]] = {}
     notes: list[str] = []
+    refused: list[Refusal] = []
     taken: set[str] = set()
     for field, options in candidates_for(detections, contract, sorted(used_fields), before, after):
         if not options:
             unresolved.append(field)
             notes.append(f"{field}: no field of the new events carries it")
             continue
-        decision = _decide(
-            field, [o for o in options if o.target not in taken] or options, before, after, notes
-        )
+        free = [o for o in options if o.target not in taken] or options
+        decision = _decide(field, free, before, after, notes, refused)
         if isinstance(decision, FieldMapping):
             entries.append(decision)
             taken.add(decision.target)
@@ -161,4 +172,5 @@ def infer_mapping(
         unresolved=unresolved,
         ambiguous=ambiguous,
         notes=notes,
+        refused=refused,
     )

@@ -28,6 +28,7 @@ from core.models import (
     FieldMapping,
     FixProposed,
     IncidentEscalated,
+    ModelPatch,
     Origin,
     Refusal,
     SchemaMapping,
@@ -38,6 +39,7 @@ from guardrails.replay_gate import validate_patch
 from tools.contracts.evolution import evolve_contract
 from tools.healing.harm import new_values_flow_through, repeated_keys_absorbed
 from tools.healing.mapping import MappingInference, infer_mapping
+from tools.healing.recipe_plan import plan_recipes
 from tools.lineage.graph import LineageGraph, build_lineage
 from tools.sql.patch import apply_mapping
 
@@ -132,8 +134,21 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
         harmful = await _not_absorbed(case, harmful, deps.samples)
         if not harmful:
             return []  # nothing any model reads is affected
+        before, after = await deps.samples.load_samples(alert.event_id)
+        planned = plan_recipes(
+            harmful, case.contract, case.pipeline, replace(case, before=before, after=after)
+        )
+        if planned.covers_all:
+            outcome = await _propose(
+                replace(case, before=before, after=after),
+                Inferred(MappingInference(mapping=planned.mapping)),
+                deps,
+                planned.patches,
+            )
+            return [outcome] if outcome is not None else []
         found = "; ".join(f"{d.kind} of {d.field or alert.dataset}" for d in harmful)
-        return [_escalate(alert, f"a human must decide: {found} reaches the models")]
+        why = f" ({'; '.join(planned.refusals)})" if planned.refusals else ""
+        return [_escalate(alert, f"a human must decide: {found} reaches the models{why}")]
     before, after = await deps.samples.load_samples(alert.event_id)
     case = replace(case, before=before, after=after)
     inferred = await _infer(case, deps)
@@ -169,12 +184,13 @@ async def _infer(case: Case, deps: Deps) -> Inferred:
 
 
 async def _propose(
-    case: Case, inferred: Inferred, deps: Deps
+    case: Case, inferred: Inferred, deps: Deps, made: Sequence[ModelPatch] = ()
 ) -> FixProposed | IncidentEscalated | None:
+    """Patch, validate and open a change; `made` are patches a recipe already wrote."""
     alert, contract, mapping = case.alert, case.contract, inferred.inference.mapping
     evolved = evolve_contract(contract, case.drift)
     new_contract = evolved if evolved != contract else None
-    patches = apply_mapping(case.pipeline, alert.dataset, mapping, contract)
+    patches = _merged(apply_mapping(case.pipeline, alert.dataset, mapping, contract), made)
     if not patches and new_contract is None:
         return None  # the models already read the new events and the contract says so
     if patches:
@@ -226,6 +242,12 @@ async def _propose(
     proposal = proposal.model_copy(update={"branch": branch, "commit": commit})
     await deps.book.save_proposal(proposal)
     return proposal
+
+
+def _merged(mapped: list[ModelPatch], made: Sequence[ModelPatch]) -> list[ModelPatch]:
+    """Mapping patches, and recipe patches for models no mapping patch touches."""
+    touched = {p.model for p in mapped}
+    return [*mapped, *(p for p in made if p.model not in touched)]
 
 
 # Drift no field mapping can restore: the meaning of the data changed, not its shape.

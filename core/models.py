@@ -154,6 +154,25 @@ class SchemaMapping(BaseModel):
         return {m.source: m.target for m in self.entries}
 
 
+RecipeKind = Literal["dedup_on_key"]
+
+
+class Recipe(BaseModel):
+    """A patch recipe beyond column substitution, re-derived and re-checked by validation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: RecipeKind
+    dataset: str = Field(description="The topic whose table the recipe rewrites.")
+    key: str = Field(description="dedup_on_key: the declared key kept once per value.")
+    columns: list[str] = Field(
+        default_factory=list, description="Top-level columns the rewritten table keeps."
+    )
+    order_by: str | None = Field(
+        default=None, description="Which redelivery is kept: the first by this field."
+    )
+
+
 class ModelPatch(BaseModel):
     """One model's SQL before and after a fix."""
 
@@ -164,6 +183,9 @@ class ModelPatch(BaseModel):
     dialect: str = "duckdb"
     before_sql: str
     after_sql: str
+    recipe: Recipe | None = Field(
+        default=None, description="The recipe that made this patch, when not a substitution."
+    )
 
 
 class CheckResult(BaseModel):

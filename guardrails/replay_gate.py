@@ -13,6 +13,7 @@ from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch, SchemaMapping, ValidationReport
 from guardrails.invariants import invariant_results
+from guardrails.recipes import recipe_checks
 from guardrails.registry import PatchReview, check
 from guardrails.replay_compare import (
     MAGNITUDE_TOLERANCE,
@@ -147,6 +148,7 @@ def validate_patch(
     for run in (baseline, patched):
         if isinstance(run, CheckResult):
             checks.append(run)
+    checks += recipe_checks(candidate, patches, contracts, new)
     if isinstance(patched, ReplayResult):
         checks.append(
             CheckResult(

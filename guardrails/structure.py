@@ -12,6 +12,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from core.models import Verdict
+from guardrails.recipes import recipe_made
 from guardrails.registry import PatchReview, guardrail
 from tools.sql.column_refs import dataset_references
 from tools.sql.patch import column_from_parts
@@ -185,6 +186,11 @@ def structure_preserved(review: PatchReview) -> Verdict:
         before = review.pipeline.models.get(patch.model)
         if before is None:
             continue  # touches_only_affected_models refuses unknown models
+        if patch.recipe is not None:  # a recipe may restructure, but only its own way
+            made = recipe_made(patch, before)
+            if made:
+                return Verdict.block(f"model {patch.model!r}: {made}")
+            continue
         problem = compare(before, patch.after_sql, review.pipeline.dialect)
         if problem:
             return Verdict.block(

@@ -8,17 +8,31 @@ from collections.abc import Sequence
 import sqlglot
 from pydantic import JsonValue
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
 from guardrails.structure import field_substitutions
 from tools.healing.mapping import evaluate, fits
+from tools.healing.recipes import omitted_zero, zero_restored
 from tools.matching.samples import Events, flags, kinds, values
 from tools.matching.unit_change import estimate_unit
 from tools.profiling.batch_profile import NumericStats
 
 _NUMBERS = frozenset({"int", "float"})
+
+
+def _restores_omitted_zero(field: str, target: str, before: Events, after: Events) -> bool:
+    """Whether `target` puts back the zero value the producer now omits (and nothing else)."""
+    zero = omitted_zero(field, before, after)
+    if zero is None:
+        return False
+    try:
+        wanted = sqlglot.parse_one(zero_restored(field, zero), read="duckdb")
+        return sqlglot.parse_one(target, read="duckdb") == wanted
+    except SqlglotError:
+        return False
 
 
 def _unit(contract: Contract | None, field: str) -> str | None:
@@ -56,6 +70,8 @@ def _problem(
     old, new = values(before, field), values(after, field)
     if not old or not new or not _reads(target, field):
         return None  # a new field, or nothing to compare: the replay comparisons judge it
+    if _restores_omitted_zero(field, target, before, after):
+        return None
     if fits(old, new) is None and not _converted(old, new, unit):
         return f"{field} is rewritten as {target} although its values did not change"
     expected_flags = flags(new) if kinds(old) == {"bool"} else None

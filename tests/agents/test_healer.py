@@ -264,16 +264,17 @@ async def test_models_already_reading_the_new_events_get_a_contract_only_proposa
 
 
 @pytest.mark.parametrize(
-    ("model", "outcome"),
+    ("model", "resent", "outcome"),
     [
-        ("select distinct on (order_id) order_id, cust_id as customer_id from orders", []),
-        ("select order_id, cust_id as customer_id from orders", ["escalate"]),
+        ("select distinct on (order_id) order_id, cust_id as customer_id from orders", {}, []),
+        ("select order_id, cust_id as customer_id from orders", {}, ["fix"]),  # redelivered
+        ("select order_id, cust_id as customer_id from orders", {"cust_id": 99}, ["escalate"]),
     ],
 )
 async def test_repeated_keys_escalate_only_when_the_models_do_not_deduplicate(
-    model: str, outcome: list[str]
+    model: str, resent: dict[str, Any], outcome: list[str]
 ) -> None:
-    repeated = [*BEFORE, BEFORE[0]]
+    repeated = [*BEFORE, {**BEFORE[0], **resent}]
     scene = Scene(Pipeline(models={"stg_orders": model}), ORDERS, BEFORE, repeated)
     alert = AlertRaised(
         source="test",
@@ -282,7 +283,7 @@ async def test_repeated_keys_escalate_only_when_the_models_do_not_deduplicate(
         detections=[{"kind": "duplicates", "field": "order_id"}],
     )
     found = await healer.handle(alert, scene.deps())
-    assert ["escalate" for o in found if isinstance(o, IncidentEscalated)] == outcome
+    assert ["escalate" if isinstance(o, IncidentEscalated) else "fix" for o in found] == outcome
 
 
 @pytest.mark.parametrize(

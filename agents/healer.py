@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 import prompts
+from agents.enum_recode import recode
 from agents.proposal_text import describe_proposal
 from core.contracts import Contract, Pipeline
 from core.errors import LLMOutputError, LLMUnavailableError
@@ -135,6 +136,8 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
         if not harmful:
             return []  # nothing any model reads is affected
         before, after = await deps.samples.load_samples(alert.event_id)
+        if all(d.kind == "enum_new_value" for d in harmful):
+            return await _recode(replace(case, before=before, after=after), harmful, deps)
         planned = plan_recipes(
             harmful, case.contract, case.pipeline, replace(case, before=before, after=after)
         )
@@ -242,6 +245,26 @@ async def _propose(
     proposal = proposal.model_copy(update={"branch": branch, "commit": commit})
     await deps.book.save_proposal(proposal)
     return proposal
+
+
+async def _recode(
+    case: Case, found: list[Detection], deps: Deps
+) -> list[FixProposed | IncidentEscalated]:
+    """Recode new enum values on evidence (a verified fix, or the model), else escalate."""
+    recoded = await recode(
+        case.alert, found, case.contract, case.before, case.after, deps.kb, deps.llm
+    )
+    if recoded.mapping is None:
+        values = "; ".join(f"{d.field} = {d.value!r}" for d in found)
+        reason = f"a human must decide what the new values mean ({values}): {recoded.reason}"
+        return [_escalate(case.alert, reason, llm_calls=recoded.llm_calls)]
+    inferred = Inferred(
+        MappingInference(mapping=recoded.mapping),
+        origin=recoded.origin,
+        llm_calls=recoded.llm_calls,
+    )
+    outcome = await _propose(case, inferred, deps)
+    return [outcome] if outcome is not None else []
 
 
 def _merged(mapped: list[ModelPatch], made: Sequence[ModelPatch]) -> list[ModelPatch]:

@@ -136,7 +136,7 @@ def validate_patch(
     before_tables, after_tables = _tables(before_events, topic), _tables(after_events, topic)
     replayed = sum(len(rows) for rows in after_tables.values())
     old, new = before_tables.get(topic, ()), after_tables.get(topic, ())
-    checks += substitution_checks(pipeline, patches, topic, old, new, contracts.get(topic))
+    checks += substitution_checks(pipeline, patches, topic, old, new, contracts.get(topic), mapping)
     checks += successor_checks(pipeline, patches, topic, old, new, contracts.get(topic))
     try:
         reference, candidate = normalized(pipeline), normalized(review.patched())

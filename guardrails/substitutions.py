@@ -12,10 +12,11 @@ from sqlglot.errors import SqlglotError
 
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
-from core.models import CheckResult, ModelPatch
+from core.models import CheckResult, ModelPatch, SchemaMapping
 from guardrails.structure import field_substitutions
 from tools.healing.mapping import evaluate, fits
 from tools.healing.recipes import omitted_zero, zero_restored
+from tools.healing.recode import is_recode, known_domain, recode_problem
 from tools.matching.samples import Events, flags, kinds, values
 from tools.matching.unit_change import estimate_unit
 from tools.profiling.batch_profile import NumericStats
@@ -33,6 +34,25 @@ def _restores_omitted_zero(field: str, target: str, before: Events, after: Event
         return sqlglot.parse_one(target, read="duckdb") == wanted
     except SqlglotError:
         return False
+
+
+def _recodes_new_values(
+    field: str, target: str, before: Events, after: Events, contract: Contract | None, vouched: bool
+) -> bool:
+    """Whether `target` maps values outside the field's domain into it, keeping known ones.
+
+    Only on evidence (`vouched`: a verified fix or the model's proposal for a human to approve);
+    a recode nobody vouches for is a guess about what the new value means.
+    """
+    declared = contract.field(field) if contract is not None else None
+    if not vouched:
+        return False
+    if contract is None or declared is None or not declared.enum or not is_recode(target, field):
+        return False  # only a declared enum is recoded, and only value for value
+    domain = {repr(v) for v in known_domain(contract, field, before)}
+    if not any(repr(v) not in domain for v in values(after, field)):
+        return False  # nothing new to recode
+    return recode_problem(field, target, contract, before, after) is None
 
 
 def _unit(contract: Contract | None, field: str) -> str | None:
@@ -65,12 +85,20 @@ def _converted(old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | N
 
 
 def _problem(
-    field: str, target: str, before: Events, after: Events, unit: str | None = None
+    field: str,
+    target: str,
+    before: Events,
+    after: Events,
+    contract: Contract | None = None,
+    vouched: bool = False,
 ) -> str | None:
+    unit = _unit(contract, field)
     old, new = values(before, field), values(after, field)
     if not old or not new or not _reads(target, field):
         return None  # a new field, or nothing to compare: the replay comparisons judge it
     if _restores_omitted_zero(field, target, before, after):
+        return None
+    if _recodes_new_values(field, target, before, after, contract, vouched):
         return None
     if fits(old, new) is None and not _converted(old, new, unit):
         return f"{field} is rewritten as {target} although its values did not change"
@@ -105,8 +133,14 @@ def substitution_checks(
     before: Events,
     after: Events,
     contract: Contract | None = None,
+    mapping: SchemaMapping | None = None,
 ) -> list[CheckResult]:
-    """One CheckResult per patched model: are its substitutions justified by the events?"""
+    """One CheckResult per patched model: are its substitutions justified by the events?
+
+    `mapping` is what the patch was made from: its entries from the knowledge base or the model
+    are the evidence a recode of new enum values needs.
+    """
+    vouched = {e.source for e in (mapping.entries if mapping else []) if e.origin != "rules"}
     results = []
     for patch in patches:
         original = pipeline.models.get(patch.model)
@@ -117,7 +151,7 @@ def substitution_checks(
             problem
             for field, targets in sorted(found.items())
             for target in sorted(targets)
-            if (problem := _problem(field, target, before, after, _unit(contract, field)))
+            if (problem := _problem(field, target, before, after, contract, field in vouched))
         ]
         detail = "; ".join(problems) or f"substitutions {sorted(found)} fit the new events"
         results.append(

@@ -234,3 +234,21 @@ def test_validation_refuses_a_floor_patch_end_to_end() -> None:
     )
     assert not report.passed
     assert any(c.name == "successors:stg" for c in report.failures())
+
+
+# a substitute that drops a part of the old value
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (["/search?q=a", "/cart", "/s?q=b&p=2", "/x"], ["/search", "/cart", "/y", "/z"]),
+        (["ada@example.com", "alan@example.org", "kurt@example.at"], ["ada", "grace", "kurt"]),
+        (["12 Main St, Apt 4", "3 Oak Rd, Unit 9", "7 Elm St"], ["12 Main St", "5 Pine Rd"]),
+    ],
+)
+def test_refuses_a_successor_that_drops_a_part_of_the_value(old: list[str], new: list[str]) -> None:
+    before: Rows = [{"id": i, "v": v} for i, v in enumerate(old)]
+    after: Rows = [{"id": 10 + i, "w": v} for i, v in enumerate(new)]
+    passed, detail = _check("select id, v from t", "select id, w as v from t", before, after)
+    assert not passed and "a part is lost" in detail

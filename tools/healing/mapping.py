@@ -62,6 +62,30 @@ def _whole_seconds(text: str) -> str:
     return re.sub(r"(\d{2}:\d{2}:\d{2})[.,]\d+", r"\1", text)
 
 
+LOST_SHARE = 0.25
+"""Share of old values holding a punctuation mark above which a substitute must write it too."""
+
+
+def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str:
+    """Punctuation that many old values held and no new value writes (a dropped part).
+
+    >>> lost_marks(["/search?q=a", "/cart", "/s?q=b&p=2", "/x"], ["/search", "/cart", "/y"])
+    '=?'
+    >>> lost_marks(["a-b", "c"], ["d", "e"])
+    ''
+    """
+    texts, written = [str(v) for v in old], "".join(str(v) for v in new)
+    marks = {c for t in texts for c in t if not c.isalnum() and not c.isspace()}
+    lost = [
+        c
+        for c in sorted(marks)
+        if c not in written
+        and (held := sum(c in t for t in texts)) >= 2
+        and held >= LOST_SHARE * len(texts)
+    ]
+    return "".join(lost)
+
+
 def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
     """Why values `new` cannot be the old field's values `old`, or None when they fit."""
     old_kinds, new_kinds = kinds(old), kinds(new)
@@ -73,6 +97,8 @@ def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
         a, b = typical(old), typical(new)
         if a and b and max(a, b) / min(a, b) > MAGNITUDE_TOLERANCE:
             return f"computes values around {b:g} where the field held values around {a:g}"
+    if old_kinds == {"str"} and (lost := lost_marks(old, new)):
+        return f"never writes {lost!r}, which several of the field's values held: a part is lost"
     if old_kinds <= {"str", "iso", "numeric"}:
         # fractional seconds are precision, not a different shape: a fix may keep them
         outline = shape if old_kinds != {"iso"} else (lambda text: shape(_whole_seconds(text)))

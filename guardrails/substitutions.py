@@ -18,7 +18,7 @@ from tools.healing.mapping import evaluate, fits
 from tools.healing.recipes import omitted_zero, zero_restored
 from tools.healing.recode import is_recode, known_domain, recode_problem
 from tools.matching.samples import Events, flags, kinds, values
-from tools.matching.unit_change import estimate_unit
+from tools.matching.unit_change import UnitEstimate, estimate_unit
 from tools.profiling.batch_profile import NumericStats
 
 _NUMBERS = frozenset({"int", "float"})
@@ -76,6 +76,36 @@ def _stats(found: Sequence[JsonValue]) -> NumericStats | None:
     )
 
 
+def _conversion(
+    old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | None
+) -> UnitEstimate | None:
+    before, after = _stats(old), _stats(new)
+    return estimate_unit(before, after, unit) if before is not None and after is not None else None
+
+
+def _undoes(
+    field: str, target: str, after: Events, old: Sequence[JsonValue], found: UnitEstimate
+) -> str | None:
+    """Why `target` does not give back `(new - offset) / factor` on every event, or None."""
+    try:
+        computed = evaluate(target, after)
+    except (ReplayError, ToolError) as error:
+        return f"{target} cannot be evaluated: {error}"
+    rows = [e for e in (values([event], field) for event in after)]
+    whole = all(isinstance(v, int) and not isinstance(v, bool) for v in old)
+    for raw, got in zip(rows, computed, strict=True):
+        if not raw or not isinstance(raw[0], int | float) or isinstance(raw[0], bool):
+            continue
+        wanted = (float(raw[0]) - found.offset) / found.factor
+        allowed = 0.5 if whole else 1e-6 * max(1.0, abs(wanted))
+        if not isinstance(got, int | float) or abs(float(got) - wanted) > allowed:
+            return (
+                f"{target} gives {got!r} for {raw[0]!r}, not {wanted:g}: it does not undo the "
+                f"conversion the samples fit (x {found.factor:g} + {found.offset:g})"
+            )
+    return None
+
+
 def _converted(old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | None) -> bool:
     """Whether the values moved to another unit (a conversion the samples fit)."""
     before, after = _stats(old), _stats(new)
@@ -102,6 +132,9 @@ def _problem(
         return None
     if fits(old, new) is None and not _converted(old, new, unit):
         return f"{field} is rewritten as {target} although its values did not change"
+    conversion = _conversion(old, new, unit)
+    if conversion is not None and (wrong := _undoes(field, target, after, old, conversion)):
+        return wrong
     expected_flags = flags(new) if kinds(old) == {"bool"} else None
     if expected_flags is not None:
         try:

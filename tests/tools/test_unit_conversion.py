@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.contracts import Contract, ContractField, Pipeline
+from core.models import ModelPatch
 from guardrails.replay_gate import validate_patch
+from guardrails.substitutions import substitution_checks
 from tools.healing.mapping import infer_mapping
 from tools.matching.unit_change import estimate_factor, estimate_unit
 from tools.matching.unit_conversion import family, fit_conversion
@@ -115,3 +117,56 @@ def test_heals_a_conversion_end_to_end(
         pipeline, patches, {"r": contract}, before, after, dataset="r", mapping=inference.mapping
     )
     assert report.passed, report.failures()
+
+
+@pytest.mark.parametrize(
+    ("unit", "old", "new", "right", "wrong"),
+    [
+        (
+            "celsius",
+            [21.5, 22.0, 19.8, 23.1],
+            [295.0, 294.9, 293.2, 296.4],
+            "(temp - 273.15)",
+            "temp - 273",  # off by 0.15 on every row
+        ),
+        (
+            "m/s",
+            [10.0, 10.4, 9.8, 10.2],
+            [22.6, 23.1, 21.7, 22.9],
+            "temp / 2.23694",
+            "temp / 1.609344",  # km/h's cousin, not mph
+        ),
+        (
+            "celsius",
+            [21.5, 22.0, 19.8, 23.1],
+            [70.7, 71.6, 67.6, 73.6],
+            "(temp - 32) / 1.8",
+            "temp / 1.8 - 17",  # nearly, not exactly, the inverse
+        ),
+    ],
+)
+def test_validation_refuses_a_substitute_that_does_not_undo_the_conversion(
+    unit: str, old: list[float], new: list[float], right: str, wrong: str
+) -> None:
+    contract = Contract(
+        dataset="r",
+        fields=[
+            ContractField(name="id", type="string"),
+            ContractField(name="temp", type="number", unit=unit),
+        ],
+    )
+    pipeline = Pipeline(models={"stg": "select id, temp from r"})
+    before = [{"id": f"a{i}", "temp": v} for i, v in enumerate(old)]
+    after = [{"id": f"b{i}", "temp": v} for i, v in enumerate(new)]
+
+    def passes(expression: str) -> bool:
+        patch = ModelPatch(
+            model="stg",
+            before_sql=pipeline.models["stg"],
+            after_sql=f"select id, {expression} as temp from r",
+        )
+        [result] = substitution_checks(pipeline, [patch], "r", before, after, contract)
+        return result.passed
+
+    assert passes(right)
+    assert not passes(wrong)

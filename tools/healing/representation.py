@@ -39,12 +39,16 @@ def scale(reference: str, factor: float, integral: bool, offset: float = 0.0) ->
     ('CAST(round(amount * 100) AS BIGINT)', 'grams / 1000')
     >>> scale("temp_f", 1.8, False, 32.0), scale("mph", 0.621371, False)
     ('(temp_f - 32) / 1.8', 'mph / 0.621371')
+    >>> scale("temp_k", 1.0, False, 273.15)
+    '(temp_k - 273.15)'
     """
     if offset:
         shift = f"{offset:g}" if offset > 0 else f"({offset:g})"
         reference = f"({reference} - {shift})"
     inverse = 1.0 / factor
-    if abs(inverse - round(inverse)) < 1e-9 * max(1.0, abs(inverse)):
+    if factor == 1:
+        expression = reference
+    elif abs(inverse - round(inverse)) < 1e-9 * max(1.0, abs(inverse)):
         expression = f"{reference} * {round(inverse)}"
     elif abs(factor - round(factor)) < 1e-9 * max(1.0, abs(factor)):
         expression = f"{reference} / {round(factor)}"

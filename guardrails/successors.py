@@ -138,7 +138,7 @@ class _Substitute:
         if misfit and not (_identifiers(old) and _identifiers(found) and "around" in misfit):
             # a magnitude says nothing of identifiers: new ids may be far larger than old ones
             return f"{self.target} {misfit}"
-        checks = (self._successor, self._swap, self._lossless, self._repeated)
+        checks = (self._successor, self._swap, self._vocabulary, self._lossless, self._repeated)
         return next((p for check in checks if (p := check(computed)) is not None), None)
 
     def _successor(self, computed: list[JsonValue]) -> str | None:
@@ -168,6 +168,17 @@ class _Substitute:
         if other is None:
             return None
         return f"{self.target} carries the values of {other}, none of {self.field}'s"
+
+    def _vocabulary(self, computed: list[JsonValue]) -> str | None:
+        """A field of repeated categories must keep some of them: none at all is a new code list."""
+        old = [v for v in values(self.before, self.field) if isinstance(v, str)]
+        new = [v for v in computed if isinstance(v, str)]
+        if not _categorical(old) or not _categorical(new) or set(old) & set(new):
+            return None
+        return (
+            f"{self.target} writes none of {self.field}'s categories ({sorted(set(old))[:3]} ...):"
+            " a new vocabulary, whose meaning a human must map"
+        )
 
     def _lossless(self, computed: list[JsonValue]) -> str | None:
         if len(self.reads) != 1:
@@ -208,6 +219,11 @@ class _Substitute:
                     f"change, where {self.field} was {old!r}"
                 )
         return None
+
+
+def _categorical(found: Sequence[str]) -> bool:
+    """Text values that repeat: a code list, not free text or identifiers."""
+    return len(found) >= 4 and len(set(found)) <= len(found) - 2
 
 
 def _identifiers(found: Sequence[JsonValue]) -> bool:

@@ -252,3 +252,34 @@ def test_refuses_a_successor_that_drops_a_part_of_the_value(old: list[str], new:
     after: Rows = [{"id": 10 + i, "w": v} for i, v in enumerate(new)]
     passed, detail = _check("select id, v from t", "select id, w as v from t", before, after)
     assert not passed and "a part is lost" in detail
+
+
+# a new vocabulary taken for a rename
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (["Food", "Shops", "Food", "Travel", "Shops"], ["FOOD", "SHOPS", "FOOD", "TRAVEL", "FOOD"]),
+        (
+            ["gold", "silver", "gold", "bronze", "gold"],
+            ["tier1", "tier2", "tier1", "tier1", "tier3"],
+        ),
+        (
+            ["Food and Drink", "Gas Stations", "Food and Drink", "Shops"],
+            ["FOOD_AND_DRINK", "TRANSPORTATION", "FOOD_AND_DRINK", "GENERAL"],
+        ),
+    ],
+)
+def test_refuses_a_successor_that_speaks_another_vocabulary(old: list[str], new: list[str]) -> None:
+    before: Rows = [{"id": i, "v": v} for i, v in enumerate(old)]
+    after: Rows = [{"id": 10 + i, "w": v} for i, v in enumerate(new)]
+    passed, detail = _check("select id, v from t", "select id, w as v from t", before, after)
+    assert not passed and ("vocabulary" in detail or "a part is lost" in detail), detail
+
+
+def test_accepts_a_renamed_code_list_that_keeps_its_codes() -> None:
+    before: Rows = [{"id": i, "v": v} for i, v in enumerate(["gold", "silver", "gold", "gold"])]
+    after: Rows = [{"id": 9 + i, "w": v} for i, v in enumerate(["silver", "gold", "new", "new"])]
+    passed, detail = _check("select id, v from t", "select id, w as v from t", before, after)
+    assert passed, detail

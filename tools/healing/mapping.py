@@ -67,15 +67,19 @@ LOST_SHARE = 0.25
 
 
 def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str:
-    """Punctuation that many old values held and no new value writes (a dropped part).
+    """Punctuation (or spaces) that many old values held and no new value writes: a dropped
+    part, or another way of writing the values (`Food and Drink` as `FOOD_AND_DRINK`).
 
     >>> lost_marks(["/search?q=a", "/cart", "/s?q=b&p=2", "/x"], ["/search", "/cart", "/y"])
     '=?'
+    >>> lost_marks(["Food and Drink", "Shops", "Gas Stations"], ["FOOD_AND_DRINK", "SHOPS"])
+    ' '
     >>> lost_marks(["a-b", "c"], ["d", "e"])
     ''
     """
     texts, written = [str(v) for v in old], "".join(str(v) for v in new)
-    marks = {c for t in texts for c in t if not c.isalnum() and not c.isspace()}
+    marks = {" " if c.isspace() else c for t in texts for c in t if not c.isalnum()}
+    written = written.replace("\t", " ").replace("\n", " ")
     lost = [
         c
         for c in sorted(marks)

@@ -263,7 +263,7 @@ def test_refuses_a_successor_that_drops_a_part_of_the_value(old: list[str], new:
         (["Food", "Shops", "Food", "Travel", "Shops"], ["FOOD", "SHOPS", "FOOD", "TRAVEL", "FOOD"]),
         (
             ["gold", "silver", "gold", "bronze", "gold"],
-            ["tier1", "tier2", "tier1", "tier1", "tier3"],
+            ["GOLD", "PLATINUM", "GOLD", "BASIC", "GOLD"],
         ),
         (
             ["Food and Drink", "Gas Stations", "Food and Drink", "Shops"],

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from agents import applier, drift_monitor, healer, lag_monitor, quarantine
 from agents.edges.blobs import FileBlobs
 from agents.edges.bounded import BoundedPublisher
-from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
+from agents.edges.broker import EmbeddedBroker, aresolve_bootstrap, ensure_topics
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.group_offsets import watch_group
@@ -38,7 +38,9 @@ from agents.edges.kafka import (
     make_consumer,
     reachable,
 )
+from agents.edges.leadership import led
 from agents.edges.llm import build_llm
+from agents.edges.outbox import Outbox
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
 from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
@@ -136,6 +138,8 @@ class Running:
     broken_contracts: dict[str, str] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     supervisor: Supervisor | None = None
+    fatal: asyncio.Event = field(default_factory=asyncio.Event)  # set: suture cannot go on
+    fatal_reason: str = ""
 
 
 def _free_port(host: str, port: int) -> int:
@@ -156,6 +160,23 @@ async def _ask(
     files = await asyncio.to_thread(read_pipeline_dir, repo_dir)
     graph = build_lineage(pipeline, contracts, files.exposures)
     return (await answer(question, graph, llm)).model_dump(mode="json")
+
+
+# Loops that must run once across replicas (the others share partitions through their group).
+SINGLETONS = frozenset({"applier", "quarantine", "outbox"})
+
+
+async def _watch_broker(broker: EmbeddedBroker, live: Running, interval_s: float = 1.0) -> None:
+    """The embedded broker keeps its log in memory: if its process dies, every topic is gone
+    and no client can recover, so say so and let the command exit (a supervisor restarts it)."""
+    while broker.running:  # noqa: ASYNC110 (a process, not an event: poll it)
+        await asyncio.sleep(interval_s)
+    live.fatal_reason = (
+        f"the embedded Kafka broker exited; its log {str(broker.log_path)!r} ends with:\n"
+        f"{broker.log_tail(5)}"
+    )
+    _log.error("%s", live.fatal_reason)
+    live.fatal.set()
 
 
 async def _health(live: Running, bootstrap: str) -> dict[str, Any]:
@@ -191,9 +212,7 @@ async def running(
     `contracts_dir` replaces the repository's own contracts/ folder when given.
     """
     settings.workdir.mkdir(parents=True, exist_ok=True)
-    bootstrap, broker = await asyncio.to_thread(
-        resolve_bootstrap, settings.kafka.bootstrap, settings.workdir
-    )
+    bootstrap, broker = await aresolve_bootstrap(settings.kafka.bootstrap, settings.workdir)
     try:
         async with _services(settings, repo_dir, contracts_dir, bootstrap, broker) as live:
             yield live
@@ -238,9 +257,8 @@ async def _services(
             broken,
         )
 
-        async def approve(proposal_id: str, reviewer: str) -> None:
-            event = FixApproved(proposal_id=proposal_id, reviewer=reviewer)
-            await bus.publish(kafka.approvals_topic, event, key=proposal_id)
+        # Approvals are recorded by the web first; the outbox relays them to the applier.
+        outbox = Outbox(store, bus, Destinations.from_settings(kafka), clock=time.monotonic)
 
         async def external_alert(alert: AlertRaised) -> None:
             await bus.publish(kafka.alerts_topic, alert, key=alert.dataset)
@@ -249,7 +267,7 @@ async def _services(
             WebDeps(
                 store=store,
                 reviewer_token=token,
-                on_approve=approve,
+                on_approve=outbox.nudge,
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
                 ask=partial(_ask, view, repo_dir, llm),
@@ -268,6 +286,13 @@ async def _services(
                 settings, bootstrap, publisher, store, repo, view, kb, llm, contracts, broker
             )
         )
+        loops["outbox"] = outbox.run
+        # Singletons run on one replica at a time; the others stand by for its lease.
+        leases = store.leases(settings.workdir / "leases")
+        for name in [n for n in loops if n in SINGLETONS or n.startswith("lag_monitor:")]:
+            loops[name] = led(leases, f"{kafka.approvals_topic}:{name}", loops[name])
+        if broker is not None:
+            loops["embedded_broker"] = partial(_watch_broker, broker, live)
         stop = asyncio.Event()
         live.supervisor = Supervisor(loops)
         supervisor = asyncio.create_task(live.supervisor.run(stop), name="suture.supervisor")

@@ -20,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _run(args: argparse.Namespace) -> int:
     import asyncio
+    import sys
 
     from agents.main import running
     from agents.runtime import stop_on_signals
@@ -40,7 +41,14 @@ def _run(args: argparse.Namespace) -> int:
             for path, reason in live.broken_contracts.items():
                 print(f"NOT watched, broken contract {path}: {reason}")
             print(f"review at {live.url}/ ; reviewer token: {live.token.get_secret_value()}")
-            await stop.wait()
+            stopped = asyncio.ensure_future(stop.wait())
+            fatal = asyncio.ensure_future(live.fatal.wait())
+            await asyncio.wait([stopped, fatal], return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (stopped, fatal):
+                waiter.cancel()
+        if live.fatal.is_set():
+            print(f"suture: error: {live.fatal_reason}", file=sys.stderr)
+            return 1
         print("suture stopped; every process it started is gone")
         return 0
 

@@ -19,10 +19,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "what",
         nargs="?",
-        choices=("monitors", "lineage", "startup"),
+        choices=("monitors", "lineage", "startup", "burst"),
         default="monitors",
         help="monitors (default): throughput and drift-alert latency; lineage: the conformance "
-        "corpus per class; startup: wall time of CLI commands",
+        "corpus per class; startup: wall time of CLI commands; burst: alerts/s of `suture up` "
+        "replicas",
     )
     parser.add_argument("--events", type=int, default=100_000, help="events for throughput")
     parser.add_argument("--batch", type=int, default=1_000, help="micro-batch size")
@@ -30,6 +31,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--runs", type=int, default=10, help="startup: runs per command")
     parser.add_argument("--corpus", type=Path, help="lineage: a corpus directory")
     parser.add_argument("--failures", action="store_true", help="lineage: list inexact cases")
+    parser.add_argument("--alerts", type=int, default=2_000, help="burst: alerts to send")
+    parser.add_argument("--datasets", type=int, default=500, help="burst: topics they are about")
+    parser.add_argument("--replicas", type=int, default=1, help="burst: suture up processes")
+    parser.add_argument("--store-url", help="burst: a PostgreSQL URL (default: a SQLite file)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--config", type=Path, help="a suture.yaml (its kafka.bootstrap is used)")
     parser.add_argument(
@@ -48,6 +53,10 @@ def _run(args: argparse.Namespace) -> int:
         from suture.bench_lineage import run_lineage_bench
 
         return run_lineage_bench(args.corpus, failures=args.failures, json_path=args.json)
+    if args.what == "burst":
+        from suture.bench_burst import run_burst_bench
+
+        return run_burst_bench(args.alerts, args.datasets, args.replicas, args.store_url, args.json)
     if args.what == "startup":
         from suture.bench_startup import run_startup_bench
 

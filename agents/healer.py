@@ -35,6 +35,7 @@ from core.models import (
 from core.ports import LLM, AlertStore, KnowledgeBase, PipelineView, ProposalSink, ProposalStore
 from guardrails.replay_gate import validate_patch
 from tools.contracts.evolution import evolve_contract
+from tools.dbt.writeback import WritebackError, templated_patches
 from tools.healing.harm import new_values_flow_through, repeated_keys_absorbed
 from tools.healing.mapping import MappingInference, infer_mapping
 from tools.lineage.graph import LineageGraph, build_lineage
@@ -195,6 +196,15 @@ async def _propose(
         return _escalate(
             alert,
             f"the best patch failed validation ({failed})",
+            [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
+            inferred.llm_calls,
+        )
+    try:
+        patches = templated_patches(case.pipeline, patches)
+    except WritebackError as error:
+        return _escalate(
+            alert,
+            f"the fix cannot be written back into the model's Jinja exactly ({error})",
             [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
             inferred.llm_calls,
         )

@@ -204,6 +204,18 @@ class ModelPatch(BaseModel):
     dialect: str = "duckdb"
     before_sql: str
     after_sql: str
+    template_before: str | None = Field(
+        default=None, description="The model file's text before, when it is a template (dbt)."
+    )
+    template_after: str | None = Field(
+        default=None,
+        description="The model file's text after, a template that renders to after_sql.",
+    )
+
+    @property
+    def file_text(self) -> str:
+        """What the model's file holds after the fix: the template, or the SQL itself."""
+        return self.template_after if self.template_after is not None else self.after_sql
 
 
 class CheckResult(BaseModel):

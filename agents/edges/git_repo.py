@@ -139,7 +139,7 @@ class GitPipelineRepo:
             env = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
             self._git("read-tree", base, env=env)
             for patch in proposal.patches:
-                text = patch.after_sql if patch.after_sql.endswith("\n") else patch.after_sql + "\n"
+                text = patch.file_text if patch.file_text.endswith("\n") else patch.file_text + "\n"
                 blob = self._git("hash-object", "-w", "--stdin", stdin=text).strip()
                 path = self._patch_path(patch, known)
                 self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)

@@ -12,19 +12,27 @@ from core.errors import ToolError
 _ENVIRONMENT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
-def render_model(sql: str, variables: Mapping[str, object] | None = None) -> str:
+def render_model(
+    sql: str,
+    variables: Mapping[str, object] | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> str:
     """`sql` with dbt's Jinja rendered: ref('m') -> m, source('s', 't') -> s.t, config() -> ''.
+
+    `sources` maps 's.t' to the table a source stands for (a dbt project's Kafka topic).
 
     >>> render_model("select a from {{ ref('stg') }} join {{ source('raw', 'c') }} using (a)")
     'select a from stg join raw.c using (a)'
     """
     values = dict(variables or {})
+    tables = dict(sources or {})
 
     def ref(*names: str, **_: object) -> str:
         return names[-1]  # ref('package', 'model') names the model last
 
     def source(source_name: str, table: str) -> str:
-        return f"{source_name}.{table}"
+        name = f"{source_name}.{table}"
+        return tables.get(name, name)
 
     def var(name: str, default: object = None) -> object:
         if name in values:

@@ -323,14 +323,15 @@ def apply_mapping(
 
 
 def render_diff(patches: Sequence[ModelPatch]) -> str:
-    """A unified diff of every patch, for the pull request description."""
+    """A unified diff of every patch's file (its Jinja for a dbt model), for the pull request."""
     chunks: list[str] = []
     for patch in patches:
         name = patch.path or f"models/{patch.model}.sql"
+        before = patch.template_before if patch.template_before is not None else patch.before_sql
         chunks.extend(
             difflib.unified_diff(
-                patch.before_sql.strip().splitlines(keepends=False),
-                patch.after_sql.strip().splitlines(keepends=False),
+                before.strip().splitlines(keepends=False),
+                patch.file_text.strip().splitlines(keepends=False),
                 fromfile=f"a/{name}",
                 tofile=f"b/{name}",
                 lineterm="",

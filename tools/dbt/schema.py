@@ -9,6 +9,7 @@ become invariants checked on the model's replayed output.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,10 +23,10 @@ _TYPES: tuple[tuple[tuple[str, ...], FieldType], ...] = (
     (("timestamp", "datetime"), "timestamp"),
     (("date",), "date"),
     (("bool",), "boolean"),
-    (("int", "long", "serial"), "integer"),
+    (("long", "serial", "bigserial"), "integer"),
     (("double", "float", "real", "decimal", "numeric", "number"), "number"),
     (("struct", "json", "map", "object", "record", "variant"), "object"),
-    (("array", "list", "[]"), "array"),
+    (("array", "list"), "array"),
     (("char", "text", "string", "uuid", "varchar"), "string"),
 )
 
@@ -45,10 +46,17 @@ def field_type(data_type: str) -> FieldType | None:
 
     >>> field_type("BIGINT"), field_type("timestamp with time zone"), field_type("varchar(20)")
     ('integer', 'timestamp', 'string')
+    >>> field_type("interval") is None, field_type("int[]"), field_type("decimal(10, 2)")
+    (True, 'array', 'number')
     """
     lowered = data_type.strip().lower()
+    if lowered.endswith("[]"):
+        return "array"
+    base = re.split(r"[\s(<\[]", lowered)[0]
+    if base.endswith("int") or re.fullmatch(r"u?int(eger)?\d*", base):
+        return "integer"
     for words, kind in _TYPES:
-        if lowered.startswith(words) or (kind == "array" and lowered.endswith("[]")):
+        if base.startswith(words):
             return kind
     return None
 

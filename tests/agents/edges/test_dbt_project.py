@@ -117,5 +117,5 @@ def test_a_configured_folder_without_a_dbt_project_is_a_clear_error(tmp_path: Pa
     shutil.copytree(EXAMPLE, tmp_path / "dbt")
     (tmp_path / "pipeline.yaml").write_text("dbt_project: elsewhere\n")
 
-    with pytest.raises(RepoError, match="no dbt_project.yml"):
+    with pytest.raises(RepoError, match=r"no dbt_project\.yml"):
         read_pipeline_dir(tmp_path)

@@ -128,9 +128,11 @@ def proposals_page(records: list[ProposalRecord], incidents: list[IncidentEscala
 
 
 def _diff(patch: ModelPatch) -> str:
+    """The diff of the model's file: its Jinja for a dbt model, else its SQL."""
+    before = patch.template_before if patch.template_before is not None else patch.before_sql
     lines = difflib.unified_diff(
-        patch.before_sql.splitlines(),
-        patch.after_sql.splitlines(),
+        before.splitlines(),
+        patch.file_text.splitlines(),
         fromfile=f"a/{patch.path or patch.model}",
         tofile=f"b/{patch.path or patch.model}",
         lineterm="",

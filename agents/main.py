@@ -38,6 +38,7 @@ from agents.edges.kafka import (
     make_consumer,
     reachable,
 )
+from agents.edges.leadership import led
 from agents.edges.llm import build_llm
 from agents.edges.outbox import Outbox
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
@@ -161,6 +162,10 @@ async def _ask(
     return (await answer(question, graph, llm)).model_dump(mode="json")
 
 
+# Loops that must run once across replicas (the others share partitions through their group).
+SINGLETONS = frozenset({"applier", "quarantine", "outbox"})
+
+
 async def _watch_broker(broker: EmbeddedBroker, live: Running, interval_s: float = 1.0) -> None:
     """The embedded broker keeps its log in memory: if its process dies, every topic is gone
     and no client can recover, so say so and let the command exit (a supervisor restarts it)."""
@@ -282,6 +287,10 @@ async def _services(
             )
         )
         loops["outbox"] = outbox.run
+        # Singletons run on one replica at a time; the others stand by for its lease.
+        leases = store.leases(settings.workdir / "leases")
+        for name in [n for n in loops if n in SINGLETONS or n.startswith("lag_monitor:")]:
+            loops[name] = led(leases, f"{kafka.approvals_topic}:{name}", loops[name])
         if broker is not None:
             loops["embedded_broker"] = partial(_watch_broker, broker, live)
         stop = asyncio.Event()

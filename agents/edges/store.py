@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from agents.edges.leadership import FileLeases, Leases, PostgresLeases
 from agents.edges.replay_book import ReplayBookMixin, add_replay_table
 from agents.edges.store_engine import make_engine, parse_store_url
 from agents.edges.store_schema import add_missing_columns, as_utc, build_metadata
@@ -56,6 +57,13 @@ class Store(ReplayBookMixin):
     def close(self) -> None:
         """Release every pooled connection."""
         self._engine.dispose()
+
+    def leases(self, folder: Path) -> Leases:
+        """Leadership for singleton loops across replicas sharing this store: advisory locks on
+        PostgreSQL; on SQLite (one machine), file locks in `folder`."""
+        if self._engine.dialect.name == "postgresql":
+            return PostgresLeases(self._engine)
+        return FileLeases(folder)
 
     # alerts -------------------------------------------------------------------------------
     async def save_alert(self, alert: AlertRaised) -> bool:

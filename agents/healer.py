@@ -35,6 +35,7 @@ from core.models import (
 from core.ports import LLM, AlertStore, KnowledgeBase, PipelineView, ProposalSink, ProposalStore
 from guardrails.replay_gate import validate_patch
 from tools.contracts.evolution import evolve_contract
+from tools.dbt.source_yaml import contract_file_for
 from tools.dbt.writeback import WritebackError, templated_patches
 from tools.healing.harm import new_values_flow_through, repeated_keys_absorbed
 from tools.healing.mapping import MappingInference, infer_mapping
@@ -218,6 +219,7 @@ async def _propose(
         mapping=mapping,
         patches=patches,
         contract=new_contract,
+        contract_file=contract_file_for(case.pipeline, contract, new_contract),
         validation=report,
         title=title[:200],
         description=describe_proposal(alert, mapping, patches, report, contract, new_contract),

@@ -104,6 +104,15 @@ class Contract(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+class FileText(BaseModel):
+    """One file of the pipeline repository: where it is and what it holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(min_length=1, description="The file, relative to the repository root.")
+    text: str
+
+
 class ModelTemplate(BaseModel):
     """A model written as a template (a dbt model's Jinja): the file and the text in it.
 
@@ -138,3 +147,8 @@ class Pipeline(BaseModel):
     models: dict[str, str] = Field(min_length=1)
     templates: dict[str, ModelTemplate] = Field(default_factory=dict)
     context: TemplateContext = Field(default_factory=TemplateContext)
+    contract_files: dict[str, FileText] = Field(
+        default_factory=dict,
+        description="Topic -> the schema file declaring its contract, where that is not "
+        "suture's own contracts/ folder (a dbt project's sources).",
+    )

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, model_validator
 
-from core.contracts import Contract
+from core.contracts import Contract, FileText
 
 SCHEMA_VERSION = 1
 
@@ -276,6 +276,11 @@ class FixProposed(EventBase):
     signature: str
     mapping: SchemaMapping
     patches: list[ModelPatch] = Field(default_factory=list)
+    contract_file: FileText | None = Field(
+        default=None,
+        description="The file declaring the contract, rewritten for `contract`, when it is not "
+        "a suture contract file (a dbt project's source YAML).",
+    )
     contract: Contract | None = Field(
         default=None, description="The topic's contract updated to the new events, if it changes."
     )

@@ -45,6 +45,7 @@ def read_dbt_project(root: Path, folder: Path, dialect: str = "duckdb") -> DbtPi
         raise RepoError(f"{str(folder / PROJECT_FILE)!r} must be a mapping")
     models: dict[str, tuple[str, str]] = {}
     documents: list[tuple[str, dict[str, Any]]] = []
+    texts: dict[str, str] = {}
     for base in _model_paths(folder, project):
         for file in sorted(base.rglob("*")):
             relative = file.relative_to(root).as_posix()
@@ -57,9 +58,10 @@ def read_dbt_project(root: Path, folder: Path, dialect: str = "duckdb") -> DbtPi
                 models[file.stem] = (relative, file.read_text(encoding="utf-8"))
             elif file.suffix in (".yml", ".yaml") and isinstance(data := _yaml(file), dict):
                 documents.append((relative, data))
+                texts[relative] = file.read_text(encoding="utf-8")
     if not models:
         raise RepoError(f"no dbt models (*.sql) under the model paths of {str(folder)!r}")
     try:
-        return dbt_pipeline(models, project, documents, dialect)
+        return dbt_pipeline(models, project, documents, dialect, texts)
     except ToolError as error:
         raise RepoError(str(error)) from error

@@ -181,6 +181,8 @@ class GitPipelineRepo:
         pull request says how the contract changes."""
         if proposal.contract is None:
             return None
+        if proposal.contract_file is not None:  # a dbt source YAML, already rewritten
+            return proposal.contract_file.path, proposal.contract_file.text
         listing = self._git("ls-tree", "-r", "--name-only", "-z", ref, "--", CONTRACTS_DIR)
         for path in (p for p in listing.split("\0") if p.endswith((".yaml", ".yml"))):
             text = self._git("show", f"{ref}:{path}")

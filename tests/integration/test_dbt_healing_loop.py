@@ -112,3 +112,6 @@ async def test_a_producer_rename_heals_the_dbt_project_and_the_patch_keeps_its_j
     assert merged != original
     mart = _show(repo_dir, "models/marts/customer_orders.sql")
     assert "-- spend per customer, straight from the topic" in mart
+    sources = _show(repo_dir, "models/sources.yml")
+    assert "- name: customer_id" in sources and "- name: cust_id" not in sources
+    assert "kafka_topic: shop_orders          # the Kafka topic this source table reads" in sources

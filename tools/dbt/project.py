@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.contracts import Contract, ModelTemplate, Pipeline, TemplateContext
+from core.contracts import Contract, FileText, ModelTemplate, Pipeline, TemplateContext
 from core.errors import ToolError
 from tools.dbt.schema import read_schema
 from tools.sql.model_graph import build_graph
@@ -77,8 +77,11 @@ def dbt_pipeline(
     project: Mapping[str, Any],
     schema_documents: Sequence[tuple[str, Mapping[str, Any]]],
     dialect: str = "duckdb",
+    schema_texts: Mapping[str, str] | None = None,
 ) -> DbtPipeline:
-    """The pipeline of a dbt project; `models` maps model name -> (file path, Jinja text)."""
+    """The pipeline of a dbt project; `models` maps model name -> (file path, Jinja text).
+
+    `schema_texts` (file path -> text) lets a fix rename a source's columns in its file."""
     from tools.lineage.dbt import render_model  # jinja2 only for dbt projects
 
     schema = read_schema(schema_documents)
@@ -94,6 +97,11 @@ def dbt_pipeline(
         models=rendered,
         templates={name: ModelTemplate(path=p, text=t) for name, (p, t) in models.items()},
         context=context,
+        contract_files={
+            topic: FileText(path=path, text=(schema_texts or {})[path])
+            for topic, path in schema.origins.items()
+            if path in (schema_texts or {})
+        },
     )
     contracts, left = _attached(schema.contracts, pipeline, schema.invariants)
     return DbtPipeline(pipeline=pipeline, contracts=contracts, broken=schema.broken, unchecked=left)

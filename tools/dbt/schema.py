@@ -37,6 +37,7 @@ class DbtSchema:
 
     sources: dict[str, str] = field(default_factory=dict)  # 'source.table' -> topic
     contracts: dict[str, Contract] = field(default_factory=dict)  # topic -> contract
+    origins: dict[str, str] = field(default_factory=dict)  # topic -> the file declaring it
     invariants: list[Invariant] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)  # 'file: where' -> why
 
@@ -125,6 +126,7 @@ def read_schema(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> DbtSchema
                     schema.broken[f"{path}: source {name}"] = f"{path}: source {name}: {error}"
                     continue
                 schema.contracts[topic] = contract
+                schema.origins[topic] = path
         for model in _entries(document, "models"):
             schema.invariants.extend(model_invariants(model))
     return schema

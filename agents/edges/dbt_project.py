@@ -7,6 +7,7 @@ model paths is a schema file (`sources:`, `models:`). See tools.dbt for what is 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from core.yaml_source import YamlSourceError, parse_yaml
 from tools.dbt.project import DbtPipeline, dbt_pipeline
 
 PROJECT_FILE = "dbt_project.yml"
+_log = logging.getLogger(__name__)
 
 
 def is_dbt_project(folder: Path) -> bool:
@@ -62,6 +64,9 @@ def read_dbt_project(root: Path, folder: Path, dialect: str = "duckdb") -> DbtPi
     if not models:
         raise RepoError(f"no dbt models (*.sql) under the model paths of {str(folder)!r}")
     try:
-        return dbt_pipeline(models, project, documents, dialect, texts)
+        found = dbt_pipeline(models, project, documents, dialect, texts)
     except ToolError as error:
         raise RepoError(str(error)) from error
+    for reason in found.unchecked:
+        _log.warning("dbt test not checked by suture: %s", reason)
+    return found

@@ -1,8 +1,9 @@
 """dbt data tests (`tests:` or the newer `data_tests:`) read as field rules and invariants.
 
 Understood: `not_null`, `unique`, `accepted_values`, `accepted_range` and
-`expression_is_true` (plain or from a package such as `dbt_utils.`). `unique` is not a
-row-level check, so on a model it is not turned into an invariant. Other tests are left alone.
+`expression_is_true` (plain or from a package such as `dbt_utils.`), and a model contract's
+`constraints:` of type `not_null` and `check`. `unique` is not a row-level check, so on a model
+it is not turned into an invariant. Other tests are left alone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ class ColumnTests:
     accepted_values: list[Scalar] | None = None
     minimum: float | None = None
     maximum: float | None = None
-    expressions: tuple[str, ...] = ()
+    expressions: tuple[str, ...] = ()  # appended to the column: ">= 0"
+    checks: tuple[str, ...] = ()  # whole boolean expressions (check constraints)
 
 
 def _tests(entry: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -44,10 +46,21 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _constraints(entry: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    """(type, expression) of every constraint of a model contract's column or model."""
+    for constraint in entry.get("constraints") or []:
+        if isinstance(constraint, Mapping) and constraint.get("type"):
+            expression = constraint.get("expression")
+            yield str(constraint["type"]), str(expression) if expression else None
+
+
 def column_tests(column: Mapping[str, Any]) -> ColumnTests:
-    """The rules stated by `column`'s tests."""
+    """The rules stated by `column`'s tests and constraints."""
     found: dict[str, Any] = {}
     expressions: list[str] = []
+    checks = [e for kind, e in _constraints(column) if kind == "check" and e]
+    if any(kind == "not_null" for kind, _ in _constraints(column)):
+        found["not_null"] = True
     for name, arguments in _tests(column):
         if name in ("not_null", "unique"):
             found[name] = True
@@ -58,7 +71,7 @@ def column_tests(column: Mapping[str, Any]) -> ColumnTests:
             found["maximum"] = _number(arguments.get("max_value"))
         elif name == "expression_is_true" and arguments.get("expression"):
             expressions.append(str(arguments["expression"]))
-    return ColumnTests(**found, expressions=tuple(expressions))
+    return ColumnTests(**found, expressions=tuple(expressions), checks=tuple(checks))
 
 
 def _checks(column: str, tests: ColumnTests) -> Iterator[tuple[str, str]]:
@@ -74,6 +87,8 @@ def _checks(column: str, tests: ColumnTests) -> Iterator[tuple[str, str]]:
         yield "accepted_range_max", f"{name} <= {tests.maximum:g}"
     for index, expression in enumerate(tests.expressions):
         yield f"expression_is_true_{index}", f"{name} {expression}"
+    for index, check in enumerate(tests.checks):
+        yield f"check_{index}", check
 
 
 def model_invariants(model: Mapping[str, Any]) -> list[Invariant]:
@@ -85,13 +100,12 @@ def model_invariants(model: Mapping[str, Any]) -> list[Invariant]:
             continue
         for test, check in _checks(str(column["name"]), column_tests(column)):
             found.append(Invariant(name=f"{name}.{column['name']}.{test}", model=name, check=check))
-    for test, arguments in _tests(model):
-        if test == "expression_is_true" and arguments.get("expression"):
-            found.append(
-                Invariant(
-                    name=f"{name}.expression_is_true_{len(found)}",
-                    model=name,
-                    check=str(arguments["expression"]),
-                )
-            )
+    checks = [
+        ("expression_is_true", str(arguments["expression"]))
+        for test, arguments in _tests(model)
+        if test == "expression_is_true" and arguments.get("expression")
+    ]
+    checks += [("check", e) for kind, e in _constraints(model) if kind == "check" and e]
+    for index, (test, check) in enumerate(checks):
+        found.append(Invariant(name=f"{name}.{test}_{index}", model=name, check=check))
     return found

@@ -30,10 +30,15 @@ sources:
       - name: sessions
 models:
   - name: views_per_user
+    config: {contract: {enforced: true}}
+    constraints: [{type: check, expression: "views < 1000000"}]
     columns:
       - name: views
         data_tests:
           - dbt_utils.accepted_range: {min_value: 1}
+      - name: user_id
+        data_type: bigint
+        constraints: [{type: not_null}, {type: check, expression: "user_id > 0"}]
 """
 _MODEL = (
     "{{ config(materialized='table') }}\n"
@@ -90,8 +95,13 @@ def test_a_project_in_a_configured_subfolder_with_other_model_paths(tmp_path: Pa
     assert [f.type for f in contract.fields] == ["string", "integer", "string", "timestamp"]
     device = contract.field("device")
     assert device is not None and device.enum == ["mobile", "desktop"]
-    [invariant] = contract.invariants
-    assert invariant.check == "views >= 1"
+    checks = {i.name: i.check for i in contract.invariants}
+    assert checks == {
+        "views_per_user.views.accepted_range_min": "views >= 1",
+        "views_per_user.user_id.not_null": "user_id is not null",
+        "views_per_user.user_id.check_0": "user_id > 0",
+        "views_per_user.check_0": "views < 1000000",
+    }
     assert files.pipeline.context.sources["tracking.sessions"] == "sessions"
 
 

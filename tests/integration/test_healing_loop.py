@@ -119,11 +119,16 @@ async def test_redelivered_alert_after_restart_yields_no_second_proposal(
                 f"/api/proposals/{pending.proposal.proposal_id}/approve",
                 headers={"Authorization": "Bearer wrong-token"},
             )
+            reader = {"Authorization": f"Bearer {live.token.get_secret_value()}"}
             asked = await client.post(
-                "/ask", json={"question": "where does daily_revenue.revenue come from?"}
+                "/ask",
+                json={"question": "where does daily_revenue.revenue come from?"},
+                headers=reader,
             )
             unknown = await client.post(
-                "/ask", json={"question": "where does daily_revenue.profit come from?"}
+                "/ask",
+                json={"question": "where does daily_revenue.profit come from?"},
+                headers=reader,
             )
         assert refused.status_code == 401
         assert asked.status_code == 200 and asked.json()["understood"]

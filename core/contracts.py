@@ -133,6 +133,9 @@ class TemplateContext(BaseModel):
     sources: dict[str, str] = Field(
         default_factory=dict, description="'source.table' -> the topic (table) models read."
     )
+    macros: list[str] = Field(
+        default_factory=list, description="The texts of the project's macro files."
+    )
 
 
 class Pipeline(BaseModel):

@@ -2,7 +2,8 @@
 
 The project sits at the repository root, or in the folder `dbt_project:` of pipeline.yaml names.
 Models are `<model-path>/**/*.sql` (model name = file stem); every `*.yml`/`*.yaml` under the
-model paths is a schema file (`sources:`, `models:`). See tools.dbt for what is taken from them.
+model paths is a schema file (`sources:`, `models:`); `<macro-path>/**/*.sql` (default `macros`)
+hold the project's macros, callable from models. See tools.dbt for what is taken from them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ def _model_paths(folder: Path, project: dict[str, Any]) -> list[Path]:
     return [folder / p for p in declared if (folder / p).is_dir()]
 
 
+def _macro_files(folder: Path, project: dict[str, Any]) -> list[Path]:
+    declared = project.get("macro-paths") or ["macros"]
+    if not isinstance(declared, list) or not all(isinstance(p, str) for p in declared):
+        raise RepoError(f"{str(folder / PROJECT_FILE)!r}: macro-paths must be a list of folders")
+    return [
+        f for p in declared if (folder / p).is_dir() for f in sorted((folder / p).rglob("*.sql"))
+    ]
+
+
 def read_dbt_project(root: Path, folder: Path, dialect: str = "duckdb") -> DbtPipeline:
     """The pipeline of the dbt project in `folder`; file paths are relative to `root`."""
     project = _yaml(folder / PROJECT_FILE)
@@ -63,8 +73,9 @@ def read_dbt_project(root: Path, folder: Path, dialect: str = "duckdb") -> DbtPi
                 texts[relative] = file.read_text(encoding="utf-8")
     if not models:
         raise RepoError(f"no dbt models (*.sql) under the model paths of {str(folder)!r}")
+    macros = [f.read_text(encoding="utf-8") for f in _macro_files(folder, project)]
     try:
-        found = dbt_pipeline(models, project, documents, dialect, texts)
+        found = dbt_pipeline(models, project, documents, dialect, texts, macros)
     except ToolError as error:
         raise RepoError(str(error)) from error
     for reason in found.unchecked:

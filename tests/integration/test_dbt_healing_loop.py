@@ -62,6 +62,9 @@ async def test_a_producer_rename_heals_the_dbt_project_and_the_patch_keeps_its_j
     staging = "models/staging/stg_orders.sql"
     original = (repo_dir / staging).read_text()
 
+    variables, sources = {"min_amount_cents": 0}, {"shop.orders": TOPIC}
+    macros = [f.read_text() for f in sorted((EXAMPLE / "macros").glob("*.sql"))]
+
     async with running(settings, repo_dir) as live:
         assert set(live.contracts) == {TOPIC}, "the source table's topic has a contract"
         await _produce(own_bootstrap, [orjson.dumps(e) for e in orders(60, version=1)])
@@ -85,10 +88,8 @@ async def test_a_producer_rename_heals_the_dbt_project_and_the_patch_keeps_its_j
             assert patch.template_before is not None and patch.template_after is not None
             assert tags(patch.template_after) == tags(patch.template_before)
             assert "{{ source('shop', 'orders') }}" in patch.template_after
-            assert (
-                render_model(patch.template_after, {"min_amount_cents": 0}, {"shop.orders": TOPIC})
-                == patch.after_sql
-            )
+            rendered = render_model(patch.template_after, variables, sources, macros)
+            assert rendered == patch.after_sql
         assert "{{ source('shop', 'orders') }}" in record.proposal.description
 
         async with httpx.AsyncClient(base_url=live.url, timeout=10) as client:
@@ -108,6 +109,7 @@ async def test_a_producer_rename_heals_the_dbt_project_and_the_patch_keeps_its_j
     assert merged == patches["stg_orders"].template_after.rstrip("\n") + "\n"
     assert "{{ config(materialized='view') }}" in merged
     assert "{{ var('min_amount_cents') }}" in merged
+    assert "{{ cents_to_amount('amount_cents') }} as amount" in merged
     assert "customer_id" in merged.split("from {{ source")[0]
     assert merged != original
     mart = _show(repo_dir, "models/marts/customer_orders.sql")

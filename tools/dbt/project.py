@@ -78,6 +78,7 @@ def dbt_pipeline(
     schema_documents: Sequence[tuple[str, Mapping[str, Any]]],
     dialect: str = "duckdb",
     schema_texts: Mapping[str, str] | None = None,
+    macros: Sequence[str] = (),
 ) -> DbtPipeline:
     """The pipeline of a dbt project; `models` maps model name -> (file path, Jinja text).
 
@@ -85,11 +86,13 @@ def dbt_pipeline(
     from tools.lineage.dbt import render_model  # jinja2 only for dbt projects
 
     schema = read_schema(schema_documents)
-    context = TemplateContext(variables=project_vars(project), sources=schema.sources)
+    context = TemplateContext(
+        variables=project_vars(project), sources=schema.sources, macros=list(macros)
+    )
     rendered: dict[str, str] = {}
     for name, (path, text) in models.items():
         try:
-            rendered[name] = render_model(text, context.variables, context.sources)
+            rendered[name] = render_model(text, context.variables, context.sources, macros)
         except ToolError as error:
             raise ToolError(f"dbt model {path!r}: {error}") from error
     pipeline = Pipeline(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from core.contracts import Pipeline
@@ -66,14 +66,19 @@ def _pieces(source: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if e > s]
 
 
-def _render(text: str, variables: Mapping[str, object], sources: Mapping[str, str]) -> str:
+def _render(
+    text: str,
+    variables: Mapping[str, object],
+    sources: Mapping[str, str],
+    macros: Sequence[str] = (),
+) -> str:
     from tools.lineage.dbt import render_model  # jinja2 only for templated models
 
-    return render_model(text, variables, sources)
+    return render_model(text, variables, sources, macros)
 
 
 def _origins(
-    source: str, variables: Mapping[str, object], sources: Mapping[str, str]
+    source: str, render: Callable[[str], str]
 ) -> tuple[str, list[_Origin], dict[int, int]]:
     """The rendered text, where each of its characters came from, and how often each piece shows."""
     pieces = _pieces(source)
@@ -81,7 +86,7 @@ def _origins(
     for index, (start, end) in enumerate(pieces):
         marked.append(source[last:start] + f"{_OPEN}{index}{_OPEN}" + source[start:end] + _CLOSE)
         last = end
-    instrumented = _render("".join(marked) + source[last:], variables, sources)
+    instrumented = render("".join(marked) + source[last:])
     text: list[str] = []
     origins: list[_Origin] = []
     shown: dict[int, int] = {}
@@ -102,7 +107,7 @@ def _origins(
         origins.append(_Origin(-1, -1))
         text.append(char)
     if text and text[-1] == "\n":  # Jinja drops one trailing newline; the markers hid it
-        plain = _render(source, variables, sources)
+        plain = render(source)
         if not plain.endswith("\n") and "".join(text[:-1]) == plain:
             text, origins = text[:-1], origins[:-1]
     return "".join(text), origins, shown
@@ -139,13 +144,18 @@ def write_back(
     after_sql: str,
     variables: Mapping[str, object] | None = None,
     sources: Mapping[str, str] | None = None,
+    macros: Sequence[str] = (),
 ) -> str:
     """`source` (a Jinja model) changed so that it renders to `after_sql`; keeps its Jinja.
 
     Raises WritebackError when that cannot be done exactly."""
     values, tables = dict(variables or {}), dict(sources or {})
-    before, origins, shown = _origins(source, values, tables)
-    if before != _render(source, values, tables):
+
+    def render(text: str) -> str:
+        return _render(text, values, tables, macros)
+
+    before, origins, shown = _origins(source, render)
+    if before != render(source):
         raise WritebackError("the template renders differently with markers (whitespace control)")
     old, new = _spans(before), _spans(after_sql)
     matcher = difflib.SequenceMatcher(
@@ -162,7 +172,7 @@ def write_back(
     text = source
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
-    if _render(text, values, tables) != after_sql:
+    if render(text) != after_sql:
         raise WritebackError("the edited template does not render to the patched SQL")
     if tags(text) != tags(source):
         raise WritebackError("the edit would change the template's Jinja tags")
@@ -181,7 +191,11 @@ def templated_patches(pipeline: Pipeline, patches: Sequence[ModelPatch]) -> list
             continue
         try:
             text = write_back(
-                template.text, patch.after_sql, pipeline.context.variables, pipeline.context.sources
+                template.text,
+                patch.after_sql,
+                pipeline.context.variables,
+                pipeline.context.sources,
+                pipeline.context.macros,
             )
         except WritebackError as error:
             raise WritebackError(f"{template.path}: {error}") from error

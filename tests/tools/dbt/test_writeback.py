@@ -62,6 +62,11 @@ _SHAPES = {
             '{%- endif %}\n  and page <> \'{{ var("skip_page", "/health") }}\'\n'
         ),
     },
+    "project_macro_called_with_a_column": {
+        "money": (
+            "select user_id, {{ cents('ts_ms') }} as seconds\nfrom {{ source('raw', 'events') }}\n"
+        ),
+    },
     "star_over_source": {
         "everything": "select *\nfrom {{ source('raw', 'events') }}\nwhere page is not null\n",
     },
@@ -71,7 +76,8 @@ _SHAPES = {
 @pytest.mark.parametrize("models", _SHAPES.values(), ids=list(_SHAPES))
 def test_a_renamed_field_is_written_back_into_every_model_shape(models: dict[str, str]) -> None:
     files = {name: (f"models/{name}.sql", text) for name, text in models.items()}
-    built = dbt_pipeline(files, {"name": "p"}, [("models/sources.yml", _SOURCES)])
+    macros = ["{% macro cents(c) %}{{ c }} / 1000{% endmacro %}{% test t(model) %}x{% endtest %}"]
+    built = dbt_pipeline(files, {"name": "p"}, [("models/sources.yml", _SOURCES)], macros=macros)
     pipeline, contract = built.pipeline, built.contracts["clicks"]
     mapping = SchemaMapping(entries=[FieldMapping(source="user_id", target="account_id")])
 
@@ -83,7 +89,7 @@ def test_a_renamed_field_is_written_back_into_every_model_shape(models: dict[str
         assert patch.path == f"models/{patch.model}.sql"
         assert patch.template_after is not None and "account_id" in patch.template_after
         assert tags(patch.template_after) == tags(models[patch.model]), "every Jinja tag kept"
-        rendered = render_model(patch.template_after, {}, pipeline.context.sources)
+        rendered = render_model(patch.template_after, {}, pipeline.context.sources, macros)
         assert rendered == patch.after_sql
 
 
@@ -115,6 +121,15 @@ def test_a_change_inside_a_loop_body_is_refused() -> None:
 
     with pytest.raises(WritebackError, match="more than once"):
         write_back(source, after)
+
+
+def test_a_change_to_what_a_macro_produced_is_refused() -> None:
+    macros = ["{% macro cents(c) %}{{ c }} / 100.0{% endmacro %}"]
+    source = "select {{ cents('amount_cents') }} as amount from t"
+    after = render_model(source, macros=macros).replace("amount_cents", "price_cents")
+
+    with pytest.raises(WritebackError, match="Jinja tag produced"):
+        write_back(source, after, macros=macros)
 
 
 def test_whitespace_control_is_kept() -> None:

@@ -13,7 +13,7 @@ with orders as (
 select
     order_id,
     cust_id as customer_id,
-    amount_cents / 100.0 as amount,
+    {{ cents_to_amount('amount_cents') }} as amount,
     status,
     cast(created_at as timestamp) as created_at
 from orders

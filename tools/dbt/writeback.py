@@ -149,6 +149,9 @@ def write_back(
     """`source` (a Jinja model) changed so that it renders to `after_sql`; keeps its Jinja.
 
     Raises WritebackError when that cannot be done exactly."""
+    if "\r\n" in source and "\n" not in source.replace("\r\n", ""):  # Jinja renders \r\n as \n
+        unix = write_back(source.replace("\r\n", "\n"), after_sql, variables, sources, macros)
+        return unix.replace("\n", "\r\n")
     values, tables = dict(variables or {}), dict(sources or {})
 
     def render(text: str) -> str:

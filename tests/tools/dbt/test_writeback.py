@@ -140,3 +140,12 @@ def test_whitespace_control_is_kept() -> None:
 
     assert "{%- if true %}" in written and "b2 as b" in written
     assert render_model(written) == after
+
+
+def test_windows_line_endings_are_kept() -> None:
+    source = "{{ config(x=1) }}\r\nselect\r\n  cust_id,\r\n  n\r\nfrom {{ ref('o') }}\r\n"
+    after = render_model(source).replace("cust_id", "customer_id AS cust_id")
+
+    written = write_back(source, after)
+
+    assert written == source.replace("cust_id", "customer_id AS cust_id")

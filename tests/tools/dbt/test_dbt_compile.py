@@ -17,6 +17,9 @@ import sqlglot
 from sqlglot import exp
 
 from agents.edges.pipeline_files import read_pipeline_dir
+from core.models import FieldMapping, SchemaMapping
+from tools.dbt.writeback import templated_patches
+from tools.sql.patch import apply_mapping
 
 pytestmark = pytest.mark.dbt
 
@@ -48,15 +51,40 @@ def _suture_names(sql: str, sources: dict[str, str]) -> str:
     return tree.sql(dialect="duckdb", comments=False)
 
 
+def _compiled(project: Path, target: Path) -> dict[str, str]:
+    _dbt_compile(project, target)
+    return {p.stem: p.read_text() for p in (target / "compiled").rglob("*.sql")}
+
+
+def _same(ours: str, theirs: str, sources: dict[str, str]) -> bool:
+    mine = sqlglot.parse_one(ours, read="duckdb").sql(dialect="duckdb", comments=False)
+    return mine == _suture_names(theirs, sources)
+
+
 def test_every_model_renders_as_dbt_compiles_it(tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(EXAMPLE, project)
-    _dbt_compile(project, tmp_path / "target")
-    files = read_pipeline_dir(EXAMPLE)
-    compiled = {p.stem: p for p in (tmp_path / "target" / "compiled").rglob("*.sql")}
+    compiled = _compiled(project, tmp_path / "target")
+    pipeline = read_pipeline_dir(EXAMPLE).pipeline
 
-    for model, rendered in files.pipeline.models.items():
+    for model, rendered in pipeline.models.items():
         assert model in compiled, f"dbt compiled no {model}"
-        theirs = _suture_names(compiled[model].read_text(), files.pipeline.context.sources)
-        ours = sqlglot.parse_one(rendered, read="duckdb").sql(dialect="duckdb", comments=False)
-        assert ours == theirs, model
+        assert _same(rendered, compiled[model], pipeline.context.sources), model
+
+
+def test_the_fixed_jinja_compiles_in_dbt_to_the_validated_sql(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLE, project)
+    files = read_pipeline_dir(project)
+    rename = SchemaMapping(entries=[FieldMapping(source="cust_id", target="customer_id")])
+    patches = apply_mapping(files.pipeline, "shop_orders", rename, files.contracts["shop_orders"])
+    fixed = templated_patches(files.pipeline, patches)
+    for patch in fixed:
+        assert patch.path is not None and patch.template_after is not None
+        (project / patch.path).write_text(patch.template_after)
+
+    compiled = _compiled(project, tmp_path / "target")
+
+    assert {p.model for p in fixed} == {"stg_orders", "customer_orders"}
+    for patch in fixed:
+        assert _same(patch.after_sql, compiled[patch.model], files.pipeline.context.sources)

@@ -44,7 +44,10 @@ async def _wait_for(check, timeout_s: float = 60.0):  # type: ignore[no-untyped-
 
 def _show(repo: Path, path: str) -> str:
     done = subprocess.run(
-        ["git", "-C", str(repo), "show", f"main:{path}"], capture_output=True, text=True, check=True
+        ["git", "-C", str(repo), "show", f"master:{path}"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout
 
@@ -58,7 +61,7 @@ async def test_a_producer_rename_heals_the_dbt_project_and_the_patch_keeps_its_j
         _env_file=None,  # type: ignore[call-arg]
     )
     repo_dir = tmp_path / "repo"
-    GitPipelineRepo.create(EXAMPLE, repo_dir)
+    GitPipelineRepo.create(EXAMPLE, repo_dir, main_branch="master")  # not "main": any default
     staging = "models/staging/stg_orders.sql"
     original = (repo_dir / staging).read_text()
 

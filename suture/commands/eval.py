@@ -16,9 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.config import LLMSettings
-
 if TYPE_CHECKING:
+    from core.config import LLMSettings
     from evals.reject_leaks import RejectLeak
     from evals.scenario import Scenario
     from evals.scoring import ScenarioScore
@@ -76,6 +75,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError("--kb-dir is for the live loop; drop --fast, or use --kb warm with it")
     started = time.perf_counter()
     suite = load_suite(args.directory, tags=args.tag)
+    from core.config import LLMSettings
+
     llm_settings = load_settings().llm if args.llm else LLMSettings()
     sources = {loaded.scenario.id: loaded.path for loaded in suite.loaded}
     run_some = _runner(args, llm_settings, sources)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import sqlglot
 from sqlglot import exp
@@ -12,6 +13,20 @@ from core.errors import ToolError
 from tools.lineage.procedure import body_statements, is_opaque
 
 _SQLGLOT_LOG = logging.getLogger("sqlglot")
+# Teradata's data attribute phrases after an expression: TITLE and FORMAT only change how a
+# column is displayed; NAMED gives it a name (an alias). sqlglot parses none of them.
+_TERADATA_DISPLAY = re.compile(r"\s*\(\s*(?:TITLE|FORMAT)\s+'(?:[^']|'')*'\s*\)", re.IGNORECASE)
+_TERADATA_NAMED = re.compile(r"\(\s*NAMED\s+(\"[^\"]+\"|\w+)\s*\)", re.IGNORECASE)
+
+
+def teradata_phrases(sql: str) -> str:
+    """`sql` with Teradata's data attribute phrases dropped (TITLE, FORMAT) or made aliases
+    (NAMED), so the statement parses.
+
+    >>> teradata_phrases("SELECT DOB (TITLE 'Birth date'), pay (NAMED salary) FROM e")
+    'SELECT DOB, pay AS salary FROM e'
+    """
+    return _TERADATA_NAMED.sub(r"AS \1", _TERADATA_DISPLAY.sub("", sql))
 
 
 def statements(sql: str, dialect: str) -> list[exp.Expr]:
@@ -24,6 +39,8 @@ def statements(sql: str, dialect: str) -> list[exp.Expr]:
         from tools.lineage.dbt import render_model  # jinja2 only for templated models
 
         sql = render_model(sql)
+    if dialect == "teradata":
+        sql = teradata_phrases(sql)
     try:
         parsed = _quietly(sql, dialect)
     except SqlglotError as error:

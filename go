@@ -25,6 +25,23 @@ setup_python() {
   fi
 }
 
+DBT_VENV=.venv-dbt
+DBT_PINS="dbt-core==1.10.23 dbt-duckdb==1.9.6"
+
+setup_dbt() {
+  # dbt itself, in a venv of its own (its pins would downgrade protobuf and dateutil in ours):
+  # tests/tools/dbt/test_dbt_compile.py checks suture's Jinja rendering against `dbt compile`.
+  local stamp="$DBT_VENV/.installed-$(echo "$DBT_PINS" | sha256sum | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    echo "[setup] installing $DBT_PINS into $DBT_VENV" >&2
+    [ -x "$DBT_VENV/bin/python" ] || "$PYTHON" -m venv "$DBT_VENV"
+    # shellcheck disable=SC2086
+    "$DBT_VENV/bin/python" -m pip install --quiet $DBT_PINS >&2
+    rm -f "$DBT_VENV"/.installed-*
+    touch "$stamp"
+  fi
+}
+
 setup_browser() {
   # Browser tests drive Debian's Chromium through Playwright; Playwright never downloads a browser.
   if ! command -v chromium >/dev/null 2>&1; then
@@ -65,6 +82,7 @@ case "$cmd" in
     setup_python
     setup_browser
     setup_node
+    setup_dbt
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy" core agents tools guardrails prompts evals suture
     exec "$VENV/bin/python" -m pytest -q --cov --cov-report=term:skip-covered "$@"

@@ -40,6 +40,8 @@ from core.models import (
 from core.ports import LLM, AlertStore, KnowledgeBase, PipelineView, ProposalSink, ProposalStore
 from guardrails.replay_gate import validate_patch
 from tools.contracts.evolution import evolve_contract
+from tools.dbt.source_yaml import contract_file_for
+from tools.dbt.writeback import WritebackError, templated_patches
 from tools.healing.harm import new_values_flow_through, repeated_keys_absorbed
 from tools.healing.mapping import MappingInference, infer_mapping
 from tools.healing.recipe_plan import plan_recipes
@@ -229,6 +231,15 @@ async def _propose(
             inferred.llm_calls,
             [*inferred.inference.refused, *_refused_by_validation(mapping, report)],
         )
+    try:
+        patches = templated_patches(case.pipeline, patches)
+    except WritebackError as error:
+        return _escalate(
+            alert,
+            f"the fix cannot be written back into the model's Jinja exactly ({error})",
+            [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
+            inferred.llm_calls,
+        )
     similar = await deps.kb.similar(alert.summary or alert.dataset, limit=3)
     title = f"suture: heal {alert.dataset} after " + ", ".join(
         f"{d.kind} of {d.field}" for d in alert.detections if d.field
@@ -243,6 +254,7 @@ async def _propose(
         mapping=mapping,
         patches=patches,
         contract=new_contract,
+        contract_file=contract_file_for(case.pipeline, contract, new_contract),
         validation=report,
         title=title[:200],
         description=describe_proposal(

@@ -107,10 +107,54 @@ class Contract(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+class FileText(BaseModel):
+    """One file of the pipeline repository: where it is and what it holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(min_length=1, description="The file, relative to the repository root.")
+    text: str
+
+
+class ModelTemplate(BaseModel):
+    """A model written as a template (a dbt model's Jinja): the file and the text in it.
+
+    The pipeline's `models` hold the rendered SQL; a fix is written back into `text`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(min_length=1, description="The file, relative to the repository root.")
+    text: str
+
+
+class TemplateContext(BaseModel):
+    """What a template's `var()` and `source()` calls render to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    variables: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    sources: dict[str, str] = Field(
+        default_factory=dict, description="'source.table' -> the topic (table) models read."
+    )
+    macros: list[str] = Field(
+        default_factory=list, description="The texts of the project's macro files."
+    )
+
+
 class Pipeline(BaseModel):
-    """The pipeline repository's SQL models: model name -> SQL, in one dialect."""
+    """The pipeline repository's SQL models: model name -> SQL, in one dialect.
+
+    Models written as templates (dbt) keep their source in `templates`, rendered with `context`.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     dialect: str = "duckdb"
     models: dict[str, str] = Field(min_length=1)
+    templates: dict[str, ModelTemplate] = Field(default_factory=dict)
+    context: TemplateContext = Field(default_factory=TemplateContext)
+    contract_files: dict[str, FileText] = Field(
+        default_factory=dict,
+        description="Topic -> the schema file declaring its contract, where that is not "
+        "suture's own contracts/ folder (a dbt project's sources).",
+    )

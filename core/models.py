@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, model_validator
 
-from core.contracts import Contract
+from core.contracts import Contract, FileText
 
 SCHEMA_VERSION = 1
 
@@ -236,9 +236,22 @@ class ModelPatch(BaseModel):
     dialect: str = "duckdb"
     before_sql: str
     after_sql: str
+    template_before: str | None = Field(
+        default=None, description="The model file's text before, when it is a template (dbt)."
+    )
+    template_after: str | None = Field(
+        default=None,
+        description="The model file's text after, a template that renders to after_sql.",
+    )
+
     recipe: Recipe | None = Field(
         default=None, description="The recipe that made this patch, when not a substitution."
     )
+
+    @property
+    def file_text(self) -> str:
+        """What the model's file holds after the fix: the template, or the SQL itself."""
+        return self.template_after if self.template_after is not None else self.after_sql
 
 
 class CheckResult(BaseModel):
@@ -299,6 +312,11 @@ class FixProposed(EventBase):
     signature: str
     mapping: SchemaMapping
     patches: list[ModelPatch] = Field(default_factory=list)
+    contract_file: FileText | None = Field(
+        default=None,
+        description="The file declaring the contract, rewritten for `contract`, when it is not "
+        "a suture contract file (a dbt project's source YAML).",
+    )
     contract: Contract | None = Field(
         default=None, description="The topic's contract updated to the new events, if it changes."
     )

@@ -189,7 +189,7 @@ class GitPipelineRepo:
             env = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
             self._git("read-tree", base, env=env)
             for patch in proposal.patches:
-                text = patch.after_sql if patch.after_sql.endswith("\n") else patch.after_sql + "\n"
+                text = patch.file_text if patch.file_text.endswith("\n") else patch.file_text + "\n"
                 blob = self._git("hash-object", "-w", "--stdin", stdin=text).strip()
                 path = self._patch_path(patch, known)
                 self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
@@ -231,6 +231,8 @@ class GitPipelineRepo:
         pull request says how the contract changes."""
         if proposal.contract is None:
             return None
+        if proposal.contract_file is not None:  # a dbt source YAML, already rewritten
+            return proposal.contract_file.path, proposal.contract_file.text
         listing = self._git("ls-tree", "-r", "--name-only", "-z", ref, "--", CONTRACTS_DIR)
         for path in (p for p in listing.split("\0") if p.endswith((".yaml", ".yml"))):
             text = self._git("show", f"{ref}:{path}")

@@ -8,6 +8,10 @@ Layout (see examples/shop/)::
                         ODCS v3 / datacontract.com document; contracts/*.json (JSON Schema)
                         and contracts/*.avsc (Avro) are imported too (tools.contracts.importer)
     exposures.yaml      optional: `exposures:` list of {name, type, owner, depends_on}
+
+A dbt project (dbt_project.yml at the root, or in the folder pipeline.yaml's `dbt_project:`
+names) is read by agents.edges.dbt_project instead of models/ and contracts/: its models are
+rendered from Jinja, its contracts come from `sources:` in schema YAML, its tests are invariants.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agents.edges.dbt_project import PROJECT_FILE as DBT_PROJECT_FILE
+from agents.edges.dbt_project import is_dbt_project, read_dbt_project
 from core.contracts import Contract, Pipeline
 from core.errors import ContractError, RepoError
 from core.yaml_source import YamlSource, YamlSourceError, parse_yaml
@@ -38,6 +44,9 @@ class PipelineManifest(BaseModel):
     name: str | None = None
     dialect: str = "duckdb"
     description: str | None = None
+    dbt_project: str | None = Field(
+        default=None, description="Folder of the dbt project, relative to the repository."
+    )
 
 
 class PipelineFiles(BaseModel):
@@ -187,14 +196,26 @@ def read_pipeline_dir(path: Path, *, lenient: bool = False) -> PipelineFiles:
     if not root.is_dir():
         raise RepoError(f"pipeline directory {str(root)!r} does not exist")
     manifest = _read_manifest(root)
-    models, model_paths = _read_models(root)
-    contracts, broken = read_contract_folder(root / CONTRACTS_DIR)
+    dbt_folder = root / (manifest.dbt_project or ".")
+    if manifest.dbt_project is not None and not is_dbt_project(dbt_folder):
+        raise RepoError(
+            f"pipeline.yaml names dbt_project {manifest.dbt_project!r}, which has "
+            f"no {DBT_PROJECT_FILE}; fix the folder"
+        )
+    if is_dbt_project(dbt_folder):
+        found = read_dbt_project(root, dbt_folder, manifest.dialect)
+        pipeline, contracts, broken = found.pipeline, found.contracts, found.broken
+        model_paths = {m: Path(t.path) for m, t in pipeline.templates.items()}
+    else:
+        models, model_paths = _read_models(root)
+        pipeline = Pipeline(dialect=manifest.dialect, models=models)
+        contracts, broken = read_contract_folder(root / CONTRACTS_DIR)
     if broken and not lenient:
         raise ContractError(next(iter(broken.values())))
     return PipelineFiles(
         root=root,
         name=manifest.name,
-        pipeline=Pipeline(dialect=manifest.dialect, models=models),
+        pipeline=pipeline,
         contracts=contracts,
         broken_contracts=broken,
         exposures=_read_exposures(root),

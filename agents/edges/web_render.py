@@ -41,8 +41,10 @@ def highlight_sql(line: str) -> Markup:
 
 
 def side_by_side(patch: ModelPatch) -> list[DiffRow]:
-    """The patch as aligned rows: unchanged lines on both sides, changes paired up."""
-    before, after = patch.before_sql.splitlines(), patch.after_sql.splitlines()
+    """The patch's file as aligned rows (a dbt model's Jinja, else its SQL): unchanged lines on
+    both sides, changes paired up."""
+    original = patch.template_before if patch.template_before is not None else patch.before_sql
+    before, after = original.splitlines(), patch.file_text.splitlines()
     rows: list[DiffRow] = []
     matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

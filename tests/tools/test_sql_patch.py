@@ -156,3 +156,34 @@ def test_a_patch_changes_only_the_references_it_rewrites() -> None:
         "  o.customer_id AS cust_id,            -- who bought",
         "group by o.order_id, o.customer_id",
     ]
+
+
+_CLICKS = Contract.model_validate(
+    {
+        "dataset": "clicks",
+        "fields": [{"name": "user_id", "type": "integer"}, {"name": "page", "type": "string"}],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "select *  -- all of it\nfrom clicks\nwhere page is not null",
+            "select account_id AS user_id, page  -- all of it\nfrom clicks\nwhere page is not null",
+        ),
+        (
+            "select c.*, u.name\nfrom clicks c join users u on c.user_id = u.id",
+            "select c.account_id AS user_id, c.page, u.name\n"
+            "from clicks c join users u on c.account_id = u.id",
+        ),
+    ],
+    ids=["star", "qualified_star_in_a_join"],
+)
+def test_an_expanded_star_changes_only_the_star(before: str, after: str) -> None:
+    pipeline = Pipeline(models={"m": before})
+
+    [patch] = apply_mapping(pipeline, "clicks", _mapping({"user_id": "account_id"}), _CLICKS)
+
+    assert patch.after_sql == after

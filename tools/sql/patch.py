@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
@@ -193,6 +194,33 @@ def _record_splice(tree: exp.Expr, old: exp.Expr, new: exp.Expr) -> None:
     tree.meta.setdefault(_SPLICES, []).append((span, new))
 
 
+@dataclass(frozen=True)
+class _Expanded:
+    """A star that became projections [start, start + count) of the tree's select number `select`;
+    their text is taken from the finished tree, after later rewrites changed them."""
+
+    select: int
+    start: int
+    count: int
+
+
+def _star_span(projection: exp.Expr) -> tuple[int, int] | None:
+    """Where `*` or `alias.*` stood in the text it was parsed from (end exclusive)."""
+    star = projection if isinstance(projection, exp.Star) else projection.this
+    first = projection.args.get("table") if isinstance(projection, exp.Column) else star
+    start = first.meta.get("start") if first is not None else None
+    end = star.meta.get("end") if isinstance(star, exp.Star) else None
+    return (start, end + 1) if isinstance(start, int) and isinstance(end, int) else None
+
+
+def _splice_text(patched: exp.Expr, new: exp.Expr | _Expanded, dialect: str) -> str:
+    if isinstance(new, exp.Expr):
+        return new.sql(dialect=dialect)
+    select = list(patched.find_all(exp.Select))[new.select]
+    projections = select.expressions[new.start : new.start + new.count]
+    return ", ".join(p.sql(dialect=dialect) for p in projections)
+
+
 def minimal_text(original: str, patched: exp.Expr, dialect: str) -> str | None:
     r"""The original text with only the replaced references rewritten, so a reviewer's diff shows
     just what changed; None when that text would not parse back to exactly `patched`.
@@ -208,6 +236,9 @@ def minimal_text(original: str, patched: exp.Expr, dialect: str) -> str | None:
     from orders
     """
     splices = patched.meta.get(_SPLICES) or []
+    expanded = any(isinstance(new, _Expanded) for _, new in splices)
+    if expanded:  # changes inside expanded stars come with the star's text; the check below
+        splices = [(span, new) for span, new in splices if span is not None]  # guards the rest
     if not splices or any(span is None for span, _ in splices):
         return None
     ordered = sorted(splices, key=lambda item: item[0][0], reverse=True)
@@ -215,7 +246,7 @@ def minimal_text(original: str, patched: exp.Expr, dialect: str) -> str | None:
     for (start, end), new in ordered:
         if end > last_start or original[start:end].strip() == "":
             return None  # overlapping or empty spans: let the tree speak for itself
-        text = text[:start] + new.sql(dialect=dialect) + text[end:]
+        text = text[:start] + _splice_text(patched, new, dialect) + text[end:]
         last_start = start
     try:
         reparsed = sqlglot.parse_one(text, read=dialect)
@@ -240,6 +271,7 @@ def expand_stars(dataset: str, fields: Sequence[str]) -> Rewrite:
 
     def rewrite(tree: exp.Expr) -> exp.Expr:
         tree = tree.copy()
+        selects = list(tree.find_all(exp.Select))
         for scope in scopes_by_expression(tree).values():
             select = scope.expression
             aliases = dataset_aliases(scope, dataset)
@@ -257,10 +289,14 @@ def expand_stars(dataset: str, fields: Sequence[str]) -> Rewrite:
                     and qualifier.name in aliases
                 ):
                     parts = [qualifier] if qualifier is not None else []
-                    expanded.extend(
+                    columns = [
                         column_from_parts([*parts, exp.to_identifier(f)])
                         for f in _star_fields(star, top_level)
-                    )
+                    ]
+                    index = next(i for i, found in enumerate(selects) if found is select)
+                    where = _Expanded(index, len(expanded), len(columns))
+                    tree.meta.setdefault(_SPLICES, []).append((_star_span(projection), where))
+                    expanded.extend(columns)
                 else:
                     expanded.append(projection)
             select.set("expressions", expanded)
@@ -323,14 +359,15 @@ def apply_mapping(
 
 
 def render_diff(patches: Sequence[ModelPatch]) -> str:
-    """A unified diff of every patch, for the pull request description."""
+    """A unified diff of every patch's file (its Jinja for a dbt model), for the pull request."""
     chunks: list[str] = []
     for patch in patches:
         name = patch.path or f"models/{patch.model}.sql"
+        before = patch.template_before if patch.template_before is not None else patch.before_sql
         chunks.extend(
             difflib.unified_diff(
-                patch.before_sql.strip().splitlines(keepends=False),
-                patch.after_sql.strip().splitlines(keepends=False),
+                before.strip().splitlines(keepends=False),
+                patch.file_text.strip().splitlines(keepends=False),
                 fromfile=f"a/{name}",
                 tofile=f"b/{name}",
                 lineterm="",

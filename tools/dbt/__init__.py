@@ -1,0 +1,1 @@
+"""dbt projects as suture pipelines: schema YAML, tests, Jinja models and write-back."""

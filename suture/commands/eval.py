@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--markdown", type=Path, help="write a Markdown report to this file")
     parser.add_argument("--thresholds", type=Path, help="fail (exit 1) below these scores")
     parser.add_argument("--check", action="store_true", help="only validate the scenario files")
+    parser.add_argument("--by-tag", action="store_true", help="also print the totals of each tag")
     parser.add_argument("--llm", action="store_true", help="use the configured LLM (SUTURE_LLM_*)")
     parser.add_argument(
         "--fast",
@@ -48,7 +49,13 @@ def _run(args: argparse.Namespace) -> int:
     from core.config import LLMSettings, load_settings
     from core.errors import ConfigError
     from evals.loader import load_suite
-    from evals.report import build_report, render_markdown, render_table, write_json
+    from evals.report import (
+        build_report,
+        render_by_tag,
+        render_markdown,
+        render_table,
+        write_json,
+    )
     from evals.thresholds import load_thresholds
 
     if args.check:
@@ -88,6 +95,8 @@ def _run(args: argparse.Namespace) -> int:
         wall_seconds=time.perf_counter() - started,
     )
     print(render_table(report))
+    if args.by_tag:
+        print(render_by_tag(report))
     if args.json:
         write_json(report, args.json)
     if args.markdown:

@@ -43,6 +43,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--timeout", type=float, default=60.0, help="live mode: seconds allowed per scenario"
     )
     parser.set_defaults(handler=_run)
+    generate = subparsers.add_parser(
+        "eval-generate",
+        help="`suture eval generate DIR`: write generated scenarios and a manifest into DIR",
+    )
+    generate.add_argument("target", type=Path, help="folder to write the scenarios into")
+    generate.add_argument("--seed", type=int, default=1, help="the seed (default 1)")
+    generate.add_argument("--count", type=int, default=100, help="scenarios (default 100)")
+    generate.add_argument(
+        "--tables",
+        type=Path,
+        help="the schema_matching benchmark folder (default: ../shared/benchmarks/...)",
+    )
+    generate.set_defaults(handler=_generate)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -112,3 +125,21 @@ def _check(directory: Path) -> int:
         print(problem)
     print(f"{report.checked} scenario files checked, {len(report.problems)} problems")
     return 0 if report.ok else 1
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from core.errors import ConfigError
+    from evals.generator.suite import write_suite
+    from evals.generator.tables import default_root
+
+    if args.count < 1:
+        raise ConfigError(f"--count must be at least 1, got {args.count}")
+    root = args.tables or default_root()
+    if root is None:
+        raise ConfigError("no schema_matching tables found; pass --tables DIR")
+    manifest = write_suite(root, args.seed, args.count, args.target)
+    print(
+        f"wrote {args.count} scenarios of seed {args.seed} to {args.target}: "
+        f"outcomes {manifest['outcomes']}, dialects {manifest['dialects']}"
+    )
+    return 0

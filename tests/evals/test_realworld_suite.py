@@ -18,7 +18,7 @@ REALWORLD = EVALS / "realworld"
 # A source named in the description: a URL, a versioned release, or a named document.
 _CITATION = re.compile(
     r"https?://|docs|documentation|release notes|migration guide|specification|reference|"
-    r"\bAPI\b|[Gg]uide|breaking changes|HL7 FHIR|\w\.(dev|org|com)\b",
+    r"\bAPI\b|[Gg]uide|breaking changes|changelog|HL7 FHIR|\w\.(dev|org|com)\b",
     re.IGNORECASE,
 )
 

@@ -38,7 +38,7 @@ from core.models import (
     HeldEvent,
     IncidentEscalated,
 )
-from core.ports import AlertStore
+from core.ports import AlertStore, RecordDecoder, SchemaChangeReport
 from tools.contracts.check import Violation, check_decoded
 from tools.monitoring.dataset_monitor import DatasetMonitor
 from tools.profiling.profile_batch import DecodedEvents, decode_events
@@ -80,29 +80,44 @@ class PolicyState:
     accepted: set[Signature] = field(default_factory=set)
 
 
+@dataclass
+class SchemaState:
+    """The registry schema id the topic's messages were last written with."""
+
+    schema_id: int | None = None
+
+
 @dataclass(frozen=True)
 class Deps:
-    """What the monitor of one topic needs; `monitor` holds the contract and what it learned."""
+    """What the monitor of one topic needs; `monitor` holds the contract and what it learned.
+    `decoder` reads Schema Registry framed messages (None: every message is JSON)."""
 
     monitor: DatasetMonitor
     ledger: AlertStore
     clock: Callable[[], float]
     policy: PolicyState = field(default_factory=PolicyState)
+    decoder: RecordDecoder | None = None
+    schema: SchemaState = field(default_factory=SchemaState)
 
 
 async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]:
     """Judge one micro-batch; return dead letters, quarantined copies, alerts and incidents."""
     contract = deps.monitor.contract
-    raw = [r.value or b"" for r in records]
+    out: list[Output] = []
+    changes: list[SchemaChangeReport] = []
+    if deps.decoder is None:
+        raw = [r.value or b"" for r in records]
+    else:
+        records, raw, letters, changes = await _decode_framed(records, deps)
+        out += letters
     decoded, indices, rejects = decode_events(raw)  # once, for checking and for profiling
     violations = check_decoded(contract, decoded, indices, rejects, len(raw))
     row_of = dict(zip(indices, range(len(indices)), strict=True))
-    out: list[Output] = []
     good: list[int] = []
     bad: list[int] = []
     for index, found in enumerate(violations):
         if any(v.rule == "malformed" for v in found):
-            out.append(_dead_letter(records[index], found[0].detail))
+            out.append(_dead_letter(records[index], _why_unreadable(raw[index], found[0].detail)))
         else:
             (bad if found else good).append(index)
     now = deps.clock()
@@ -118,6 +133,8 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
             arrived_at=[records[i].timestamp / 1000 for i in segment],
         ):
             detected.setdefault(alert.category, []).append(alert)
+    if changes:
+        detected["drift"] = _with_schema_changes(detected.get("drift", []), changes, deps)
     for category, raised in detected.items():
         alert = _merged(raised)
         # The drifted events are those breaking the contract (the batch when none does).
@@ -236,12 +253,93 @@ def _decoded(raw: bytes) -> dict[str, Any]:
 
 
 def _dead_letter(record: RawRecord, reason: str) -> DeadLetter:
-    return DeadLetter(
+    return DeadLetter.of_payload(
+        record.value or b"",
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,
         key=None if record.key is None else record.key.decode("utf-8", errors="replace"),
-        value=(record.value or b"").decode("utf-8", errors="replace"),
         reason=f"undecodable event on {record.topic!r}: {reason}",
         error_type="EventDecodeError",
+    )
+
+
+async def _decode_framed(
+    records: Sequence[RawRecord], deps: Deps
+) -> tuple[list[RawRecord], list[bytes], list[Output], list[SchemaChangeReport]]:
+    """Registry-framed values as JSON: the records kept, their JSON, the dead letters of those
+    that cannot be read, and one report per switch to a schema id not seen just before."""
+    assert deps.decoder is not None
+    topic = deps.monitor.contract.dataset
+    results = await deps.decoder.decode(topic, [r.value or b"" for r in records])
+    kept: list[RawRecord] = []
+    raw: list[bytes] = []
+    letters: list[Output] = []
+    changes: list[SchemaChangeReport] = []
+    for record, result in zip(records, results, strict=True):
+        if result.value is None:
+            letters.append(_dead_letter(record, result.error or "unreadable"))
+            continue
+        kept.append(record)
+        raw.append(result.value)
+        previous, now = deps.schema.schema_id, result.schema_id
+        if now is not None and previous is not None and now != previous:
+            changes.append(await deps.decoder.schema_change(topic, previous, now))
+        if now is not None:
+            deps.schema.schema_id = now
+    return kept, raw, letters, changes
+
+
+def _with_schema_changes(
+    alerts: Sequence[AlertRaised], changes: Sequence[SchemaChangeReport], deps: Deps
+) -> list[AlertRaised]:
+    """The batch's drift alert carrying the (last) schema change, its declared renames in place
+    of the remove + add the data showed; or a drift alert made from the schemas' comparison."""
+    report = changes[-1]
+    change = report.change
+    renamed = {r.old: r.new for r in change.declared_renames}
+    declared = [d for d in report.detections if d.kind == "rename"]
+    summary = (
+        f"{change.subject}: schema id {change.old_schema_id} -> {change.new_schema_id} "
+        f"(version {change.old_version} -> {change.new_version}); suture: {change.verdict}, "
+        f"registry: {change.registry_verdict}"
+    )
+    if alerts:
+        alert = _merged(alerts)
+        kept = [
+            d
+            for d in alert.detections
+            if not (d.field in renamed and d.kind in ("remove", "rename", "nullability"))
+            and not (d.kind == "add" and d.field in renamed.values())
+        ]
+        update = {
+            "detections": declared + kept,
+            "schema_change": change,
+            "summary": f"{alert.summary}; {summary}",
+        }
+        return [alert.model_copy(update=update)]
+    if not report.detections:
+        _log.info("schema changed without a field change: %s", summary)
+        return []
+    return [
+        AlertRaised(
+            source=SOURCE,
+            category="drift",
+            dataset=deps.monitor.contract.dataset,
+            detections=list(report.detections),
+            summary=summary,
+            contract_fingerprint=deps.monitor.contract.fingerprint(),
+            schema_change=change,
+        )
+    ]
+
+
+def _why_unreadable(value: bytes, detail: str) -> str:
+    """The decoder's reason, or what a Schema Registry framed message needs to be read."""
+    if len(value) < 5 or value[0] != 0:
+        return detail
+    schema_id = int.from_bytes(value[1:5], "big")
+    return (
+        f"a Schema Registry framed message (magic byte 0, schema id {schema_id}) but no "
+        "registry is configured; set registry.url (SUTURE_REGISTRY_URL)"
     )

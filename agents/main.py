@@ -8,7 +8,7 @@ import logging
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -19,6 +19,8 @@ import uvicorn
 from pydantic import SecretStr
 
 from agents import applier, drift_monitor, healer, lag_monitor, quarantine
+from agents.edges.blobs import FileBlobs
+from agents.edges.bounded import BoundedPublisher
 from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.git_repo import GitPipelineRepo
@@ -27,20 +29,23 @@ from agents.edges.kafka import (
     Destinations,
     KafkaBus,
     Outgoing,
+    Publisher,
     Route,
     consume,
     consume_batches,
     group_id_for,
     json_decoder,
     make_consumer,
+    reachable,
 )
 from agents.edges.llm import build_llm
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
+from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
 from agents.lineage_agent import answer
-from agents.runtime import supervise
+from agents.runtime import Supervisor
 from core.config import Settings
 from core.contracts import Contract, Pipeline
 from core.models import (
@@ -130,6 +135,7 @@ class Running:
     contracts: dict[str, Contract]
     broken_contracts: dict[str, str] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    supervisor: Supervisor | None = None
 
 
 def _free_port(host: str, port: int) -> int:
@@ -150,6 +156,18 @@ async def _ask(
     files = await asyncio.to_thread(read_pipeline_dir, repo_dir)
     graph = build_lineage(pipeline, contracts, files.exposures)
     return (await answer(question, graph, llm)).model_dump(mode="json")
+
+
+async def _health(live: Running, bootstrap: str) -> dict[str, Any]:
+    """What /healthz reports: each agent loop's state, and whether the broker answers."""
+    broker_up = await reachable(bootstrap)
+    statuses = live.supervisor.statuses.values() if live.supervisor else ()
+    loops = {
+        s.name: {"state": s.state, "restarts": s.restarts, "last_error": s.last_error}
+        for s in statuses
+    }
+    ok = broker_up and all(s.alive for s in statuses)
+    return {"status": "ok" if ok else "down", "broker": broker_up, "loops": loops}
 
 
 async def _until_started(server: uvicorn.Server, web: asyncio.Task[None]) -> None:
@@ -196,10 +214,10 @@ async def _services(
     repo = GitPipelineRepo(repo_dir)
     view = _ContractsOverlay(repo, contracts_dir)
     _pipeline, contracts = await view.snapshot()
-    await ensure_topics(bootstrap, _topics(settings, contracts))
+    await ensure_topics(bootstrap, _topics(settings, contracts), kafka=kafka)
     store = await asyncio.to_thread(open_store, settings.store_url, settings.workdir)
     broken = await _dead_letter_broken_contracts(view, store)
-    bus = KafkaBus(bootstrap)
+    bus = KafkaBus(bootstrap, request_timeout_s=kafka.request_timeout_s, kafka=kafka)
     await bus.start()
     try:
         kb = await asyncio.to_thread(build_knowledge_base, settings.workdir / "kb", settings.llm)
@@ -235,19 +253,24 @@ async def _services(
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
                 ask=partial(_ask, view, repo_dir, llm),
+                health=partial(_health, live, bootstrap),
             )
         )
         server = uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         )
-        publisher = _StoringBus(bus, store)
+        blobs = FileBlobs(settings.workdir / "blobs")
+        publisher = BoundedPublisher(
+            _StoringBus(bus, store), blobs, Destinations.from_settings(kafka)
+        )
         loops = dict(
             _agent_loops(
                 settings, bootstrap, publisher, store, repo, view, kb, llm, contracts, broker
             )
         )
         stop = asyncio.Event()
-        supervisor = asyncio.create_task(supervise(loops, stop), name="suture.supervisor")
+        live.supervisor = Supervisor(loops)
+        supervisor = asyncio.create_task(live.supervisor.run(stop), name="suture.supervisor")
         # uvicorn stops gracefully on should_exit; cancelling it would leak its sockets.
         web = asyncio.create_task(server.serve(), name="suture.web")
         live.tasks += [supervisor, web]
@@ -271,7 +294,7 @@ async def _services(
 def _agent_loops(
     settings: Settings,
     bootstrap: str,
-    publisher: _StoringBus,
+    publisher: Publisher,
     store: Store,
     repo: GitPipelineRepo,
     view: _ContractsOverlay,
@@ -292,7 +315,7 @@ def _agent_loops(
     healer_deps = healer.Deps(llm=llm, kb=kb, repo=view, samples=store, book=store, sink=repo)
     applier_deps = applier.Deps(book=store, repo=repo, kb=kb, clock=lambda: datetime.now(UTC))
     replay_deps = quarantine.Deps(
-        log=KafkaTopicLog(bootstrap),
+        log=KafkaTopicLog(bootstrap, kafka=kafka),
         book=store,
         quarantine_suffix=kafka.quarantine_suffix,
         replay_suffix=kafka.replay_suffix,
@@ -326,15 +349,20 @@ def _agent_loops(
             ),
         ),
     }
+    # Each loop makes its consumer when it (re)starts: a stopped consumer cannot start again.
     loops: dict[str, Any] = {
-        name: partial(consume, consumer([topic], name), route, publisher)
+        name: _restartable(consume, partial(consumer, [topic], name), route, publisher)
         for name, (topic, route) in single.items()
     }
+    registry = open_registry(settings.registry)
     for contract in contracts.values():
         deps = drift_monitor.Deps(
             monitor=DatasetMonitor(contract, source=drift_monitor.SOURCE),
             ledger=store,
             clock=time.time,
+            decoder=None
+            if registry is None
+            else RegistryDecoder(registry, framed_topics=settings.registry.topics),
         )
         fixes = Route(
             kafka.applied_topic,
@@ -343,24 +371,42 @@ def _agent_loops(
             to,
         )
         name = f"drift_monitor.{contract.dataset}"
-        loops[f"drift_monitor:{contract.dataset}"] = partial(
+        loops[f"drift_monitor:{contract.dataset}"] = _restartable(
             consume_batches,
-            consumer([contract.dataset, kafka.applied_topic], name),
+            partial(consumer, [contract.dataset, kafka.applied_topic], name),
             partial(drift_monitor.handle_batch, deps=deps),
             publisher,
             destinations=to,
             events={kafka.applied_topic: fixes},
             on_idle=partial(drift_monitor.check_silence, deps=deps),
         )
-    loops.update(_lag_loops(settings, bootstrap, publisher, store, to))
+    loops.update(_lag_loops(settings, bootstrap, publisher, store, to, sorted(contracts)))
     return loops
 
 
+def _restartable(
+    loop: Callable[..., Awaitable[int]], make_consumer: Callable[[], Any], *args: Any, **kw: Any
+) -> Callable[[], Awaitable[int]]:
+    """A loop the supervisor can run again after a crash, with a new consumer each time."""
+
+    async def run() -> int:
+        return await loop(make_consumer(), *args, **kw)
+
+    return run
+
+
 def _lag_loops(
-    settings: Settings, bootstrap: str, publisher: _StoringBus, store: Store, to: Destinations
+    settings: Settings,
+    bootstrap: str,
+    publisher: Publisher,
+    store: Store,
+    to: Destinations,
+    datasets: Sequence[str],
 ) -> dict[str, Any]:
-    """One lag monitor per watched consumer group (none when no group is configured)."""
+    """One lag monitor per watched consumer group (none when no group is configured), each
+    reading the offsets of `lag.topics`, or of the contracted topics and their replays."""
     lag = settings.lag
+    topics = lag.topics or tuple(t for d in datasets for t in (d, d + to.replay_suffix))
     loops: dict[str, Any] = {}
     for group in lag.groups:
         deps = lag_monitor.Deps(
@@ -371,6 +417,13 @@ def _lag_loops(
             link_lookback_s=lag.link_lookback_s,
         )
         loops[f"lag_monitor:{group}"] = partial(
-            watch_group, bootstrap, deps, publisher, lag.interval_s, destinations=to
+            watch_group,
+            bootstrap,
+            deps,
+            publisher,
+            lag.interval_s,
+            destinations=to,
+            topics=topics,
+            kafka=settings.kafka,
         )
     return loops

@@ -3,24 +3,63 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from core.errors import ConfigError
 from core.yaml_source import load_yaml_text
 
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
+
+
+class TopicSettings(BaseModel):
+    """How one topic is created when suture creates it (ignored when it exists already)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    partitions: int = Field(default=1, ge=1, description="Partitions of a topic suture creates.")
+    replication_factor: int = Field(default=1, ge=1, description="Replicas of each partition.")
+    config: dict[str, str] = Field(
+        default_factory=dict, description="Topic configs, e.g. {'retention.ms': '604800000'}."
+    )
+
 
 class KafkaSettings(BaseModel):
-    """Where Kafka is and which topics suture uses."""
+    """Where Kafka is, how to reach it securely, and which topics suture uses."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     bootstrap: str | None = Field(
         default=None, description="host:port[,host:port]; unset starts the embedded broker."
     )
+    client_id: str = Field(default="suture", min_length=1, description="Prefix of client ids.")
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    sasl_oauth_token: SecretStr | None = Field(
+        default=None, description="OAUTHBEARER: a static bearer token."
+    )
+    sasl_oauth_token_file: Path | None = Field(
+        default=None, description="OAUTHBEARER: a file holding the token, re-read on each login."
+    )
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle that signed the brokers.")
+    ssl_certfile: Path | None = Field(default=None, description="Client certificate (mutual TLS).")
+    ssl_keyfile: Path | None = Field(default=None, description="The client certificate's key.")
+    ssl_key_password: SecretStr | None = None
+    ssl_check_hostname: bool = True
+    create_topics: bool = Field(
+        default=True,
+        description="False for locked-down clusters: check at start that the topics exist.",
+    )
+    topics: dict[str, TopicSettings] = Field(
+        default_factory=dict, description="Per-topic overrides: partitions, replicas, configs."
+    )
+    default_topic: TopicSettings = Field(default_factory=TopicSettings)
     alerts_topic: str = "suture.alerts"
     proposals_topic: str = "suture.proposals"
     approvals_topic: str = "suture.approvals"
@@ -30,6 +69,58 @@ class KafkaSettings(BaseModel):
     replay_suffix: str = ".replay"
     fetch_max_wait_ms: int = Field(default=10, ge=0, le=5000)
     request_timeout_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _security_is_complete(self) -> Self:
+        sasl = self.security_protocol.startswith("SASL_")
+        tls = self.security_protocol.endswith("SSL")
+        if sasl and self.sasl_mechanism is None:
+            raise ValueError(f"security_protocol {self.security_protocol} needs sasl_mechanism")
+        if not sasl and self.sasl_mechanism is not None:
+            raise ValueError(
+                f"sasl_mechanism {self.sasl_mechanism} needs security_protocol SASL_SSL "
+                "(or SASL_PLAINTEXT)"
+            )
+        files = ("ssl_cafile", "ssl_certfile", "ssl_keyfile")
+        if not tls and (given := [f for f in files if getattr(self, f) is not None]):
+            raise ValueError(f"{', '.join(given)} need security_protocol SSL or SASL_SSL")
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile is set without ssl_certfile")
+        if self.sasl_mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512") and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(
+                f"sasl_mechanism {self.sasl_mechanism} needs sasl_username and sasl_password"
+            )
+        if self.sasl_mechanism == "OAUTHBEARER" and (
+            (self.sasl_oauth_token is None) == (self.sasl_oauth_token_file is None)
+        ):
+            raise ValueError(
+                "sasl_mechanism OAUTHBEARER needs exactly one of sasl_oauth_token and "
+                "sasl_oauth_token_file"
+            )
+        return self
+
+    def topic_settings(self, topic: str) -> TopicSettings:
+        """How `topic` is created: its override, else the default."""
+        return self.topics.get(topic, self.default_topic)
+
+
+class RegistrySettings(BaseModel):
+    """A Confluent-compatible Schema Registry, for topics in its wire format."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = Field(
+        default=None, description="http(s)://host:port; unset: framed messages are dead letters."
+    )
+    basic_auth: SecretStr | None = Field(default=None, description="user:password, if any.")
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle for an https registry.")
+    topics: tuple[str, ...] = Field(
+        default=(),
+        description="Topics whose every message must be framed; elsewhere plain JSON passes too.",
+    )
+    max_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed request.")
 
 
 class LLMSettings(BaseModel):
@@ -72,6 +163,10 @@ class LagSettings(BaseModel):
     groups: tuple[str, ...] = Field(
         default=(), description="Consumer group ids to watch; empty: no lag monitor runs."
     )
+    topics: tuple[str, ...] = Field(
+        default=(),
+        description="Topics whose lag is watched; empty: the contracted topics and their replays.",
+    )
     interval_s: float = Field(default=5.0, gt=0, description="Seconds between two samples.")
     window: int = Field(default=10, ge=2, le=1000, description="Samples per partition judged.")
     link_lookback_s: float = Field(
@@ -107,6 +202,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     lag: LagSettings = Field(default_factory=LagSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -80,6 +80,12 @@ class BrokerError(AssistantError):
     retriable = True
 
 
+class RecordTooLargeError(BrokerError):
+    """The broker refused a record for its size (the topic's max.message.bytes is lower)."""
+
+    retriable = False
+
+
 class NotFoundError(StoreError):
     """The store holds no record with the id asked for (an HTTP 404)."""
 

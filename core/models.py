@@ -5,6 +5,7 @@ Every event is JSON on the wire with a `type` discriminator and a `schema_versio
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from datetime import UTC, datetime
@@ -15,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, model
 from core.contracts import Contract
 
 SCHEMA_VERSION = 1
+
+# A topic or table name: no control characters (a NUL cannot even be stored by PostgreSQL).
+DatasetName = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 DetectionKind = Literal[
     "add",
@@ -108,17 +112,56 @@ class EventBase(BaseModel):
     occurred_at: datetime = Field(default_factory=_now)
 
 
+class DeclaredRename(BaseModel):
+    """A field the producer's schema says was renamed: an Avro alias naming the old field, or a
+    Protobuf field keeping its number under a new name. Evidence, not a guess."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    old: str = Field(description="The field's name in the previous schema version.")
+    new: str = Field(description="Its name in the new schema version.")
+    declared_by: Literal["avro_alias", "protobuf_field_number"]
+
+
+class SchemaChange(BaseModel):
+    """A topic's messages switched to a schema id suture had not seen there: what the registry
+    says about the two versions, and what suture concludes from comparing them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subject: str = Field(description="The registry subject, e.g. `orders-value`.")
+    schema_type: Literal["AVRO", "PROTOBUF", "JSON"]
+    old_schema_id: int
+    new_schema_id: int
+    old_version: int | None = Field(default=None, description="Version under the subject.")
+    new_version: int | None = None
+    declared_renames: list[DeclaredRename] = Field(default_factory=list)
+    verdict: Literal["compatible", "breaking", "unknown"] = Field(
+        description="suture's verdict: breaking when readers of the old version lose a field, "
+        "see a type change or a new required field (a declared rename still breaks SQL); "
+        "unknown when the schemas cannot be read as contracts."
+    )
+    reasons: list[str] = Field(default_factory=list, description="Why, one line per change.")
+    registry_verdict: Literal["compatible", "incompatible", "unknown"] = Field(
+        default="unknown", description="The registry's compatibility check of new against old."
+    )
+    registry_detail: str = Field(default="", description="The registry's messages, or why none.")
+
+
 class AlertRaised(EventBase):
     """A monitor, or an outside tool, saw something wrong with a topic."""
 
     type: Literal["alert.raised"] = "alert.raised"
     source: str = Field(min_length=1, description="Who raised it: a suture monitor or a tool.")
     category: AlertCategory
-    dataset: str = Field(min_length=1, description="The topic the alert is about.")
+    dataset: DatasetName = Field(description="The topic the alert is about.")
     detections: list[Detection] = Field(min_length=1)
     summary: str = ""
     contract_fingerprint: str | None = None
     related_alert_ids: list[str] = Field(default_factory=list)
+    schema_change: SchemaChange | None = Field(
+        default=None, description="The registry schema change seen with this alert, if any."
+    )
 
     def signature(self) -> str:
         """Stable hash of what changed (not when), the key of the verified-fix cache."""
@@ -217,7 +260,7 @@ class FixProposed(EventBase):
     type: Literal["fix.proposed"] = "fix.proposed"
     proposal_id: str = Field(default_factory=_new_id)
     alert_id: str
-    dataset: str
+    dataset: DatasetName
     signature: str
     mapping: SchemaMapping
     patches: list[ModelPatch] = Field(default_factory=list)
@@ -244,7 +287,7 @@ class IncidentEscalated(EventBase):
 
     type: Literal["incident.escalated"] = "incident.escalated"
     alert_id: str
-    dataset: str
+    dataset: DatasetName
     reason: str
     candidates: list[str] = Field(default_factory=list)
     llm_calls: int = 0
@@ -264,7 +307,7 @@ class FixApplied(EventBase):
     type: Literal["fix.applied"] = "fix.applied"
     proposal_id: str
     alert_id: str
-    dataset: str
+    dataset: DatasetName
     merge_commit: str | None = None
     models: list[str] = Field(default_factory=list)
     contract: Contract | None = Field(
@@ -281,10 +324,39 @@ class DeadLetter(BaseModel):
     partition: int | None = None
     offset: int | None = None
     key: str | None = None
-    value: str = Field(description="The original payload, decoded as UTF-8 with replacement.")
+    value: str = Field(
+        description="The original payload: its UTF-8 text, or base64 when it is not UTF-8 (see "
+        "`encoding`); only a preview of its start when `payload_ref` is set."
+    )
     reason: str
     error_type: str
     at: datetime = Field(default_factory=_now)
+    encoding: Literal["utf-8", "base64"] = "utf-8"
+    payload_ref: str | None = Field(
+        default=None,
+        description="Where the whole payload is kept when it was too large to travel in the "
+        "record (e.g. `blob:sha256:<hex>`); `value` is then a preview.",
+    )
+    payload_bytes: int | None = Field(default=None, description="Size of the whole payload.")
+
+    @classmethod
+    def of_payload(cls, raw: bytes, **fields: object) -> Self:
+        """A dead letter that keeps `raw` exactly: as text when it is UTF-8, else as base64.
+
+        >>> DeadLetter.of_payload(b"\\xff", topic="t", reason="r", error_type="E").value
+        '/w=='
+        """
+        try:
+            return cls(value=raw.decode("utf-8"), **fields)
+        except UnicodeDecodeError:
+            text = base64.b64encode(raw).decode("ascii")
+            return cls(value=text, encoding="base64", **fields)
+
+    def payload(self) -> bytes:
+        """The payload's bytes as far as this letter holds them (a preview if `payload_ref`)."""
+        if self.encoding == "base64":
+            return base64.b64decode(self.value)
+        return self.value.encode("utf-8")
 
 
 class HeldEvent(BaseModel):
@@ -294,7 +366,7 @@ class HeldEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["quarantine", "replay"]
-    dataset: str
+    dataset: DatasetName
     value: bytes
     key: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()

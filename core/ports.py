@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -12,10 +13,12 @@ from core.contracts import Contract, Pipeline
 from core.lifecycle import ProposalRecord, Transition
 from core.models import (
     AlertRaised,
+    Detection,
     FixProposed,
     IncidentEscalated,
     ModelPatch,
     PartitionOffsets,
+    SchemaChange,
     SchemaMapping,
     StoredRecord,
 )
@@ -228,4 +231,33 @@ class OffsetsReader(Protocol):
 
     async def read(self) -> list[PartitionOffsets]:
         """Every partition the group has committed on, with its end offset, now."""
+        ...
+
+
+@dataclass(frozen=True)
+class DecodedRecord:
+    """One message value as the monitors read it: a JSON object's bytes, or why it cannot be."""
+
+    value: bytes | None = None
+    schema_id: int | None = None  # the registry schema it was written with; None: plain JSON
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SchemaChangeReport:
+    """A schema change on a topic, and the drift detections comparing the two schemas gives."""
+
+    change: SchemaChange
+    detections: Sequence[Detection]
+
+
+class RecordDecoder(Protocol):
+    """Turns framed messages (Schema Registry wire format) into the JSON events monitors read."""
+
+    async def decode(self, topic: str, values: Sequence[bytes]) -> list[DecodedRecord]:
+        """Each value decoded, in order; plain JSON passes through unless the topic is framed."""
+        ...
+
+    async def schema_change(self, topic: str, old_id: int, new_id: int) -> SchemaChangeReport:
+        """What changed between the schemas of two ids seen on `topic`."""
         ...

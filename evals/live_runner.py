@@ -22,8 +22,9 @@ from typing import Any, Literal, TypeVar
 import httpx
 import orjson
 import yaml
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 
+from agents.edges import kafka_client
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.kafka import group_id_for
@@ -81,9 +82,9 @@ async def _produce(producer: AIOKafkaProducer, topic: str, events: Sequence[Any]
 class _Offsets:
     """Reads a group's committed offset without joining the group (no subscription)."""
 
-    def __init__(self, bootstrap: str, group: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    def __init__(self, kafka: KafkaSettings, bootstrap: str, group: str) -> None:
+        self._consumer = kafka_client.consumer(
+            kafka, bootstrap, role="eval.offsets", group_id=group
         )
 
     async def __aenter__(self) -> _Offsets:
@@ -106,10 +107,11 @@ class _Offsets:
 async def _feed(live: Running, scenario: Scenario, monitor: str, deadline: float) -> None:
     """Produce events.before, wait until the monitor learned them, then events.after likewise."""
     topic = scenario.contract.dataset
-    producer = AIOKafkaProducer(bootstrap_servers=live.bootstrap, acks="all")
+    kafka = live.settings.kafka
+    producer = kafka_client.producer(kafka, live.bootstrap, "eval.producer")
     await producer.start()
     try:
-        async with _Offsets(live.bootstrap, monitor) as offsets:
+        async with _Offsets(kafka, live.bootstrap, monitor) as offsets:
             for name, events in (
                 ("before", scenario.events.before),
                 ("after", scenario.events.after),
@@ -168,7 +170,7 @@ async def _drive(
     await _feed(live, scenario, group_id_for(f"drift_monitor.{dataset}"), deadline)
     await _lag_alert(live, scenario)
     alerts = await live.store.list_alerts()
-    async with _Offsets(live.bootstrap, group_id_for("healer")) as healer_offsets:
+    async with _Offsets(kafka, live.bootstrap, group_id_for("healer")) as healer_offsets:
         await _until(
             "the healer to answer every alert",
             partial(healer_offsets.reached, kafka.alerts_topic, len(alerts)),

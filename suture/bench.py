@@ -22,10 +22,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents import drift_monitor
+from agents.edges import kafka_client
 from agents.edges.broker import EmbeddedBroker, ensure_topics
 from agents.edges.kafka import Destinations, KafkaBus, consume_batches, make_consumer
 from agents.edges.store import Store, open_store
@@ -178,12 +178,18 @@ def measure_throughput(events: int, batch: int = 1_000) -> list[Throughput]:
 
 
 async def _trial(
-    bootstrap: str, store: Store, bus: KafkaBus, work: ModuleType, conforming: int, **options: Any
+    kafka: KafkaSettings,
+    bootstrap: str,
+    store: Store,
+    bus: KafkaBus,
+    work: ModuleType,
+    conforming: int,
+    **options: Any,
 ) -> float:
     """One latency trial on a fresh topic; the seconds from produce to a readable drift alert."""
     topic = f"bench.{uuid.uuid4().hex[:12]}"
     alerts, dead, held = topic + ".alerts", topic + ".dlq", topic + ".quarantine"
-    await ensure_topics(bootstrap, [topic, alerts, dead, held])
+    await ensure_topics(bootstrap, [topic, alerts, dead, held], kafka=kafka)
     contract = work.CONTRACT.model_copy(update={"dataset": topic})
     deps = drift_monitor.Deps(
         monitor=DatasetMonitor(contract, source=drift_monitor.SOURCE),
@@ -201,7 +207,7 @@ async def _trial(
             learned.set()
         return out
 
-    settings = KafkaSettings(bootstrap=bootstrap, fetch_max_wait_ms=10)
+    settings = kafka.model_copy(update={"bootstrap": bootstrap, "fetch_max_wait_ms": 10})
     consumer = make_consumer(bootstrap, [topic], f"bench.{topic}", settings, **options)
     # The loop ends by itself once it has committed every event: cancelling it mid-commit
     # would leave aiokafka's commit task failing after the consumer closed.
@@ -209,10 +215,10 @@ async def _trial(
     monitor = asyncio.create_task(
         consume_batches(consumer, handle, bus, destinations=to, limit=total), name=f"bench {topic}"
     )
-    reader = AIOKafkaConsumer(
-        alerts, bootstrap_servers=bootstrap, auto_offset_reset="earliest", fetch_max_wait_ms=10
+    reader = kafka_client.consumer(
+        settings, bootstrap, alerts, role="bench.reader", fetch_max_wait_ms=10
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    producer = kafka_client.producer(settings, bootstrap, "bench.producer", linger_ms=0)
     events = work.make_events(total, seed=len(topic))
     drifted = [e.replace(b'"cust_id"', b'"customer_id"') for e in events[conforming:]]
     try:
@@ -244,10 +250,15 @@ async def _trial(
 
 
 async def measure_latency(
-    bootstrap: str | None, trials: int, conforming: int = 200, workdir: Path | None = None
+    bootstrap: str | None,
+    trials: int,
+    conforming: int = 200,
+    workdir: Path | None = None,
+    kafka: KafkaSettings | None = None,
 ) -> Latency:
     """Drift-alert latency over `trials` fresh topics (embedded broker if `bootstrap` is None)."""
     work = _workload()
+    kafka = kafka or KafkaSettings()
     with tempfile.TemporaryDirectory(prefix="suture-bench-") as scratch:
         root = workdir or Path(scratch)
         broker = None if bootstrap else EmbeddedBroker(root / "broker").start()
@@ -256,9 +267,9 @@ async def measure_latency(
             options = dict(EmbeddedBroker.CONSUMER_OPTIONS) if broker else {}
             store = await asyncio.to_thread(open_store, None, root)
             try:
-                async with KafkaBus(address) as bus:
+                async with KafkaBus(address, kafka=kafka) as bus:
                     samples = [
-                        await _trial(address, store, bus, work, conforming, **options)
+                        await _trial(kafka, address, store, bus, work, conforming, **options)
                         for _ in range(trials)
                     ]
             finally:
@@ -276,9 +287,14 @@ async def measure_latency(
 
 
 def run_bench(
-    events: int, *, batch: int = 1_000, trials: int = 30, bootstrap: str | None = None
+    events: int,
+    *,
+    batch: int = 1_000,
+    trials: int = 30,
+    bootstrap: str | None = None,
+    kafka: KafkaSettings | None = None,
 ) -> BenchReport:
     """Measure throughput, then latency (skipped when `trials` is 0)."""
     throughput = measure_throughput(events, batch)
-    latency = asyncio.run(measure_latency(bootstrap, trials)) if trials else None
+    latency = asyncio.run(measure_latency(bootstrap, trials, kafka=kafka)) if trials else None
     return BenchReport(events=events, batch=batch, throughput=throughput, latency=latency)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from core.errors import AssistantError
+from suture.log_limits import rate_limit_root_handlers
 
 # Each name is a module of suture.commands exposing register(subparsers).
 COMMANDS: tuple[str, ...] = ("demo", "up", "eval", "lineage", "ask", "contracts", "bench")
@@ -46,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    rate_limit_root_handlers()
     try:
         return int(args.handler(args))
     except AssistantError as error:

@@ -13,11 +13,11 @@ from typing import TypeVar
 import duckdb
 import httpx
 import orjson
-from aiokafka import AIOKafkaProducer
 
+from agents.edges import kafka_client
 from agents.edges.git_repo import GitPipelineRepo
 from agents.main import Running, running
-from core.config import Settings
+from core.config import KafkaSettings, Settings
 from core.errors import AssistantError
 from core.lifecycle import ProposalRecord
 from suture.demo_producer import orders
@@ -69,8 +69,8 @@ def _fresh_workdir(settings: Settings) -> Path:
     return workdir / "repo"
 
 
-async def _produce(bootstrap: str, events: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def _produce(kafka: KafkaSettings, bootstrap: str, events: list[bytes]) -> None:
+    producer = kafka_client.producer(kafka, bootstrap, "demo_producer")
     await producer.start()
     try:
         for value in events:
@@ -121,12 +121,17 @@ async def _script(
         repo_dir=repo_dir,
         sink_path=sink,
         on_status=lambda m: say(m),
+        kafka=live.settings.kafka,
     )
     stop = asyncio.Event()
     pipeline = asyncio.create_task(runner.run(stop), name="demo.pipeline")
     try:
         say(f"producer v1: {V1_EVENTS} orders with cust_id")
-        await _produce(live.bootstrap, [orjson.dumps(e) for e in orders(V1_EVENTS, version=1)])
+        await _produce(
+            live.settings.kafka,
+            live.bootstrap,
+            [orjson.dumps(e) for e in orders(V1_EVENTS, version=1)],
+        )
         await _until(
             "the pipeline to process v1",
             lambda: _done(runner.status.processed >= V1_EVENTS),
@@ -135,7 +140,9 @@ async def _script(
         say(f"pipeline healthy: {runner.status.processed} events in the sink")
         say(f"producer v2: renames cust_id -> customer_id; {V2_EVENTS} orders, one malformed event")
         v2 = [orjson.dumps(e) for e in orders(V2_EVENTS, version=2, start=V1_EVENTS)]
-        await _produce(live.bootstrap, [*v2[:5], b'{"order_id": "o-broken", ', *v2[5:]])
+        await _produce(
+            live.settings.kafka, live.bootstrap, [*v2[:5], b'{"order_id": "o-broken", ', *v2[5:]]
+        )
         try:
             record = await _until("a proposal", lambda: _first_proposal(live), timeout_s)
         except DemoError as error:

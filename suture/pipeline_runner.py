@@ -28,7 +28,9 @@ import pyarrow as pa
 import sqlglot
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from agents.edges import kafka_client
 from agents.edges.pipeline_files import PipelineFiles, read_pipeline_dir
+from core.config import KafkaSettings
 from core.contracts import Pipeline
 from tools.sql.model_graph import build_graph
 from tools.sql.replay import ReplayResult, replay
@@ -65,7 +67,9 @@ class PipelineRunner:
         group_id: str = "shop.pipeline",
         on_status: Callable[[str], None] = lambda _: None,
         replay_suffix: str | None = ".replay",
+        kafka: KafkaSettings | None = None,
     ) -> None:
+        self._kafka = kafka or KafkaSettings()
         self._bootstrap, self._topic, self._repo_dir = bootstrap, topic, repo_dir
         self._topics = [topic] + ([topic + replay_suffix] if replay_suffix else [])
         self._sink_path, self._group_id, self._say = sink_path, group_id, on_status
@@ -73,12 +77,12 @@ class PipelineRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set."""
-        consumer = AIOKafkaConsumer(
+        consumer = kafka_client.consumer(
+            self._kafka,
+            self._bootstrap,
             *self._topics,
-            bootstrap_servers=self._bootstrap,
+            role="pipeline_runner",
             group_id=self._group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
             fetch_max_wait_ms=50,
         )
         await consumer.start()

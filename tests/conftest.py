@@ -9,11 +9,22 @@ pytest_plugins: list[str] = [
     "tests.fixtures.postgres",
     "tests.fixtures.fake_openai",
     "tests.fixtures.kafka",
+    "tests.fixtures.tls",
+    "tests.fixtures.registry",
 ]
 
 # Tests that start or reach the embedded broker are `kafka` tests even when their module forgot
 # the marker, so `-m "not kafka"` (the fast subset in the README) never waits for a broker.
-_KAFKA_FIXTURES = frozenset({"embedded_broker", "kafka_bootstrap", "own_bootstrap"})
+_KAFKA_FIXTURES = frozenset(
+    {
+        "embedded_broker",
+        "kafka_bootstrap",
+        "own_bootstrap",
+        "tls_backend",
+        "tls_broker",
+        "sasl_broker",
+    }
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

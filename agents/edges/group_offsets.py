@@ -12,11 +12,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
 from agents import lag_monitor
+from agents.edges import kafka_client
 from agents.edges.kafka import Destinations, Publisher
+from core.config import KafkaSettings
 from core.errors import BrokerError
 from core.models import PartitionOffsets
 
@@ -31,14 +33,15 @@ class GroupOffsets:
         *,
         topics: Sequence[str] = (),
         timeout_s: float = 10.0,
+        kafka: KafkaSettings | None = None,
         **options: Any,
     ) -> None:
         self.group, self._topics, self._timeout_s = group, tuple(topics), timeout_s
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+        self._consumer = kafka_client.consumer(
+            kafka or KafkaSettings(),
+            bootstrap,
+            role=f"lag_monitor.{group}",
             group_id=group,
-            client_id=f"suture.lag_monitor.{group}",
-            enable_auto_commit=False,
             **options,
         )
 
@@ -58,7 +61,8 @@ class GroupOffsets:
             await self._consumer.stop()
 
     async def read(self) -> list[PartitionOffsets]:
-        """Committed and end offsets of every partition the group has committed on."""
+        """Committed and end offsets of every partition of the watched topics (every topic of
+        the cluster when none is given) the group has committed on."""
         try:
             async with asyncio.timeout(self._timeout_s):
                 partitions = await self._partitions()

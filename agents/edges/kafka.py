@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,14 +11,26 @@ from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+)
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from tenacity.wait import wait_base
 
+from agents.edges import kafka_client
 from core import headers
 from core.config import KafkaSettings
-from core.errors import AssistantError, BrokerError, EventDecodeError, HandlerTimeoutError
+from core.errors import (
+    AssistantError,
+    BrokerError,
+    EventDecodeError,
+    HandlerTimeoutError,
+)
+from core.errors import RecordTooLargeError as RecordTooLargeBrokerError
 from core.models import (
     AlertRaised,
     DeadLetter,
@@ -183,22 +196,35 @@ class Publisher(Protocol):
 class KafkaBus:
     """The EventBus on Kafka: JSON events, acks from all replicas, every send bounded in time."""
 
-    def __init__(self, bootstrap: str, *, request_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        request_timeout_s: float = 10.0,
+        kafka: KafkaSettings | None = None,
+        max_request_size: int = 1_048_576,
+    ) -> None:
         self.bootstrap = bootstrap
         self.request_timeout_s = request_timeout_s
+        self.kafka = kafka or KafkaSettings()
+        self.max_request_size = max_request_size
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         """Connect to the cluster."""
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            acks="all",
-            client_id="suture",
+        producer = kafka_client.producer(
+            self.kafka,
+            self.bootstrap,
+            "bus",
             request_timeout_ms=int(self.request_timeout_s * 1000),
+            max_request_size=self.max_request_size,
         )
         try:
             async with asyncio.timeout(self.request_timeout_s):
                 await producer.start()
+        except KafkaConnectionError as error:
+            await producer.stop()
+            raise await kafka_client.connect_error(self.kafka, self.bootstrap, error) from error
         except (KafkaError, TimeoutError) as error:
             await producer.stop()
             raise BrokerError(
@@ -258,11 +284,33 @@ class KafkaBus:
                     for topic, value, key, headers in sends
                 ]
                 await asyncio.gather(*futures)
+        except (MessageSizeTooLargeError, RecordTooLargeError) as error:
+            raise RecordTooLargeBrokerError(
+                f"the broker at {self.bootstrap!r} refused a record for {topics!r} as too large: "
+                f"{error!r}"
+            ) from error
         except (KafkaError, TimeoutError) as error:
             raise BrokerError(
                 f"publishing to {topics!r} at {self.bootstrap!r} failed: {error!r}; "
                 "check that the broker is up"
             ) from error
+
+
+async def reachable(bootstrap: str, timeout_s: float = 1.0) -> bool:
+    """True when a TCP connection opens to one of the bootstrap servers (for health checks;
+    it says the cluster is there, not that every broker is well)."""
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            async with asyncio.timeout(timeout_s):
+                _reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+        except (OSError, TimeoutError, ValueError):
+            continue
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return True
+    return False
 
 
 def make_consumer(
@@ -273,37 +321,32 @@ def make_consumer(
     `options` go to AIOKafkaConsumer as they are, e.g. EmbeddedBroker.CONSUMER_OPTIONS.
     Call it inside a running event loop.
     """
-    return AIOKafkaConsumer(
+    return kafka_client.consumer(
+        settings,
+        bootstrap,
         *topics,
-        bootstrap_servers=bootstrap,
+        role=group_id,
         group_id=group_id,
-        client_id=group_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
         **options,
     )
 
 
 def _retriable(error: BaseException) -> bool:
-    return isinstance(error, AssistantError) and error.retriable
+    """Our retriable errors, and any crash of a handler (a bug may depend on the moment; one
+    that does not is dead-lettered after the last attempt, so it never stops a partition)."""
+    if isinstance(error, AssistantError):
+        return error.retriable
+    return isinstance(error, Exception)
 
 
-def _dead_letter(
-    record: Record, route: Route[Any], error: AssistantError, attempts: int
-) -> Outcome:
+def _dead_letter(record: Record, route: Route[Any], error: Exception, attempts: int) -> Outcome:
     reason = str(error) or type(error).__name__
+    if not isinstance(error, AssistantError):
+        reason = f"the handler crashed: {type(error).__name__}: {reason}"
     if attempts > 1:
         reason = f"gave up after {attempts} attempts: {reason}"
-    letter = DeadLetter(
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        key=None if record.key is None else record.key.decode("utf-8", errors="replace"),
-        value=(record.value or b"").decode("utf-8", errors="replace"),
-        reason=reason,
-        error_type=type(error).__name__,
-    )
+    letter = _letter_of(record, reason, type(error).__name__)
     names = (
         (headers.REASON, reason.encode()),
         (headers.ERROR_TYPE, letter.error_type.encode()),
@@ -337,8 +380,9 @@ def _decode(record: Record, route: Route[In]) -> In:
 async def process(record: Record, route: Route[In]) -> Outcome:
     """Decode and handle one record; bad input and our own errors become a dead letter.
 
-    Retriable errors are retried (route.max_attempts, route.wait) before they are
-    dead-lettered. Any other exception propagates: the loop crashes loudly and restarts.
+    Retriable errors and crashes of the handler are retried (route.max_attempts, route.wait)
+    before they are dead-lettered: a poison event never stops its partition. A crash is logged
+    with its traceback.
     """
     try:
         event = _decode(record, route)
@@ -368,7 +412,17 @@ async def process(record: Record, route: Route[In]) -> Outcome:
     )
     try:
         results: Sequence[BaseModel] = await retrying(attempt)
-    except AssistantError as error:  # the one broad catch: every error of ours is an outcome
+    except AssistantError as error:  # every error of ours is an outcome
+        return _dead_letter(record, route, error, attempts)
+    except Exception as error:  # a bug: logged loudly, then the event is set aside
+        logger.exception(
+            "the handler of %r crashed on %s[%d]@%d after %d attempts",
+            route.topic,
+            record.topic,
+            record.partition,
+            record.offset,
+            attempts,
+        )
         return _dead_letter(record, route, error, attempts)
     outputs = tuple(route.destinations.outgoing(out, key=record.key) for out in results)
     return Outcome(outputs=outputs, attempts=attempts)
@@ -438,6 +492,7 @@ async def consume_batches(
     limit: int | None = None,
     timeout_s: float = 30.0,
     on_idle: IdleHandler | None = None,
+    max_attempts: int = 3,
 ) -> int:
     """Hand raw records to `handle_batch` one partition batch at a time, publish, then commit.
 
@@ -446,7 +501,8 @@ async def consume_batches(
     are events for the same agent instead (a fix applied, say), each decoded and handled by its
     route, in the same loop: an agent's state has one owner. `on_idle`, when given, runs after
     each poll that brought nothing (silence checks). Starts and stops `consumer`; runs until
-    cancelled or `limit` records were committed.
+    cancelled or `limit` records were committed. A batch whose handler crashes
+    `max_attempts` times is dead-lettered record by record, so it never stops the partition.
     """
     handled = 0
     side = dict(events or {})
@@ -462,10 +518,49 @@ async def consume_batches(
                         outcome = await process(record, side[tp.topic])
                         await bus.publish_all(outcome.outputs)
                 else:
-                    results = await handle_batch(records)
+                    results = await _handle_guarded(handle_batch, records, max_attempts)
                     await bus.publish_all([destinations.outgoing(e) for e in results])
                 await _commit(consumer, tp, records[-1].offset + 1, timeout_s)
                 handled += len(records)
     finally:
         await _stop(consumer, timeout_s)
     return handled
+
+
+async def _handle_guarded(
+    handle_batch: BatchHandler, records: list[Record], max_attempts: int
+) -> Sequence[BaseModel]:
+    """The handler's events for `records`; after `max_attempts` crashes, their dead letters."""
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return await handle_batch(records)
+        except Exception as error:
+            if attempt < max_attempts:
+                logger.warning("batch handler crashed (attempt %d): %r; retrying", attempt, error)
+                continue
+            logger.exception(
+                "batch handler crashed %d times on %s[%d]@%d..%d: dead-lettering the batch",
+                attempt,
+                records[0].topic,
+                records[0].partition,
+                records[0].offset,
+                records[-1].offset,
+            )
+            reason = (
+                f"gave up after {attempt} attempts: the batch handler crashed: "
+                f"{type(error).__name__}: {error}"
+            )
+            return [_letter_of(record, reason, type(error).__name__) for record in records]
+    return []
+
+
+def _letter_of(record: Record, reason: str, error_type: str) -> DeadLetter:
+    return DeadLetter.of_payload(
+        record.value or b"",
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=None if record.key is None else record.key.decode("utf-8", errors="replace"),
+        reason=reason,
+        error_type=error_type,
+    )

@@ -8,6 +8,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from agents.edges import kafka_client
+from core.config import KafkaSettings
 from core.errors import BrokerError
 from core.models import StoredRecord
 
@@ -15,17 +17,17 @@ from core.models import StoredRecord
 class KafkaTopicLog:
     """The TopicLog of agents/quarantine.py on Kafka: every record up to the end offsets."""
 
-    def __init__(self, bootstrap: str, *, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, bootstrap: str, *, timeout_s: float = 30.0, kafka: KafkaSettings | None = None
+    ) -> None:
         self.bootstrap = bootstrap
         self.timeout_s = timeout_s
+        self.kafka = kafka or KafkaSettings()
 
     async def read_all(self, topic: str) -> list[StoredRecord]:
         """Every record of `topic`, all partitions, oldest first per partition; [] if absent."""
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=10,
+        consumer = kafka_client.consumer(
+            self.kafka, self.bootstrap, role="topic_log", fetch_max_wait_ms=10
         )
         try:
             async with asyncio.timeout(self.timeout_s):

@@ -17,6 +17,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.edges import kafka_client
+from core.config import KafkaSettings
 from core.errors import BrokerError, ConfigError
 
 CONNECT_TIMEOUT_S = 10.0
@@ -45,17 +47,18 @@ class TopicSample(BaseModel):
 
 
 async def sample_topic(
-    bootstrap: str, topic: str, *, limit: int = 500, timeout_s: float = 10.0
+    bootstrap: str,
+    topic: str,
+    *,
+    limit: int = 500,
+    timeout_s: float = 10.0,
+    kafka: KafkaSettings | None = None,
 ) -> TopicSample:
     """Up to `limit` of the newest records of `topic`, read within about `timeout_s` seconds."""
     if limit < 1:
         raise ConfigError(f"the sample size must be at least 1, got {limit}")
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=10,
+    consumer = kafka_client.consumer(
+        kafka or KafkaSettings(), bootstrap, role="sample", group_id=None, fetch_max_wait_ms=10
     )
     deadline = time.monotonic() + timeout_s
     try:

@@ -47,6 +47,7 @@ class WebDeps:
     on_external_alert: Callable[[AlertRaised], Awaitable[None]]
     ask: Callable[[str], Awaitable[dict[str, Any]]] | None = None
     alerts_dead_letter_topic: str = "suture.alerts.dlq"
+    health: Callable[[], Awaitable[dict[str, Any]]] | None = None  # None: the process answers
 
 
 def _token_matches(given: str, expected: SecretStr) -> bool:
@@ -106,9 +107,10 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
         )
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        """Liveness of every agent loop and the broker's reachability: 503 when one is down."""
+        report = {"status": "ok"} if deps.health is None else await deps.health()
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
     @app.get("/api/proposals", response_model=list[ProposalRecord])
     async def list_proposals(status: ProposalStatus | None = None) -> list[ProposalRecord]:

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
-
-from agents.edges.llm import build_llm
-from agents.edges.pipeline_files import read_pipeline_dir
-from agents.lineage_agent import answer
-from core.config import load_settings
-from tools.lineage.graph import build_lineage
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,10 +25,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Answer args.question; exit 1 when it could not be answered."""
+    import asyncio
+
+    # Imported here so `suture --help` stays fast; the LLM client only when a model is used.
+    from agents.edges.pipeline_files import read_pipeline_dir
+    from agents.lineage_agent import answer
+    from core.config import load_settings
+    from tools.lineage.graph import build_lineage
+
     settings = load_settings(args.config)
     files = read_pipeline_dir(args.repo or settings.repo or Path("."))
     graph = build_lineage(files.pipeline, files.contracts, files.exposures)
-    llm = None if args.no_llm else build_llm(settings.llm)
+    llm = None
+    if not args.no_llm:
+        from agents.edges.llm import build_llm
+
+        llm = build_llm(settings.llm)
     result = asyncio.run(answer(args.question, graph, llm))
     if args.json:
         print(result.model_dump_json(indent=2))

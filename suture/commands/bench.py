@@ -1,11 +1,11 @@
-"""`suture bench [--events N] [--trials N] [--json FILE]`: how fast the monitors listen."""
+"""`suture bench [monitors|lineage|startup]`: how fast the monitors listen, how exact and fast
+lineage is, how fast the command line starts."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from core.config import load_settings
 from core.errors import ConfigError
 
 
@@ -13,30 +13,64 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `bench` sub-command."""
     parser = subparsers.add_parser(
         "bench",
-        help="measure checking/profiling throughput and drift-alert latency",
+        help="measure monitor throughput and latency, lineage exactness, CLI start-up",
         description=__doc__,
+    )
+    parser.add_argument(
+        "what",
+        nargs="?",
+        choices=("monitors", "lineage", "startup"),
+        default="monitors",
+        help="monitors (default): throughput and drift-alert latency; lineage: the conformance "
+        "corpus per class; startup: wall time of CLI commands",
     )
     parser.add_argument("--events", type=int, default=100_000, help="events for throughput")
     parser.add_argument("--batch", type=int, default=1_000, help="micro-batch size")
     parser.add_argument("--trials", type=int, default=30, help="latency trials (0: skip)")
+    parser.add_argument("--runs", type=int, default=10, help="startup: runs per command")
+    parser.add_argument("--corpus", type=Path, help="lineage: a corpus directory")
+    parser.add_argument("--failures", action="store_true", help="lineage: list inexact cases")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--config", type=Path, help="a suture.yaml (its kafka.bootstrap is used)")
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.what == "lineage":
+        from suture.bench_lineage import run_lineage_bench
+
+        return run_lineage_bench(args.corpus, failures=args.failures, json_path=args.json)
+    if args.what == "startup":
+        from suture.bench_startup import run_startup_bench
+
+        if args.runs < 1:
+            raise ConfigError("--runs must be at least 1")
+        return run_startup_bench(args.runs, json_path=args.json)
+    return _run_monitors(args)
+
+
+def _run_monitors(args: argparse.Namespace) -> int:
+    from core.config import load_settings
     from suture.bench import run_bench
 
     if args.events < 1 or args.batch < 1 or args.trials < 0:
         raise ConfigError("--events and --batch must be at least 1, --trials at least 0")
     settings = load_settings(args.config)
     report = run_bench(
-        args.events, batch=args.batch, trials=args.trials, bootstrap=settings.kafka.bootstrap
+        args.events,
+        batch=args.batch,
+        trials=args.trials,
+        bootstrap=settings.kafka.bootstrap,
+        kafka=settings.kafka,
     )
     print(report.table())
     if args.json is not None:
-        try:
-            args.json.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        except OSError as error:
-            raise ConfigError(f"cannot write {str(args.json)!r}: {error}") from error
+        _write(args.json, report.model_dump_json(indent=2) + "\n")
     return 0
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot write {str(path)!r}: {error}") from error

@@ -6,19 +6,12 @@ import argparse
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from pydantic import ValidationError
-from sqlglot.schema import MappingSchema
-
-from agents.edges.pipeline_files import read_pipeline_dir
-from core.contracts import Contract
 from core.errors import ConfigError, ToolError
-from core.yaml_source import load_yaml_text
-from tools.lineage.graph import build_lineage
-from tools.lineage.openlineage import openlineage_events
-from tools.lineage.script import contract_columns, lineage_schema, script_edges
+
+if TYPE_CHECKING:
+    from sqlglot.schema import MappingSchema
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,8 +38,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Print the edges (or OpenLineage events) of args.path."""
+    # Imported here, not at the top: `suture --help` and other commands never load sqlglot.
+    from tools.lineage.script import script_edges
+
     path: Path = args.path
     if path.is_dir():
+        from agents.edges.pipeline_files import read_pipeline_dir
+        from tools.lineage.graph import build_lineage
+        from tools.lineage.openlineage import openlineage_events
+
         files = read_pipeline_dir(path)
         pipeline = files.pipeline
         if args.dialect:
@@ -78,6 +78,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _schema(path: Path, dialect: str) -> MappingSchema:
     """Tables and columns from a schema YAML file (contracts or plain mappings)."""
+    import yaml
+    from pydantic import ValidationError
+
+    from core.contracts import Contract
+    from core.yaml_source import load_yaml_text
+    from tools.lineage.script import contract_columns, lineage_schema
+
     try:
         data: Any = load_yaml_text(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
-
-from core.config import load_settings
-from core.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,8 +19,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from agents.main import running
     from agents.runtime import stop_on_signals
+    from core.config import load_settings
+    from core.errors import ConfigError
 
     settings = load_settings(
         args.config, workdir=args.workdir, repo=args.repo, contracts=args.contracts

@@ -102,6 +102,17 @@ async def test_dead_letters_undecodable_event() -> None:
     assert (letter.offset, letter.key, letter.error_type) == (3, "k", "EventDecodeError")
 
 
+async def test_a_framed_message_without_a_registry_says_what_to_configure() -> None:
+    deps = _deps()
+    framed = b"\x00" + (17).to_bytes(4, "big") + b"\x02avro payload"
+    [letter] = await drift_monitor.handle_batch(
+        [*_records(_orders(0, 2)), _Record(framed, 2)], deps
+    )
+    assert isinstance(letter, DeadLetter)
+    assert "framed message (magic byte 0, schema id 17)" in letter.reason
+    assert "set registry.url (SUTURE_REGISTRY_URL)" in letter.reason
+
+
 async def test_rename_raises_one_alert_with_samples_saved_before_it_is_returned() -> None:
     ledger = _Ledger()
     deps = _deps(ledger=ledger)

@@ -36,16 +36,25 @@ async def test_an_outside_tools_alert_is_triaged_and_a_malformed_one_kept(
                 },
             )
             refused = await client.post("/alerts", json={"tool": "soda", "kind": "nonsense"})
+            nul = await client.post(
+                "/alerts", json={"tool": "soda", "dataset": "ord\u0000ers", "kind": "null_spike"}
+            )
+            health = await client.get("/healthz")
         assert schema.status_code == 200 and "dataset" in schema.json()["properties"]
         assert accepted.status_code == 202, accepted.text
         assert refused.status_code == 422
+        assert nul.status_code == 422 and "dataset" in nul.text  # PostgreSQL cannot store a NUL
+        assert health.status_code == 200 and health.json()["broker"] is True
+        assert {"healer", "applier", "drift_monitor:orders"} <= set(health.json()["loops"])
+        assert {loop["state"] for loop in health.json()["loops"].values()} == {"running"}
         alert_id = accepted.json()["event_id"]
         async with asyncio.timeout(30):
             while not (incidents := await live.store.list_incidents()):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         [incident] = incidents
         assert incident.alert_id == alert_id and "amount_cents" in incident.reason
-        [letter] = await live.store.list_dead_letters(
+        letters = await live.store.list_dead_letters(
             settings.kafka.alerts_topic + settings.kafka.dead_letter_suffix
         )
-        assert "nonsense" in letter.value
+        assert ["nonsense" in x.value for x in letters] == [True, False]
+        assert "\\u0000" in letters[1].value and "dataset" in letters[1].reason

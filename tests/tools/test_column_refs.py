@@ -55,3 +55,28 @@ def test_a_star_uses_every_contract_field() -> None:
     pipeline = Pipeline(models={"m": "select * from orders"})
     assert fields_used(pipeline, "orders", contract) == {"a", "b.c"}
     assert fields_used(pipeline, "orders") == set()
+
+
+def test_fields_used_follows_ctes_and_filters_through_the_lineage_engine() -> None:
+    pipeline = Pipeline(
+        models={"m": "with c as (select o.a, o.d from orders o where o.e > 0) select a from c"}
+    )
+    assert fields_used(pipeline, "orders") == {"a", "e"}
+
+
+def test_fields_used_counts_columns_a_join_cannot_place_without_a_schema() -> None:
+    pipeline = Pipeline(models={"m": "select x from orders o join other p on o.k = p.k"})
+    assert fields_used(pipeline, "orders") == {"k", "x"}
+
+
+def test_a_struct_read_whole_uses_its_nested_fields() -> None:
+    contract = Contract(
+        dataset="orders",
+        fields=[
+            {"name": "a", "type": "string"},
+            {"name": "b.c", "type": "string"},
+            {"name": "b.d", "type": "string"},
+        ],
+    )
+    pipeline = Pipeline(models={"m": "select o.b from orders o"})
+    assert fields_used(pipeline, "orders", contract) == {"b.c", "b.d"}

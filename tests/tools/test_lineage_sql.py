@@ -46,7 +46,7 @@ def test_same_model_has_the_same_lineage_in_every_dialect(dialect: str) -> None:
 
 def test_edges_serialise_with_source_and_target_names() -> None:
     [edge] = script_edges("select a from t", dialect="duckdb")
-    assert edge.model_dump(include={"source", "target", "kind"}) == {
+    assert edge.as_dict() == {
         "source": "t.a",
         "target": "query.a",
         "kind": "direct",
@@ -85,3 +85,36 @@ def test_statements_without_column_flow_yield_nothing() -> None:
 def test_unparseable_sql_names_the_dialect() -> None:
     with pytest.raises(ToolError, match="'postgres'"):
         script_edges("select from where (", dialect="postgres")
+
+
+def test_a_dbt_model_with_an_unknown_var_fails_with_a_clear_error() -> None:
+    with pytest.raises(ToolError, match=r"var\('since'\)"):
+        script_edges("select a from t where d > '{{ var(\"since\") }}'", dialect="duckdb")
+
+
+def test_a_dbt_var_with_a_default_renders() -> None:
+    sql = "select a from {{ ref('stg') }} where d > '{{ var(\"since\", \"2024-01-01\") }}'"
+    assert {e.source + " " + e.kind for e in script_edges(sql, dialect="duckdb")} == {
+        "stg.a direct",
+        "stg.d filter",
+    }
+
+
+def test_sql_that_does_not_parse_names_the_dialect() -> None:
+    with pytest.raises(ToolError, match="as 'duckdb'"):
+        script_lineage("select (", dialect="duckdb")
+
+
+def test_procedure_statements_are_followed_and_control_flow_skipped() -> None:
+    sql = """CREATE PROCEDURE p AS
+    BEGIN
+      DECLARE @n INT = 0;
+      WHILE @n < 3
+      BEGIN
+        SET @n = @n + 1;
+        UPDATE dbo.t SET v = s.v FROM dbo.t JOIN dbo.s AS s ON t.id = s.id;
+      END
+    END"""
+    [lineage] = script_lineage(sql, dialect="tsql")
+    assert lineage.target == "dbo.t"
+    assert {e.source for e in lineage.edges if e.kind == "direct"} == {"dbo.s.v"}

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.contracts import Contract, Pipeline
 from core.errors import ToolError
+from tools.lineage.scope import UNRESOLVED
 from tools.lineage.script import add_table, contract_columns, lineage_schema, script_lineage
 from tools.lineage.values import (
     Exposure,
@@ -220,6 +221,8 @@ def build_lineage(
             for column in statement.columns:
                 _add_node(nodes, statement.target, column, "model_column", None)
             for e in statement.edges:
+                if e.source_dataset == UNRESOLVED:
+                    continue  # the graph keeps these in `unresolved`, read by impact()
                 source = resolve_name(e.source_dataset, known)
                 kind: NodeKind = (
                     "topic_field"

@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from typing import Literal, get_args
 
 from sqlglot import exp
+from sqlglot.errors import SchemaError
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
+from sqlglot.schema import MappingSchema
 
 ValueKind = Literal["direct", "cast", "expression", "aggregate"]
 DependencyKind = Literal["filter", "join", "group_by", "window"]
@@ -19,6 +21,8 @@ _RANK = {kind: rank for rank, kind in enumerate(VALUE_KINDS)}
 _TRANSPARENT = (exp.Alias, exp.Paren)
 _CASTS = (exp.Cast, exp.TryCast)
 
+UNRESOLVED = "?"
+"""The source table of a column no source could be found for (a join without a schema)."""
 Dep = tuple[str, str, EdgeKind]
 """(source table, source column path, kind): one source of one output column."""
 
@@ -48,20 +52,23 @@ def name_of(identifier: exp.Identifier | exp.Expr | str) -> str:
 def table_name(table: exp.Table) -> str:
     """The dotted name of a physical table (db.table), without its alias."""
     parts = [p for p in (table.args.get("catalog"), table.args.get("db"), table.this) if p]
-    return ".".join(name_of(p) for p in parts)
+    name = ".".join(name_of(p) for p in parts)
+    # T-SQL's #temp tables are another table than one named temp: keep the mark.
+    return f"#{name}" if table.this.args.get("temporary") else name
 
 
 def value_kind(column: exp.Column, root: exp.Expr) -> EdgeKind:
     """How `column` reaches the value of `root`: directly, cast, in an expression, aggregated.
 
-    Columns in a window's PARTITION BY or ORDER BY shape the value without flowing into it.
+    Columns in a window's PARTITION BY or ORDER BY shape the value: an `expression` edge
+    (the caller adds the `window` predicate edge, see `in_window_spec`).
     """
-    window = filtered = aggregate = computed = cast = False
+    filtered = aggregate = computed = cast = False
     child: exp.Expr = column
     node = column.parent
     while node is not None and child is not root:
         if isinstance(node, exp.Window) and child is not node.this:
-            window = True
+            computed = True
         elif isinstance(node, exp.Filter) and child is not node.this:
             filtered = True  # sum(x) FILTER (WHERE y): y picks rows, it is not summed
         elif isinstance(node, exp.AggFunc):
@@ -73,8 +80,6 @@ def value_kind(column: exp.Column, root: exp.Expr) -> EdgeKind:
         elif not isinstance(node, _TRANSPARENT):
             computed = True
         child, node = node, node.parent
-    if window:
-        return "window"
     if filtered:
         return "filter"
     if aggregate:
@@ -82,6 +87,17 @@ def value_kind(column: exp.Column, root: exp.Expr) -> EdgeKind:
     if computed:
         return "expression"
     return "cast" if cast else "direct"
+
+
+def in_window_spec(column: exp.Column, root: exp.Expr) -> bool:
+    """True when `column` sits in a window's PARTITION BY or ORDER BY under `root`."""
+    child: exp.Expr = column
+    node = column.parent
+    while node is not None and child is not root:
+        if isinstance(node, exp.Window) and child is not node.this:
+            return True
+        child, node = node, node.parent
+    return False
 
 
 def _column_path(column: exp.Column) -> list[str]:
@@ -97,7 +113,8 @@ def _column_path(column: exp.Column) -> list[str]:
 class ScopeWalker:
     """Resolves output columns of a qualified query to physical table columns, with kinds."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: MappingSchema | None = None) -> None:
+        self.schema = schema
         self._memo: dict[tuple[int, str | int], frozenset[Dep]] = {}
         self._rows: dict[int, frozenset[Dep]] = {}
         self.unresolved: set[str] = set()
@@ -128,6 +145,9 @@ class ScopeWalker:
         if select is None:
             if expression.is_star and isinstance(key, str):
                 deps |= self._star_passthrough(scope, key)
+            elif isinstance(key, str):  # a subquery read for a column it does not select
+                self.unresolved.add(key)
+                deps.add((UNRESOLVED, key, "direct"))
             return deps
         if isinstance(select, exp.Star) or isinstance(select.args.get("this"), exp.Star):
             # A star no schema could expand: every column of its sources, as `table.*`.
@@ -142,7 +162,16 @@ class ScopeWalker:
         deps: set[Dep] = set()
         for column in find_all_in_scope(root, exp.Column):
             outer = kind or value_kind(column, root)
-            deps |= {(t, c, compose(outer, k)) for t, c, k in self._resolve(scope, column)}
+            sources = self._resolve(scope, column)
+            deps |= {(t, c, compose(outer, k)) for t, c, k in sources}
+            if kind is None and in_window_spec(column, root):
+                deps |= {(t, c, compose("window", k)) for t, c, k in sources}
+        if kind is None:
+            for star in find_all_in_scope(root, exp.Star):
+                if isinstance(star.parent, exp.AggFunc):  # count(*) reads every row
+                    for _, source in scope.selected_sources.values():
+                        if isinstance(source, exp.Table):
+                            deps.add((table_name(source), "*", "aggregate"))
         children = {id(s.expression): s for s in scope.subquery_scopes}
         for query in find_all_in_scope(root, *exp.UNWRAPPED_QUERIES):
             child = children.get(id(query))
@@ -203,14 +232,53 @@ class ScopeWalker:
                 return self._resolve_path(owner, alias, path)
             # Unqualified nested access (address.city) parses as table "address": a field path.
             path, alias = [*(name_of(p) for p in column.parts[:-1]), *path], ""
-        named = [key for key in scope.sources if key]
-        if len(named) != 1:
+        selected = [key for key in scope.selected_sources if key]
+        if not selected:
+            if scope.parent is not None:  # (SELECT a + b) without FROM: the outer query's
+                return self._resolve(scope.parent, column)
+            return set()  # no FROM at all: a variable or pseudo-column (@@ROWCOUNT), no table
+        provider = self._provider(scope, selected, path[0])
+        if provider is None:
             self.unresolved.add(".".join(path))
-            return set()
-        return self._resolve_path(scope, named[0], path)
+            return {(UNRESOLVED, ".".join(path), "direct")}
+        return self._resolve_path(scope, provider, path)
+
+    def _provider(self, scope: Scope, selected: list[str], name: str) -> str | None:
+        """The one selected source that can hold column `name`; None when it is ambiguous."""
+        if len(selected) == 1:
+            return selected[0]
+        possible: list[str] = []
+        for alias in selected:
+            source = scope.selected_sources[alias][1]
+            known = self._known_columns(source)
+            if known is None or name in known:
+                possible.append(alias)
+        return possible[0] if len(possible) == 1 else None
+
+    def _known_columns(self, source: exp.Expr | Scope) -> set[str] | None:
+        """The columns a source has, or None when no schema tells."""
+        if isinstance(source, Scope):
+            query = source.expression
+            if not isinstance(query, exp.Query) or query.is_star:
+                return None
+            return set(output_names(query))
+        if self.schema is None or not isinstance(source, exp.Table):
+            return None
+        try:
+            names = self.schema.column_names(source)
+        except SchemaError:
+            return None
+        return {name_of(n) for n in names} or None
 
     def _resolve_path(self, scope: Scope, alias: str, path: list[str]) -> set[Dep]:
         source = scope.sources.get(alias)
+        if source is None:  # `tab2.*` over `FROM tab2 a`: the table named, not its alias
+            named = [
+                s
+                for _, s in scope.selected_sources.values()
+                if isinstance(s, exp.Table) and s.name == alias
+            ]
+            source = named[0] if len(named) == 1 else None
         if isinstance(source, exp.Table):
             return {(table_name(source), ".".join(path), "direct")}
         if isinstance(source, Scope):
@@ -220,7 +288,7 @@ class ScopeWalker:
                 return set(deps)
             return {(t, f"{c}.{'.'.join(rest)}" if k == "direct" else c, k) for t, c, k in deps}
         self.unresolved.add(f"{alias}.{'.'.join(path)}")
-        return set()
+        return {(UNRESOLVED, ".".join(path), "direct")}
 
     def _star_passthrough(self, scope: Scope, name: str) -> set[Dep]:
         # SELECT * over a source without a known schema: the name can only come from a source.

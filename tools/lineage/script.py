@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import sqlglot
-from pydantic import BaseModel, ConfigDict, Field, computed_field
 from sqlglot import exp
 from sqlglot.errors import ParseError, SchemaError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import build_scope
 from sqlglot.schema import MappingSchema
 
-from core.contracts import Contract
 from core.errors import ToolError
+from tools.lineage.names import name_expressions
+from tools.lineage.plans import plans
+from tools.lineage.prepare import statements
 from tools.lineage.scope import (
     DEPENDENCY_KINDS,
     EdgeKind,
     ScopeWalker,
     compose,
-    name_of,
     output_names,
     table_name,
 )
+from tools.lineage.variables import as_variables, declared_variables
+
+if TYPE_CHECKING:
+    from core.contracts import Contract
 
 _TYPES = {
     "string": "VARCHAR",
@@ -36,40 +41,58 @@ _TYPES = {
 }
 
 
-class ColumnEdge(BaseModel):
-    """One column-level edge: `target` is derived from, or depends on, `source`."""
+@dataclass(frozen=True)
+class ColumnEdge:
+    """One column-level edge: `target` is derived from, or depends on, `source`.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    `source_dataset` is the topic, model or table the source column belongs to (`?` when no
+    schema tells which table of a join holds it); `source_column` is dotted for nested fields.
+    """
 
-    source_dataset: str = Field(description="Topic, model or table the source column belongs to.")
-    source_column: str = Field(description="Source column; dotted for nested fields.")
+    source_dataset: str
+    source_column: str
     target_dataset: str
     target_column: str
     kind: EdgeKind
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def source(self) -> str:
         """The source as `table.column`."""
         return f"{self.source_dataset}.{self.source_column}"
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def target(self) -> str:
         """The target as `table.column`."""
         return f"{self.target_dataset}.{self.target_column}"
 
+    def as_dict(self) -> dict[str, str]:
+        """The edge as JSON-ready values: source, target and kind."""
+        return {"source": self.source, "target": self.target, "kind": self.kind}
 
-class StatementLineage(BaseModel):
-    """What one statement writes (target and its columns), reads, and the edges between."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class StatementLineage:
+    """What one statement writes (target and its columns), reads, and the edges between.
+
+    `reads` are the physical tables the statement reads; `unresolved` the columns it reads
+    whose table could not be told.
+    """
 
     target: str
     columns: list[str]
-    reads: list[str] = Field(description="Physical tables the statement reads.")
+    reads: list[str]
     edges: list[ColumnEdge]
-    unresolved: list[str] = Field(default_factory=list, description="Columns with no source.")
+    unresolved: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """The statement's lineage as JSON-ready values."""
+        return {
+            "target": self.target,
+            "columns": list(self.columns),
+            "reads": list(self.reads),
+            "edges": [e.as_dict() for e in self.edges],
+            "unresolved": list(self.unresolved),
+        }
 
 
 def contract_columns(contract: Contract) -> dict[str, str]:
@@ -82,16 +105,16 @@ def contract_columns(contract: Contract) -> dict[str, str]:
     {'id': 'BIGINT', 'address': 'STRUCT("city" VARCHAR)'}
     """
     tree: dict[str, object] = {}
-    for field in contract.fields:
+    for declared in contract.fields:
         node = tree
-        *parents, leaf = field.name.split(".")
+        *parents, leaf = declared.name.split(".")
         for part in parents:
             child = node.get(part)
             if not isinstance(child, dict):  # an `object` field declared before its members
                 child = node[part] = {}
             node = child
         if not isinstance(node.get(leaf), dict):
-            node[leaf] = _TYPES[field.type]
+            node[leaf] = _TYPES[declared.type]
     return {name: _type_sql(value) for name, value in tree.items()}
 
 
@@ -127,10 +150,17 @@ def add_table(schema: MappingSchema, table: str, columns: Mapping[str, str]) -> 
             catalog=parts[-3] if depth > 2 else None,
         )
     try:
-        types = {name: exp.DataType.build(kind, dialect="duckdb") for name, kind in columns.items()}
+        types = {name: _data_type(kind) for name, kind in columns.items()}
         schema.add_table(target, types, dialect=schema.dialect)
     except (ParseError, SchemaError, ValueError) as error:
         raise ToolError(f"cannot add table {table!r} to the lineage schema: {error}") from error
+
+
+def _data_type(kind: str) -> exp.DataType:
+    # A plain type name needs no dialect; loading DuckDB's costs a CLI call ~0.1 s.
+    if kind.isalpha():
+        return exp.DataType.build(kind)
+    return exp.DataType.build(kind, dialect="duckdb")
 
 
 def script_lineage(
@@ -138,17 +168,19 @@ def script_lineage(
 ) -> list[StatementLineage]:
     """Lineage of every statement in `sql`; a bare query writes to `default_target`."""
     schema = schema if schema is not None else MappingSchema(dialect=dialect)
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except SqlglotError as error:
-        raise ToolError(f"cannot parse the SQL as {dialect!r}: {error}") from error
     results: list[StatementLineage] = []
-    for statement in statements:
-        for target, names, query in _plans(statement, default_target, schema):
-            result = _query_lineage(query, target, names, dialect=dialect, schema=schema)
+    parsed = statements(sql, dialect)
+    variables = declared_variables(parsed)
+    for statement in parsed:
+        for plan in plans(as_variables(statement, variables), default_target, schema):
+            result = _query_lineage(
+                plan.query, plan.target, plan.names, dialect=dialect, schema=schema
+            )
             results.append(result)
             known = [c for c in result.columns if c != "*"]  # an unexpanded star teaches nothing
-            if known:
+            # What a statement creates or fills teaches the schema its columns; an UPDATE or
+            # MERGE names only the columns it sets, and a table already known keeps its own.
+            if known and plan.creates and not _known(schema, result.target):
                 add_table(schema, result.target, dict.fromkeys(known, "VARCHAR"))
     return results
 
@@ -166,91 +198,31 @@ def script_edges(
     return _dedupe([e for lineage in lineages for e in lineage.edges])
 
 
-Plan = tuple[str, list[str] | None, exp.Expr]
-
-
-def _plans(statement: exp.Expr, default: str, schema: MappingSchema) -> Iterator[Plan]:
-    """(target, column names or None, query) for each write a statement makes."""
-    if isinstance(statement, exp.Query):
-        yield default, None, statement
-    elif isinstance(statement, exp.Insert) and isinstance(statement.expression, exp.Query):
-        target, names = _target(statement.this)
-        if names is None:
-            names = _known_columns(schema, target) or None
-        yield target, names, statement.expression
-    elif isinstance(statement, exp.Create) and isinstance(statement.expression, exp.Query):
-        target, names = _target(statement.this)
-        yield target, names, statement.expression
-    elif isinstance(statement, exp.Merge):
-        yield from _merge_plans(statement)
-    elif isinstance(statement, exp.Update):
-        yield from _update_plans(statement)
-
-
-def _known_columns(schema: MappingSchema, table: str) -> list[str]:
-    try:
-        return [name_of(c) for c in schema.column_names(exp.to_table(table))]
-    except SchemaError:
-        return []
-
-
-def _target(node: exp.Expr) -> tuple[str, list[str] | None]:
-    if isinstance(node, exp.Schema) and isinstance(node.this, exp.Table):
-        names = [name_of(c.this if isinstance(c, exp.ColumnDef) else c) for c in node.expressions]
-        return table_name(node.this), names or None
-    if isinstance(node, exp.Table):
-        return table_name(node), None
-    raise ToolError(f"cannot tell which table {node.sql()!r} writes to")
-
-
-def _assignment_select(assignments: list[tuple[exp.Expr, exp.Expr]]) -> exp.Select:
-    return exp.select(*(exp.alias_(value.copy(), name_of(col)) for col, value in assignments))
-
-
-def _merge_plans(merge: exp.Merge) -> Iterator[Plan]:
-    target = merge.this
-    assert isinstance(target, exp.Table)
-    for when in merge.args["whens"].expressions:
-        then = when.args.get("then")
-        pairs: list[tuple[exp.Expr, exp.Expr]] = []
-        if isinstance(then, exp.Update):
-            pairs = [(a.this, a.expression) for a in then.expressions if isinstance(a, exp.EQ)]
-        elif isinstance(then, exp.Insert) and isinstance(then.this, exp.Tuple):
-            values = then.expression.expressions if then.expression is not None else []
-            pairs = list(zip(then.this.expressions, values, strict=False))
-        if not pairs:
-            continue
-        select = _assignment_select(pairs).from_(target.copy())
-        select = select.join(merge.args["using"].copy(), on=merge.args["on"].copy())
-        if condition := when.args.get("condition"):
-            select = select.where(condition.copy())
-        yield table_name(target), [name_of(c) for c, _ in pairs], select
-
-
-def _update_plans(update: exp.Update) -> Iterator[Plan]:
-    target = update.this
-    if not isinstance(target, exp.Table):
-        return
-    pairs = [(a.this, a.expression) for a in update.expressions if isinstance(a, exp.EQ)]
-    select = _assignment_select(pairs).from_(target.copy())
-    if (from_ := update.args.get("from_")) is not None:
-        select = select.join(from_.this.copy(), join_type="cross")
-    for join in update.args.get("joins") or []:
-        select = select.join(join.copy())
-    if (where := update.args.get("where")) is not None:
-        select = select.where(where.this.copy())
-    yield table_name(target), [name_of(c) for c, _ in pairs], select
-
-
 def _qualified(query: exp.Expr, dialect: str, schema: MappingSchema) -> exp.Expr:
-    return qualify(
-        query.copy(),
-        dialect=dialect,
-        schema=schema,
-        validate_qualify_columns=False,
-        quote_identifiers=False,
-        identify=False,
-    )
+    """`query` qualified as far as sqlglot can; never fails for columns it cannot place.
+
+    Full qualification first; where it gives up (a column of an unknown table beside a
+    correlated subquery, an alias it cannot tell from a column without a schema), columns
+    stay as written and the walker places them, or marks them unresolved (`?`).
+    """
+    named = name_expressions(query, dialect)
+    error: SqlglotError | None = None
+    for partial, columns in ((False, True), (True, True), (True, False)):
+        for known in (schema, MappingSchema(dialect=dialect)):
+            try:
+                return qualify(
+                    named.copy(),
+                    dialect=dialect,
+                    schema=known,
+                    validate_qualify_columns=False,
+                    quote_identifiers=False,
+                    identify=False,
+                    allow_partial_qualification=partial,
+                    qualify_columns=columns,
+                )
+            except SqlglotError as failure:
+                error = failure
+    raise ToolError(f"cannot resolve the columns of the query: {error}") from error
 
 
 def _query_lineage(
@@ -261,20 +233,11 @@ def _query_lineage(
     dialect: str,
     schema: MappingSchema,
 ) -> StatementLineage:
-    try:
-        qualified = _qualified(query, dialect, schema)
-    except SqlglotError:
-        # The query reads columns the schema (a contract) does not know, e.g. a model already
-        # patched for a producer change the contract has not caught up with: follow it without
-        # the schema rather than lose the whole graph.
-        try:
-            qualified = _qualified(query, dialect, MappingSchema(dialect=dialect))
-        except SqlglotError as error:
-            raise ToolError(f"cannot resolve the columns of {target!r}: {error}") from error
+    qualified = _qualified(query, dialect, schema)
     root = build_scope(qualified)
     if root is None:
         raise ToolError(f"{target!r} is not a query that lineage can follow")
-    walker = ScopeWalker()
+    walker = ScopeWalker(schema)
     outputs = output_names(qualified)
     columns = names if names is not None and len(names) == len(outputs) else outputs
     edges = [
@@ -301,6 +264,13 @@ def _query_lineage(
         edges=_dedupe(edges),
         unresolved=sorted(walker.unresolved),
     )
+
+
+def _known(schema: MappingSchema, table: str) -> bool:
+    try:
+        return bool(schema.column_names(exp.to_table(table)))
+    except SchemaError:
+        return False
 
 
 def _dedupe(edges: list[ColumnEdge]) -> list[ColumnEdge]:

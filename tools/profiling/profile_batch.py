@@ -18,6 +18,7 @@ from pydantic import JsonValue
 
 from tools.profiling.batch_profile import ROW_SIZE, BatchProfile, FieldProfile, Reject
 from tools.profiling.column_profile import MISSING, Locator, profile_column
+from tools.profiling.event_shape import shape_problem
 from tools.profiling.event_times import time_stats
 from tools.profiling.value_encoding import json_type
 
@@ -95,7 +96,7 @@ def decode_events(
         fast = list(map(orjson.loads, events))  # type: ignore[arg-type]
     except (orjson.JSONDecodeError, TypeError):
         fast = []
-    if fast and set(map(type, fast)) == {dict}:
+    if fast and set(map(type, fast)) == {dict} and not any(map(shape_problem, fast)):
         return DecodedEvents(fast), list(range(len(fast))), []
     decoded = DecodedEvents()
     indices: list[int] = []
@@ -119,6 +120,10 @@ def decode_events(
         if type(value) is not dict:
             reason = f"not a JSON object: {json_type(value)}"
             rejects.append(_reject(index, raw, reason, offsets, partitions))
+            continue
+        problem = shape_problem(value)
+        if problem is not None:
+            rejects.append(_reject(index, raw, f"event {problem}", offsets, partitions))
             continue
         decoded.append(value)
         indices.append(index)

@@ -10,7 +10,8 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from core.contracts import Contract, Pipeline
 from core.errors import ToolError
-from tools.sql.model_graph import build_graph, parse_model, resolve_name, table_name
+from tools.lineage.graph import build_lineage
+from tools.sql.model_graph import resolve_name, table_name
 
 
 @dataclass(frozen=True)
@@ -123,19 +124,31 @@ def dataset_references(tree: exp.Expr, dataset: str) -> list[Reference]:
 def fields_used(pipeline: Pipeline, dataset: str, contract: Contract | None = None) -> set[str]:
     """Dotted event fields the pipeline's models read from topic `dataset`.
 
-    A `*` over the topic uses every contract field (none are known without a contract).
+    Asked of the lineage engine, the one the healer and the guardrails use: every field with an
+    edge (value or predicate) into a model column. A `*` over the topic, or a struct read whole,
+    uses every contract field below it (none are known without a contract); a column a model
+    reads without telling from which of its tables (`?`) counts when the model reads `dataset`.
 
     >>> sorted(fields_used(Pipeline(models={"m": "select o.a, b.c from t o"}), "t"))
     ['a', 'b.c']
     """
-    graph = build_graph(pipeline, {dataset})
-    used: set[str] = set()
-    for model in graph.models_reading(dataset):
-        tree = parse_model(pipeline.models[model], pipeline.dialect, model)
-        used |= {".".join(ref.path) for ref in dataset_references(tree, dataset)}
-        if contract is not None and reads_star(tree, dataset):
-            used |= set(contract.field_names)
-    return used
+    graph = build_lineage(pipeline, {dataset: contract} if contract is not None else {})
+    used = {
+        node.column
+        for edge in graph.edges
+        if (node := graph.nodes[edge.source]).dataset == dataset and node.column
+    }
+    for model, names in graph.unresolved.items():
+        if dataset in graph.model_reads.get(model, []):
+            used |= set(names)
+    whole = "*" in used
+    used.discard("*")
+    if contract is None:
+        return used
+    fields = set(contract.field_names)
+    structs = {u for u in used if u not in fields and any(f.startswith(u + ".") for f in fields)}
+    below = {f for f in fields if whole or any(f.startswith(s + ".") for s in structs)}
+    return (used - structs) | below
 
 
 def reads_star(tree: exp.Expr, dataset: str) -> bool:

@@ -14,6 +14,7 @@ from agents.edges.broker import (
     refused_topics,
     resolve_bootstrap,
 )
+from core.config import KafkaSettings
 from core.errors import BrokerError
 
 pytestmark = pytest.mark.kafka
@@ -124,8 +125,18 @@ def test_refused_topics_names_each_refusal_but_not_existing_topics() -> None:
 async def test_ensure_topics_explains_an_unreachable_broker(tmp_path: Path) -> None:
     with EmbeddedBroker(tmp_path) as broker:
         bootstrap = broker.bootstrap
-    with pytest.raises(BrokerError, match="is the broker up"):
+    with pytest.raises(BrokerError, match=r"cannot reach Kafka .*that the broker is up"):
         await ensure_topics(bootstrap, ["nowhere"], timeout_s=2)
+
+
+async def test_ensure_topics_creates_each_topic_as_its_override_says(kafka_bootstrap: str) -> None:
+    wide, plain = f"wide.{os.getpid()}.{id(object())}", f"plain.{os.getpid()}.{id(object())}"
+    kafka = KafkaSettings.model_validate(
+        {"topics": {wide: {"partitions": 3, "config": {"retention.ms": "3600000"}}}}
+    )
+    await ensure_topics(kafka_bootstrap, [wide, plain], kafka=kafka)
+    assert await _partitions(kafka_bootstrap, wide) == {0, 1, 2}
+    assert await _partitions(kafka_bootstrap, plain) == {0}
 
 
 def test_resolve_bootstrap_keeps_a_configured_cluster(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -149,6 +149,21 @@ async def client(store: Store, calls: Calls) -> AsyncIterator[httpx.AsyncClient]
 async def test_health_check_answers(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_health_is_503_with_the_report_when_an_agent_or_the_broker_is_down(
+    store: Store, calls: Calls
+) -> None:
+    report = {"status": "down", "broker": False, "loops": {"healer": {"state": "restarting"}}}
+
+    async def health() -> dict[str, object]:
+        return report
+
+    deps = WebDeps(store, SecretStr(TOKEN), calls.on_approve, calls.on_external_alert)
+    transport = httpx.ASGITransport(app=create_app(replace(deps, health=health)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get("/healthz")
+    assert (response.status_code, response.json()) == (503, report)
 
 
 async def test_lists_proposals_and_filters_by_status(

@@ -135,7 +135,8 @@ def _contract(draft: Draft) -> dict[str, Any]:
             "name": f"{draft.key}_present",
             "model": staging_name(draft),
             "check": f"{draft.key} is not null",
-        }
+        },
+        *({"name": n, "model": staging_name(draft), "check": c} for n, c in draft.invariants),
     ]
     return {
         "dataset": draft.dataset,

@@ -70,6 +70,7 @@ class Draft:
     operators: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)
+    invariants: list[tuple[str, str]] = field(default_factory=list)  # on the staging model
 
     @property
     def dataset(self) -> str:

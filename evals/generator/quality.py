@@ -9,7 +9,12 @@ from evals.generator.draft import Draft, Mutation
 
 
 def enum_value(draft: Draft) -> bool:
-    """A category the contract enumerates gets a value it never had (escalate: no evidence)."""
+    """A category the contract enumerates gets a value it never had.
+
+    When a model restricts the category to its known values (an invariant here), recoding the
+    new value needs evidence: escalate. When the models only pass it through and group by it,
+    they absorb the new value: no_action (half the time each).
+    """
     if draft.category is None or draft.category in draft.touched:
         return False
     name = draft.category
@@ -23,12 +28,16 @@ def enum_value(draft: Draft) -> bool:
     fresh = sorted({str(e[name]) for e in draft.after} - set(known))
     draft.field(name).enum = known
     draft.touched.add(name)
-    draft.expect(
-        "escalate", *({"kind": "enum_new_value", "field": name, "value": v} for v in fresh)
-    )
+    restricted = draft.rng.random() < 0.5
+    detections = ({"kind": "enum_new_value", "field": name, "value": v} for v in fresh)
+    draft.expect("escalate" if restricted else "no_action", *detections)
     draft.operators.append("enum_new_value")
-    draft.notes.append(f"{name} gained the value {fresh[0]!r}")
     quoted, old = (value.replace("'", "''") for value in (fresh[0], known[0]))
+    if restricted:
+        domain = ", ".join("'{}'".format(v.replace("'", "''")) for v in known)
+        draft.invariants.append((f"{name}_known", f"{name} in ({domain})"))
+    how = "a model restricts it to its known values" if restricted else "models only group by it"
+    draft.notes.append(f"{name} gained the value {fresh[0]!r} ({how})")
     recode = f"case when {name} = '{quoted}' then '{old}' else {name} end"
     draft.mutations.append(Mutation("recoded without evidence", {name: recode}))
     draft.mutations.append(Mutation("rows filtered out", where=f"{name} <> '{quoted}'"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.errors import ApprovalError, AssistantError
+from core.failpoints import failpoint
 from core.lifecycle import Transition
 from core.models import FixApplied, FixApproved
 from core.ports import KnowledgeBase, Merger, ProposalStore, VerifiedFix
@@ -53,6 +54,7 @@ async def handle(event: FixApproved, deps: Deps) -> list[FixApplied]:
             raise  # the edge retries; the proposal stays approved meanwhile
         await _fail(deps, proposal.proposal_id, f"merging {proposal.branch!r} failed: {error}")
         return []
+    failpoint("applier.merged")
     await deps.kb.record(VerifiedFix.from_proposal(proposal, applied_at=deps.clock()))
     await deps.book.transition(
         Transition(

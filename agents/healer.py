@@ -20,6 +20,7 @@ import prompts
 from agents.proposal_text import describe_proposal
 from core.contracts import Contract, Pipeline
 from core.errors import LLMOutputError, LLMUnavailableError
+from core.failpoints import failpoint
 from core.models import (
     DRIFT_KINDS,
     AlertRaised,
@@ -31,6 +32,7 @@ from core.models import (
     Origin,
     SchemaMapping,
     ValidationReport,
+    proposal_id_for,
 )
 from core.ports import LLM, AlertStore, KnowledgeBase, PipelineView, ProposalSink, ProposalStore
 from guardrails.replay_gate import validate_patch
@@ -110,6 +112,7 @@ class Inferred:
 
 async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentEscalated]:
     """Heal one alert; idempotent: an alert already answered yields no second proposal."""
+    failpoint("healer.alert_received")
     if await deps.book.proposal_for_alert(alert.event_id) is not None:
         _log.info("alert already has a proposal", extra={"event_id": alert.event_id})
         return []
@@ -171,6 +174,7 @@ async def _propose(
     if not patches and new_contract is None:
         return None  # the models already read the new events and the contract says so
     if patches:
+        failpoint("healer.validating")
         report = validate_patch(
             case.pipeline,
             patches,
@@ -202,6 +206,7 @@ async def _propose(
         f"{d.kind} of {d.field}" for d in alert.detections if d.field
     )
     proposal = FixProposed(
+        proposal_id=proposal_id_for(alert.event_id),
         alert_id=alert.event_id,
         dataset=alert.dataset,
         signature=alert.signature(),
@@ -215,6 +220,7 @@ async def _propose(
         llm_calls=inferred.llm_calls,
     )
     branch, commit = await deps.sink.open_change(proposal)
+    failpoint("healer.branch_committed")
     proposal = proposal.model_copy(update={"branch": branch, "commit": commit})
     await deps.book.save_proposal(proposal)
     return proposal

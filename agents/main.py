@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from agents import applier, drift_monitor, healer, lag_monitor, quarantine
+from agents.edges.announce import Announcer
 from agents.edges.blobs import FileBlobs
 from agents.edges.bounded import BoundedPublisher
-from agents.edges.broker import EmbeddedBroker, ensure_topics, resolve_bootstrap
+from agents.edges.broker import EmbeddedBroker, aresolve_bootstrap, ensure_topics
 from agents.edges.chroma import build_knowledge_base
+from agents.edges.config_audit import record_configuration
 from agents.edges.git_repo import GitPipelineRepo
-from agents.edges.group_offsets import watch_group
+from agents.edges.group_offsets import GroupOffsets, watch_group
 from agents.edges.kafka import (
     Destinations,
     KafkaBus,
@@ -38,16 +40,20 @@ from agents.edges.kafka import (
     make_consumer,
     reachable,
 )
+from agents.edges.leadership import led
 from agents.edges.llm import build_llm
+from agents.edges.outbox import Outbox
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
 from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
+from agents.edges.web_auth import RoleTokens
 from agents.lineage_agent import answer
 from agents.runtime import Supervisor
 from core.config import Settings
 from core.contracts import Contract, Pipeline
+from core.errors import ConfigError
 from core.models import (
     AlertRaised,
     DeadLetter,
@@ -65,8 +71,8 @@ _log = logging.getLogger(__name__)
 class _StoringBus:
     """Publishes through Kafka and keeps every dead letter and incident in the store too."""
 
-    def __init__(self, bus: KafkaBus, store: Store) -> None:
-        self._bus, self._store = bus, store
+    def __init__(self, bus: KafkaBus, store: Store, announcer: Announcer | None = None) -> None:
+        self._bus, self._store, self._announcer = bus, store, announcer
 
     async def publish_all(self, messages: Sequence[Outgoing]) -> None:
         for message in messages:
@@ -75,6 +81,10 @@ class _StoringBus:
             elif isinstance(message.event, IncidentEscalated):
                 await self._store.save_incident(message.event)
         await self._bus.publish_all(messages)
+        if self._announcer is not None:
+            for message in messages:
+                if isinstance(message.event, BaseModel):
+                    await self._announcer.announce(message.event)
 
 
 class _ContractsOverlay:
@@ -134,14 +144,25 @@ class Running:
     llm: LLM | None
     contracts: dict[str, Contract]
     broken_contracts: dict[str, str] = field(default_factory=dict)
+    token_generated: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     supervisor: Supervisor | None = None
+    fatal: asyncio.Event = field(default_factory=asyncio.Event)  # set: suture cannot go on
+    fatal_reason: str = ""
 
 
 def _free_port(host: str, port: int) -> int:
     """`port`, or a free one when it is 0 (uvicorn binds it itself: sharing a socket with it
     closed a descriptor twice and broke the next Kafka connection)."""
     if port:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                raise ConfigError(
+                    f"web port {port} on {host} is not free ({error.strerror}); set "
+                    "SUTURE_WEB_PORT to a free port, or to 0 to let suture pick one"
+                ) from error
         return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
@@ -156,6 +177,23 @@ async def _ask(
     files = await asyncio.to_thread(read_pipeline_dir, repo_dir)
     graph = build_lineage(pipeline, contracts, files.exposures)
     return (await answer(question, graph, llm)).model_dump(mode="json")
+
+
+# Loops that must run once across replicas (the others share partitions through their group).
+SINGLETONS = frozenset({"applier", "quarantine", "outbox"})
+
+
+async def _watch_broker(broker: EmbeddedBroker, live: Running, interval_s: float = 1.0) -> None:
+    """The embedded broker keeps its log in memory: if its process dies, every topic is gone
+    and no client can recover, so say so and let the command exit (a supervisor restarts it)."""
+    while broker.running:  # noqa: ASYNC110 (a process, not an event: poll it)
+        await asyncio.sleep(interval_s)
+    live.fatal_reason = (
+        f"the embedded Kafka broker exited; its log {str(broker.log_path)!r} ends with:\n"
+        f"{broker.log_tail(5)}"
+    )
+    _log.error("%s", live.fatal_reason)
+    live.fatal.set()
 
 
 async def _health(live: Running, bootstrap: str) -> dict[str, Any]:
@@ -191,9 +229,7 @@ async def running(
     `contracts_dir` replaces the repository's own contracts/ folder when given.
     """
     settings.workdir.mkdir(parents=True, exist_ok=True)
-    bootstrap, broker = await asyncio.to_thread(
-        resolve_bootstrap, settings.kafka.bootstrap, settings.workdir
-    )
+    bootstrap, broker = await aresolve_bootstrap(settings.kafka.bootstrap, settings.workdir)
     try:
         async with _services(settings, repo_dir, contracts_dir, bootstrap, broker) as live:
             yield live
@@ -217,6 +253,7 @@ async def _services(
     await ensure_topics(bootstrap, _topics(settings, contracts), kafka=kafka)
     store = await asyncio.to_thread(open_store, settings.store_url, settings.workdir)
     broken = await _dead_letter_broken_contracts(view, store)
+    await record_configuration(store, settings)
     bus = KafkaBus(bootstrap, request_timeout_s=kafka.request_timeout_s, kafka=kafka)
     await bus.start()
     try:
@@ -236,23 +273,61 @@ async def _services(
             llm,
             contracts,
             broken,
+            token_generated=settings.web.reviewer_token is None,
         )
 
-        async def approve(proposal_id: str, reviewer: str) -> None:
-            event = FixApproved(proposal_id=proposal_id, reviewer=reviewer)
-            await bus.publish(kafka.approvals_topic, event, key=proposal_id)
+        # Approvals are recorded by the web first; the outbox relays them to the applier.
+        outbox = Outbox(store, bus, Destinations.from_settings(kafka), clock=time.monotonic)
 
         async def external_alert(alert: AlertRaised) -> None:
             await bus.publish(kafka.alerts_topic, alert, key=alert.dataset)
 
+        async def replay_letter(letter: DeadLetter) -> None:
+            source = letter.topic.removesuffix(kafka.dead_letter_suffix)
+            await bus.publish_raw(source, letter.value.encode("utf-8"), letter.key)
+
+        async def release(dataset: str) -> int:
+            deps = quarantine.Deps(
+                log=KafkaTopicLog(bootstrap),
+                book=store,
+                quarantine_suffix=kafka.quarantine_suffix,
+                replay_suffix=kafka.replay_suffix,
+                release_blocked=True,
+            )
+            held, _report = await quarantine.replay_quarantined(dataset, deps, fix="release")
+            to = Destinations.from_settings(kafka)
+            await publisher.publish_all([to.outgoing(event) for event in held])
+            return len(held)
+
+        async def broker_ready() -> None:
+            await ensure_topics(bootstrap, [kafka.alerts_topic], timeout_s=3)
+
+        async def kb_ready() -> None:
+            async with asyncio.timeout(3):
+                await kb.lookup("suture.readyz")
+
+        web_settings = settings.web
         app = create_app(
             WebDeps(
                 store=store,
-                reviewer_token=token,
-                on_approve=approve,
+                tokens=RoleTokens(
+                    viewer=web_settings.viewer_token,
+                    reviewer=token,
+                    ingest=web_settings.ingest_token,
+                    admin=web_settings.admin_token,
+                ),
+                on_approve=outbox.nudge,
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
                 ask=partial(_ask, view, repo_dir, llm),
+                on_replay_dead_letter=replay_letter,
+                on_release=release,
+                quarantine_policies={d: c.on_violation for d, c in contracts.items()},
+                pii_fields={d: c.pii_fields for d, c in contracts.items()},
+                readiness={"broker": broker_ready, "knowledge_base": kb_ready},
+                own_lag=partial(_own_lag, bootstrap, _own_groups(settings, contracts)),
+                trusted_hosts=(*web_settings.trusted_hosts, host),
+                max_body_bytes=web_settings.max_body_bytes,
                 health=partial(_health, live, bootstrap),
             )
         )
@@ -261,13 +336,22 @@ async def _services(
         )
         blobs = FileBlobs(settings.workdir / "blobs")
         publisher = BoundedPublisher(
-            _StoringBus(bus, store), blobs, Destinations.from_settings(kafka)
+            _StoringBus(bus, store, Announcer(live.url, settings.web.webhook_url)),
+            blobs,
+            Destinations.from_settings(kafka),
         )
         loops = dict(
             _agent_loops(
                 settings, bootstrap, publisher, store, repo, view, kb, llm, contracts, broker
             )
         )
+        loops["outbox"] = outbox.run
+        # Singletons run on one replica at a time; the others stand by for its lease.
+        leases = store.leases(settings.workdir / "leases")
+        for name in [n for n in loops if n in SINGLETONS or n.startswith("lag_monitor:")]:
+            loops[name] = led(leases, f"{kafka.approvals_topic}:{name}", loops[name])
+        if broker is not None:
+            loops["embedded_broker"] = partial(_watch_broker, broker, live)
         stop = asyncio.Event()
         live.supervisor = Supervisor(loops)
         supervisor = asyncio.create_task(live.supervisor.run(stop), name="suture.supervisor")
@@ -289,6 +373,29 @@ async def _services(
     finally:
         await bus.stop()
         await asyncio.to_thread(store.close)
+
+
+def _own_groups(settings: Settings, contracts: dict[str, Contract]) -> dict[str, list[str]]:
+    """suture's own consumer groups and the topics each reads."""
+    kafka = settings.kafka
+    groups = {
+        group_id_for("healer"): [kafka.alerts_topic],
+        group_id_for("applier"): [kafka.approvals_topic],
+        group_id_for("quarantine"): [kafka.applied_topic],
+    }
+    for dataset in contracts:
+        groups[group_id_for(f"drift_monitor.{dataset}")] = [dataset, kafka.applied_topic]
+    return groups
+
+
+async def _own_lag(bootstrap: str, groups: dict[str, list[str]]) -> dict[str, int]:
+    """How many messages each of suture's own groups has not read yet (for /metrics)."""
+    lags: dict[str, int] = {}
+    for group, topics in groups.items():
+        async with GroupOffsets(bootstrap, group, topics=topics, timeout_s=3) as reader:
+            offsets = await reader.read()
+        lags[group] = sum(max(0, o.end - (o.committed or 0)) for o in offsets)
+    return lags
 
 
 def _agent_loops(

@@ -8,6 +8,7 @@ from typing import Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from core.errors import ConfigError
 from core.yaml_source import load_yaml_text
@@ -153,6 +154,19 @@ class WebSettings(BaseModel):
     reviewer_token: SecretStr | None = Field(
         default=None, description="Unset: a random token is made and printed at start."
     )
+    viewer_token: SecretStr | None = Field(default=None, description="Reads; unset: no viewers.")
+    ingest_token: SecretStr | None = Field(
+        default=None, description="Posts alerts to /alerts; unset: only the admin may."
+    )
+    admin_token: SecretStr | None = Field(default=None, description="Everything; unset: none.")
+    trusted_hosts: tuple[str, ...] = Field(
+        default=("127.0.0.1", "localhost", "::1", "[::1]"),
+        description="Host headers answered (DNS rebinding guard); the web host is added.",
+    )
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Request body limit.")
+    webhook_url: str | None = Field(
+        default=None, description="Slack-compatible incoming webhook told of proposals to review."
+    )
 
 
 class LagSettings(BaseModel):
@@ -231,6 +245,13 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**values)
+    except SettingsError as error:
+        # pydantic-settings names the section, not the variable: name the JSON-valued ones.
+        section = str(error).split('"')[1] if '"' in str(error) else "?"
+        raise ConfigError(
+            f"a SUTURE_{section.upper()}_* setting is not valid JSON ({error}); list values "
+            f"are JSON, e.g. SUTURE_LAG_GROUPS='[\"shop.pipeline\"]'"
+        ) from error
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()

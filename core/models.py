@@ -61,6 +61,16 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
+def proposal_id_for(alert_id: str) -> str:
+    """The id of the one proposal an alert may have: the same on every delivery of the alert,
+    so a healer that crashed after committing its branch finds that branch again.
+
+    >>> proposal_id_for("a1") == proposal_id_for("a1") != proposal_id_for("a2")
+    True
+    """
+    return hashlib.sha256(f"proposal:{alert_id}".encode()).hexdigest()[:32]
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

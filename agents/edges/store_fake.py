@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
@@ -17,8 +17,17 @@ from core.errors import ApprovalError, NotFoundError, StoreError
 from core.lifecycle import ProposalRecord, ProposalStatus, Transition
 from core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
 from core.ports import Position
+from core.records import AuditEntry, DeadLetterRecord, IncidentAction, IncidentRecord
 
 Rows = list[dict[str, Any]]
+T = TypeVar("T")
+
+
+def _page(items: list[T], limit: int | None, offset: int, newest_first: bool) -> list[T]:
+    ordered = items[::-1] if newest_first else items
+    return ordered[offset : None if limit is None else offset + limit]
+
+
 _ROWS: TypeAdapter[list[dict[str, JsonValue]]] = TypeAdapter(list[dict[str, JsonValue]])
 
 
@@ -32,14 +41,24 @@ class InMemoryStore:
         self.incidents: dict[str, IncidentEscalated] = {}
         self.dead_letters: list[DeadLetter] = []
         self.replays: dict[tuple[str, Position], bool] = {}  # -> finished
+        self.audit: list[AuditEntry] = []
+        self.incident_states: dict[str, IncidentRecord] = {}
 
     async def save_alert(self, alert: AlertRaised) -> bool:
         """Store an alert; False if one with its event_id is stored already."""
         return self._insert_new(self.alerts, alert.event_id, alert)
 
-    async def list_alerts(self, dataset: str | None = None) -> list[AlertRaised]:
-        """Stored alerts, oldest first, optionally only those about `dataset`."""
-        return [a for a in self.alerts.values() if dataset is None or a.dataset == dataset]
+    async def list_alerts(
+        self,
+        dataset: str | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[AlertRaised]:
+        """Stored alerts, oldest first (or newest first), optionally only those about `dataset`."""
+        found = [a for a in self.alerts.values() if dataset is None or a.dataset == dataset]
+        return _page(found, limit, offset, newest_first)
 
     async def save_samples(self, alert_id: str, dataset: str, before: Rows, after: Rows) -> bool:
         """Keep an alert's samples; False if it has some already."""
@@ -79,9 +98,17 @@ class InMemoryStore:
             raise NotFoundError(f"no proposal {proposal_id!r}; list_proposals() shows the ids")
         return self.proposals[proposal_id]
 
-    async def list_proposals(self, status: ProposalStatus | None = None) -> list[ProposalRecord]:
-        """Proposals, oldest first, optionally only those in `status`."""
-        return [r for r in self.proposals.values() if status is None or r.status == status]
+    async def list_proposals(
+        self,
+        status: ProposalStatus | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[ProposalRecord]:
+        """Proposals, oldest first (or newest first), optionally only those in `status`."""
+        found = [r for r in self.proposals.values() if status is None or r.status == status]
+        return _page(found, limit, offset, newest_first)
 
     async def transition(self, move: Transition) -> ProposalRecord:
         """Make one lifecycle move by compare-and-set, as the real store does."""
@@ -138,6 +165,53 @@ class InMemoryStore:
     async def replayed_positions(self, topic: str) -> set[Position]:
         """Positions whose replay is finished."""
         return {p for (t, p), done in self.replays.items() if t == topic and done}
+
+    async def append_audit(self, entry: AuditEntry) -> None:
+        """Append one entry to the audit log."""
+        self.audit.append(entry)
+
+    async def list_audit(self, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+        """Audit entries, newest first."""
+        return _page(self.audit, limit, offset, newest_first=True)
+
+    async def list_incident_records(
+        self, limit: int = 100, offset: int = 0
+    ) -> list[IncidentRecord]:
+        """Incidents with their status and assignee, newest first."""
+        records = [await self.get_incident_record(key) for key in self.incidents]
+        return _page(records, limit, offset, newest_first=True)
+
+    async def get_incident_record(self, event_id: str) -> IncidentRecord:
+        """One incident with its state; NotFoundError if the id is unknown."""
+        if event_id not in self.incidents:
+            raise NotFoundError(f"no incident {event_id!r}; the incidents page lists them")
+        default = IncidentRecord(incident=self.incidents[event_id])
+        return self.incident_states.get(event_id, default)
+
+    async def act_on_incident(
+        self, event_id: str, action: IncidentAction, assignee: str | None = None
+    ) -> IncidentRecord:
+        """Assign, acknowledge, resolve or reopen an incident."""
+        moved = (await self.get_incident_record(event_id)).after(action, assignee)
+        self.incident_states[event_id] = moved
+        return moved
+
+    async def list_dead_letter_records(
+        self, topic: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[DeadLetterRecord]:
+        """Dead letters with their ids (1-based, as the database counts), newest first."""
+        records = [
+            DeadLetterRecord(seq=i, letter=d)
+            for i, d in enumerate(self.dead_letters, start=1)
+            if topic is None or d.topic == topic
+        ]
+        return _page(records, limit, offset, newest_first=True)
+
+    async def get_dead_letter(self, seq: int) -> DeadLetterRecord:
+        """One dead letter by id; NotFoundError if there is none."""
+        if not 1 <= seq <= len(self.dead_letters):
+            raise NotFoundError(f"no dead letter {seq}; the dead letters page lists them")
+        return DeadLetterRecord(seq=seq, letter=self.dead_letters[seq - 1])
 
     def close(self) -> None:
         """Nothing to release."""

@@ -1,29 +1,40 @@
-"""The HTTP endpoint where humans review and approve fixes, and other tools report alerts."""
+"""The HTTP endpoint where humans review and approve fixes, and other tools report alerts.
+
+Every endpoint but /healthz, /login, the static assets and the API docs needs a role: a bearer
+token for the JSON API, or the session cookie a token login sets for the pages.
+"""
 
 from __future__ import annotations
 
-import hmac
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import Lifespan
 
 from agents.edges import web_pages
 from agents.edges.external_alerts import ExternalAlert
 from agents.edges.store import Store
-from agents.edges.web_models import Accepted, Decision, DecisionBody, Question, status_of
-from core.errors import ApprovalError, AssistantError
-from core.lifecycle import ProposalRecord, ProposalStatus, Transition
+from agents.edges.web_auth import SESSION_COOKIE, RoleTokens, may, unseal
+from agents.edges.web_evidence import redacted_letter
+from agents.edges.web_guard import BodyLimit, Forbidden, Unauthorized
+from agents.edges.web_metrics import LagReader, metrics_text
+from agents.edges.web_models import Accepted, DecisionBody, Question, status_of
+from agents.edges.web_review import Actor, Reviewer
+from core.errors import AssistantError
+from core.lifecycle import ProposalRecord, ProposalStatus
 from core.models import AlertRaised, DeadLetter, IncidentEscalated
+from core.records import AuditEntry, IncidentRecord
 
 logger = logging.getLogger(__name__)
 
@@ -34,25 +45,70 @@ _ALERT_BODY: dict[str, Any] = {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExternalAlert"}}},
     }
 }
-_bearer = HTTPBearer(auto_error=False, description="The reviewer token.")
+_bearer = HTTPBearer(
+    auto_error=False, description="A role token (viewer, reviewer, ingest, admin)."
+)
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+Check = Callable[[], Awaitable[None]]
+
+
+def _actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    deps: WebDeps = request.app.state.web_deps
+    if credentials is not None:
+        role = deps.tokens.role_of(credentials.credentials)
+        if role is None:
+            raise Unauthorized()
+        return Actor(role=role, name=role)
+    session = unseal(request.cookies.get(SESSION_COOKIE), deps.session_key)
+    # A session may read through the API (the pages' refresh does); it decides by forms.
+    if session is None or request.method != "GET":
+        raise Unauthorized()
+    return Actor(role=session.role, name=session.name)
+
+
+def _needs(action: str) -> Callable[[Actor], Actor]:
+    def check(who: Annotated[Actor, Depends(_actor)]) -> Actor:
+        if not may(who.role, action):
+            raise Forbidden(who.role, action)
+        return who
+
+    return check
+
+
+Reader = Annotated[Actor, Depends(_needs("read"))]
+Decider = Annotated[Actor, Depends(_needs("decide"))]
+Ingester = Annotated[Actor, Depends(_needs("ingest"))]
 
 
 @dataclass(frozen=True)
 class WebDeps:
-    """What the web endpoint needs: the store, the reviewer token and three callbacks."""
+    """What the web endpoint needs: the store, the role tokens, callbacks and its limits."""
 
     store: Store
-    reviewer_token: SecretStr
+    tokens: RoleTokens
     on_approve: Callable[[str, str], Awaitable[None]]
     on_external_alert: Callable[[AlertRaised], Awaitable[None]]
     ask: Callable[[str], Awaitable[dict[str, Any]]] | None = None
     alerts_dead_letter_topic: str = "suture.alerts.dlq"
+    on_replay_dead_letter: Callable[[DeadLetter], Awaitable[None]] | None = None
+    on_release: Callable[[str], Awaitable[int]] | None = None
+    quarantine_policies: Mapping[str, str] = field(default_factory=dict)
+    pii_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    readiness: Mapping[str, Check] = field(default_factory=dict)
+    own_lag: LagReader | None = None
+    trusted_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1", "[::1]")
+    max_body_bytes: int = 1_000_000
+    session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    page_size: int = 50
     health: Callable[[], Awaitable[dict[str, Any]]] | None = None  # None: the process answers
 
-
-def _token_matches(given: str, expected: SecretStr) -> bool:
-    secret = expected.get_secret_value()
-    return bool(given) and bool(secret) and hmac.compare_digest(given.encode(), secret.encode())
+    def all_pii(self) -> frozenset[str]:
+        """Every PII-marked field name of every contract (for payloads of unknown origin)."""
+        return frozenset().union(*self.pii_fields.values())
 
 
 def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
@@ -60,36 +116,19 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
 
     `lifespan` is handed to FastAPI: the composition root runs its consumers in it.
     """
-    app = FastAPI(title="suture", description=__doc__, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="suture",
+        description=__doc__,
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(deps.trusted_hosts))
+    app.add_middleware(BodyLimit, max_bytes=deps.max_body_bytes)
+    app.state.web_deps = deps
     store = deps.store
-
-    def require_reviewer(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> None:
-        if credentials is None or not _token_matches(credentials.credentials, deps.reviewer_token):
-            raise _Unauthorized()
-
-    async def decide(proposal_id: str, decision: Decision, body: DecisionBody) -> ProposalRecord:
-        to_status: ProposalStatus = "rejected" if decision == "reject" else "approved"
-        # The compare-and-set makes this the only caller that goes on to apply.
-        record = await store.transition(
-            Transition(
-                proposal_id=proposal_id,
-                from_status="pending",
-                to_status=to_status,
-                by="reviewer",
-                reviewer=body.reviewer,
-                note=body.note,
-            )
-        )
-        if decision == "reject":
-            return record
-        try:
-            await deps.on_approve(proposal_id, body.reviewer)
-        except AssistantError as error:
-            await _mark_failed(store, proposal_id, error)
-            raise
-        return await store.get_proposal(proposal_id)
+    review = Reviewer(deps)
 
     @app.exception_handler(AssistantError)
     async def assistant_error(request: Request, error: AssistantError) -> Response:
@@ -97,14 +136,18 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
         if status >= 500:
             logger.warning("request %s failed: %s", request.url.path, error)
         if "text/html" in request.headers.get("accept", ""):
-            return _html(web_pages.error_page(status, str(error)), status)
+            return web_pages.error_response(request, deps, status, str(error))
         return JSONResponse({"error": type(error).__name__, "detail": str(error)}, status)
 
-    @app.exception_handler(_Unauthorized)
-    async def unauthorized(request: Request, error: _Unauthorized) -> Response:
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(request: Request, error: Unauthorized) -> Response:
         return JSONResponse(
             {"error": "Unauthorized", "detail": str(error)}, 401, {"WWW-Authenticate": "Bearer"}
         )
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> Response:
+        return JSONResponse({"error": "Forbidden", "detail": str(error)}, 403)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -112,50 +155,94 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
         report = {"status": "ok"} if deps.health is None else await deps.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        """Readiness: the store, the broker and the knowledge base each answer (503 if not)."""
+        checks: dict[str, Check] = {"store": review.check_store, **deps.readiness}
+        if deps.health is not None:
+            checks["agents"] = partial(_agents_alive, deps.health)
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as error:
+                results[name] = f"{type(error).__name__}: {error}"[:300]
+        ready = all(v == "ok" for v in results.values())
+        return JSONResponse({"ready": ready, "checks": results}, 200 if ready else 503)
+
+    @app.get("/metrics")
+    async def metrics(_: Reader) -> Response:
+        """Prometheus metrics, computed from the store (so every replica reports the same)."""
+        body, content_type = await metrics_text(store, deps.own_lag)
+        return Response(body, media_type=content_type)
+
     @app.get("/api/proposals", response_model=list[ProposalRecord])
-    async def list_proposals(status: ProposalStatus | None = None) -> list[ProposalRecord]:
-        """Every proposal, oldest first, optionally only those in one status."""
-        return await store.list_proposals(status)
+    async def list_proposals(
+        _: Reader, status: ProposalStatus | None = None, limit: Limit = 100, offset: Offset = 0
+    ) -> list[ProposalRecord]:
+        """Proposals, oldest first, optionally only those in one status (paged)."""
+        return await store.list_proposals(status, limit=limit, offset=offset)
 
     @app.get("/api/proposals/{proposal_id}", response_model=ProposalRecord)
-    async def get_proposal(proposal_id: str) -> ProposalRecord:
+    async def get_proposal(_: Reader, proposal_id: str) -> ProposalRecord:
         """One proposal with its review state."""
         return await store.get_proposal(proposal_id)
 
-    @app.post(
-        "/api/proposals/{proposal_id}/approve",
-        response_model=ProposalRecord,
-        dependencies=[Depends(require_reviewer)],
-    )
-    async def approve(proposal_id: str, body: DecisionBody | None = None) -> ProposalRecord:
+    @app.post("/api/proposals/{proposal_id}/approve", response_model=ProposalRecord)
+    async def approve(
+        who: Decider, proposal_id: str, body: DecisionBody | None = None
+    ) -> ProposalRecord:
         """Approve a pending proposal and apply it (409 if it is not pending)."""
-        return await decide(proposal_id, "approve", body or DecisionBody())
+        return await review.decide(proposal_id, "approve", body or DecisionBody(), who)
 
-    @app.post(
-        "/api/proposals/{proposal_id}/reject",
-        response_model=ProposalRecord,
-        dependencies=[Depends(require_reviewer)],
-    )
-    async def reject(proposal_id: str, body: DecisionBody | None = None) -> ProposalRecord:
+    @app.post("/api/proposals/{proposal_id}/reject", response_model=ProposalRecord)
+    async def reject(
+        who: Decider, proposal_id: str, body: DecisionBody | None = None
+    ) -> ProposalRecord:
         """Reject a pending proposal (409 if it is not pending)."""
-        return await decide(proposal_id, "reject", body or DecisionBody())
+        return await review.decide(proposal_id, "reject", body or DecisionBody(), who)
 
     @app.get("/api/incidents", response_model=list[IncidentEscalated])
-    async def list_incidents() -> list[IncidentEscalated]:
-        """Escalations that need a human, oldest first."""
-        return await store.list_incidents()
+    async def list_incidents(
+        _: Reader, limit: Limit = 100, offset: Offset = 0
+    ) -> list[IncidentEscalated]:
+        """Escalations that need a human, newest first (paged)."""
+        return [r.incident for r in await store.list_incident_records(limit, offset)]
+
+    @app.get("/api/incident-records", response_model=list[IncidentRecord])
+    async def list_incident_records(
+        _: Reader, limit: Limit = 100, offset: Offset = 0
+    ) -> list[IncidentRecord]:
+        """Escalations with their status and assignee, newest first (paged)."""
+        return await store.list_incident_records(limit, offset)
 
     @app.get("/api/dead-letters", response_model=list[DeadLetter])
-    async def list_dead_letters(topic: str | None = None) -> list[DeadLetter]:
-        """Messages suture could not use, with the reason, oldest first."""
-        return await store.list_dead_letters(topic)
+    async def list_dead_letters(
+        _: Reader, topic: str | None = None, limit: Limit = 100, offset: Offset = 0
+    ) -> list[DeadLetter]:
+        """Messages suture could not use, with the reason, newest first (paged, PII redacted)."""
+        records = await store.list_dead_letter_records(topic, limit, offset)
+        return [redacted_letter(r, deps.all_pii()).letter for r in records]
+
+    @app.get("/api/audit", response_model=list[AuditEntry])
+    async def list_audit(_: Reader, limit: Limit = 100, offset: Offset = 0) -> list[AuditEntry]:
+        """The audit log, newest first (paged)."""
+        return await store.list_audit(limit, offset)
 
     @app.post("/alerts", status_code=202, response_model=Accepted, openapi_extra=_ALERT_BODY)
-    async def post_external_alert(request: Request) -> Response | Accepted:
+    async def post_external_alert(_: Ingester, request: Request) -> Response | Accepted:
         """Report a problem from another tool; the body must follow GET /alerts/schema.
 
-        An invalid body is answered 422 and kept as a dead letter, so nothing is lost.
+        Only `application/json` is accepted (415 otherwise). An invalid body is answered 422
+        and kept as a dead letter, so nothing is lost.
         """
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            return JSONResponse(
+                {"error": "UnsupportedMediaType", "detail": "send the alert as application/json"},
+                415,
+            )
         raw = await request.body()
         try:
             alert = ExternalAlert.model_validate_json(raw)
@@ -185,67 +272,19 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
         ask = deps.ask
 
         @app.post("/ask")
-        async def ask_question(question: Question) -> dict[str, Any]:
+        async def ask_question(_: Reader, question: Question) -> dict[str, Any]:
             """Ask the assistant about alerts, proposals and the pipeline."""
             return await ask(question.question)
 
-    @app.get("/", response_class=HTMLResponse)
-    async def proposals_page() -> Response:
-        """The reviewer's list of proposals and incidents."""
-        records, incidents = await store.list_proposals(), await store.list_incidents()
-        return _html(web_pages.proposals_page(records, incidents))
-
-    @app.get("/proposals/{proposal_id}", response_class=HTMLResponse)
-    async def proposal_page(proposal_id: str) -> Response:
-        """One proposal, with the form to approve or reject it."""
-        return _html(web_pages.proposal_page(await store.get_proposal(proposal_id)))
-
-    @app.post("/proposals/{proposal_id}/decide", response_class=HTMLResponse)
-    async def decide_form(proposal_id: str, request: Request) -> Response:
-        """The HTML form's approve/reject: checks the token, then redirects to the page."""
-        form = {
-            k: v[0]
-            for k, v in parse_qs(
-                (await request.body()).decode("utf-8", "replace"), keep_blank_values=True
-            ).items()
-        }
-        record = await store.get_proposal(proposal_id)
-        decision = form.get("decision", "")
-        if not _token_matches(form.get("token", ""), deps.reviewer_token):
-            return _html(web_pages.proposal_page(record, "Wrong reviewer token."), 401)
-        if decision not in ("approve", "reject"):
-            return _html(web_pages.proposal_page(record, "Choose approve or reject."), 400)
-        choice: Decision = "approve" if decision == "approve" else "reject"
-        body = DecisionBody(
-            reviewer=(form.get("reviewer") or "reviewer")[:200],
-            note=(form.get("note") or "")[:2000] or None,
-        )
-        try:
-            await decide(proposal_id, choice, body)
-        except AssistantError as error:
-            record = await store.get_proposal(proposal_id)
-            return _html(web_pages.proposal_page(record, str(error)), status_of(error))
-        return RedirectResponse(web_pages.proposal_path(proposal_id), status_code=303)
-
+    web_pages.add_pages(app, deps, review)
     app.openapi = lambda: _openapi_with_alert_schema(app)  # type: ignore[method-assign]
     return app
 
 
-async def _mark_failed(store: Store, proposal_id: str, error: AssistantError) -> None:
-    # The approval never reached the applier, so no one else will record its outcome.
-    failure = f"the approval could not be handed to the applier: {error}"[:2000]
-    try:
-        await store.transition(
-            Transition(
-                proposal_id=proposal_id,
-                from_status="approved",
-                to_status="failed",
-                by="reviewer",
-                failure=failure,
-            )
-        )
-    except ApprovalError:
-        logger.info("proposal %s already left 'approved' after a failed apply", proposal_id)
+async def _agents_alive(health: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    report = await health()
+    if report.get("status") != "ok":
+        raise RuntimeError(f"not every agent loop is running: {report}")
 
 
 def _openapi_with_alert_schema(app: FastAPI) -> dict[str, Any]:
@@ -276,12 +315,3 @@ def _dead_letter(deps: WebDeps, request: Request, raw: bytes, error: ValidationE
         reason=f"not an ExternalAlert ({reason}); see GET /alerts/schema{truncated}",
         error_type="ValidationError",
     )
-
-
-class _Unauthorized(Exception):
-    def __init__(self) -> None:
-        super().__init__("send the reviewer token as 'Authorization: Bearer <token>'")
-
-
-def _html(text: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(text, status, headers=web_pages.SECURITY_HEADERS)

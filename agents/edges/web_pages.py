@@ -1,57 +1,55 @@
-"""Server-rendered HTML for reviewers: every value is escaped, because the data is hostile."""
+"""The review console's HTML pages: sign in once, then read and decide with CSRF-checked forms."""
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-from html import escape
-from urllib.parse import quote
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, quote
 
-from core.lifecycle import ProposalRecord
-from core.models import IncidentEscalated, ModelPatch
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-# No scripts at all: the pages work with plain forms, so the policy can forbid every script.
-SECURITY_HEADERS: dict[str, str] = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
+from agents.edges.web_auth import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    Session,
+    csrf_ok,
+    new_session,
+    seal,
+    unseal,
+)
+from agents.edges.web_evidence import gather_evidence, pii_of, redacted_letter
+from agents.edges.web_guard import SECURITY_HEADERS
+from agents.edges.web_lineage import lineage_svg
+from agents.edges.web_models import DecisionBody, status_of
+from agents.edges.web_render import Renderer, highlight_css
+from agents.edges.web_review import Actor, Reviewer
+from core.errors import AssistantError
+
+if TYPE_CHECKING:
+    from agents.edges.web import WebDeps
+
+_STATIC = {
+    "console.css": "text/css",
+    "console.js": "text/javascript",
+    "docs.js": "text/javascript",
 }
-
-_STYLE = """
-body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
-header{background:#1d2330;color:#fff;padding:.8rem 2rem}header a{color:#fff;text-decoration:none}
-main{max-width:1100px;margin:1.5rem auto;padding:0 1.5rem}
-h1{font-size:1.4rem;overflow-wrap:anywhere}h2{font-size:1.1rem;margin-top:1.8rem}
-table{border-collapse:collapse;width:100%;background:#fff;margin:.5rem 0}
-th,td{border:1px solid #dde1e7;padding:.4rem .6rem;text-align:left;vertical-align:top;
-overflow-wrap:anywhere}th{background:#eef1f5;font-weight:600}
-pre{background:#fff;border:1px solid #dde1e7;padding:.8rem;overflow:auto;white-space:pre-wrap}
-.diff .add{background:#e6ffec;display:block}.diff .del{background:#ffebe9;display:block}
-.diff .hunk{color:#6a737d;display:block}
-.status{display:inline-block;padding:.1rem .55rem;border-radius:1rem;font-size:.85rem;
-font-weight:600;background:#e1e4e8}
-.status-pending{background:#fff5b1}.status-approved{background:#c8e1ff}
-.status-applied{background:#acf2bd}.status-rejected,.status-failed{background:#fdb8c0}
-.ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
-.message{padding:.6rem 1rem;border-radius:.3rem;background:#fff5b1;border:1px solid #e3c400}
-form.decide{background:#fff;border:1px solid #dde1e7;padding:1rem;display:grid;gap:.6rem;
-max-width:520px}form.decide label{display:grid;gap:.2rem;font-weight:600}
-form.decide input,form.decide textarea{font:inherit;padding:.35rem;font-weight:400}
-table.facts th{width:11rem}
-button{font:inherit;padding:.4rem 1.2rem;margin-right:.5rem;cursor:pointer}
-.approve{background:#1a7f37;color:#fff;border:0}.reject{background:#cf222e;color:#fff;border:0}
-.muted{color:#6a737d}
-"""
-
-
-def e(value: object) -> str:
-    """Escape any value for HTML text or a quoted attribute."""
-    return escape("" if value is None else str(value), quote=True)
+_SWAGGER = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon.png": "image/png",
+}
+# Swagger UI sets inline styles on its elements; scripts still come only from this origin.
+_DOCS_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+_INCIDENT_ACTIONS = ("assign", "acknowledge", "resolve", "reopen")
+_renderer = Renderer()
 
 
 def proposal_path(proposal_id: str) -> str:
@@ -59,169 +57,334 @@ def proposal_path(proposal_id: str) -> str:
     return "/proposals/" + quote(proposal_id, safe="")
 
 
-def page(title: str, body: str) -> str:
-    """A whole HTML document around `body` (already escaped HTML)."""
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{e(title)} · suture</title><style>{_STYLE}</style></head><body>"
-        '<header><a href="/"><strong>suture</strong> · fix proposals</a></header>'
-        f"<main>{body}</main></body></html>"
+def _html(text: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status, headers=SECURITY_HEADERS)
+
+
+def error_response(request: Request, deps: WebDeps, status: int, detail: str) -> Response:
+    """An error page that says what went wrong."""
+    session = unseal(request.cookies.get(SESSION_COOKIE), deps.session_key)
+    text = _renderer.render(
+        "error.html", title=f"Error {status}", status=status, detail=detail, session=session
     )
+    return _html(text, status)
 
 
-def _status(status: str) -> str:
-    return f'<span class="status status-{e(status)}">{e(status)}</span>'
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", "replace")
+    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
 
 
-def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], empty: str) -> str:
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    if not body:
-        return f'<p class="muted">{e(empty)}</p>'
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _paging(request: Request, deps: WebDeps) -> tuple[int, int]:
+    raw = request.query_params.get("offset", "0")
+    return deps.page_size, int(raw) if raw.isdigit() else 0
 
 
-def _checks_summary(record: ProposalRecord) -> str:
-    report = record.proposal.validation
-    failed = len(report.failures())
-    if report.passed:
-        return f'<span class="ok">{len(report.checks)} passed</span>'
-    return f'<span class="bad">{failed} of {len(report.checks)} failed</span>'
+def add_pages(app: FastAPI, deps: WebDeps, review: Reviewer) -> None:
+    """Register the pages, the sign-in, the static assets and the offline API docs."""
+    store = deps.store
 
+    def session_of(request: Request) -> Session | None:
+        return unseal(request.cookies.get(SESSION_COOKIE), deps.session_key)
 
-def proposals_page(records: list[ProposalRecord], incidents: list[IncidentEscalated]) -> str:
-    """The list of proposals (newest first) and of escalated incidents."""
-    rows = [
-        [
-            _status(r.status),
-            e(r.proposal.dataset),
-            f'<a href="{e(proposal_path(r.proposal_id))}">{e(r.proposal.title)}</a>',
-            _checks_summary(r),
-            e(r.proposal.origin),
-            e(r.proposal.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
-            e(r.reviewer or ""),
-        ]
-        for r in reversed(records)
-    ]
-    incident_rows = [
-        [
-            e(i.dataset),
-            e(i.reason),
-            e(", ".join(i.candidates)),
-            e(i.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
-        ]
-        for i in reversed(incidents)
-    ]
-    pending = sum(r.status == "pending" for r in records)
-    body = (
-        f"<h1>Fix proposals</h1><p>{pending} waiting for review, {len(records)} in all.</p>"
-        + _table(
-            ["Status", "Dataset", "Title", "Checks", "Origin", "Proposed", "Reviewer"],
-            rows,
-            "No proposals yet.",
+    def page(request: Request, name: str, title: str, status: int = 200, **values: Any) -> Response:
+        values.setdefault("session", session_of(request))
+        return _html(_renderer.render(name, title=title, **values), status)
+
+    def to_login(request: Request) -> Response:
+        target = "/login?next=" + quote(request.url.path, safe="/")
+        return RedirectResponse(target, status_code=303)
+
+    async def acting(request: Request) -> tuple[Actor, dict[str, str]] | Response:
+        """The signed-in person allowed to decide, and the form, if its CSRF token matches."""
+        form = await _form(request)
+        session = session_of(request)
+        if session is None:
+            return error_response(request, deps, 401, "sign in first at /login")
+        if not csrf_ok(session, form.get("csrf")):
+            return error_response(
+                request, deps, 403, "the form's CSRF token is missing or stale; reload the page"
+            )
+        if not session.may("decide"):
+            return error_response(
+                request, deps, 403, f"a {session.role} may not decide; sign in as a reviewer"
+            )
+        return Actor(role=session.role, name=session.name), form
+
+    @app.get("/static/highlight.css", include_in_schema=False)
+    async def highlight_stylesheet() -> Response:
+        return Response(highlight_css(), media_type="text/css")
+
+    @app.get("/static/swagger/{name}", include_in_schema=False)
+    async def swagger_asset(name: str) -> Response:
+        if name not in _SWAGGER:
+            return Response(status_code=404)
+        path = Path(fastapi_offline.__file__).parent / "static" / name
+        return Response(path.read_bytes(), media_type=_SWAGGER[name])
+
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static_asset(name: str) -> Response:
+        if name not in _STATIC:
+            return Response(status_code=404)
+        data = resources.files("agents.edges").joinpath("static", name).read_bytes()
+        return Response(data, media_type=_STATIC[name], headers={"Cache-Control": "max-age=300"})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        """Swagger UI from local assets (works offline)."""
+        headers = {**SECURITY_HEADERS, "Content-Security-Policy": _DOCS_POLICY}
+        return HTMLResponse(_renderer.render("docs.html"), headers=headers)
+
+    @app.get("/login", include_in_schema=False)
+    async def login_page(request: Request, next: str = "/") -> Response:
+        nonce = secrets.token_urlsafe(18)
+        response = page(request, "login.html", "Sign in", login_csrf=nonce, next=_local(next))
+        response.set_cookie(LOGIN_COOKIE, nonce, max_age=900, httponly=True, samesite="strict")
+        return response
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await _form(request)
+        nonce = request.cookies.get(LOGIN_COOKIE, "")
+        if not nonce or not secrets.compare_digest(nonce, form.get("csrf", "")):
+            return error_response(request, deps, 403, "the sign-in form expired; open /login again")
+        role = deps.tokens.role_of(form.get("token", ""))
+        name = (form.get("name") or "").strip()[:200]
+        if role is None or role == "ingest" or not name:
+            retry = secrets.token_urlsafe(18)
+            response = page(
+                request,
+                "login.html",
+                "Sign in",
+                401,
+                login_csrf=retry,
+                next=_local(form.get("next", "/")),
+                message="Unknown token, or no name given.",
+            )
+            response.set_cookie(LOGIN_COOKIE, retry, max_age=900, httponly=True, samesite="strict")
+            return response
+        session = new_session(role, name)
+        await review.audit(Actor(role=role, name=name), "sign_in", name, {})
+        response = RedirectResponse(_local(form.get("next", "/")), status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            seal(session, deps.session_key),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
         )
-        + "<h2>Incidents (need a human)</h2>"
-        + _table(["Dataset", "Reason", "Candidates", "Escalated"], incident_rows, "No incidents.")
-    )
-    return page("Fix proposals", body)
+        response.delete_cookie(LOGIN_COOKIE)
+        return response
 
+    @app.post("/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        form = await _form(request)
+        if not csrf_ok(session_of(request), form.get("csrf")):
+            return error_response(request, deps, 403, "the form's CSRF token is missing or stale")
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
 
-def _diff(patch: ModelPatch) -> str:
-    lines = difflib.unified_diff(
-        patch.before_sql.splitlines(),
-        patch.after_sql.splitlines(),
-        fromfile=f"a/{patch.path or patch.model}",
-        tofile=f"b/{patch.path or patch.model}",
-        lineterm="",
-    )
-    kinds = {"+": "add", "-": "del", "@": "hunk"}
-    spans = []
-    for line in lines:
-        kind = "hunk" if line.startswith(("+++", "---")) else kinds.get(line[:1], "")
-        spans.append(f'<span class="{kind}">{e(line)}</span>' if kind else e(line) + "\n")
-    return f'<pre class="diff">{"".join(spans)}</pre>'
-
-
-def _decision_form(record: ProposalRecord) -> str:
-    if record.status != "pending":
-        return ""
-    return (
-        "<h2>Decide</h2>"
-        f'<form class="decide" method="post" action="{e(proposal_path(record.proposal_id))}'
-        '/decide">'
-        '<label>Reviewer token <input type="password" name="token" required '
-        'autocomplete="current-password"></label>'
-        '<label>Your name <input type="text" name="reviewer" maxlength="200" required></label>'
-        '<label>Note <textarea name="note" rows="2" maxlength="2000"></textarea></label>'
-        '<div><button class="approve" name="decision" value="approve">Approve and apply</button>'
-        '<button class="reject" name="decision" value="reject">Reject</button></div></form>'
-    )
-
-
-def proposal_page(record: ProposalRecord, message: str | None = None) -> str:
-    """One proposal: its description, mapping, checks, diff, and the approve/reject form."""
-    p = record.proposal
-    facts = [
-        ("Status", _status(record.status)),
-        ("Dataset", e(p.dataset)),
-        ("Alert", e(p.alert_id)),
-        ("Proposed", e(p.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC"))),
-        ("Origin", e(f"{p.origin} ({p.llm_calls} model calls)")),
-        ("Branch", e(p.branch or "")),
-        ("Commit", e(p.commit or "")),
-        ("Reviewer", e(record.reviewer or "")),
-        (
-            "Decided",
-            e(record.decided_at.strftime("%Y-%m-%d %H:%M:%S UTC") if record.decided_at else ""),
-        ),
-        ("Applied commit", e(record.applied_commit or "")),
-        ("Why it failed", e(record.failure or "")),
-        ("Note", e(record.note or "")),
-    ]
-    fact_rows = "".join(
-        f"<tr><th>{e(name)}</th><td>{value}</td></tr>" for name, value in facts if value
-    )
-    mapping = [
-        [
-            e(m.source),
-            f"<code>{e(m.target)}</code>",
-            e(f"{m.confidence:.2f}"),
-            e(m.origin),
-            e(m.rationale),
-        ]
-        for m in p.mapping.entries
-    ]
-    checks = [
-        [
-            e(c.name),
-            '<span class="ok">passed</span>' if c.passed else '<span class="bad">failed</span>',
-            e(c.detail),
-        ]
-        for c in p.validation.checks
-    ]
-    diffs = "".join(f"<h3>{e(patch.model)}</h3>{_diff(patch)}" for patch in p.patches)
-    body = (
-        (f'<p class="message" role="status">{e(message)}</p>' if message else "")
-        + f"<h1>{e(p.title)}</h1>"
-        + f'<table class="facts">{fact_rows}</table>'
-        + f'<h2>Description</h2><pre class="description">{e(p.description)}</pre>'
-        + "<h2>Mapping</h2>"
-        + _table(
-            ["Old field", "New field or expression", "Confidence", "Origin", "Why"],
-            mapping,
-            "No field mapping.",
+    @app.get("/", include_in_schema=False)
+    async def proposals_page(request: Request) -> Response:
+        if session_of(request) is None:
+            return to_login(request)
+        limit, offset = _paging(request, deps)
+        records = await store.list_proposals(limit=limit + 1, offset=offset, newest_first=True)
+        pending = len(await store.list_proposals("pending"))
+        return page(
+            request,
+            "proposals.html",
+            "Fix proposals",
+            records=records[:limit],
+            pending=pending,
+            limit=limit,
+            offset=offset,
+            more=len(records) > limit,
         )
-        + f"<h2>Validation ({e(p.validation.replayed_events)} events replayed)</h2>"
-        + _table(["Check", "Result", "Detail"], checks, "No checks were run.")
-        + "<h2>Diff</h2>"
-        + diffs
-        + _decision_form(record)
-    )
-    return page(p.title, body)
+
+    @app.get("/proposals/{proposal_id}", include_in_schema=False)
+    async def proposal_page(request: Request, proposal_id: str) -> Response:
+        if session_of(request) is None:
+            return to_login(request)
+        record = await store.get_proposal(proposal_id)
+        proposal = record.proposal
+        samples = await store.load_samples(proposal.alert_id)
+        evidence = await gather_evidence(
+            proposal, samples, pii_of(deps.pii_fields, proposal.dataset)
+        )
+        return page(
+            request,
+            "proposal.html",
+            proposal.title,
+            record=record,
+            evidence=evidence,
+            lineage=lineage_svg(proposal),
+        )
+
+    @app.get("/proposals/{proposal_id}/status", include_in_schema=False)
+    async def proposal_status(request: Request, proposal_id: str) -> Response:
+        if session_of(request) is None:
+            return error_response(request, deps, 401, "sign in first at /login")
+        record = await store.get_proposal(proposal_id)
+        return page(request, "_status.html", "", record=record)
+
+    @app.get("/proposals/{proposal_id}/decide-form", include_in_schema=False)
+    async def decide_fragment(request: Request, proposal_id: str) -> Response:
+        if session_of(request) is None:
+            return error_response(request, deps, 401, "sign in first at /login")
+        record = await store.get_proposal(proposal_id)
+        return page(request, "_decide.html", "", record=record)
+
+    @app.post("/proposals/{proposal_id}/decide", include_in_schema=False)
+    async def decide_form(request: Request, proposal_id: str) -> Response:
+        checked = await acting(request)
+        if isinstance(checked, Response):
+            return checked
+        who, form = checked
+        decision = form.get("decision", "")
+        note = (form.get("note") or "")[:2000] or None
+        try:
+            if decision == "reopen":
+                await review.reopen(proposal_id, who, note)
+            elif decision in ("approve", "reject"):
+                body = DecisionBody(reviewer=who.name, note=note)
+                await review.decide(
+                    proposal_id, "approve" if decision == "approve" else "reject", body, who
+                )
+            else:
+                return error_response(request, deps, 400, "choose approve or reject")
+        except AssistantError as error:
+            return error_response(request, deps, status_of(error), str(error))
+        return RedirectResponse(proposal_path(proposal_id), status_code=303)
+
+    @app.get("/alerts", include_in_schema=False)
+    async def alerts_page(request: Request) -> Response:
+        if session_of(request) is None:
+            return to_login(request)
+        limit, offset = _paging(request, deps)
+        alerts = await store.list_alerts(limit=limit + 1, offset=offset, newest_first=True)
+        return page(
+            request,
+            "alerts.html",
+            "Alerts",
+            alerts=alerts[:limit],
+            limit=limit,
+            offset=offset,
+            more=len(alerts) > limit,
+        )
+
+    @app.get("/incidents", include_in_schema=False)
+    async def incidents_page(request: Request) -> Response:
+        if session_of(request) is None:
+            return to_login(request)
+        limit, offset = _paging(request, deps)
+        records = await store.list_incident_records(limit + 1, offset)
+        return page(
+            request,
+            "incidents.html",
+            "Incidents",
+            records=records[:limit],
+            limit=limit,
+            offset=offset,
+            more=len(records) > limit,
+        )
+
+    @app.post("/incidents/{event_id}/act", include_in_schema=False)
+    async def incident_act(request: Request, event_id: str) -> Response:
+        checked = await acting(request)
+        if isinstance(checked, Response):
+            return checked
+        who, form = checked
+        action = form.get("action", "")
+        if action not in _INCIDENT_ACTIONS:
+            return error_response(request, deps, 400, f"choose one of {list(_INCIDENT_ACTIONS)}")
+        assignee = (form.get("assignee") or "").strip()[:200] or None
+        try:
+            await review.act_on_incident(event_id, action, who, assignee)  # type: ignore[arg-type]
+        except AssistantError as error:
+            return error_response(request, deps, status_of(error), str(error))
+        return RedirectResponse("/incidents", status_code=303)
+
+    @app.get("/dead-letters", include_in_schema=False)
+    async def dead_letters_page(request: Request) -> Response:
+        if session_of(request) is None:
+            return to_login(request)
+        limit, offset = _paging(request, deps)
+        records = await store.list_dead_letter_records(None, limit + 1, offset)
+        shown = [redacted_letter(r, deps.all_pii()) for r in records[:limit]]
+        return page(
+            request,
+            "dead_letters.html",
+            "Dead letters",
+            records=shown,
+            limit=limit,
+            offset=offset,
+            more=len(records) > limit,
+            can_replay=deps.on_replay_dead_letter is not None,
+        )
+
+    @app.post("/dead-letters/{seq}/replay", include_in_schema=False)
+    async def dead_letter_replay(request: Request, seq: int) -> Response:
+        checked = await acting(request)
+        if isinstance(checked, Response):
+            return checked
+        try:
+            await review.replay_dead_letter(seq, checked[0])
+        except AssistantError as error:
+            return error_response(request, deps, status_of(error), str(error))
+        return RedirectResponse("/dead-letters", status_code=303)
+
+    @app.get("/quarantine", include_in_schema=False)
+    async def quarantine_page(request: Request) -> Response:
+        if session_of(request) is None:
+            return to_login(request)
+        return page(
+            request,
+            "quarantine.html",
+            "Quarantine",
+            datasets=sorted(deps.quarantine_policies.items()),
+            can_release=deps.on_release is not None,
+        )
+
+    @app.post("/quarantine/{dataset}/release", include_in_schema=False)
+    async def quarantine_release(request: Request, dataset: str) -> Response:
+        checked = await acting(request)
+        if isinstance(checked, Response):
+            return checked
+        try:
+            released = await review.release(dataset, checked[0])
+        except AssistantError as error:
+            return error_response(request, deps, status_of(error), str(error))
+        return page(
+            request,
+            "quarantine.html",
+            "Quarantine",
+            datasets=sorted(deps.quarantine_policies.items()),
+            can_release=True,
+            message=f"{released} held events of {dataset} released for replay.",
+        )
+
+    @app.get("/audit", include_in_schema=False)
+    async def audit_page(request: Request) -> Response:
+        if session_of(request) is None:
+            return to_login(request)
+        limit, offset = _paging(request, deps)
+        entries = await store.list_audit(limit + 1, offset)
+        return page(
+            request,
+            "audit.html",
+            "Audit log",
+            entries=entries[:limit],
+            limit=limit,
+            offset=offset,
+            more=len(entries) > limit,
+        )
 
 
-def error_page(status: int, message: str) -> str:
-    """A page that says what went wrong and links back to the list."""
-    body = f'<h1>Error {status}</h1><p class="message">{e(message)}</p><p><a href="/">Back</a></p>'
-    return page(f"Error {status}", body)
+def _local(target: str) -> str:
+    """`target` if it is a path on this site, else '/' (no open redirects)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

@@ -32,10 +32,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--failures", action="store_true", help="lineage: list inexact cases")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--config", type=Path, help="a suture.yaml (its kafka.bootstrap is used)")
+    parser.add_argument(
+        "--matching",
+        type=Path,
+        metavar="DIR",
+        help="instead: match the schema-matching pairs under DIR (P/R/F1 per pair, s per pair)",
+    )
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.matching is not None:
+        return _run_matching(args)
     if args.what == "lineage":
         from suture.bench_lineage import run_lineage_bench
 
@@ -63,6 +71,16 @@ def _run_monitors(args: argparse.Namespace) -> int:
         bootstrap=settings.kafka.bootstrap,
         kafka=settings.kafka,
     )
+    print(report.table())
+    if args.json is not None:
+        _write(args.json, report.model_dump_json(indent=2) + "\n")
+    return 0
+
+
+def _run_matching(args: argparse.Namespace) -> int:
+    from suture.matching_bench import run_matching_bench
+
+    report = run_matching_bench(args.matching)
     print(report.table())
     if args.json is not None:
         _write(args.json, report.model_dump_json(indent=2) + "\n")

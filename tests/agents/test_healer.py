@@ -283,3 +283,33 @@ async def test_repeated_keys_escalate_only_when_the_models_do_not_deduplicate(
     )
     found = await healer.handle(alert, scene.deps())
     assert ["escalate" for o in found if isinstance(o, IncidentEscalated)] == outcome
+
+
+TOTALS = Contract.model_validate(
+    {
+        "dataset": "invoices",
+        "fields": [
+            {"name": "invoice_id", "type": "string", "required": True},
+            {"name": "amount", "type": "integer", "required": True},
+        ],
+    }
+)
+TOTALS_MODEL = Pipeline(models={"stg_invoices": "select invoice_id, amount from invoices"})
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("total", "value"), ("gross_total", "net_total"), ("amount_due", "amount_paid")],
+)
+async def test_escalates_when_two_new_fields_carry_the_old_values_equally_well(
+    first: str, second: str
+) -> None:
+    before = [{"invoice_id": f"i{i}", "amount": 100 * i + 7} for i in range(1, 9)]
+    after = [{"invoice_id": f"j{i}", first: 100 * i + 7, second: 100 * i + 7} for i in range(1, 9)]
+    scene = Scene(TOTALS_MODEL, TOTALS, before, after)
+    alert = drift_alert(scene)
+    assert not any(d.kind == "rename" for d in alert.detections)
+    [outcome] = await healer.handle(alert, scene.deps())
+    assert isinstance(outcome, IncidentEscalated)
+    assert sorted(outcome.candidates) == sorted([first, second])
+    assert scene.proposals == {}

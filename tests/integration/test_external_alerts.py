@@ -7,10 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from agents.edges.git_repo import GitPipelineRepo
 from agents.main import running
-from core.config import KafkaSettings, Settings
+from core.config import KafkaSettings, Settings, WebSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration]
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -20,9 +21,14 @@ async def test_an_outside_tools_alert_is_triaged_and_a_malformed_one_kept(
     tmp_path: Path, own_bootstrap: str
 ) -> None:
     repo = GitPipelineRepo.create(SHOP, tmp_path / "repo")
-    settings = Settings(workdir=tmp_path / "work", kafka=KafkaSettings(bootstrap=own_bootstrap))
+    settings = Settings(
+        workdir=tmp_path / "work",
+        kafka=KafkaSettings(bootstrap=own_bootstrap),
+        web=WebSettings(ingest_token=SecretStr("ingest-secret")),
+    )
     async with running(settings, repo.path) as live:
-        async with httpx.AsyncClient(base_url=live.url) as client:
+        ingest = {"Authorization": "Bearer ingest-secret"}
+        async with httpx.AsyncClient(base_url=live.url, headers=ingest) as client:
             schema = await client.get("/alerts/schema")
             accepted = await client.post(
                 "/alerts",

@@ -19,9 +19,18 @@ from suture.demo import run_demo
 pytestmark = [pytest.mark.kafka, pytest.mark.integration]
 
 
-def _settings(workdir: Path, bootstrap: str) -> Settings:
+def _settings(workdir: Path, bootstrap: str, store_url: str | None = None) -> Settings:
     kafka = KafkaSettings(bootstrap=bootstrap)
-    return Settings(workdir=workdir, kafka=kafka, _env_file=None)  # type: ignore[call-arg]
+    return Settings(workdir=workdir, kafka=kafka, store_url=store_url, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """The whole loop runs on each store: SQLite in the workdir, and a PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_database")
+    return url
 
 
 async def _wait_for(check, timeout_s: float = 30.0):  # type: ignore[no-untyped-def]
@@ -32,16 +41,16 @@ async def _wait_for(check, timeout_s: float = 30.0):  # type: ignore[no-untyped-
 
 
 async def test_drift_is_healed_after_approval_with_no_event_lost_or_duplicated(
-    tmp_path: Path, own_bootstrap: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, own_bootstrap: str, capsys: pytest.CaptureFixture[str], store_url: str | None
 ) -> None:
-    settings = _settings(tmp_path / "work", own_bootstrap)
+    settings = _settings(tmp_path / "work", own_bootstrap, store_url)
 
     assert await run_demo(settings, approve=True, timeout_s=60) == 0
 
     printed = capsys.readouterr().out
     assert "pipeline stalled" in printed and "pipeline resumed" in printed
     assert "HEALED: no event lost or duplicated" in printed
-    store = open_store(None, settings.workdir)
+    store = open_store(store_url, settings.workdir)
     try:
         [record] = await store.list_proposals()
         assert record.status == "applied"
@@ -110,11 +119,16 @@ async def test_redelivered_alert_after_restart_yields_no_second_proposal(
                 f"/api/proposals/{pending.proposal.proposal_id}/approve",
                 headers={"Authorization": "Bearer wrong-token"},
             )
+            reader = {"Authorization": f"Bearer {live.token.get_secret_value()}"}
             asked = await client.post(
-                "/ask", json={"question": "where does daily_revenue.revenue come from?"}
+                "/ask",
+                json={"question": "where does daily_revenue.revenue come from?"},
+                headers=reader,
             )
             unknown = await client.post(
-                "/ask", json={"question": "where does daily_revenue.profit come from?"}
+                "/ask",
+                json={"question": "where does daily_revenue.profit come from?"},
+                headers=reader,
             )
         assert refused.status_code == 401
         assert asked.status_code == 200 and asked.json()["understood"]

@@ -43,3 +43,16 @@ def test_best_evidence_wins_when_two_fields_could_succeed() -> None:
     after = profile_batch([{"customer": i, "score": 100 + i} for i in range(1, 9)])
     [match] = match_successors(before, after, ["cust"], ["score", "customer"])
     assert (match.kind, match.new) == ("rename", ["customer"])
+
+
+def test_two_successors_within_the_margin_are_not_matched_by_a_tie_break() -> None:
+    before = profile_batch([{"amount": 10 * i} for i in range(1, 9)])
+    after = profile_batch([{"total": 10 * i, "value": 10 * i} for i in range(1, 9)])
+    assert match_successors(before, after, ["amount"], ["total", "value"]) == []
+
+
+def test_a_timestamp_that_gained_milliseconds_under_an_abbreviated_name_is_a_rename() -> None:
+    before = profile_batch([{"ts": f"2026-01-01T10:0{i}:00Z"} for i in range(8)])
+    after = profile_batch([{"timestamp": f"2026-01-02T10:0{i}:00.250Z"} for i in range(8)])
+    [match] = match_successors(before, after, ["ts"], ["timestamp"])
+    assert (match.kind, match.new) == ("rename", ["timestamp"])

@@ -235,3 +235,29 @@ def test_epoch_milliseconds_back_to_iso_text_keep_their_fraction() -> None:
     inference = infer_mapping([change], contract, {"ts"}, before, after)
     [entry] = inference.mapping.entries
     assert ".%g" in entry.target, entry.target  # 07:07:01.500, not 07:07:01
+
+
+def test_a_sole_new_field_with_strong_evidence_is_chosen_by_elimination() -> None:
+    before = [{"ts": f"2026-01-01T10:0{i}:00Z"} for i in range(5)]
+    after = [{"event_time": f"2026-01-02T11:0{i}:00.123Z"} for i in range(5)]
+    result = _infer([Detection(kind="remove", field="ts")], before, after, {"ts"}, ts="timestamp")
+    [entry] = result.mapping.entries
+    assert entry.source == "ts" and "event_time" in entry.target
+    assert result.ambiguous == {}
+
+
+def test_an_abbreviated_name_with_matching_values_is_chosen_among_new_fields() -> None:
+    before = [{"qty": i} for i in range(1, 7)]
+    after = [{"quantity": i + 1, "note": f"n{i}"} for i in range(1, 7)]
+    result = _infer([Detection(kind="remove", field="qty")], before, after, {"qty"}, qty="integer")
+    assert result.mapping.as_dict() == {"qty": "quantity"}
+
+
+def test_two_close_new_fields_stay_open_with_the_margin_in_the_notes() -> None:
+    before = [{"amount": 10 * i} for i in range(1, 7)]
+    after = [{"total": 10 * i, "value": 10 * i} for i in range(1, 7)]
+    result = _infer(
+        [Detection(kind="remove", field="amount")], before, after, {"amount"}, amount="integer"
+    )
+    assert result.ambiguous == {"amount": ["total", "value"]}
+    assert any("margin 0.00" in note for note in result.notes)

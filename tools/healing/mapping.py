@@ -110,6 +110,7 @@ def _decide(
     fitting = firsts
     targets = sorted({f.target for f in fitting})
     if any(not f.decisive for f in fitting):
+        notes.extend(f"{field}: candidate {f.target!r} ({f.reason})" for f in fitting)
         return targets
     ranked = sorted(fitting, key=lambda f: -f.confidence)
     if len(targets) > 1 and ranked[0].confidence - ranked[1].confidence < CONFIDENCE_MARGIN:

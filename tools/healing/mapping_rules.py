@@ -17,6 +17,7 @@ from core.contracts import Contract
 from core.models import Detection
 from tools.healing.representation import estimated_factor, literal, ref, restore
 from tools.matching.samples import Events, kinds, paths, values
+from tools.matching.successors import choose_successor
 from tools.matching.templates import Template, char_class, templates
 
 FALLBACK_CONFIDENCE = 0.5
@@ -199,12 +200,22 @@ def _field_candidates(ev: _Evidence, field: str, claimed: set[str]) -> list[Cand
     if field in ev.after_paths:
         return ev.moved(field, field, f"{field} kept its name", 1.0)
     fresh = sorted(ev.after_paths - ev.before_paths - claimed)
+    found_values = {p: values(ev.after, p) for p in fresh}
+    choice = choose_successor(
+        field,
+        values(ev.before, field),
+        {p: v for p, v in found_values.items() if not any(isinstance(x, dict) for x in v)},
+    )
+    # the engine decides only a clear, strong successor (a sole one too); else all stay open
     return [
         candidate
-        for p in fresh
-        if not any(isinstance(v, dict) for v in values(ev.after, p))
+        for pair in choice.ranked
         for candidate in ev.moved(
-            field, p, f"{p} is new and {field} is gone", FALLBACK_CONFIDENCE, decisive=False
+            field,
+            pair.target,
+            f"{pair.target} is new and {field} is gone: {choice.describe(pair.target)}",
+            pair.score if choice.decisive else FALLBACK_CONFIDENCE,
+            decisive=choice.decisive is not None,
         )
     ]
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from os.path import commonprefix
 
 from pydantic import BaseModel, ConfigDict
 
+from tools.matching.name_evidence import name_similarity as evidence_of_names
+from tools.matching.table_matching import MARGIN
 from tools.profiling.batch_profile import BatchProfile, FieldProfile
 
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
@@ -37,35 +38,14 @@ def tokens(path: str) -> list[str]:
 
 
 def name_similarity(first: str, second: str) -> float:
-    """0..1: shared tokens of two names, where an abbreviation matches its word (cust ~ customer).
+    """0..1: how strongly two field names say the same thing (tools.matching.name_evidence).
 
     >>> name_similarity("cust_id", "customer_id"), name_similarity("amt", "amount")
     (1.0, 1.0)
     >>> name_similarity("coupon", "channel")
     0.0
     """
-    left, right = tokens(first), tokens(second)
-    if not left or not right:
-        return 0.0
-    matched = sum(1 for a in left if any(_related(a, b) for b in right))
-    matched += sum(1 for b in right if any(_related(a, b) for a in left))
-    return matched / (len(left) + len(right))
-
-
-def _related(first: str, second: str) -> bool:
-    if _abbreviates(first, second) or _abbreviates(second, first):
-        return True
-    common = len(commonprefix([first, second]))  # noqa: RUF071 (words, not paths)
-    return common >= 4 and common >= 0.6 * min(len(first), len(second))  # booking ~ booked
-
-
-def _abbreviates(short: str, long: str) -> bool:
-    if short == long:
-        return True
-    if len(short) < 2 or short[0] != long[0] or len(short) > len(long):
-        return False
-    letters = iter(long)
-    return all(char in letters for char in short)
+    return evidence_of_names(first, second)
 
 
 def type_group(profile: FieldProfile) -> str | None:
@@ -84,12 +64,9 @@ def value_overlap(old: FieldProfile, new: FieldProfile) -> tuple[int, float]:
 def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
     """True when two fields' values look alike: string patterns or numeric magnitudes."""
     if old.shapes and new.shapes:
-        total_old, total_new = sum(old.shapes.values()), sum(new.shapes.values())
-        common = sum(
-            min(count / total_old, new.shapes.get(key, 0) / total_new)
-            for key, count in old.shapes.items()
-        )
-        return common >= 0.5
+        outlines = _outlines(new.shapes)
+        shared = sum(min(s, outlines.get(k, 0.0)) for k, s in _outlines(old.shapes).items())
+        return shared >= 0.5
     if old.numeric is not None and new.numeric is not None:
         low, high = old.numeric, new.numeric
         if low.min <= high.max and high.min <= low.max:  # the ranges overlap
@@ -97,6 +74,17 @@ def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
         before, after = max(abs(low.min), abs(low.max)), max(abs(high.min), abs(high.max))
         return min(before, after) > 0 and max(before, after) / min(before, after) <= 10
     return type_group(old) == type_group(new)
+
+
+def _outlines(shapes: dict[str, int]) -> dict[str, float]:
+    """Shares of string shapes with seconds' fractions and zones cut (milliseconds may appear)."""
+    total = sum(shapes.values())
+    found: dict[str, float] = {}
+    for key, count in shapes.items():
+        outline = re.sub(r"(9:9:9)\.9", r"\1", key)
+        outline = re.sub(r"(9:9:9)(a|[+-]9:?9?)$", r"\1", outline)
+        found[outline] = found.get(outline, 0.0) + count / total
+    return found
 
 
 def score_successor(old: FieldProfile, new: FieldProfile) -> float:
@@ -129,7 +117,9 @@ def match_successors(
     """Greedy one-to-one pairing of vanished and appeared fields, best evidence first.
 
     Scores are weighted by coverage (the new field's share of events against the old one's),
-    so of two look-alike successors the one carrying values in more events wins.
+    so of two look-alike successors the one carrying values in more events wins. When a second
+    successor (or predecessor) scores within `MARGIN` of the best, none is matched: the fields
+    stay reported as removed and added, and whoever heals them must escalate or ask.
     """
     scored = []
     for old in vanished:
@@ -143,15 +133,32 @@ def match_successors(
             scored.append((sole, vanished[0], appeared[0]))
     matches: list[Match] = []
     used: set[str] = set()
-    for score, old, new in sorted(scored, key=lambda item: (-item[0], item[1], item[2])):
+    ranked = sorted(scored, key=lambda item: (-item[0], item[1], item[2]))
+    for score, old, new in ranked:
         if old in used or new in used:
             continue
-        used.update((old, new))
+        rivals = _rivals(ranked, score, old, new, used)
+        used.update((old, new, *rivals))
+        if rivals:  # reported as remove + add: never picked by a tie-break
+            continue
         kind = "nesting" if is_nesting(old, new) else "rename"
         shared, _ = value_overlap(baseline.fields[old], current.fields[new])
         note = f"{old!r} stopped appearing and {new!r} appeared with {shared} of its values"
         matches.append(Match(kind=kind, old=[old], new=[new], confidence=score, note=note))
     return matches
+
+
+def _rivals(
+    ranked: list[tuple[float, str, str]], score: float, old: str, new: str, used: set[str]
+) -> set[str]:
+    """Other fields within `MARGIN` of the pair (old, new): a second successor or predecessor."""
+    return {
+        other
+        for found, before, after in ranked
+        if score - found <= MARGIN and (before == old) != (after == new)
+        for other in (before, after)
+        if other not in (old, new) and other not in used
+    }
 
 
 def is_nesting(old: str, new: str) -> bool:

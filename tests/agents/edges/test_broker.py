@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -153,3 +157,58 @@ async def test_resolve_bootstrap_starts_the_embedded_broker_when_unset(tmp_path:
         assert (tmp_path / "broker" / "broker.log").exists()
     finally:
         broker.stop()
+
+
+def _gone(pid: int, within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except OSError:
+            return True
+        if status == "Z":  # a zombie listens no more; its parent reaps it
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_new_start_in_the_same_folder_kills_the_broker_an_earlier_run_left(
+    tmp_path: Path,
+) -> None:
+    orphan = EmbeddedBroker(tmp_path).start()  # stands for one whose parent died by SIGKILL
+    old_pid = orphan.pid
+    assert old_pid is not None and orphan.pid_path.read_text().startswith(f"{old_pid}\n")
+    try:
+        with EmbeddedBroker(tmp_path) as fresh:
+            assert fresh.pid != old_pid and _gone(old_pid)
+            assert fresh.pid_path.read_text().startswith(f"{fresh.pid}\n")
+        assert not fresh.pid_path.exists()
+    finally:
+        orphan.stop()
+
+
+def test_the_broker_dies_with_a_process_killed_by_sigkill(tmp_path: Path) -> None:
+    script = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from agents.edges.broker import aresolve_bootstrap\n"
+        "async def main():\n"
+        "    _, broker = await aresolve_bootstrap(None, Path(sys.argv[1]))\n"
+        "    print(broker.pid, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        broker_pid = int(parent.stdout.readline())
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        assert _gone(broker_pid), "the broker outlived its parent"
+    finally:
+        parent.kill()
+        parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()

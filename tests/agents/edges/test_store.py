@@ -25,6 +25,7 @@ from core.models import (
     SchemaMapping,
     ValidationReport,
 )
+from core.records import AuditEntry
 
 HOSTILE = [
     "Robert'); DROP TABLE proposals;--",
@@ -281,3 +282,48 @@ def test_an_unsupported_store_url_is_a_config_error(tmp_path: Path) -> None:
 def test_an_unreachable_server_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open the store"):
         open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", tmp_path)
+
+
+class TestConsoleRecordsContract:
+    """The review console's records on every store backend."""
+
+    async def test_audit_log_lists_newest_first_and_pages(self, store: Store) -> None:
+        for action in ("approve", "reject", "replay"):
+            await store.append_audit(
+                AuditEntry(
+                    actor="ana", role="reviewer", action=action, subject="p-1", detail={"n": 1}
+                )
+            )
+        newest = await store.list_audit(limit=2)
+        assert [e.action for e in newest] == ["replay", "reject"]
+        assert [e.action for e in await store.list_audit(limit=2, offset=2)] == ["approve"]
+        assert newest[0].detail == {"n": 1} and newest[0].at.tzinfo is not None
+
+    async def test_an_incident_is_assigned_acknowledged_and_resolved(self, store: Store) -> None:
+        incident = IncidentEscalated(alert_id="a-1", dataset="orders", reason="two fit")
+        await store.save_incident(incident)
+        assert (await store.get_incident_record(incident.event_id)).status == "open"
+        await store.act_on_incident(incident.event_id, "assign", "ana")
+        acked = await store.act_on_incident(incident.event_id, "acknowledge")
+        assert (acked.status, acked.assignee) == ("acknowledged", "ana")
+        with pytest.raises(ApprovalError, match="acknowledge"):
+            await store.act_on_incident(incident.event_id, "acknowledge")
+        await store.act_on_incident(incident.event_id, "resolve")
+        [listed] = await store.list_incident_records()
+        assert (listed.status, listed.assignee) == ("resolved", "ana")
+        with pytest.raises(NotFoundError):
+            await store.act_on_incident("nope", "resolve")
+
+    async def test_lists_page_newest_first(self, store: Store) -> None:
+        for n in range(5):
+            await store.save_proposal(make_proposal(alert_id=f"a-{n}", title=f"t{n}"))
+            await store.save_dead_letter(
+                DeadLetter(topic="orders", value=str(n), reason="r", error_type="E")
+            )
+        page = await store.list_proposals(limit=2, offset=1, newest_first=True)
+        assert [r.proposal.title for r in page] == ["t3", "t2"]
+        letters = await store.list_dead_letter_records(limit=2)
+        assert [r.letter.value for r in letters] == ["4", "3"]
+        assert (await store.get_dead_letter(letters[1].seq)).letter.value == "3"
+        with pytest.raises(NotFoundError):
+            await store.get_dead_letter(10_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from agents.edges.external_alerts import ExternalAlert
 from agents.edges.kb_fake import InMemoryKnowledgeBase
 from agents.edges.store import Store, open_store
 from agents.edges.web import WebDeps, create_app
+from agents.edges.web_auth import RoleTokens
 from agents.edges.web_models import status_of
 from core.errors import (
     AssistantError,
@@ -42,7 +44,15 @@ from core.models import (
 )
 
 TOKEN = "s3cret-token"
+VIEWER_TOKEN = "viewer-token"
+INGEST_TOKEN = "ingest-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+VIEWER = {"Authorization": f"Bearer {VIEWER_TOKEN}"}
+INGEST = {"Authorization": f"Bearer {INGEST_TOKEN}"}
+TOKENS = RoleTokens(
+    viewer=SecretStr(VIEWER_TOKEN), reviewer=SecretStr(TOKEN), ingest=SecretStr(INGEST_TOKEN)
+)
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 XSS = "<script>alert('pwned')</script>"
 
 
@@ -136,14 +146,32 @@ async def client(store: Store, calls: Calls) -> AsyncIterator[httpx.AsyncClient]
     """An HTTP client talking to the app in process."""
     deps = WebDeps(
         store=store,
-        reviewer_token=SecretStr(TOKEN),
+        tokens=TOKENS,
         on_approve=calls.on_approve,
         on_external_alert=calls.on_external_alert,
         ask=calls.ask,
+        trusted_hosts=("test",),
+        pii_fields={"orders": frozenset({"email"})},
+        max_body_bytes=10_000,
     )
     transport = httpx.ASGITransport(app=create_app(deps))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+async def sign_in(http: httpx.AsyncClient, token: str = TOKEN, name: str = "ana") -> str:
+    """Sign in through the login form; returns the session's CSRF token."""
+    form = await http.get("/login")
+    nonce = CSRF.search(form.text)
+    assert nonce is not None
+    done = await http.post(
+        "/login", data={"csrf": nonce.group(1), "token": token, "name": name, "next": "/"}
+    )
+    assert done.status_code == 303, done.text
+    page = await http.get("/")
+    found = CSRF.search(page.text)
+    assert found is not None
+    return found.group(1)
 
 
 async def test_health_check_answers(client: httpx.AsyncClient) -> None:
@@ -159,11 +187,16 @@ async def test_health_is_503_with_the_report_when_an_agent_or_the_broker_is_down
     async def health() -> dict[str, object]:
         return report
 
-    deps = WebDeps(store, SecretStr(TOKEN), calls.on_approve, calls.on_external_alert)
+    deps = WebDeps(
+        store, TOKENS, calls.on_approve, calls.on_external_alert, trusted_hosts=("test",)
+    )
     transport = httpx.ASGITransport(app=create_app(replace(deps, health=health)))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         response = await http.get("/healthz")
+        ready = await http.get("/readyz")
     assert (response.status_code, response.json()) == (503, report)
+    assert ready.status_code == 503
+    assert "restarting" in ready.json()["checks"]["agents"]
 
 
 async def test_lists_proposals_and_filters_by_status(
@@ -181,20 +214,25 @@ async def test_lists_proposals_and_filters_by_status(
             reviewer="ana",
         )
     )
-    everything = (await client.get("/api/proposals")).json()
+    everything = (await client.get("/api/proposals", headers=VIEWER)).json()
     assert [r["proposal"]["proposal_id"] for r in everything] == [
         first.proposal_id,
         second.proposal_id,
     ]
-    pending = (await client.get("/api/proposals", params={"status": "pending"})).json()
+    pending = (
+        await client.get("/api/proposals", headers=VIEWER, params={"status": "pending"})
+    ).json()
     assert [r["status"] for r in pending] == ["pending"]
-    assert (await client.get("/api/proposals", params={"status": "bogus"})).status_code == 422
+    assert (
+        await client.get("/api/proposals", headers=VIEWER, params={"status": "bogus"})
+    ).status_code == 422
 
 
 async def test_unknown_proposal_is_404(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/proposals/ghost")
+    response = await client.get("/api/proposals/ghost", headers=VIEWER)
     assert response.status_code == 404
     assert response.json()["error"] == "NotFoundError"
+    await sign_in(client)
     page = await client.get("/proposals/ghost", headers={"Accept": "text/html"})
     assert page.status_code == 404 and "no proposal" in page.text
 
@@ -267,9 +305,9 @@ async def test_a_rejected_proposal_cannot_be_approved(
 async def test_lists_incidents_and_dead_letters(client: httpx.AsyncClient, store: Store) -> None:
     incident = IncidentEscalated(alert_id="a", dataset="orders", reason="two fields fit")
     await store.save_incident(incident)
-    [listed] = (await client.get("/api/incidents")).json()
+    [listed] = (await client.get("/api/incidents", headers=VIEWER)).json()
     assert IncidentEscalated.model_validate(listed) == incident
-    assert (await client.get("/api/dead-letters")).json() == []
+    assert (await client.get("/api/dead-letters", headers=VIEWER)).json() == []
 
 
 async def test_external_alert_becomes_an_alert_once_per_external_id(
@@ -285,8 +323,8 @@ async def test_external_alert_becomes_an_alert_once_per_external_id(
         "observed_at": "2026-01-01T10:00:00Z",
         "details": {"subject": "orders-value", "version": 7},
     }
-    first = await client.post("/alerts", json=body)
-    second = await client.post("/alerts", json=body)
+    first = await client.post("/alerts", json=body, headers=INGEST)
+    second = await client.post("/alerts", json=body, headers=INGEST)
     assert first.status_code == 202
     assert first.json()["event_id"] == second.json()["event_id"]
     alert = calls.alerts[0]
@@ -305,7 +343,7 @@ async def test_lag_alert_from_burrow_is_a_lag_alert(
     client: httpx.AsyncClient, calls: Calls
 ) -> None:
     body = {"tool": "burrow", "dataset": "orders", "kind": "lag", "status": "STALL", "partition": 2}
-    assert (await client.post("/alerts", json=body)).status_code == 202
+    assert (await client.post("/alerts", json=body, headers=INGEST)).status_code == 202
     assert calls.alerts[0].category == "lag"
     assert calls.alerts[0].detections[0].status == "STALL"
 
@@ -327,7 +365,7 @@ async def test_invalid_external_alert_is_refused_and_dead_lettered(
     client: httpx.AsyncClient, store: Store, calls: Calls, content: bytes, complaint: str
 ) -> None:
     response = await client.post(
-        "/alerts", content=content, headers={"Content-Type": "application/json"}
+        "/alerts", content=content, headers={"Content-Type": "application/json", **INGEST}
     )
     assert response.status_code == 422
     assert response.json()["dead_lettered"] is True
@@ -351,7 +389,7 @@ async def test_other_invalid_requests_are_not_dead_lettered(
 async def test_a_broker_that_is_down_is_a_503(client: httpx.AsyncClient, calls: Calls) -> None:
     calls.publish_error = BrokerError("broker down; retry later")
     body = {"tool": "soda", "dataset": "orders", "kind": "duplicates", "rate": 0.2}
-    response = await client.post("/alerts", json=body)
+    response = await client.post("/alerts", json=body, headers=INGEST)
     assert (response.status_code, response.json()["error"]) == (503, "BrokerError")
 
 
@@ -366,17 +404,19 @@ async def test_publishes_the_external_alert_schema(client: httpx.AsyncClient) ->
 async def test_answers_questions_and_maps_guardrail_errors(
     client: httpx.AsyncClient, calls: Calls
 ) -> None:
-    answered = await client.post("/ask", json={"question": "why did orders fail?"})
+    answered = await client.post("/ask", json={"question": "why did orders fail?"}, headers=VIEWER)
     assert answered.json() == {"answer": "you asked 'why did orders fail?'"}
-    refused = await client.post("/ask", json={"question": "drop table orders"})
+    refused = await client.post("/ask", json={"question": "drop table orders"}, headers=VIEWER)
     assert (refused.status_code, refused.json()["error"]) == (422, "GuardrailViolation")
 
 
 async def test_ask_is_absent_without_an_assistant(store: Store, calls: Calls) -> None:
-    deps = WebDeps(store, SecretStr(TOKEN), calls.on_approve, calls.on_external_alert)
+    deps = WebDeps(
+        store, TOKENS, calls.on_approve, calls.on_external_alert, trusted_hosts=("test",)
+    )
     transport = httpx.ASGITransport(app=create_app(deps))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        assert (await http.post("/ask", json={"question": "hi"})).status_code == 404
+        assert (await http.post("/ask", json={"question": "hi"}, headers=AUTH)).status_code == 404
 
 
 async def test_hostile_proposal_text_is_escaped_in_pages(
@@ -390,42 +430,108 @@ async def test_hostile_proposal_text_is_escaped_in_pages(
     )
     await store.save_proposal(hostile)
     await store.save_incident(IncidentEscalated(alert_id="a", dataset=XSS, reason=XSS))
-    for path in ("/", f"/proposals/{hostile.proposal_id}"):
+    await sign_in(client)
+    for path in ("/", f"/proposals/{hostile.proposal_id}", "/incidents"):
         page = await client.get(path)
         assert page.status_code == 200
-        assert "<script>" not in page.text and "<img" not in page.text
-        assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in page.text
-        assert "script-src" not in page.headers["Content-Security-Policy"]
+        assert "<script>alert" not in page.text and "<img" not in page.text
+        assert "&lt;script&gt;alert(" in page.text
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
         assert "default-src 'none'" in page.headers["Content-Security-Policy"]
 
 
-async def test_proposal_page_shows_diff_checks_and_form(
+async def test_proposal_page_shows_summary_diff_evidence_then_description(
     client: httpx.AsyncClient, store: Store
 ) -> None:
-    proposal = make_proposal()
+    proposal = make_proposal().model_copy(
+        update={"description": "## Why\n\nThe producer **renamed** `cust_id`."}
+    )
     await store.save_proposal(proposal)
+    before = [{"cust_id": 7, "amount": 3, "email": "a@x.io"}]
+    after = [{"customer_id": 7, "amount": 3, "email": "b@x.io"}]
+    await store.save_samples(proposal.alert_id, "orders", before, after)
+    await sign_in(client)
     page = (await client.get(f"/proposals/{proposal.proposal_id}")).text
-    assert '<span class="add">+select customer_id as cust_id, amount</span>' in page
-    assert '<span class="del">-select cust_id, amount</span>' in page
-    assert "<td>replay</td>" in page and 'name="token"' in page
+    # Side by side, numbered, highlighted: the changed line on both sides of row 1.
+    assert '<tr class="change">' in page and '<td class="n">1</td>' in page
+    assert '<span class="k">select</span>' in page.lower()
+    # Output rows before and after, computed by running the models on the samples.
+    assert "stg_orders before the fix" in page and "stg_orders after the fix" in page
+    assert page.count("<td>7</td>") >= 4
+    # PII is redacted in the sample events.
+    assert "a@x.io" not in page and "[redacted]" in page
+    # The description is rendered Markdown, after the decision form; checks are folded.
+    assert "<h2>Why</h2>" in page and "<strong>renamed</strong>" in page
+    assert page.index('name="decision"') < page.index("<h2>Why</h2>")
+    assert '<details class="checks">' in page
+    assert "<svg" in page and "stg_orders" in page
 
 
-async def test_form_approval_checks_the_token_then_redirects(
+async def test_form_approval_needs_a_session_and_its_csrf_token(
     client: httpx.AsyncClient, store: Store, calls: Calls
 ) -> None:
     proposal = make_proposal()
     await store.save_proposal(proposal)
     url = f"/proposals/{proposal.proposal_id}/decide"
-    wrong = await client.post(url, data={"token": "nope", "decision": "approve"})
-    assert (wrong.status_code, calls.approvals) == (401, [])
-    assert "Wrong reviewer token." in wrong.text
-    form = {"token": TOKEN, "decision": "approve", "reviewer": "ana"}
-    right = await client.post(url, data=form)
+    anonymous = await client.post(url, data={"decision": "approve"})
+    assert (anonymous.status_code, calls.approvals) == (401, [])
+    csrf = await sign_in(client, name="ana")
+    forged = await client.post(url, data={"decision": "approve"})
+    assert (forged.status_code, calls.approvals) == (403, [])
+    wrong = await client.post(url, data={"decision": "approve", "csrf": csrf + "x"})
+    assert (wrong.status_code, calls.approvals) == (403, [])
+    right = await client.post(url, data={"decision": "approve", "csrf": csrf, "note": "ok"})
     assert right.status_code == 303
     assert right.headers["location"] == f"/proposals/{proposal.proposal_id}"
-    again = await client.post(url, data=form)
+    again = await client.post(url, data={"decision": "approve", "csrf": csrf})
     assert again.status_code == 409 and "already" in again.text
     assert calls.approvals == [(proposal.proposal_id, "ana")]
+    [entry, signed_in] = await store.list_audit()
+    assert (entry.action, entry.actor, entry.subject, entry.detail["note"]) == (
+        "approve",
+        "ana",
+        proposal.proposal_id,
+        "ok",
+    )
+    assert signed_in.action == "sign_in"
+
+
+async def test_a_viewer_reads_everything_and_decides_nothing(
+    client: httpx.AsyncClient, store: Store, calls: Calls
+) -> None:
+    proposal = make_proposal()
+    await store.save_proposal(proposal)
+    api = f"/api/proposals/{proposal.proposal_id}/approve"
+    assert (await client.post(api, headers=VIEWER)).status_code == 403
+    assert (await client.post(api, headers=INGEST)).status_code == 403
+    csrf = await sign_in(client, VIEWER_TOKEN, "vic")
+    page = await client.get(f"/proposals/{proposal.proposal_id}")
+    assert page.status_code == 200 and 'name="decision"' not in page.text
+    assert "reviewers decide" in page.text
+    form = await client.post(
+        f"/proposals/{proposal.proposal_id}/decide", data={"decision": "approve", "csrf": csrf}
+    )
+    assert form.status_code == 403 and calls.approvals == []
+
+
+async def test_reads_need_a_token_and_pages_send_to_the_login(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/proposals")).status_code == 401
+    assert (await client.get("/api/dead-letters", headers=INGEST)).status_code == 403
+    assert (await client.get("/metrics")).status_code == 401
+    page = await client.get("/incidents")
+    assert (page.status_code, page.headers["location"]) == (303, "/login?next=/incidents")
+
+
+async def test_a_wrong_token_at_the_login_is_refused(client: httpx.AsyncClient) -> None:
+    form = await client.get("/login")
+    nonce = CSRF.search(form.text)
+    assert nonce is not None
+    data = {"csrf": nonce.group(1), "token": "guess", "name": "eve"}
+    refused = await client.post("/login", data=data)
+    assert refused.status_code == 401 and "Unknown token" in refused.text
+    stale = await client.post("/login", data={**data, "token": TOKEN, "csrf": "forged"})
+    assert stale.status_code == 403
+    assert (await client.get("/")).status_code == 303
 
 
 async def test_a_failed_apply_marks_the_proposal_failed(
@@ -450,12 +556,14 @@ async def test_a_failed_apply_from_the_form_shows_why(
     calls.apply_error = RepoError("merge conflict")
     proposal = make_proposal()
     await store.save_proposal(proposal)
-    form = {"token": TOKEN, "decision": "approve", "reviewer": "ana"}
+    csrf = await sign_in(client)
+    form = {"csrf": csrf, "decision": "approve"}
     page = await client.post(f"/proposals/{proposal.proposal_id}/decide", data=form)
     assert page.status_code == 500
-    assert "merge conflict" in page.text and "status-failed" in page.text
+    assert "merge conflict" in page.text
     reloaded = await client.get(f"/proposals/{proposal.proposal_id}")
-    assert "Why it failed" in reloaded.text and "merge conflict" in reloaded.text
+    assert "status-failed" in reloaded.text and "merge conflict" in reloaded.text
+    assert "Send back to review" in reloaded.text
 
 
 def test_store_errors_and_unknown_errors_get_sensible_statuses() -> None:
@@ -483,7 +591,7 @@ async def test_an_applier_that_recorded_its_failure_keeps_its_reason(
         )
         raise RepoError("tests failed on main")
 
-    deps = WebDeps(store, SecretStr(TOKEN), failing_applier, calls.on_external_alert)
+    deps = WebDeps(store, TOKENS, failing_applier, calls.on_external_alert, trusted_hosts=("test",))
     transport = httpx.ASGITransport(app=create_app(deps))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         url = f"/api/proposals/{proposal.proposal_id}/approve"
@@ -503,14 +611,16 @@ async def test_form_without_a_decision_changes_nothing(
     proposal = make_proposal()
     await store.save_proposal(proposal)
     url = f"/proposals/{proposal.proposal_id}/decide"
-    page = await client.post(url, data={"token": TOKEN, "decision": "merge"})
-    assert page.status_code == 400 and "Choose approve or reject." in page.text
+    csrf = await sign_in(client)
+    page = await client.post(url, data={"csrf": csrf, "decision": "merge"})
+    assert page.status_code == 400 and "choose approve or reject" in page.text
     assert (await store.get_proposal(proposal.proposal_id)).status == "pending"
 
 
 async def test_list_page_counts_failed_checks_and_says_when_empty(
     client: httpx.AsyncClient, store: Store
 ) -> None:
+    await sign_in(client)
     assert "No proposals yet." in (await client.get("/")).text
     failing = make_proposal().model_copy(
         update={
@@ -521,4 +631,4 @@ async def test_list_page_counts_failed_checks_and_says_when_empty(
     )
     await store.save_proposal(failing)
     page = (await client.get("/")).text
-    assert "1 of 2 failed" in page and "1 waiting for review, 1 in all." in page
+    assert "1 of 2 failed" in page and "1 waiting for review." in page

@@ -1,0 +1,165 @@
+"""Fault injection: `suture up` killed by SIGKILL at each step of the loop, then restarted.
+
+Each run uses its own broker that outlives the killed process, as a real cluster would. After
+the restart: no alert lost (the drift is still healed), no duplicate proposal or pull-request
+branch, and no half-applied fix (main has exactly one merge, and it is on record).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import orjson
+import pytest
+
+from agents.edges.git_repo import GitPipelineRepo
+from agents.edges.kafka import KafkaBus, Outgoing
+from agents.edges.store import open_store
+from core.failpoints import FAILPOINTS
+from core.lifecycle import ProposalRecord
+from suture.demo_producer import orders
+
+pytestmark = [pytest.mark.kafka, pytest.mark.integration]
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+TOKEN = "fault-token"
+T = TypeVar("T")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Suture:
+    """`suture up` as a separate process, started and restarted on the same workdir."""
+
+    def __init__(self, repo: Path, workdir: Path, bootstrap: str) -> None:
+        self.repo, self.workdir, self.port = repo, workdir, _free_port()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SUTURE_")}
+        self.env |= {
+            "SUTURE_KAFKA_BOOTSTRAP": bootstrap,
+            "SUTURE_WEB_PORT": str(self.port),
+            "SUTURE_WEB_REVIEWER_TOKEN": TOKEN,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, failpoint: str | None = None) -> None:
+        env = self.env | ({"SUTURE_FAILPOINT": failpoint} if failpoint else {})
+        command = [sys.executable, "-m", "suture.cli", "up", "--repo", str(self.repo)]
+        with open(self.workdir.parent / "suture.log", "ab") as log:  # the child keeps a copy
+            self.process = subprocess.Popen(
+                [*command, "--workdir", str(self.workdir)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert self.process.poll() is None, self.log()
+            time.sleep(0.1)
+        pytest.fail(f"suture up did not become healthy:\n{self.log()}")
+
+    def killed(self, timeout_s: float = 60) -> bool:
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout_s) == -9
+        except subprocess.TimeoutExpired:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self) -> str:
+        return (self.workdir.parent / "suture.log").read_text(errors="replace")[-4000:]
+
+    def approve(self, proposal_id: str) -> None:
+        url = f"http://127.0.0.1:{self.port}/api/proposals/{proposal_id}/approve"
+        answer = httpx.post(url, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert answer.status_code == 200, answer.text
+
+
+async def _eventually(check: Callable[[], Awaitable[T | None]], what: str, log: str = "") -> T:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if (found := await check()) is not None:
+            return found
+        await asyncio.sleep(0.2)
+    pytest.fail(f"no {what} in time\n{log}")
+
+
+async def _proposals(workdir: Path) -> list[ProposalRecord]:
+    store = open_store(None, workdir)
+    try:
+        return await store.list_proposals()
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("failpoint", sorted(FAILPOINTS))
+async def test_killed_at_a_step_and_restarted_heals_once(
+    failpoint: str, tmp_path: Path, own_bootstrap: str
+) -> None:
+    repo = GitPipelineRepo.create(SHOP, tmp_path / "repo")
+    workdir = tmp_path / "work"
+    suture = _Suture(repo.path, workdir, own_bootstrap)
+    dies_before_proposal = not failpoint.startswith("applier.")
+    suture.start(failpoint if dies_before_proposal else None)
+    try:
+        v1 = [orjson.dumps(e) for e in orders(60, version=1)]
+        v2 = [orjson.dumps(e) for e in orders(40, version=2, start=60)]
+        async with KafkaBus(own_bootstrap) as bus:
+            await bus.publish_all([Outgoing("orders", raw) for raw in v1])
+            await asyncio.sleep(1.5)  # the monitor learns version 1 first
+            await bus.publish_all([Outgoing("orders", raw) for raw in v2])
+        if dies_before_proposal:
+            assert suture.killed(), f"never reached {failpoint}:\n{suture.log()}"
+            suture.start()
+
+        async def pending() -> ProposalRecord | None:
+            found = await _proposals(workdir)
+            return found[0] if found else None
+
+        record = await _eventually(pending, "proposal", suture.log())
+        if not dies_before_proposal:
+            suture.stop()
+            suture.start(failpoint)
+        suture.approve(record.proposal_id)
+        if not dies_before_proposal:
+            assert suture.killed(), f"never reached {failpoint}:\n{suture.log()}"
+            suture.start()
+
+        async def applied() -> list[ProposalRecord] | None:
+            found = await _proposals(workdir)
+            return found if found and found[0].status == "applied" else None
+
+        final = await _eventually(applied, "applied fix", suture.log())
+    finally:
+        suture.stop()
+    assert [r.proposal_id for r in final] == [record.proposal_id], "one proposal, no duplicate"
+    log = repo._git("log", "--format=%H %s", "main")
+    fixes = [line for line in log.splitlines() if "suture: heal orders" in line]
+    assert len(fixes) == 1, log  # applied exactly once
+    assert final[0].applied_commit == repo.head(), log  # and the record says where
+    branches = repo._git("branch", "--list", "suture/*").split()
+    assert branches == [final[0].proposal.branch], branches  # no orphan branch left behind

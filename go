@@ -36,6 +36,24 @@ setup_browser() {
   fi
 }
 
+setup_node() {
+  # The forge tests run GitHub's OpenAPI description (@octokit/openapi) in a validating mock
+  # (@stoplight/prism-cli), both pinned in .ci/node/package-lock.json.
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "[setup] installing Debian's nodejs and npm for the forge API mock" >&2
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >&2
+  fi
+  local stamp=".ci/node/node_modules/.installed-$(sha256sum .ci/node/package-lock.json | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    echo "[setup] installing the OpenAPI mock server into .ci/node" >&2
+    npm ci --prefix .ci/node --no-audit --no-fund --silent >&2
+    touch "$stamp"
+  fi
+}
+
 cmd=${1:-demo}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -46,6 +64,7 @@ case "$cmd" in
   test)
     setup_python
     setup_browser
+    setup_node
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy" core agents tools guardrails prompts evals suture
     exec "$VENV/bin/python" -m pytest -q --cov --cov-report=term:skip-covered "$@"

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 import prompts
+from agents.enum_recode import recode
 from agents.proposal_text import describe_proposal
 from core.contracts import Contract, Pipeline
 from core.errors import LLMOutputError, LLMUnavailableError
@@ -29,7 +30,9 @@ from core.models import (
     FieldMapping,
     FixProposed,
     IncidentEscalated,
+    ModelPatch,
     Origin,
+    Refusal,
     SchemaMapping,
     ValidationReport,
     proposal_id_for,
@@ -39,6 +42,7 @@ from guardrails.replay_gate import validate_patch
 from tools.contracts.evolution import evolve_contract
 from tools.healing.harm import new_values_flow_through, repeated_keys_absorbed
 from tools.healing.mapping import MappingInference, infer_mapping
+from tools.healing.recipe_plan import plan_recipes
 from tools.lineage.graph import LineageGraph, build_lineage
 from tools.sql.patch import apply_mapping
 
@@ -134,15 +138,36 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
         harmful = await _not_absorbed(case, harmful, deps.samples)
         if not harmful:
             return []  # nothing any model reads is affected
+        before, after = await deps.samples.load_samples(alert.event_id)
+        if all(d.kind == "enum_new_value" for d in harmful):
+            return await _recode(replace(case, before=before, after=after), harmful, deps)
+        planned = plan_recipes(
+            harmful, case.contract, case.pipeline, replace(case, before=before, after=after)
+        )
+        if planned.covers_all:
+            outcome = await _propose(
+                replace(case, before=before, after=after),
+                Inferred(MappingInference(mapping=planned.mapping)),
+                deps,
+                planned.patches,
+            )
+            return [outcome] if outcome is not None else []
         found = "; ".join(f"{d.kind} of {d.field or alert.dataset}" for d in harmful)
-        return [_escalate(alert, f"a human must decide: {found} reaches the models")]
+        why = f" ({'; '.join(planned.refusals)})" if planned.refusals else ""
+        return [_escalate(alert, f"a human must decide: {found} reaches the models{why}")]
     before, after = await deps.samples.load_samples(alert.event_id)
     case = replace(case, before=before, after=after)
     inferred = await _infer(case, deps)
     inference = inferred.inference
     if _undecided(inference):
         return [
-            _escalate(alert, _why_undecided(inference), _candidates(inference), inferred.llm_calls)
+            _escalate(
+                alert,
+                _why_undecided(inference),
+                _candidates(inference),
+                inferred.llm_calls,
+                inference.refused,
+            )
         ]
     if not inference.mapping.entries and not _models_read_new_fields(case):
         return []  # compatible change: nothing the models read is affected
@@ -165,12 +190,13 @@ async def _infer(case: Case, deps: Deps) -> Inferred:
 
 
 async def _propose(
-    case: Case, inferred: Inferred, deps: Deps
+    case: Case, inferred: Inferred, deps: Deps, made: Sequence[ModelPatch] = ()
 ) -> FixProposed | IncidentEscalated | None:
+    """Patch, validate and open a change; `made` are patches a recipe already wrote."""
     alert, contract, mapping = case.alert, case.contract, inferred.inference.mapping
     evolved = evolve_contract(contract, case.drift)
     new_contract = evolved if evolved != contract else None
-    patches = apply_mapping(case.pipeline, alert.dataset, mapping, contract)
+    patches = _merged(apply_mapping(case.pipeline, alert.dataset, mapping, contract), made)
     if not patches and new_contract is None:
         return None  # the models already read the new events and the contract says so
     if patches:
@@ -201,11 +227,15 @@ async def _propose(
             f"the best patch failed validation ({failed})",
             [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
             inferred.llm_calls,
+            [*inferred.inference.refused, *_refused_by_validation(mapping, report)],
         )
+    similar = await deps.kb.similar(alert.summary or alert.dataset, limit=3)
     title = f"suture: heal {alert.dataset} after " + ", ".join(
         f"{d.kind} of {d.field}" for d in alert.detections if d.field
     )
     proposal = FixProposed(
+        # One proposal id per alert: an alert redelivered after its branch was pushed but before
+        # the proposal was stored re-validates onto the same branch and updates the same PR.
         proposal_id=proposal_id_for(alert.event_id),
         alert_id=alert.event_id,
         dataset=alert.dataset,
@@ -215,7 +245,15 @@ async def _propose(
         contract=new_contract,
         validation=report,
         title=title[:200],
-        description=describe_proposal(alert, mapping, patches, report, contract, new_contract),
+        description=describe_proposal(
+            alert,
+            mapping,
+            patches,
+            report,
+            contract,
+            new_contract,
+            [(f.proposal_id, f.summary) for f in similar],
+        ),
         origin=inferred.origin,
         llm_calls=inferred.llm_calls,
     )
@@ -224,6 +262,32 @@ async def _propose(
     proposal = proposal.model_copy(update={"branch": branch, "commit": commit})
     await deps.book.save_proposal(proposal)
     return proposal
+
+
+async def _recode(
+    case: Case, found: list[Detection], deps: Deps
+) -> list[FixProposed | IncidentEscalated]:
+    """Recode new enum values on evidence (a verified fix, or the model), else escalate."""
+    recoded = await recode(
+        case.alert, found, case.contract, case.before, case.after, deps.kb, deps.llm
+    )
+    if recoded.mapping is None:
+        values = "; ".join(f"{d.field} = {d.value!r}" for d in found)
+        reason = f"a human must decide what the new values mean ({values}): {recoded.reason}"
+        return [_escalate(case.alert, reason, llm_calls=recoded.llm_calls)]
+    inferred = Inferred(
+        MappingInference(mapping=recoded.mapping),
+        origin=recoded.origin,
+        llm_calls=recoded.llm_calls,
+    )
+    outcome = await _propose(case, inferred, deps)
+    return [outcome] if outcome is not None else []
+
+
+def _merged(mapped: list[ModelPatch], made: Sequence[ModelPatch]) -> list[ModelPatch]:
+    """Mapping patches, and recipe patches for models no mapping patch touches."""
+    touched = {p.model for p in mapped}
+    return [*mapped, *(p for p in made if p.model not in touched)]
 
 
 # Drift no field mapping can restore: the meaning of the data changed, not its shape.
@@ -278,12 +342,33 @@ def _candidates(inference: MappingInference) -> list[str]:
 
 def _why_undecided(inference: MappingInference) -> str:
     parts = [f"{old!r} could be any of {options}" for old, options in inference.ambiguous.items()]
-    parts += [f"nothing in the new events carries {old!r}" for old in inference.unresolved]
+    for old in inference.unresolved:
+        refused = [r for r in inference.refused if r.field == old]
+        if not refused:
+            parts.append(f"nothing in the new events carries {old!r}")
+            continue
+        why = "; ".join(f"{r.candidate} ({r.reason})" for r in refused)
+        parts.append(f"{len(refused)} candidates for {old!r} were refused: {why}")
     return "no safe automatic fix: " + "; ".join(parts)
 
 
+def _refused_by_validation(mapping: SchemaMapping, report: ValidationReport) -> list[Refusal]:
+    """Each mapped field's candidate, refused for the validation checks that name it (or all)."""
+    failures = report.failures()
+    refused = []
+    for entry in mapping.entries:
+        named = [c for c in failures if entry.source in c.detail] or failures
+        reason = "; ".join(f"{c.name}: {c.detail}" for c in named)
+        refused.append(Refusal(field=entry.source, candidate=entry.target, reason=reason))
+    return refused
+
+
 def _escalate(
-    alert: AlertRaised, reason: str, candidates: Sequence[str] = (), llm_calls: int = 0
+    alert: AlertRaised,
+    reason: str,
+    candidates: Sequence[str] = (),
+    llm_calls: int = 0,
+    refused: Sequence[Refusal] = (),
 ) -> IncidentEscalated:
     # One incident per alert: a redelivered alert re-derives the same id, which the store dedups.
     incident_id = hashlib.sha256(f"incident:{alert.event_id}".encode()).hexdigest()[:32]
@@ -293,6 +378,7 @@ def _escalate(
         dataset=alert.dataset,
         reason=reason,
         candidates=list(candidates),
+        refused=list(refused),
         llm_calls=llm_calls,
     )
 
@@ -342,4 +428,5 @@ async def _ask_llm(
         mapping=SchemaMapping(entries=[*inference.mapping.entries, *chosen]),
         ambiguous={k: v for k, v in inference.ambiguous.items() if k not in decided},
         unresolved=[f for f in inference.unresolved if f not in decided],
+        refused=[r for r in inference.refused if r.field not in decided],
     )

@@ -13,18 +13,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 from pydantic import BaseModel, SecretStr
 
-from agents import applier, drift_monitor, healer, lag_monitor, quarantine
+from agents import applier, drift_monitor, forge_review, healer, lag_monitor, quarantine
 from agents.edges.announce import Announcer
 from agents.edges.blobs import FileBlobs
 from agents.edges.bounded import BoundedPublisher
 from agents.edges.broker import EmbeddedBroker, aresolve_bootstrap, ensure_topics
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.config_audit import record_configuration
+from agents.edges.forge_github import GitHubForge
+from agents.edges.forge_gitlab import GitLabForge
+from agents.edges.forge_hook import forge_hook_router
+from agents.edges.forge_poll import watch_pull_requests
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.group_offsets import GroupOffsets, watch_group
 from agents.edges.kafka import (
@@ -44,6 +48,7 @@ from agents.edges.leadership import led
 from agents.edges.llm import build_llm
 from agents.edges.outbox import Outbox
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
+from agents.edges.pull_requests import PullRequests
 from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
 from agents.edges.topic_log import KafkaTopicLog
@@ -51,7 +56,7 @@ from agents.edges.web import WebDeps, create_app
 from agents.edges.web_auth import RoleTokens
 from agents.lineage_agent import answer
 from agents.runtime import Supervisor
-from core.config import Settings
+from core.config import ForgeSettings, Settings
 from core.contracts import Contract, Pipeline
 from core.errors import ConfigError
 from core.models import (
@@ -61,11 +66,44 @@ from core.models import (
     FixApproved,
     IncidentEscalated,
 )
-from core.ports import LLM
+from core.ports import LLM, Forge, Merger, ProposalSink
 from tools.lineage.graph import build_lineage
 from tools.monitoring.dataset_monitor import DatasetMonitor
 
 _log = logging.getLogger(__name__)
+
+CLONE_DIR = "clone"
+
+
+class _Changes(ProposalSink, Merger, Protocol):
+    """Where proposals go and approvals are merged: the repository, or its pull requests."""
+
+
+# Which adapter each forge kind uses; `local` has none (branches in the repository itself).
+FORGES: dict[str, Callable[[ForgeSettings], Forge]] = {
+    "github": GitHubForge.from_settings,
+    "gitlab": GitLabForge.from_settings,
+}
+
+
+def open_repo(settings: Settings, repo_dir: Path) -> GitPipelineRepo:
+    """The repository suture works on: its own clone of SUTURE_GIT_REMOTE, or `repo_dir`."""
+    if settings.git.remote is not None:
+        return GitPipelineRepo.clone(settings.git.remote, settings.workdir / CLONE_DIR)
+    return GitPipelineRepo(repo_dir)
+
+
+def build_forge(settings: ForgeSettings) -> Forge | None:
+    """The configured forge's adapter; None for the local provider."""
+    if settings.kind == "local":
+        return None
+    factory = FORGES.get(settings.kind)
+    if factory is None:
+        raise ConfigError(
+            f"SUTURE_FORGE_KIND={settings.kind!r} has no adapter; use one of "
+            f"{sorted(['local', *FORGES])}"
+        )
+    return factory(settings)
 
 
 class _StoringBus:
@@ -180,7 +218,7 @@ async def _ask(
 
 
 # Loops that must run once across replicas (the others share partitions through their group).
-SINGLETONS = frozenset({"applier", "quarantine", "outbox"})
+SINGLETONS = frozenset({"applier", "quarantine", "outbox", "forge_poll"})
 
 
 async def _watch_broker(broker: EmbeddedBroker, live: Running, interval_s: float = 1.0) -> None:
@@ -247,7 +285,9 @@ async def _services(
     broker: EmbeddedBroker | None,
 ) -> AsyncIterator[Running]:
     kafka = settings.kafka
-    repo = GitPipelineRepo(repo_dir)
+    repo = await asyncio.to_thread(open_repo, settings, repo_dir)
+    forge = build_forge(settings.forge)
+    pulls = PullRequests(repo, forge, labels=settings.forge.labels) if forge else None
     view = _ContractsOverlay(repo, contracts_dir)
     _pipeline, contracts = await view.snapshot()
     await ensure_topics(bootstrap, _topics(settings, contracts), kafka=kafka)
@@ -319,7 +359,7 @@ async def _services(
                 on_approve=outbox.nudge,
                 on_external_alert=external_alert,
                 alerts_dead_letter_topic=kafka.alerts_topic + kafka.dead_letter_suffix,
-                ask=partial(_ask, view, repo_dir, llm),
+                ask=partial(_ask, view, repo.path, llm),
                 on_replay_dead_letter=replay_letter,
                 on_release=release,
                 quarantine_policies={d: c.on_violation for d, c in contracts.items()},
@@ -342,10 +382,33 @@ async def _services(
         )
         loops = dict(
             _agent_loops(
-                settings, bootstrap, publisher, store, repo, view, kb, llm, contracts, broker
+                settings,
+                bootstrap,
+                publisher,
+                store,
+                pulls or repo,
+                view,
+                kb,
+                llm,
+                contracts,
+                broker,
             )
         )
         loops["outbox"] = outbox.run
+        if pulls is not None:
+            wake = asyncio.Event()
+            if settings.forge.webhook_secret is not None:
+                app.include_router(forge_hook_router(settings.forge.webhook_secret, wake.set))
+            loops["forge_poll"] = partial(
+                watch_pull_requests,
+                pulls,
+                store,
+                forge_review.Deps(book=store, rejections=kb, clock=lambda: datetime.now(UTC)),
+                publisher,
+                settings.forge.poll_interval_s,
+                destinations=Destinations.from_settings(kafka),
+                wake=wake,
+            )
         # Singletons run on one replica at a time; the others stand by for its lease.
         leases = store.leases(settings.workdir / "leases")
         for name in [n for n in loops if n in SINGLETONS or n.startswith("lag_monitor:")]:
@@ -403,7 +466,7 @@ def _agent_loops(
     bootstrap: str,
     publisher: Publisher,
     store: Store,
-    repo: GitPipelineRepo,
+    repo: _Changes,
     view: _ContractsOverlay,
     kb: Any,
     llm: LLM | None,

@@ -52,8 +52,11 @@ def describe_proposal(
     report: ValidationReport,
     contract: Contract | None = None,
     new_contract: Contract | None = None,
+    similar: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """Markdown body of the pull request a reviewer reads before approving."""
+    """Markdown body of the pull request a reviewer reads before approving.
+
+    `similar` holds (proposal id, summary) of verified past fixes most like this one."""
     lines = [f"## What changed on `{alert.dataset}`", ""]
     for d in alert.detections:
         target = f" -> `{d.to}`" if d.to else ""
@@ -98,5 +101,8 @@ def describe_proposal(
     ]
     for c in report.checks:
         lines.append(f"| {_cell(c.name)} | {'pass' if c.passed else 'FAIL'} | {_cell(c.detail)} |")
+    if similar:
+        lines += ["", "## Similar past fixes", ""]
+        lines += [f"- `{pid[:8]}`: {_cell(summary)}" for pid, summary in similar]
     lines += ["", "Nothing is applied until a reviewer approves this proposal."]
     return "\n".join(lines)

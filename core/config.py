@@ -195,6 +195,53 @@ class LagSettings(BaseModel):
         return LagSettings.model_validate({**self.model_dump(), "groups": groups, **changes})
 
 
+class ForgeSettings(BaseModel):
+    """Where proposals become pull requests: nowhere but local branches, GitHub, or GitLab."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["local", "github", "gitlab"] = Field(
+        default="local", description="local: branches in the repository, approved on the web only."
+    )
+    api_url: str | None = Field(
+        default=None,
+        description="REST API root; unset: https://api.github.com or https://gitlab.com.",
+    )
+    token: SecretStr | None = Field(default=None, description="A token that may open PRs.")
+    repo: str | None = Field(
+        default=None, description="owner/name on GitHub, group/project path on GitLab."
+    )
+    poll_interval_s: float = Field(
+        default=30.0, gt=0, description="Seconds between two reads of the open PRs' reviews."
+    )
+    labels: tuple[str, ...] = Field(default=("suture",), description="Labels on suture's PRs.")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of the forge's webhook to POST /hooks/forge; unset: no hook.",
+    )
+
+    @model_validator(mode="after")
+    def _remote_forge_is_complete(self) -> ForgeSettings:
+        if self.kind != "local":
+            missing = [n for n in ("token", "repo") if getattr(self, n) is None]
+            if missing:
+                keys = ", ".join(f"SUTURE_FORGE_{n.upper()}" for n in missing)
+                raise ValueError(f"forge kind {self.kind!r} needs {keys}")
+        return self
+
+
+class GitSettings(BaseModel):
+    """Where suture pushes its proposal branches."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    remote: str | None = Field(
+        default=None,
+        description="URL (or path of a bare repository) suture clones and pushes branches to; "
+        "unset: work on the repository given with --repo.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything suture is configured with; built once, in the composition root."""
 
@@ -217,6 +264,22 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     lag: LagSettings = Field(default_factory=LagSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    forge: ForgeSettings = Field(default_factory=ForgeSettings)
+    git: GitSettings = Field(default_factory=GitSettings)
+
+    @model_validator(mode="after")
+    def _remote_forge_has_a_remote(self) -> Settings:
+        if self.forge.kind != "local" and self.git.remote is None:
+            raise ValueError(
+                f"forge kind {self.forge.kind!r} needs SUTURE_GIT_REMOTE, the URL branches are "
+                "pushed to"
+            )
+        if self.forge.kind == "local" and self.git.remote is not None:
+            raise ValueError(
+                "SUTURE_GIT_REMOTE needs a forge to merge its pull requests; set "
+                "SUTURE_FORGE_KIND=github, or unset the remote to work on --repo"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

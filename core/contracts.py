@@ -61,6 +61,9 @@ class Contract(BaseModel):
     fields: list[ContractField] = Field(min_length=1)
     key: str | None = None
     event_time: str | None = None
+    arrival_time: str | None = Field(
+        default=None, description="The field a collector stamps on receipt (else record time)."
+    )
     on_violation: ViolationPolicy = "pass"
     freshness: Freshness | None = None
     invariants: list[Invariant] = Field(default_factory=list)
@@ -78,7 +81,7 @@ class Contract(BaseModel):
     @model_validator(mode="after")
     def _references_exist(self) -> Contract:
         names = {f.name for f in self.fields}
-        for role in ("key", "event_time"):
+        for role in ("key", "event_time", "arrival_time"):
             value = getattr(self, role)
             if value is not None and value not in names:
                 raise ValueError(f"{role} {value!r} is not one of the contract's fields")

@@ -66,6 +66,20 @@ class RepoError(AssistantError):
     """The pipeline repository could not be read or changed (git failed, file missing)."""
 
 
+class ForgeError(AssistantError):
+    """The forge (GitHub, GitLab) refused a request; `status` is its HTTP status, if any."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ForgeUnavailableError(ForgeError):
+    """The forge could not be reached, or answered 5xx or 429: try again later."""
+
+    retriable = True
+
+
 class StoreError(AssistantError):
     """The proposal store rejected an operation (unknown id, wrong state)."""
 

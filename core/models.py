@@ -98,6 +98,9 @@ class Detection(BaseModel):
     to: str | list[str] | None = None
     from_: str | None = Field(default=None, alias="from")
     factor: float | None = None
+    offset: float | None = Field(
+        default=None, description="unit_change only: new = old * factor + offset (temperatures)."
+    )
     value: JsonValue = None
     rate: float | None = None
     seconds: float | None = None
@@ -204,6 +207,25 @@ class SchemaMapping(BaseModel):
         return {m.source: m.target for m in self.entries}
 
 
+RecipeKind = Literal["dedup_on_key"]
+
+
+class Recipe(BaseModel):
+    """A patch recipe beyond column substitution, re-derived and re-checked by validation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: RecipeKind
+    dataset: str = Field(description="The topic whose table the recipe rewrites.")
+    key: str = Field(description="dedup_on_key: the declared key kept once per value.")
+    columns: list[str] = Field(
+        default_factory=list, description="Top-level columns the rewritten table keeps."
+    )
+    order_by: str | None = Field(
+        default=None, description="Which redelivery is kept: the first by this field."
+    )
+
+
 class ModelPatch(BaseModel):
     """One model's SQL before and after a fix."""
 
@@ -214,6 +236,9 @@ class ModelPatch(BaseModel):
     dialect: str = "duckdb"
     before_sql: str
     after_sql: str
+    recipe: Recipe | None = Field(
+        default=None, description="The recipe that made this patch, when not a substitution."
+    )
 
 
 class CheckResult(BaseModel):
@@ -292,6 +317,16 @@ class FixProposed(EventBase):
         return self
 
 
+class Refusal(BaseModel):
+    """A candidate considered for an old field, and why it was refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str = Field(description="The old field the candidate would have computed.")
+    candidate: str = Field(description="The expression over the new events that was tried.")
+    reason: str = Field(description="Why it was refused: the check that failed, in a sentence.")
+
+
 class IncidentEscalated(EventBase):
     """No safe automatic fix exists: a human must decide."""
 
@@ -300,6 +335,9 @@ class IncidentEscalated(EventBase):
     dataset: DatasetName
     reason: str
     candidates: list[str] = Field(default_factory=list)
+    refused: list[Refusal] = Field(
+        default_factory=list, description="Every candidate considered and why it was refused."
+    )
     llm_calls: int = 0
 
 

@@ -234,6 +234,91 @@ class OffsetsReader(Protocol):
         ...
 
 
+class PullRequestDraft(BaseModel):
+    """What suture asks a forge to show: a branch, against the default branch, with evidence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    branch: str = Field(description="The head branch, already pushed.")
+    base: str = Field(description="The default branch the change is proposed against.")
+    title: str
+    body: str = Field(description="Markdown: what changed upstream, mapping, diff, checks.")
+    labels: tuple[str, ...] = ()
+
+
+ReviewState = Literal["open", "approved", "merged", "closed"]
+
+
+class PullRequest(BaseModel):
+    """A pull (merge) request as the forge reports it: where review stands, and who decided."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    number: int = Field(description="The PR number (GitLab: the merge request's iid).")
+    url: str
+    branch: str
+    state: ReviewState = Field(
+        description="open; approved (an approving review, not merged yet); merged; closed "
+        "(closed without merging)."
+    )
+    decided_by: str | None = Field(default=None, description="Who approved, merged or closed.")
+    merge_commit: str | None = None
+    note: str | None = Field(default=None, description="Why it was closed, when someone said.")
+
+
+class Forge(Protocol):
+    """A code-review host (GitHub, GitLab): pull requests for branches suture pushed."""
+
+    async def open_pull_request(self, draft: PullRequestDraft) -> PullRequest:
+        """Open a PR for `draft.branch`; ForgeError if the forge refuses."""
+        ...
+
+    async def find_pull_request(self, branch: str) -> int | None:
+        """The number of the open PR whose head is `branch`, if any."""
+        ...
+
+    async def update_pull_request(self, number: int, draft: PullRequestDraft) -> PullRequest:
+        """Replace the title, body and labels of PR `number` (the branch was pushed again)."""
+        ...
+
+    async def pull_request(self, number: int) -> PullRequest:
+        """PR `number` as it stands now, approving reviews included."""
+        ...
+
+    async def merge_pull_request(self, number: int, head_commit: str) -> str:
+        """Merge PR `number` if its head is still `head_commit`; the merge commit's sha."""
+        ...
+
+    async def close_pull_request(self, number: int, comment: str) -> None:
+        """Say why in a comment, then close PR `number` unmerged."""
+        ...
+
+
+class RejectedFix(BaseModel):
+    """A proposal a human turned down, and why: knowledge for the next proposal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    proposal_id: str
+    signature: str
+    dataset: str
+    reason: str
+    rejected_by: str
+    rejected_at: datetime
+
+
+class RejectionLog(Protocol):
+    """Rejected proposals with their reasons (the knowledge base keeps them beside the fixes)."""
+
+    async def record_rejection(self, rejection: RejectedFix) -> None:
+        """Keep a rejection (idempotent on proposal id)."""
+        ...
+
+    async def rejections(self, signature: str) -> Sequence[RejectedFix]:
+        """Rejections of proposals made for drifts with this signature, oldest first."""
+        ...
+
+
 @dataclass(frozen=True)
 class DecodedRecord:
     """One message value as the monitors read it: a JSON object's bytes, or why it cannot be."""

@@ -13,6 +13,7 @@ from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch, SchemaMapping, ValidationReport
 from guardrails.invariants import invariant_results
+from guardrails.recipes import recipe_checks
 from guardrails.registry import PatchReview, check
 from guardrails.replay_compare import (
     MAGNITUDE_TOLERANCE,
@@ -22,6 +23,7 @@ from guardrails.replay_compare import (
     schema_check,
 )
 from guardrails.substitutions import substitution_checks
+from guardrails.successors import successor_checks
 from tools.sql.model_graph import normalized
 from tools.sql.replay import ReplayResult, Rows, replay
 
@@ -133,9 +135,9 @@ def validate_patch(
     ]
     before_tables, after_tables = _tables(before_events, topic), _tables(after_events, topic)
     replayed = sum(len(rows) for rows in after_tables.values())
-    checks += substitution_checks(
-        pipeline, patches, topic, before_tables.get(topic, ()), after_tables.get(topic, ())
-    )
+    old, new = before_tables.get(topic, ()), after_tables.get(topic, ())
+    checks += substitution_checks(pipeline, patches, topic, old, new, contracts.get(topic), mapping)
+    checks += successor_checks(pipeline, patches, topic, old, new, contracts.get(topic))
     try:
         reference, candidate = normalized(pipeline), normalized(review.patched())
     except ToolError as error:
@@ -146,6 +148,7 @@ def validate_patch(
     for run in (baseline, patched):
         if isinstance(run, CheckResult):
             checks.append(run)
+    checks += recipe_checks(candidate, patches, contracts, new)
     if isinstance(patched, ReplayResult):
         checks.append(
             CheckResult(

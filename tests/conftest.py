@@ -11,6 +11,8 @@ pytest_plugins: list[str] = [
     "tests.fixtures.kafka",
     "tests.fixtures.tls",
     "tests.fixtures.registry",
+    "tests.fixtures.github_mock",
+    "tests.fixtures.gitlab_server",
 ]
 
 # Tests that start or reach the embedded broker are `kafka` tests even when their module forgot

@@ -23,9 +23,10 @@ from pydantic import ValidationError
 from agents.edges.embeddings import HashingEmbeddingFunction, embedding_function
 from core.config import LLMSettings
 from core.errors import ConfigError, RepoError
-from core.ports import VerifiedFix
+from core.ports import RejectedFix, VerifiedFix
 
 COLLECTION_PREFIX = "suture-verified-fixes"
+REJECTIONS_PREFIX = "suture-rejected-fixes"
 _FIX_KEY = "fix_json"
 
 
@@ -68,6 +69,10 @@ class ChromaKnowledgeBase:
         self._collection: Collection = client.get_or_create_collection(
             name=collection_name(self._embedder, prefix),
             # Its default space (cosine) is used; chromadb types the function over a wider input.
+            embedding_function=self._embedder,  # type: ignore[arg-type]
+        )
+        self._rejected: Collection = client.get_or_create_collection(
+            name=collection_name(self._embedder, REJECTIONS_PREFIX),
             embedding_function=self._embedder,  # type: ignore[arg-type]
         )
 
@@ -116,6 +121,32 @@ class ChromaKnowledgeBase:
     async def record(self, fix: VerifiedFix) -> None:
         """Store a verified fix; recording the same signature again replaces it (idempotent)."""
         await asyncio.to_thread(self._record, fix)
+
+    def _record_rejection(self, rejection: RejectedFix) -> None:
+        self._rejected.upsert(
+            ids=[rejection.proposal_id],
+            documents=[rejection.reason],
+            metadatas=[
+                {
+                    "signature": rejection.signature,
+                    "at": rejection.rejected_at.timestamp(),
+                    _FIX_KEY: rejection.model_dump_json(),
+                }
+            ],
+        )
+
+    async def record_rejection(self, rejection: RejectedFix) -> None:
+        """Keep a rejected proposal and its reason (idempotent on the proposal id)."""
+        await asyncio.to_thread(self._record_rejection, rejection)
+
+    def _rejections(self, signature: str) -> list[RejectedFix]:
+        found = self._rejected.get(where={"signature": signature}, include=["metadatas"])
+        rows = [RejectedFix.model_validate_json(str(m[_FIX_KEY])) for m in found["metadatas"] or []]
+        return sorted(rows, key=lambda r: r.rejected_at)
+
+    async def rejections(self, signature: str) -> Sequence[RejectedFix]:
+        """Rejections of proposals for drifts with this signature, oldest first."""
+        return await asyncio.to_thread(self._rejections, signature)
 
 
 def build_knowledge_base(path: Path | None, llm: LLMSettings) -> ChromaKnowledgeBase:

@@ -3,6 +3,12 @@
 Branches are written with git plumbing (hash-object, a temporary index, commit-tree,
 update-ref), so the main work tree, which the running pipeline reads, never changes until
 `merge()`. Git runs as a subprocess with explicit arguments, never through a shell.
+
+The default branch is whatever the repository's HEAD names (main, master, trunk, ...). With a
+remote, suture works on its own clone in the workdir (`GitPipelineRepo.clone`): it pushes
+proposal branches, never the default branch, and after a forge merged a pull request it moves
+its clone forward to the remote's default branch (`sync`). The user's working copy is never
+touched.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from core.yaml_source import load_yaml_text
 from tools.contracts.yaml_text import updated_contract_text
 
 MAIN_BRANCH = "main"
+REMOTE = "origin"
 BRANCH_PREFIX = "suture/fix-"
 IDENTITY = {"user.name": "suture", "user.email": "suture@localhost"}
 PROPOSAL_TRAILER = "Suture-Proposal"
@@ -46,18 +53,61 @@ def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 class GitPipelineRepo:
     """A pipeline repository under git; implements ProposalSink and PipelineView."""
 
-    def __init__(self, path: Path, *, main_branch: str = MAIN_BRANCH) -> None:
+    def __init__(
+        self, path: Path, *, main_branch: str | None = None, remote: str | None = None
+    ) -> None:
         self.path = Path(path).resolve()
-        self.main_branch = main_branch
         if not (self.path / ".git").exists():
             raise RepoError(
                 f"{str(self.path)!r} is not a git repository; point --repo (or SUTURE_REPO) at "
                 "your pipeline repository's work tree, or run 'git init' there and commit"
             )
-        self._git("rev-parse", "--verify", f"refs/heads/{main_branch}")
+        self.main_branch = main_branch or self._default_branch()
+        self.remote = remote  # the remote's name when this is suture's own clone
+        if not self._git_ok("rev-parse", "--verify", f"refs/heads/{self.main_branch}"):
+            raise RepoError(
+                f"{str(self.path)!r} has no branch {self.main_branch!r}; commit the pipeline "
+                "on its default branch first"
+            )
         for key, value in IDENTITY.items():
             if not self._git_ok("config", "--get", key):
                 self._git("config", key, value)
+
+    def _default_branch(self) -> str:
+        """The branch HEAD names: the work tree's branch, or a clone's remote default."""
+        try:
+            return self._git("symbolic-ref", "--short", "HEAD").strip()
+        except RepoError as error:
+            raise RepoError(
+                f"{str(self.path)!r} has a detached HEAD; check out its default branch"
+            ) from error
+
+    @classmethod
+    def clone(cls, remote: str, path: Path) -> GitPipelineRepo:
+        """suture's own clone of `remote` at `path` (made, or refreshed from the remote)."""
+        target = Path(path)
+        if (target / ".git").exists():
+            url = _run(target, "config", "--get", f"remote.{REMOTE}.url").strip()
+            if url != remote:
+                raise RepoError(
+                    f"{str(target)!r} is a clone of {url!r}, not {remote!r}; remove it or "
+                    "pick another workdir"
+                )
+            repo = cls(target, remote=REMOTE)
+            repo.sync_sync()
+            return repo
+        if target.exists() and any(target.iterdir()):
+            raise RepoError(f"{str(target)!r} is not empty; pick a new directory for the clone")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _run(target.parent, "clone", "--quiet", "--origin", REMOTE, remote, str(target))
+        for key, value in {**IDENTITY, "commit.gpgsign": "false"}.items():
+            _run(target, "config", key, value)
+        if not _run(target, "branch", "--list").strip():
+            raise RepoError(
+                f"the remote {remote!r} has no branches; push the pipeline's default branch "
+                "there first"
+            )
+        return cls(target, remote=REMOTE)
 
     @classmethod
     def create(
@@ -243,6 +293,58 @@ class GitPipelineRepo:
         """The commit main points at."""
         return self._git("rev-parse", f"refs/heads/{self.main_branch}").strip()
 
+    def branch_head(self, branch: str) -> str:
+        """The commit `branch` points at."""
+        return self._git("rev-parse", "--verify", f"refs/heads/{branch}").strip()
+
+    # --- the remote (suture's own clone only) --------------------------------------------
+
+    def _remote_name(self) -> str:
+        if self.remote is None:
+            raise RepoError(
+                f"{str(self.path)!r} is not suture's clone of a remote; set SUTURE_GIT_REMOTE"
+            )
+        return self.remote
+
+    def push_sync(self, branch: str) -> None:
+        """Push a proposal branch (moved forward or not) to the remote; never the default."""
+        if branch == self.main_branch or not branch.startswith(BRANCH_PREFIX):
+            raise RepoError(
+                f"suture pushes only its own {BRANCH_PREFIX}* branches, not {branch!r}; "
+                "the default branch changes through the pull request"
+            )
+        ref = f"refs/heads/{branch}"
+        self._git("push", "--quiet", "--force", self._remote_name(), f"{ref}:{ref}")
+
+    async def push(self, branch: str) -> None:
+        """Push a proposal branch to the remote."""
+        await asyncio.to_thread(self.push_sync, branch)
+
+    def sync_sync(self) -> str:
+        """Fetch, and move the clone's default branch and work tree to the remote's."""
+        remote = self._remote_name()
+        self._git("fetch", "--quiet", "--prune", remote)
+        upstream = f"refs/remotes/{remote}/{self.main_branch}"
+        # suture's own clone: its work tree holds nothing but what the remote holds.
+        self._git("checkout", "--quiet", "-B", self.main_branch, upstream)
+        self._git("reset", "--quiet", "--hard", upstream)
+        return self.head()
+
+    async def sync(self) -> str:
+        """Fetch and move the clone's default branch to the remote's; its new commit."""
+        return await asyncio.to_thread(self.sync_sync)
+
+    def remember(self, branch: str, key: str, value: str) -> None:
+        """Keep a fact about a branch (its pull request's number) in the clone's config."""
+        self._git("config", f"suture.{branch}.{key}", value)
+
+    def recall(self, branch: str, key: str) -> str | None:
+        """A fact kept with `remember`, if any."""
+        try:
+            return self._git("config", "--get", f"suture.{branch}.{key}").strip() or None
+        except RepoError:
+            return None
+
 
 def _subcommand(args: tuple[str, ...]) -> str:
     """The git sub-command in `args`, past global options such as `-c key=value`."""
@@ -271,3 +373,19 @@ def _run(cwd: Path, *args: str, stdin: str | None = None, env: dict[str, str] | 
         detail = (done.stderr or done.stdout).strip()
         raise RepoError(f"git {_subcommand(args)} failed in {str(cwd)!r}: {detail}")
     return done.stdout
+
+
+def seed_remote(repo: GitPipelineRepo, remote: str) -> bool:
+    """Push `repo`'s default branch to a remote that has no branches yet; False if it has some.
+
+    Only for a new, empty remote (the demo's): suture never pushes a default branch that exists.
+    """
+    if _run(repo.path, "ls-remote", "--heads", remote).strip():
+        return False
+    default = repo.main_branch
+    if Path(remote).is_dir():  # a local bare repository names its default branch in HEAD
+        default = _run(Path(remote), "symbolic-ref", "--short", "HEAD").strip() or default
+    _run(
+        repo.path, "push", "--quiet", remote, f"refs/heads/{repo.main_branch}:refs/heads/{default}"
+    )
+    return True

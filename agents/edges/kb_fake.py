@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from agents.edges.embeddings import HashingEmbeddingFunction
-from core.ports import VerifiedFix
+from core.ports import RejectedFix, VerifiedFix
 
 
 class InMemoryKnowledgeBase:
@@ -16,6 +16,7 @@ class InMemoryKnowledgeBase:
     def __init__(self, embedder: HashingEmbeddingFunction | None = None) -> None:
         self._embedder = embedder if embedder is not None else HashingEmbeddingFunction()
         self._fixes: dict[str, VerifiedFix] = {}
+        self._rejected: dict[str, RejectedFix] = {}
         self.lookups: list[str] = []
 
     def __len__(self) -> int:
@@ -42,3 +43,12 @@ class InMemoryKnowledgeBase:
     async def record(self, fix: VerifiedFix) -> None:
         """Store a verified fix; recording the same signature again replaces it (idempotent)."""
         self._fixes[fix.signature] = fix
+
+    async def record_rejection(self, rejection: RejectedFix) -> None:
+        """Keep a rejected proposal and its reason (idempotent on the proposal id)."""
+        self._rejected[rejection.proposal_id] = rejection
+
+    async def rejections(self, signature: str) -> Sequence[RejectedFix]:
+        """Rejections of proposals for drifts with this signature, oldest first."""
+        found = [r for r in self._rejected.values() if r.signature == signature]
+        return sorted(found, key=lambda r: r.rejected_at)

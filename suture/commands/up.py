@@ -66,14 +66,16 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(
         args.config, workdir=args.workdir, repo=args.repo, contracts=args.contracts
     )
-    repo = check_repo(settings.repo)
+    # With a remote, suture works on its own clone in the workdir; else on --repo.
+    repo = settings.workdir / "clone" if settings.git.remote else check_repo(settings.repo)
 
     async def serve() -> int:
         stop = asyncio.Event()
         stop_on_signals(stop)
         async with running(settings, repo, settings.contracts) as live:
             print(f"suture up: Kafka at {live.bootstrap}; watching {sorted(live.contracts)}")
-            warning = contracts_warning(live.contracts, repo, settings.contracts)
+            print(f"pipeline repository: {live.repo.path} on {live.repo.main_branch!r}")
+            warning = contracts_warning(live.contracts, live.repo.path, settings.contracts)
             if warning is not None:
                 print(warning, file=sys.stderr)
             for path, reason in live.broken_contracts.items():

@@ -264,16 +264,17 @@ async def test_models_already_reading_the_new_events_get_a_contract_only_proposa
 
 
 @pytest.mark.parametrize(
-    ("model", "outcome"),
+    ("model", "resent", "outcome"),
     [
-        ("select distinct on (order_id) order_id, cust_id as customer_id from orders", []),
-        ("select order_id, cust_id as customer_id from orders", ["escalate"]),
+        ("select distinct on (order_id) order_id, cust_id as customer_id from orders", {}, []),
+        ("select order_id, cust_id as customer_id from orders", {}, ["fix"]),  # redelivered
+        ("select order_id, cust_id as customer_id from orders", {"cust_id": 99}, ["escalate"]),
     ],
 )
 async def test_repeated_keys_escalate_only_when_the_models_do_not_deduplicate(
-    model: str, outcome: list[str]
+    model: str, resent: dict[str, Any], outcome: list[str]
 ) -> None:
-    repeated = [*BEFORE, BEFORE[0]]
+    repeated = [*BEFORE, {**BEFORE[0], **resent}]
     scene = Scene(Pipeline(models={"stg_orders": model}), ORDERS, BEFORE, repeated)
     alert = AlertRaised(
         source="test",
@@ -282,7 +283,79 @@ async def test_repeated_keys_escalate_only_when_the_models_do_not_deduplicate(
         detections=[{"kind": "duplicates", "field": "order_id"}],
     )
     found = await healer.handle(alert, scene.deps())
-    assert ["escalate" for o in found if isinstance(o, IncidentEscalated)] == outcome
+    assert ["escalate" if isinstance(o, IncidentEscalated) else "fix" for o in found] == outcome
+
+
+@pytest.mark.parametrize(
+    ("after", "refused_word"),
+    [
+        # the only new field holds text where the old one held numbers
+        (
+            [
+                {"order_id": f"n{i}", "customer": f"c-{i}", "amount_cents": 90 * i}
+                for i in range(1, 6)
+            ],
+            "customer",
+        ),
+        # the only new field is a hundred times too large
+        (
+            [
+                {"order_id": f"n{i}", "client_ref": 9000 + 77 * i, "amount_cents": 90 * i}
+                for i in range(1, 6)
+            ],
+            "client_ref",
+        ),
+    ],
+)
+async def test_an_escalation_lists_the_candidates_it_refused_and_why(
+    after: list[dict[str, Any]], refused_word: str
+) -> None:
+    scene = Scene(PIPELINE, ORDERS, BEFORE, after)
+    alert = drift_alert(scene)
+    alert = alert.model_copy(
+        update={
+            "detections": [
+                *alert.detections,
+                Detection(kind="rename", field="cust_id", to=refused_word),
+            ]
+        }
+    )
+    [outcome] = await healer.handle(alert, scene.deps())
+    assert isinstance(outcome, IncidentEscalated)
+    assert "nothing in the new events carries" not in outcome.reason
+    assert "refused" in outcome.reason and refused_word in outcome.reason
+    assert outcome.refused and all(r.field == "cust_id" for r in outcome.refused)
+    assert any(refused_word in r.candidate and r.reason for r in outcome.refused)
+
+
+async def test_an_escalation_without_candidates_says_nothing_carries_the_field() -> None:
+    gone = [{"order_id": f"n{i}", "amount_cents": 90 * i} for i in range(1, 6)]
+    scene = Scene(PIPELINE, ORDERS, BEFORE, gone)
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, IncidentEscalated)
+    assert "nothing in the new events carries 'cust_id'" in outcome.reason
+    assert outcome.refused == []
+
+
+async def test_a_patch_refused_by_validation_is_listed_with_the_failed_checks() -> None:
+    scene = Scene(
+        PIPELINE,
+        ORDERS,
+        BEFORE,
+        [{k: v for k, v in e.items() if k != "customer_id"} for e in AFTER],
+    )
+    bad = healer.MappingDraft(
+        mappings=[
+            healer.MappingChoice(
+                old_field="cust_id", new_expression="NULL", rationale="nothing else fits"
+            )
+        ]
+    )
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps(llm=ScriptedLLM(bad)))
+    assert isinstance(outcome, IncidentEscalated)
+    [refusal] = outcome.refused
+    assert (refusal.field, refusal.candidate) == ("cust_id", "NULL")
+    assert "mapped_fields_not_constant" in refusal.reason
 
 
 TOTALS = Contract.model_validate(

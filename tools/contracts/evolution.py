@@ -51,13 +51,15 @@ def _apply(fields: list[ContractField], d: Detection) -> tuple[list[ContractFiel
     if d.kind == "type_change" and d.to in _TYPES and old.type not in _TEMPORAL:
         return _replace(fields, index, [old.model_copy(update={"type": d.to})]), {}
     if d.kind == "unit_change" and d.factor:
-        factor = d.factor
+        factor, offset = d.factor, d.offset or 0.0
         bounds = {
-            k: None if v is None else v * factor for k, v in (("min", old.min), ("max", old.max))
+            k: None if v is None else v * factor + offset
+            for k, v in (("min", old.min), ("max", old.max))
         }
         if factor < 0:
             bounds = {"min": bounds["max"], "max": bounds["min"]}
-        update = {**bounds, "unit": None, "type": "number" if factor < 1 else old.type}
+        whole = float(factor).is_integer() and float(offset).is_integer()
+        update = {**bounds, "unit": None, "type": old.type if whole else "number"}
         return _replace(fields, index, [old.model_copy(update=update)]), {}
     if d.kind in ("split", "merge") and isinstance(d.to, list):
         known = {f.name for f in fields}

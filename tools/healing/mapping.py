@@ -16,7 +16,7 @@ from sqlglot.errors import SqlglotError
 
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
-from core.models import Detection, FieldMapping, SchemaMapping
+from core.models import Detection, FieldMapping, Refusal, SchemaMapping
 from tools.healing.mapping_rules import Candidate, candidates_for
 from tools.matching.samples import Events, kinds, shape, typical, values
 from tools.sql.replay import run_models
@@ -42,6 +42,9 @@ class MappingInference(BaseModel):
         default_factory=dict, description="Old field -> candidate targets that fit equally."
     )
     notes: list[str] = Field(default_factory=list, description="Why each decision was made.")
+    refused: list[Refusal] = Field(
+        default_factory=list, description="Candidates that failed the samples, and why."
+    )
 
 
 def evaluate(expression: str, events: Events) -> list[JsonValue]:
@@ -59,6 +62,34 @@ def _whole_seconds(text: str) -> str:
     return re.sub(r"(\d{2}:\d{2}:\d{2})[.,]\d+", r"\1", text)
 
 
+LOST_SHARE = 0.25
+"""Share of old values holding a punctuation mark above which a substitute must write it too."""
+
+
+def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str:
+    """Punctuation (or spaces) that many old values held and no new value writes: a dropped
+    part, or another way of writing the values (`Food and Drink` as `FOOD_AND_DRINK`).
+
+    >>> lost_marks(["/search?q=a", "/cart", "/s?q=b&p=2", "/x"], ["/search", "/cart", "/y"])
+    '=?'
+    >>> lost_marks(["Food and Drink", "Shops", "Gas Stations"], ["FOOD_AND_DRINK", "SHOPS"])
+    ' '
+    >>> lost_marks(["a-b", "c"], ["d", "e"])
+    ''
+    """
+    texts, written = [str(v) for v in old], "".join(str(v) for v in new)
+    marks = {" " if c.isspace() else c for t in texts for c in t if not c.isalnum()}
+    written = written.replace("\t", " ").replace("\n", " ")
+    lost = [
+        c
+        for c in sorted(marks)
+        if c not in written
+        and (held := sum(c in t for t in texts)) >= 2
+        and held >= LOST_SHARE * len(texts)
+    ]
+    return "".join(lost)
+
+
 def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
     """Why values `new` cannot be the old field's values `old`, or None when they fit."""
     old_kinds, new_kinds = kinds(old), kinds(new)
@@ -70,6 +101,8 @@ def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
         a, b = typical(old), typical(new)
         if a and b and max(a, b) / min(a, b) > MAGNITUDE_TOLERANCE:
             return f"computes values around {b:g} where the field held values around {a:g}"
+    if old_kinds == {"str"} and (lost := lost_marks(old, new)):
+        return f"never writes {lost!r}, which several of the field's values held: a part is lost"
     if old_kinds <= {"str", "iso", "numeric"}:
         # fractional seconds are precision, not a different shape: a fix may keep them
         outline = shape if old_kinds != {"iso"} else (lambda text: shape(_whole_seconds(text)))
@@ -89,7 +122,12 @@ def _verify(field: str, candidate: Candidate, before: Events, after: Events) -> 
 
 
 def _decide(
-    field: str, options: list[Candidate], before: Events, after: Events, notes: list[str]
+    field: str,
+    options: list[Candidate],
+    before: Events,
+    after: Events,
+    notes: list[str],
+    refused: list[Refusal],
 ) -> FieldMapping | list[str] | None:
     fitting: list[Candidate] = []
     for option in options:
@@ -98,6 +136,9 @@ def _decide(
             fitting.append(option)
         else:
             notes.append(f"{field}: rejected {option.target!r} ({option.reason}): it {problem}")
+            refused.append(
+                Refusal(field=field, candidate=option.target, reason=f"{option.reason}: {problem}")
+            )
     if not fitting:
         return None
     # alternatives from one hypothesis (layouts of a split, say) come best first: keep the first
@@ -140,15 +181,15 @@ def infer_mapping(
     unresolved: list[str] = []
     ambiguous: dict[str, list[str]] = {}
     notes: list[str] = []
+    refused: list[Refusal] = []
     taken: set[str] = set()
     for field, options in candidates_for(detections, contract, sorted(used_fields), before, after):
         if not options:
             unresolved.append(field)
             notes.append(f"{field}: no field of the new events carries it")
             continue
-        decision = _decide(
-            field, [o for o in options if o.target not in taken] or options, before, after, notes
-        )
+        free = [o for o in options if o.target not in taken] or options
+        decision = _decide(field, free, before, after, notes, refused)
         if isinstance(decision, FieldMapping):
             entries.append(decision)
             taken.add(decision.target)
@@ -162,4 +203,5 @@ def infer_mapping(
         unresolved=unresolved,
         ambiguous=ambiguous,
         notes=notes,
+        refused=refused,
     )

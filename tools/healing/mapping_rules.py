@@ -18,7 +18,7 @@ from core.models import Detection
 from tools.healing.representation import estimated_factor, literal, ref, restore
 from tools.matching.samples import Events, kinds, paths, values
 from tools.matching.successors import choose_successor
-from tools.matching.templates import Template, char_class, templates
+from tools.matching.templates import Template, char_class, python_class, templates
 
 FALLBACK_CONFIDENCE = 0.5
 _MOVES = ("rename", "nesting")
@@ -68,14 +68,20 @@ class _Evidence:
 
     def factors(
         self, names: set[str], old: list[JsonValue], new: list[JsonValue]
-    ) -> list[float | None]:
-        """The detected unit factor, then the one the samples suggest if it differs."""
+    ) -> list[tuple[float | None, float]]:
+        """The detected conversion (factor, offset), then the power of ten the samples suggest.
+
+        An affine conversion (a temperature scale) is never second-guessed by a power of ten.
+        """
         units = [d for d in self.detections if d.kind == "unit_change" and d.field in names]
         if not units:
-            return [None]
+            return [(None, 0.0)]
+        detected = units[0]
+        if detected.offset:
+            return [(detected.factor, detected.offset)]
         estimated = estimated_factor(old, new)
-        found = [f for f in (units[0].factor, estimated) if f]
-        return list(dict.fromkeys(found)) or [None]
+        found = [f for f in (detected.factor, estimated) if f]
+        return [(f, 0.0) for f in dict.fromkeys(found)] or [(None, 0.0)]
 
     def moved(
         self, field: str, base: str, reason: str, confidence: float, decisive: bool = True
@@ -83,8 +89,8 @@ class _Evidence:
         old = values(self.before, field)
         new = values(self.after, base)
         found = []
-        for factor in self.factors({field, base}, old, new):
-            target, undone = restore(ref(base), self.old_kinds(field), new, old, factor)
+        for factor, offset in self.factors({field, base}, old, new):
+            target, undone = restore(ref(base), self.old_kinds(field), new, old, factor, offset)
             why = f"{reason}; {undone}" if undone else reason
             found.append(Candidate(target, why, confidence, decisive))
         return found
@@ -113,7 +119,7 @@ def _piece(
     seps = set(template.separators)
     if not template.prefix and not template.suffix and len(seps) == 1 and "" not in seps:
         (sep,) = seps
-        if not any(re.search(c, sep) for c in classes):
+        if not any(re.search(python_class(c), sep) for c in classes):
             return f"split_part({whole}, {literal(sep)}, {index + 1})"
     return f"regexp_extract({whole}, {literal(template.pattern(classes))}, {index + 1})"
 
@@ -152,7 +158,7 @@ def _merge_parts(ev: _Evidence, field: str) -> Iterator[Candidate]:
 
 def _old_widths(template: Template, wholes: list[str], parts: list[list[str]]) -> list[int | None]:
     """The constant width of each part inside the old whole values (None where it varies)."""
-    regex = re.compile(template.pattern([char_class(p) for p in parts]))
+    regex = re.compile(template.python_pattern([char_class(p) for p in parts]))
     matches = [regex.match(w) for w in wholes]
     widths: list[int | None] = []
     for i in range(len(parts)):
@@ -171,23 +177,52 @@ def _fit_width(text: str, new: list[str], width: int | None) -> str:
     return f"right({text}, {width})"
 
 
+def _joined(template: Template, pieces: list[str]) -> str:
+    """SQL joining `pieces` laid out by `template`; parts that are NULL or empty are skipped
+    with their separator when one separator joins them all (an optional middle name)."""
+    seps = set(template.separators)
+    if not template.prefix and not template.suffix and len(seps) == 1 and "" not in seps:
+        (sep,) = seps
+        kept = ", ".join(f"nullif({p}, '')" for p in pieces)
+        return f"nullif(concat_ws({literal(sep)}, {kept}), '')"
+    joined: list[str] = [literal(template.prefix)] if template.prefix else []
+    for i, piece in enumerate(pieces):
+        joined.append(piece)
+        if i < len(template.separators) and template.separators[i]:
+            joined.append(literal(template.separators[i]))
+    if template.suffix:
+        joined.append(literal(template.suffix))
+    return " || ".join(joined)
+
+
+def _layouts(wholes: list[str], texts: list[list[str]]) -> Iterator[tuple[Template, list[str]]]:
+    """Templates of every whole; else of the wholes with the most parts (others lack one)."""
+    found = list(templates(wholes, texts))
+    if not found:
+        runs = [len(re.findall(r"[^\w]+", w)) for w in wholes]
+        fullest = [w for w, r in zip(wholes, runs, strict=True) if r == max(runs, default=0)]
+        if fullest != wholes:
+            wholes = fullest
+            found = list(templates(wholes, texts))
+    for template in found:
+        yield template, wholes
+
+
 def _split(ev: _Evidence, field: str) -> Iterator[Candidate]:
     for det in ev.about(field, "split"):
         parts = det.to if isinstance(det.to, list) else [det.to] if det.to else []
-        wholes = [str(v) for v in values(ev.before, field)]
         found = [values(ev.after, p) for p in parts]
         texts = [[str(v) for v in f] for f in found]
-        for template in templates(wholes, texts):
+        for template, wholes in _layouts([str(v) for v in values(ev.before, field)], texts):
             widths = _old_widths(template, wholes, texts)
-            pieces = [literal(template.prefix)] if template.prefix else []
-            for i, part in enumerate(parts):
-                pieces.append(_fit_width(_text(ref(part), found[i]), texts[i], widths[i]))
-                if i < len(template.separators) and template.separators[i]:
-                    pieces.append(literal(template.separators[i]))
-            if template.suffix:
-                pieces.append(literal(template.suffix))
+            pieces = [
+                _fit_width(_text(ref(part), found[i]), texts[i], widths[i])
+                for i, part in enumerate(parts)
+            ]
             reason = f"split: {field} joins {parts} as {template}"
-            yield Candidate(" || ".join(pieces), reason, det.confidence, group=f"split:{field}")
+            yield Candidate(
+                _joined(template, pieces), reason, det.confidence, group=f"split:{field}"
+            )
 
 
 def _field_candidates(ev: _Evidence, field: str, claimed: set[str]) -> list[Candidate]:

@@ -6,7 +6,9 @@ All are DuckDB SQL over the new event; tools.sql.patch transpiles them into a pi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pydantic import JsonValue
 from sqlglot import exp
@@ -30,14 +32,23 @@ def literal(text: str) -> str:
     return exp.Literal.string(text).sql(dialect="duckdb")
 
 
-def scale(reference: str, factor: float, integral: bool) -> str:
-    """The expression undoing `new = old * factor` on `reference`.
+def scale(reference: str, factor: float, integral: bool, offset: float = 0.0) -> str:
+    """The expression undoing `new = old * factor + offset` on `reference`.
 
     >>> scale("amount", 0.01, True), scale("grams", 1000.0, False)
     ('CAST(round(amount * 100) AS BIGINT)', 'grams / 1000')
+    >>> scale("temp_f", 1.8, False, 32.0), scale("mph", 0.621371, False)
+    ('(temp_f - 32) / 1.8', 'mph / 0.621371')
+    >>> scale("temp_k", 1.0, False, 273.15)
+    '(temp_k - 273.15)'
     """
+    if offset:
+        shift = f"{offset:g}" if offset > 0 else f"({offset:g})"
+        reference = f"({reference} - {shift})"
     inverse = 1.0 / factor
-    if abs(inverse - round(inverse)) < 1e-9 * max(1.0, abs(inverse)):
+    if factor == 1:
+        expression = reference
+    elif abs(inverse - round(inverse)) < 1e-9 * max(1.0, abs(inverse)):
         expression = f"{reference} * {round(inverse)}"
     elif abs(factor - round(factor)) < 1e-9 * max(1.0, abs(factor)):
         expression = f"{reference} / {round(factor)}"
@@ -59,44 +70,166 @@ def estimated_factor(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> floa
     return float(10**exponent) if exponent else None
 
 
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})*(\.\d+)?")
+_NUMBERS = frozenset({"int", "float", "numeric"})
+
+
+@dataclass(frozen=True)
+class _Values:
+    """What a restore rule looks at: the new reference, the old and the new values."""
+
+    reference: str
+    old_kinds: set[str]
+    old: Sequence[JsonValue]
+    new: Sequence[JsonValue]
+
+    @property
+    def new_kinds(self) -> set[str]:
+        return kinds(self.new)
+
+
+def grouped_decimals(found: Sequence[JsonValue]) -> int | None:
+    """Decimals of numbers written as text with thousands separators, None unless all are.
+
+    The kind lattice reads int < decimal < numeric text < text with separators: a field of
+    those is rebuilt with its separators and its number of decimals, never a bare cast.
+
+    >>> grouped_decimals(["1,299.00", "12.50"]), grouped_decimals(["1,299"])
+    (2, 0)
+    >>> grouped_decimals(["7"]) is None
+    True
+    """
+    texts = [v.strip() for v in found if isinstance(v, str)]
+    if not texts or len(texts) != len(found) or not all(_GROUPED.fullmatch(t) for t in texts):
+        return None
+    if not any("," in t for t in texts):
+        return None
+    places = {len(t.partition(".")[2]) for t in texts}
+    return places.pop() if len(places) == 1 else None
+
+
+def _decimals(value: JsonValue) -> int:
+    text = repr(value) if isinstance(value, float) else str(value)
+    return len(text.partition(".")[2].rstrip("0")) if "e" not in text.lower() else 9
+
+
+def _epoch_to_iso(v: _Values) -> tuple[str, str] | None:
+    if v.old_kinds != {"iso"} or not v.new_kinds or not v.new_kinds <= _NUMBERS:
+        return None
+    units = epoch_units(v.new) or 1.0
+    seconds = v.reference if units == 1.0 else f"{v.reference} / {units:g}"
+    fmt = iso_format(str(v.old[0])) if v.old else "%Y-%m-%dT%H:%M:%SZ"
+    fmt = _keep_subseconds(fmt or "", v.new, units)
+    return f"strftime(to_timestamp({seconds}), {literal(fmt)})", "epoch to ISO text"
+
+
+def _iso_to_epoch(v: _Values) -> tuple[str, str] | None:
+    if not v.old_kinds or not v.old_kinds <= {"int", "float"} or v.new_kinds != {"iso"}:
+        return None
+    if not all(_zoned(x) for x in v.new):
+        return None  # a local time without a zone has no epoch: inventing UTC is a guess
+    units = epoch_units(v.old) or 1.0
+    seconds = f"epoch(CAST({v.reference} AS TIMESTAMPTZ))"
+    finer = max((_fraction_digits(str(x)) for x in v.new), default=0) > round(math.log10(units))
+    if finer:  # the old integers cannot hold the new precision: keep it as a decimal
+        return f"{seconds} * {units:g}", "ISO text to epoch, sub-unit precision kept"
+    return f"CAST(round({seconds} * {units:g}) AS BIGINT)", "ISO text to epoch"
+
+
+def _iso_to_iso(v: _Values) -> tuple[str, str] | None:
+    if v.old_kinds != {"iso"} or v.new_kinds != {"iso"} or not v.old or not v.new:
+        return None
+    fmt = iso_format(str(v.old[0]))
+    zoned_old, zoned_new = _zoned(v.old[0]), all(_zoned(x) for x in v.new)
+    if fmt is None or (zoned_old and not zoned_new):
+        return None  # never invent a zone for a naive timestamp
+    digits = max(_fraction_digits(str(x)) for x in v.new)
+    if digits > _fraction_digits(str(v.old[0])) and "%H" in fmt:
+        fraction = ".%n" if digits > 6 else ".%f" if digits > 3 else ".%g"
+        fmt = re.sub(r"%S(\.%[gfn])?", "%S" + fraction, fmt, count=1)
+    if fmt == iso_format(str(v.new[0])):
+        return None
+    cast = "TIMESTAMPTZ" if zoned_new else "TIMESTAMP"
+    return f"strftime(CAST({v.reference} AS {cast}), {literal(fmt)})", "ISO reformatted"
+
+
+def _to_grouped(v: _Values) -> tuple[str, str] | None:
+    places = grouped_decimals(v.old)
+    if places is None or not v.new_kinds or not v.new_kinds <= _NUMBERS:
+        return None
+    if any(_decimals(x) > places for x in v.new):
+        return None  # the old text cannot hold the new precision
+    number = f"CAST({v.reference} AS DOUBLE)"
+    return f"format({literal('{:,.' + str(places) + 'f}')}, {number})", "number written as before"
+
+
+def _from_grouped(v: _Values) -> tuple[str, str] | None:
+    if grouped_decimals(v.new) is None or not v.old_kinds or not v.old_kinds <= {"int", "float"}:
+        return None
+    cast = "BIGINT" if v.old_kinds == {"int"} and grouped_decimals(v.new) == 0 else "DOUBLE"
+    plain = f"replace({v.reference}, ',', '')"
+    return f"CAST({plain} AS {cast})", "thousands separators read as a number"
+
+
+def _flags(v: _Values) -> tuple[str, str] | None:
+    if v.old_kinds != {"bool"} or v.new_kinds == {"bool"} or flags(v.new) is None:
+        return None
+    truthy = ", ".join(literal(w) for w, meaning in sorted(FLAG_WORDS.items()) if meaning)
+    return f"lower(CAST({v.reference} AS VARCHAR)) IN ({truthy})", "text flags read as booleans"
+
+
+def _cast(v: _Values) -> tuple[str, str] | None:
+    casts = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
+    new_kinds = v.new_kinds
+    if len(v.old_kinds) != 1 or not new_kinds or new_kinds == v.old_kinds:
+        return None
+    (old_kind,) = v.old_kinds
+    if old_kind in casts and new_kinds <= {"numeric", "str", "int", "float"}:
+        return f"CAST({v.reference} AS {casts[old_kind]})", f"text cast to {casts[old_kind]}"
+    if old_kind in ("str", "numeric") and new_kinds <= {"int", "float", "bool"}:
+        return f"CAST({v.reference} AS VARCHAR)", "value cast back to text"
+    return None
+
+
+_RULES = (_epoch_to_iso, _iso_to_epoch, _iso_to_iso, _to_grouped, _from_grouped, _flags, _cast)
+
+
+def _zoned(value: JsonValue) -> bool:
+    return isinstance(value, str) and bool(re.search(r"(Z|[+-]\d{2}:?\d{2})$", value.strip()))
+
+
+def _fraction_digits(text: str) -> int:
+    found = re.search(r":\d{2}[.,](\d+)", text)
+    return len(found.group(1)) if found else 0
+
+
 def restore(
     reference: str,
     old_kinds: set[str],
     new: Sequence[JsonValue],
     old: Sequence[JsonValue],
     factor: float | None,
+    offset: float = 0.0,
 ) -> tuple[str, str]:
-    """An expression giving the old representation from `reference`, and what it undoes."""
-    new_kinds = kinds(new)
-    numbers = {"int", "float", "numeric"}
+    """An expression giving the old representation from `reference`, and what it undoes.
+
+    Nothing is lost on the way: fractions of a second are kept, a naive time never gains a
+    zone, numbers written with thousands separators are written so again.
+
+    >>> restore("t", {"iso"}, ["2026-01-01T10:00:00.250Z"], ["2026-01-01T09:00:00+00:00"], None)
+    ("strftime(CAST(t AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%g%z')", 'ISO reformatted')
+    >>> restore("t", {"iso"}, ["2026-01-01 10:00:00"], ["2026-01-01T09:00:00Z"], None)
+    ('t', '')
+    >>> restore("p", {"str"}, [1299.5, 12.0], ["1,299.00", "7.50"], None)[0]
+    "format('{:,.2f}', CAST(p AS DOUBLE))"
+    """
     if factor is not None:
-        base = f"CAST({reference} AS DOUBLE)" if "numeric" in new_kinds else reference
-        return scale(base, factor, old_kinds == {"int"}), f"unit factor {factor:g} undone"
-    if old_kinds == {"iso"} and new_kinds and new_kinds <= numbers:
-        units = epoch_units(new) or 1.0
-        seconds = reference if units == 1.0 else f"{reference} / {units:g}"
-        fmt = iso_format(str(old[0])) if old else "%Y-%m-%dT%H:%M:%SZ"
-        fmt = _keep_subseconds(fmt or "", new, units)
-        return f"strftime(to_timestamp({seconds}), {literal(fmt)})", "epoch to ISO text"
-    if old_kinds and old_kinds <= {"int", "float"} and new_kinds == {"iso"}:
-        units = epoch_units(old) or 1.0
-        seconds = f"epoch(CAST({reference} AS TIMESTAMPTZ))"
-        return f"CAST(round({seconds} * {units:g}) AS BIGINT)", "ISO text to epoch"
-    if old_kinds == {"iso"} and new_kinds == {"iso"} and old and new:
-        fmt = iso_format(str(old[0]))
-        if fmt and fmt != iso_format(str(new[0])):
-            return f"strftime(CAST({reference} AS TIMESTAMPTZ), {literal(fmt)})", "ISO reformatted"
-    if old_kinds == {"bool"} and new_kinds != {"bool"} and flags(new) is not None:
-        truthy = ", ".join(literal(w) for w, meaning in sorted(FLAG_WORDS.items()) if meaning)
-        return f"lower(CAST({reference} AS VARCHAR)) IN ({truthy})", "text flags read as booleans"
-    casts = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
-    if len(old_kinds) == 1 and new_kinds and new_kinds != old_kinds:
-        (old_kind,) = old_kinds
-        if old_kind in casts and new_kinds <= {"numeric", "str", "int", "float"}:
-            return f"CAST({reference} AS {casts[old_kind]})", f"text cast to {casts[old_kind]}"
-        if old_kind in ("str", "numeric") and new_kinds <= {"int", "float", "bool"}:
-            return f"CAST({reference} AS VARCHAR)", "value cast back to text"
-    return reference, ""
+        base = f"CAST({reference} AS DOUBLE)" if "numeric" in kinds(new) else reference
+        shift = f" plus {offset:g}" if offset else ""
+        undone = f"unit factor {factor:g}{shift} undone"
+        return scale(base, factor, old_kinds == {"int"}, offset), undone
+    values = _Values(reference, old_kinds, old, new)
+    return next((found for rule in _RULES if (found := rule(values))), (reference, ""))
 
 
 _FRACTIONS = ((1e9, ".%n"), (1e6, ".%f"), (1e3, ".%g"))

@@ -31,23 +31,49 @@ class Template:
         )
         return f"^{re.escape(self.prefix)}{inner}{re.escape(self.suffix)}$"
 
+    def python_pattern(self, classes: Sequence[str]) -> str:
+        """The same regex in Python's `re` syntax."""
+        return self.pattern([python_class(c) for c in classes])
 
-def char_class(texts: Sequence[str]) -> str:
-    """A regex character class of every character in `texts` (ASCII letters and digits as ranges).
 
-    >>> char_class(["news.example.com", "A1"])
-    '[A-Za-z0-9\\\\-._]'
+_LETTERS, _MARKS, _DIGITS = r"\p{L}", r"\p{M}", r"\p{Nd}"
+
+
+def char_class(texts: Sequence[str], word_internal: bool = True) -> str:
+    """A character class (RE2 syntax, as DuckDB reads it) of the kinds of characters in `texts`.
+
+    Letters and digits are matched by Unicode category, not by the ones the sample happens to
+    show: a name with an accent the sample lacked still matches. Other characters are listed.
+
+    >>> print(char_class(["news.example.com", "A1"]))
+    [\\p{L}\\p{M}\\p{Nd}\\-._]
     """
     chars = set("".join(texts))
-    if any(c.isalnum() for c in chars):
+    if word_internal and any(c.isalpha() for c in chars):
         chars |= {"-", "_"}  # word-internal in slugs and identifiers, even if unseen so far
-    ranges = ""
-    if any(c.isascii() and c.isalpha() for c in chars):
-        ranges += "A-Za-z"
+    categories = ""
+    if any(c.isalpha() for c in chars):
+        categories += _LETTERS + _MARKS
     if any(c.isdigit() for c in chars):
-        ranges += "0-9"
-    others = sorted(c for c in chars if not (c.isascii() and c.isalnum()))
-    return "[" + ranges + "".join(re.escape(c) if c in "\\]^-[" else c for c in others) + "]"
+        categories += _DIGITS
+    others = sorted(c for c in chars if not (c.isalpha() or c.isdigit()))
+    return "[" + categories + "".join(re.escape(c) if c in "\\]^-[" else c for c in others) + "]"
+
+
+def python_class(cls: str) -> str:
+    """The class `char_class` made, in Python's `re` syntax (which has no \\p{...}).
+
+    >>> bool(re.fullmatch(python_class(char_class(["Ada"])) + "+", "José"))
+    True
+    >>> bool(re.fullmatch(python_class(char_class(["12"])) + "+", "x"))
+    False
+    """
+    inner = cls[1:-1]
+    letters = _LETTERS in inner
+    inner = inner.replace(_LETTERS, "").replace(_MARKS, "\u0300-\u036f").replace(_DIGITS, r"\d")
+    if not letters:
+        return f"[{inner}]"
+    return f"(?:[^\\W\\d_]|[{inner}])" if inner else r"[^\W\d_]"
 
 
 def _common_prefix(texts: Sequence[str]) -> str:
@@ -79,21 +105,25 @@ def templates(wholes: Sequence[str], parts: Sequence[Sequence[str]]) -> Iterator
     if not wholes or not parts or any(not p for p in parts):
         return
     classes = [char_class(p) for p in parts]
+    # without the word-internal extras too: a hyphen between parts (Lyon-69001) is a separator
+    strict = [char_class(p, word_internal=False) for p in parts]
     prefix = _common_prefix(wholes)
     suffix = _common_prefix([w[::-1] for w in wholes])[::-1]
     seen: set[Template] = set()
     for pre in _cuts(prefix):
         for suf in [s[::-1] for s in _cuts(suffix[::-1])]:
-            found = _separators(wholes, pre, suf, classes)
-            if found is not None and (template := Template(pre, found, suf)) not in seen:
-                seen.add(template)
-                yield template
+            for kinds in (classes, strict):
+                found = _separators(wholes, pre, suf, kinds)
+                if found is not None and (template := Template(pre, found, suf)) not in seen:
+                    seen.add(template)
+                    yield template
 
 
 def _separators(
     wholes: Sequence[str], prefix: str, suffix: str, classes: Sequence[str]
 ) -> tuple[str, ...] | None:
-    groups = "(.*?)".join(f"({cls}+)" for cls in classes)
+    """The separators between parts, the same in every whole, or None."""
+    groups = "(.*?)".join(f"({python_class(cls)}+)" for cls in classes)
     regex = re.compile(f"^{re.escape(prefix)}{groups}{re.escape(suffix)}$")
     separators: tuple[str, ...] | None = None
     for whole in wholes:

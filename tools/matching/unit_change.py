@@ -1,10 +1,13 @@
-"""estimate_factor: the constant a numeric field was scaled by (cents -> dollars: 0.01)."""
+"""estimate_unit: how a numeric field's values were converted (cents -> dollars: 0.01 x)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from statistics import median
 
+from tools.matching.unit_conversion import conversions, fit_conversion
 from tools.profiling.batch_profile import NumericStats
 
 _BASE = (10.0, 100.0, 1000.0, 1e4, 1e5, 1e6, 1e9, 24.0, 60.0, 3600.0, 86400.0, 60000.0, 3.6e6)
@@ -41,7 +44,6 @@ TIME_UNITS = frozenset(
     }
 )
 TOLERANCE = 0.3  # in log10 units: the observed ratio may be off by a factor of two
-DECLARED_UNIT_TOLERANCE = 0.5  # with time ratios ruled out, a noisier ratio may still snap
 MIN_SCALE = 1.0  # in log10 units: only scalings of 10x or more are unit changes
 MIN_SEPARATION = 4.0  # Welch's t of log magnitudes: the shift must dwarf natural spread
 MIN_VALUES = 2  # values needed on each side before calling anything a unit change
@@ -49,15 +51,53 @@ MAX_SPREAD_RATIO = 4.0  # log-magnitude spreads of before and after may differ t
 MIN_VARIANCE = 0.01  # floor of a log10 variance, so identical values do not divide by zero
 
 
+@dataclass(frozen=True)
+class UnitEstimate:
+    """`after ~ before * factor + offset`, and how sure the samples are of it."""
+
+    factor: float
+    offset: float
+    confidence: float
+
+
+def estimate_unit(
+    before: NumericStats, after: NumericStats, unit: str | None = None
+) -> UnitEstimate | None:
+    """How the values were converted, or None when they were not.
+
+    A declared `unit` (the contract's) that pint knows fixes the dimension: every conversion
+    inside it is fitted as `a * x + b` (tools.matching.unit_conversion), affine and sub-10x ones
+    included; failing a tight fit, only that family's own ratios of 10x or more may still snap.
+    A declared unit pint does not know rules out time ratios. Without a unit, the table of
+    common ratios (powers of ten and time) applies.
+
+    >>> def stats(values: list[float]) -> NumericStats:
+    ...     return NumericStats(count=len(values), min=min(values), max=max(values),
+    ...                         total=sum(values), sample=values)
+    >>> estimate_unit(stats([21.5, 22.0, 19.8, 23.1]), stats([70.9, 71.4, 67.8, 73.4]), "celsius")
+    UnitEstimate(factor=1.8, offset=32.0, confidence=1.0)
+    >>> estimate_unit(stats([10.0, 10.4, 9.8, 10.2]), stats([36.0, 37.4, 35.3, 36.7]), "m/s")
+    UnitEstimate(factor=3.6, offset=0.0, confidence=0.99)
+    """
+    family = conversions(unit) if unit else ()
+    if family:
+        fitted = fit_conversion(before.sample, after.sample, unit or "")
+        if fitted is not None:
+            conversion, confidence = fitted
+            return UnitEstimate(_tidy(conversion.factor), _tidy(conversion.offset), confidence)
+        candidates = tuple(c.factor for c in family if c.offset == 0)
+    elif unit is not None and unit.strip().lower() not in TIME_UNITS:
+        candidates = DECIMAL_FACTORS
+    else:
+        candidates = FACTORS
+    found = _snapped(before, after, candidates)
+    return UnitEstimate(found[0], 0.0, found[1]) if found is not None else None
+
+
 def estimate_factor(
     before: NumericStats, after: NumericStats, unit: str | None = None
 ) -> tuple[float, float] | None:
-    """The factor `after ~ before * factor`, snapped to a known unit ratio, with a confidence.
-
-    None when the values were not scaled (natural variation, or overlapping ranges). A declared
-    `unit` (the contract's) is evidence too: a unit that is not a time (cents, bytes, metres)
-    changes by powers of ten, so time ratios like 60 are ruled out and a noisier ratio still
-    snaps to the nearest power of ten.
+    """The factor `after ~ before * factor` with a confidence (None for no or affine change).
 
     >>> cents = NumericStats(count=3, min=900, max=3000, total=5150, sample=[1250, 900, 3000])
     >>> dollars = NumericStats(count=3, min=5, max=20, total=37.5, sample=[12.5, 5.0, 20.0])
@@ -73,9 +113,16 @@ def estimate_factor(
     >>> estimate_factor(old, new), estimate_factor(old, new, "cents")
     ((0.0166667, 0.96), (0.01, 0.74))
     """
-    decimal_only = unit is not None and unit.strip().lower() not in TIME_UNITS
-    candidates = DECIMAL_FACTORS if decimal_only else FACTORS
-    tolerance = DECLARED_UNIT_TOLERANCE if decimal_only else TOLERANCE
+    found = estimate_unit(before, after, unit)
+    if found is None or found.offset:
+        return None
+    return found.factor, found.confidence
+
+
+def _snapped(
+    before: NumericStats, after: NumericStats, candidates: Sequence[float]
+) -> tuple[float, float] | None:
+    """The candidate ratio the samples scale by (10x or more, separated), with a confidence."""
     old = [abs(v) for v in before.sample if v]
     new = [abs(v) for v in after.sample if v]
     if len(old) < MIN_VALUES or len(new) < MIN_VALUES or not _same_spread(old, new):
@@ -84,9 +131,12 @@ def estimate_factor(
     mean_ratio = abs(after.mean) / abs(before.mean) if before.mean and after.mean else ratio
     if abs(math.log10(ratio) - math.log10(mean_ratio)) > 2 * TOLERANCE:
         return None
-    factor = min(candidates, key=lambda f: abs(math.log10(ratio) - math.log10(f)))
+    usable = [f for f in candidates if abs(math.log10(f)) >= MIN_SCALE]
+    if not usable:
+        return None
+    factor = min(usable, key=lambda f: abs(math.log10(ratio) - math.log10(f)))
     error = abs(math.log10(ratio) - math.log10(factor))
-    if error > tolerance or abs(math.log10(factor)) < MIN_SCALE:
+    if error > TOLERANCE:
         return None
     inside = sum(before.min <= v <= before.max for v in after.sample) / len(after.sample)
     if inside >= 0.5 or _separation(old, new) < MIN_SEPARATION:

@@ -77,6 +77,7 @@ class DatasetMonitor:
             offsets=offsets,
             partitions=partitions,
             event_time=self.contract.event_time,
+            arrival_time=self.contract.arrival_time,
             arrived_at=arrived_at,
             timeline=self.contract.freshness is not None,
         )

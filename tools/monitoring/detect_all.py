@@ -8,6 +8,7 @@ from core.contracts import Contract
 from core.models import Detection
 from tools.monitoring.drift_detection import detect_drift
 from tools.monitoring.quality import detect_quality
+from tools.profiling.batch_profile import BatchProfile
 from tools.profiling.profile_batch import RawEvent, profile_batch
 
 
@@ -21,11 +22,17 @@ def detect_all(
     >>> [(d.kind, d.field, d.to) for d in detect_all(c, [{"cust_id": 7}], [{"customer_id": 7}])]
     [('rename', 'cust_id', 'customer_id')]
     """
-    event_time = contract.event_time
-    baseline = None
-    if before_events:
-        baseline = profile_batch(before_events, event_time=event_time, timeline=True)
-    current = profile_batch(after_events, event_time=event_time, timeline=True)
+
+    def profile(events: Sequence[RawEvent]) -> BatchProfile:
+        return profile_batch(
+            events,
+            event_time=contract.event_time,
+            arrival_time=contract.arrival_time,
+            timeline=True,
+        )
+
+    baseline = profile(before_events) if before_events else None
+    current = profile(after_events)
     drift = detect_drift(contract, baseline, current)
     return [*drift, *explained_away(drift, detect_quality(contract, baseline, current))]
 

@@ -35,21 +35,22 @@ def detect_drift(
     matches += _splits_and_merges(reference, current, vanished, appeared, matches)
     found = [d for m in matches for d in _from_match(contract, current, m)]
     moved = {path for m in matches for path in (*m.old, *m.new)}
-    for path in vanished:
-        if (
-            path not in moved
-            and current.share(path) == 0
-            and _removable(contract, reference, path, current)
-        ):
-            found.append(
-                make_detection(contract, current, "remove", path, note="stopped appearing")
-            )
+    removed = [
+        path
+        for path in vanished
+        if path not in moved
+        and current.share(path) == 0
+        and _removable(contract, reference, path, current)
+    ]
+    for path in removed:
+        found.append(make_detection(contract, current, "remove", path, note="stopped appearing"))
     for path in _additions(contract, reference, current, appeared, moved):
         found.append(make_detection(contract, current, "add", path, note="not in the contract"))
     for path, profile in current.fields.items():
         if path not in moved and profile.valued:
             found += detect_field_changes(contract, baseline, current, path, profile)
-    found += _nullability(contract, baseline, current, set(vanished))
+    # a required field still in some events is not gone: it is missing, so it is nullability
+    found += _nullability(contract, baseline, current, moved | set(removed))
     return found
 
 
@@ -57,8 +58,11 @@ def _vanished(
     contract: Contract, reference: BatchProfile, current: BatchProfile, learned: bool
 ) -> list[str]:
     gone = []
+    objects = tuple(f"{f.name}." for f in contract.fields if f.type == "object")
     for path, old in reference.fields.items():
         spec = contract.field(path)
+        if spec is None and path.startswith(objects):
+            continue  # an undeclared leaf of a declared object: the object's content is open
         share = old.present / reference.total if reference.total else 0.0
         used = (spec is not None and spec.required) or (not learned and share >= USED_SHARE)
         now = current.fields[path].present / current.total if path in current.fields else 0.0
@@ -158,11 +162,11 @@ def _additions(
 
 
 def _nullability(
-    contract: Contract, baseline: BatchProfile | None, current: BatchProfile, vanished: set[str]
+    contract: Contract, baseline: BatchProfile | None, current: BatchProfile, explained: set[str]
 ) -> list[Detection]:
     found = []
     for spec in contract.fields:
-        if not spec.required or spec.name in vanished:
+        if not spec.required or spec.name in explained:
             continue
         rate = 1.0 - current.share(spec.name)
         before = 1.0 - baseline.share(spec.name) if baseline is not None and baseline.total else 0.0

@@ -8,7 +8,7 @@ from pydantic import JsonValue
 from core.contracts import Contract, ContractField
 from core.models import Detection
 from tools.contracts.check import ACCEPTED_TYPES
-from tools.matching.unit_change import estimate_factor
+from tools.matching.unit_change import estimate_unit
 from tools.monitoring.detection_evidence import make_detection
 from tools.profiling.batch_profile import BatchProfile, FieldProfile
 from tools.profiling.value_encoding import canonical
@@ -28,18 +28,20 @@ def detect_field_changes(
     found: list[Detection] = []
     unit = None
     if before is not None and before.numeric is not None and now.numeric is not None:
-        unit = estimate_factor(before.numeric, now.numeric, spec.unit if spec is not None else None)
+        unit = estimate_unit(before.numeric, now.numeric, spec.unit if spec is not None else None)
         if unit is not None:
             means = f"mean {now.numeric.mean:g} vs {before.numeric.mean:g}"
-            note = f"values scaled by {unit[0]:g} ({means})"
+            shift = f" plus {unit.offset:g}" if unit.offset else ""
+            note = f"values scaled by {unit.factor:g}{shift} ({means})"
             found.append(
                 make_detection(
                     contract,
                     current,
                     "unit_change",
                     path,
-                    factor=unit[0],
-                    confidence=unit[1],
+                    factor=unit.factor,
+                    offset=unit.offset or None,
+                    confidence=unit.confidence,
                     note=note,
                 )
             )

@@ -168,12 +168,16 @@ def _freshness(
         note = f"events {watermark_late:.0f}s older than ones already seen (limit {max_delay:.0f}s)"
         found.append(_late(watermark_late, note, time.count, current.total))
     silence = limits.max_silence_seconds if limits is not None else None
-    gap = max(
-        time.gap_max or 0.0,
-        time.event_min - before.event_max if before is not None and before.event_max else 0.0,
-    )
+    stamped = time.arrived_min is not None  # the contract's arrival_time: silence by arrivals
+    since = 0.0
+    if time.arrived_min is not None and before is not None and before.arrived_max is not None:
+        since = time.arrived_min - before.arrived_max
+    elif not stamped and before is not None and before.event_max:
+        since = time.event_min - before.event_max
+    gap = max(time.gap_max or 0.0, since)
     if silence is not None and gap > silence:
-        note = f"no events for {gap:.0f}s of event time (limit {silence:.0f}s)"
+        clock = "arrival" if stamped else "event"
+        note = f"no events for {gap:.0f}s of {clock} time (limit {silence:.0f}s)"
         found.append(_late(gap, note, time.count, current.total))
     return found
 

@@ -151,6 +151,9 @@ class TimeStats(BaseModel):
     delay_count: int = 0
     delay_max: float | None = None
     arrived_max: float | None = None
+    arrived_min: float | None = Field(
+        default=None, description="Earliest arrival stamped on an event (contract arrival_time)."
+    )
     late_max: float | None = Field(
         default=None, description="Worst event-time lag behind the newest event before it."
     )
@@ -167,6 +170,7 @@ class TimeStats(BaseModel):
             delay_count=self.delay_count + other.delay_count,
             delay_max=_opt(max, self.delay_max, other.delay_max),
             arrived_max=_opt(max, self.arrived_max, other.arrived_max),
+            arrived_min=_opt(min, self.arrived_min, other.arrived_min),
             late_max=_opt(max, self.late_max, other.late_max),
             gap_max=_opt(max, self.gap_max, other.gap_max),
         )

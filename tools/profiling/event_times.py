@@ -14,7 +14,7 @@ def time_stats(
     path: str,
     decoded: list[dict[str, object]],
     indices: list[int],
-    arrived_at: float | Sequence[float] | None,
+    arrived_at: float | Sequence[float | None] | None,
     *,
     timeline: bool = False,
 ) -> TimeStats:
@@ -41,7 +41,14 @@ def time_stats(
             late_max, gap_max = _lateness(parsed), _longest_gap(parsed)
         if arrived_at is not None and single is None:
             arrivals = [arrived_at[i] for i in indices]  # type: ignore[index]
-            delays = [a - t for a, t in zip(arrivals, times, strict=True) if t is not None]
+            delays = [
+                a - t
+                for a, t in zip(arrivals, times, strict=True)
+                if t is not None and a is not None
+            ]
+            if timeline and isinstance(arrived_at, Stamped):
+                known = [a for a in arrivals if a is not None]
+                gap_max = _longest_gap(known) if known else gap_max
     if single is not None and low is not None:
         delays = [single - low]  # the oldest event has the longest delay
     return TimeStats(
@@ -53,9 +60,42 @@ def time_stats(
         delay_count=count if single is not None else len(delays),
         delay_max=max(delays, default=None),
         arrived_max=_latest(arrived_at),
+        arrived_min=(
+            min((a for a in arrived_at if a is not None), default=None)
+            if isinstance(arrived_at, Stamped)
+            else None
+        ),
         late_max=late_max,
         gap_max=gap_max,
     )
+
+
+class Stamped(list[float | None]):
+    """Arrival times read from the events themselves (a collector's stamp), one per event."""
+
+
+def stamped_arrivals(
+    path: str,
+    decoded: list[dict[str, object]],
+    indices: list[int],
+    arrived_at: float | Sequence[float] | None,
+) -> Stamped:
+    """Each decoded event's arrival: its `path` field, else its record time (None if neither).
+
+    >>> stamped_arrivals("got", [{"got": "1970-01-01T00:01:00Z"}, {}], [0, 1], [5.0, 7.0])
+    [60.0, 7.0]
+    """
+    found = Stamped()
+    for position, event in enumerate(decoded):
+        stamp = epoch_seconds(_lookup(event, path))
+        if stamp is None and arrived_at is not None:
+            stamp = (
+                float(arrived_at)
+                if isinstance(arrived_at, int | float)
+                else float(arrived_at[indices[position]])
+            )
+        found.append(stamp)
+    return found
 
 
 def _lateness(times: list[float]) -> float:
@@ -85,10 +125,10 @@ def _uniform_iso_bounds(values: list[object]) -> tuple[float, float, int] | None
     return low, high, len(texts)
 
 
-def _latest(arrived_at: float | Sequence[float] | None) -> float | None:
+def _latest(arrived_at: float | Sequence[float | None] | None) -> float | None:
     if arrived_at is None or isinstance(arrived_at, (int, float)):
         return None if arrived_at is None else float(arrived_at)
-    return max(arrived_at, default=None)
+    return max((a for a in arrived_at if a is not None), default=None)
 
 
 def _column(decoded: list[dict[str, object]], key: str) -> list[object]:

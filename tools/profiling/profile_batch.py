@@ -19,7 +19,7 @@ from pydantic import JsonValue
 from tools.profiling.batch_profile import ROW_SIZE, BatchProfile, FieldProfile, Reject
 from tools.profiling.column_profile import MISSING, Locator, profile_column
 from tools.profiling.event_shape import shape_problem
-from tools.profiling.event_times import time_stats
+from tools.profiling.event_times import stamped_arrivals, time_stats
 from tools.profiling.value_encoding import json_type
 
 PREVIEW_SIZE = 200
@@ -138,6 +138,7 @@ def profile_batch(
     event_time: str | None = None,
     arrived_at: float | Sequence[float] | None = None,
     timeline: bool = False,
+    arrival_time: str | None = None,
 ) -> BatchProfile:
     """Profile a micro-batch of raw events (bytes or dicts), field by field.
 
@@ -160,6 +161,7 @@ def profile_batch(
         event_time=event_time,
         arrived_at=arrived_at,
         timeline=timeline,
+        arrival_time=arrival_time,
     )
 
 
@@ -173,8 +175,13 @@ def profile_decoded(
     event_time: str | None = None,
     arrived_at: float | Sequence[float] | None = None,
     timeline: bool = False,
+    arrival_time: str | None = None,
 ) -> BatchProfile:
-    """profile_batch for events already split by `decode_events` (to decode only once)."""
+    """profile_batch for events already split by `decode_events` (to decode only once).
+
+    `arrival_time` names a field a collector stamps on receipt: where an event carries it,
+    it is the event's arrival (lateness and silence are measured on it), else `arrived_at`.
+    """
     where = Locator(indices, offsets, partitions)
     fields: dict[str, FieldProfile] = {}
     memo = decoded if type(decoded) is DecodedEvents else None
@@ -182,7 +189,12 @@ def profile_decoded(
         clean = memo if "." not in key else None
         _profile_tree(key, batch_column(decoded, key, key, clean), where, fields, clean)  # type: ignore[arg-type]
     time = None
-    if event_time is not None:
+    if event_time is not None and arrival_time is not None:
+        stamped = stamped_arrivals(arrival_time, decoded, indices, arrived_at)
+        time = time_stats(
+            event_time, decoded, list(range(len(decoded))), stamped, timeline=timeline
+        )
+    elif event_time is not None:
         time = time_stats(event_time, decoded, indices, arrived_at, timeline=timeline)
     return BatchProfile.model_construct(
         total=len(decoded),

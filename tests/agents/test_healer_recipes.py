@@ -1,0 +1,208 @@
+"""The healer's evidence-gated recipes: dedup on the declared key, omitted zero values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agents import healer
+from core.contracts import Contract, Pipeline
+from core.models import (
+    QUALITY_KINDS,
+    AlertRaised,
+    Detection,
+    FixProposed,
+    IncidentEscalated,
+    ModelPatch,
+)
+from guardrails.replay_gate import validate_patch
+from tests.agents.test_healer import Scene
+from tools.healing.recipes import dedup_recipe, recipe_patches
+from tools.monitoring.detect_all import detect_all
+from tools.sql.replay import run_models
+
+Rows = list[dict[str, Any]]
+
+
+def drift_alert(scene: Scene) -> AlertRaised:
+    """The alert the monitors raise: quality findings alone make a quality alert."""
+    found = detect_all(scene.contract, scene.before, scene.after)
+    quality = all(d.kind in QUALITY_KINDS for d in found)
+    return AlertRaised(
+        source="test",
+        category="quality" if quality else "drift",
+        dataset=scene.contract.dataset,
+        detections=found,
+    )
+
+
+def _orders(key: bool = True, dialect: str = "duckdb") -> tuple[Contract, Pipeline]:
+    contract = Contract.model_validate(
+        {
+            "dataset": "orders",
+            "fields": [
+                {"name": "order_id", "type": "string", "required": True, "unique": key},
+                {"name": "shop", "type": "string", "required": True},
+                {"name": "amount", "type": "number", "required": True},
+                {"name": "received", "type": "timestamp"},
+            ],
+            **({"key": "order_id"} if key else {}),
+            "arrival_time": "received",
+        }
+    )
+    pipeline = Pipeline(
+        dialect=dialect,
+        models={
+            "stg": "select order_id, shop, amount from orders o where amount >= 0",
+            "revenue": "select shop, count(*) as n, sum(amount) as total from stg group by shop",
+        },
+    )
+    return contract, pipeline
+
+
+BEFORE: Rows = [
+    {"order_id": f"a{i}", "shop": "s1", "amount": 10.0 + i, "received": "2026-05-01T07:00:00Z"}
+    for i in range(4)
+]
+
+
+def _redelivered(stamps: bool) -> Rows:
+    rows: Rows = []
+    for i, copies in enumerate([2, 1, 3, 1]):
+        for c in range(copies):
+            at = f"2026-05-01T08:0{i}:0{c if stamps else 0}Z"
+            rows.append(
+                {"order_id": f"b{i}", "shop": f"s{i % 2}", "amount": 5.0 * i, "received": at}
+            )
+    return rows
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "bigquery", "spark", "snowflake"])
+@pytest.mark.parametrize("stamps", [False, True])
+async def test_redeliveries_of_a_declared_key_are_deduplicated(dialect: str, stamps: bool) -> None:
+    contract, pipeline = _orders(dialect=dialect)
+    after = _redelivered(stamps)
+    scene = Scene(pipeline, contract, BEFORE, after)
+    alert = drift_alert(scene)
+    assert any(d.kind == "duplicates" for d in alert.detections)
+    [proposal] = await healer.handle(alert, scene.deps())
+    assert isinstance(proposal, FixProposed), proposal
+    assert proposal.validation.passed
+    assert [p.recipe.kind for p in proposal.patches if p.recipe] == ["dedup_on_key"]
+    fixed = pipeline.model_copy(
+        update={"models": {**pipeline.models, **{p.model: p.after_sql for p in proposal.patches}}}
+    )
+    rows = run_models(fixed, {"orders": after}, {"orders": contract})["stg"]
+    assert sorted(r["order_id"] for r in rows) == ["b0", "b1", "b2", "b3"]
+
+
+@pytest.mark.parametrize(
+    ("key", "change", "reason"),
+    [
+        (True, {"amount": 999.0}, "conflicting payloads"),
+        (True, {"shop": "elsewhere"}, "conflicting payloads"),
+    ],
+)
+async def test_repeats_that_are_not_redeliveries_escalate(
+    key: bool, change: dict[str, Any], reason: str
+) -> None:
+    contract, pipeline = _orders(key=key)
+    after = _redelivered(False)
+    after[1] = {**after[1], **change}
+    scene = Scene(pipeline, contract, BEFORE, after)
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, IncidentEscalated) and reason in outcome.reason
+
+
+async def test_repeats_of_a_key_nothing_declares_unique_escalate() -> None:
+    contract, pipeline = _orders(key=False)
+    scene = Scene(pipeline, contract, BEFORE, _redelivered(False))
+    reported = AlertRaised(  # an outside tool's alert: the contract declares no key
+        source="external",
+        category="quality",
+        dataset="orders",
+        detections=[Detection(kind="duplicates", field="order_id")],
+    )
+    [outcome] = await healer.handle(reported, scene.deps())
+    assert isinstance(outcome, IncidentEscalated)
+    assert "nothing is declared unique" in outcome.reason
+
+
+def test_validation_refuses_a_dedup_patch_the_recipe_did_not_make() -> None:
+    contract, pipeline = _orders()
+    after = _redelivered(False)
+    recipe = dedup_recipe(contract, after)
+    assert not isinstance(recipe, str)
+    [made, *_] = recipe_patches(pipeline, recipe)
+
+    def passes(patch: ModelPatch) -> bool:
+        report = validate_patch(
+            pipeline, [patch], {"orders": contract}, BEFORE, after, dataset="orders", mapping=None
+        )
+        return report.passed
+
+    assert passes(made)
+    by_hand = made.model_copy(
+        update={
+            "after_sql": "select distinct order_id, shop, amount from orders o where amount >= 0",
+            "recipe": None,
+        }
+    )
+    assert not passes(by_hand)
+    filtered = made.model_copy(update={"after_sql": made.after_sql.replace(">= 0", "> 5")})
+    assert not passes(filtered)
+    wrong_key = made.model_copy(update={"recipe": recipe.model_copy(update={"key": "shop"})})
+    assert not passes(wrong_key)
+
+
+@pytest.mark.parametrize(
+    ("field", "kind", "values", "restored"),
+    [
+        ("gift", "boolean", [True, False, True, False, False, True], "COALESCE(gift, FALSE)"),
+        ("items", "integer", [3, 0, 1, 0, 7, 2], "COALESCE(items, 0)"),
+        ("note", "string", ["fragile", "", "left", "", "", "x"], "COALESCE(note, '')"),
+    ],
+)
+async def test_a_zero_value_the_producer_now_omits_is_restored(
+    field: str, kind: str, values: list[Any], restored: str
+) -> None:
+    contract = Contract.model_validate(
+        {
+            "dataset": "parcels",
+            "fields": [
+                {"name": "id", "type": "string", "required": True},
+                {"name": field, "type": kind, "required": True},
+            ],
+        }
+    )
+    pipeline = Pipeline(models={"stg": f"select id, {field} from parcels"})
+    before: Rows = [{"id": f"a{i}", field: v} for i, v in enumerate(values)]
+    after: Rows = [
+        {"id": f"b{i}", **({field: v} if v not in (False, 0, "") or v is True else {})}
+        for i, v in enumerate(values)
+    ]
+    scene = Scene(pipeline, contract, before, after)
+    [proposal] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(proposal, FixProposed), proposal
+    assert proposal.mapping.as_dict() == {field: restored}
+    assert proposal.validation.passed
+
+
+async def test_missing_values_that_are_not_the_zero_value_escalate() -> None:
+    contract = Contract.model_validate(
+        {
+            "dataset": "parcels",
+            "fields": [
+                {"name": "id", "type": "string", "required": True},
+                {"name": "gift", "type": "boolean", "required": True},
+            ],
+        }
+    )
+    pipeline = Pipeline(models={"stg": "select id, gift from parcels"})
+    before: Rows = [{"id": f"a{i}", "gift": i % 2 == 0} for i in range(6)]
+    after: Rows = [{"id": f"b{i}", **({"gift": False} if i % 3 == 0 else {})} for i in range(6)]
+    scene = Scene(pipeline, contract, before, after)
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, IncidentEscalated)
+    assert "not an omitted zero" in outcome.reason

@@ -34,7 +34,7 @@ from core.errors import AssistantError
 from core.lifecycle import ProposalRecord
 from core.models import AlertRaised, Detection, FixProposed
 from core.ports import VerifiedFix
-from evals.runner import observe_lag, reject_refused, replay_output, with_source
+from evals.runner import observe_lag, reject_verdicts, replay_output, with_source
 from evals.scenario import Scenario
 from evals.scoring import ScenarioRun, ScenarioScore, score_scenario
 
@@ -181,9 +181,16 @@ async def _drive(
     proposals: list[FixProposed] = [r.proposal for r in records]
     outcome = "escalate" if incidents else "fix" if proposals else "no_action"
     output = None
+    patched: dict[str, str] = {}
     if proposals and not incidents:
         await _approve(live, records, deadline)
-        output = replay_output(scenario, await asyncio.to_thread(live.repo.read_models))
+        merged = await asyncio.to_thread(live.repo.read_models)
+        output = replay_output(scenario, merged)
+        patched = {
+            name: sql
+            for name, sql in merged.items()
+            if sql.strip() != scenario.pipeline.models.get(name, "").strip()
+        }
     mapping: dict[str, str] = {}
     for proposal in proposals:
         mapping.update(proposal.mapping.as_dict())
@@ -196,6 +203,7 @@ async def _drive(
         mapping=mapping,
         validation_passed=all(p.validation.passed for p in proposals) if proposals else None,
         output=output,
+        patched_models=patched,
         llm_calls=max(
             sum(p.llm_calls for p in proposals),
             len(adapter_calls) if isinstance(adapter_calls, list) else 0,
@@ -237,8 +245,7 @@ async def run_live_scenario(
     except Exception as error:  # one broken scenario must not stop the suite; it is reported
         run = ScenarioRun(scenario_id=scenario.id, error=f"{type(error).__name__}: {error}")
     if run.error is None:
-        refused = [reject_refused(scenario, r.model, r.sql) for r in scenario.expect.reject_patches]
-        run = run.model_copy(update={"rejects_refused": refused})
+        run = run.model_copy(update={"rejects": reject_verdicts(scenario)})
     return run.model_copy(update={"wall_seconds": time.perf_counter() - started})
 
 

@@ -46,6 +46,16 @@ def _values(scenario: Scenario, target: str, dialect: str) -> list[Any] | None:
     return [row["value"] for row in sorted(rows, key=lambda row: int(str(row["__position"])))]
 
 
+def target_values(scenario: Scenario, target: str) -> list[Any] | None:
+    """A mapping target's value per event of events.after: read in the pipeline's dialect, or
+    else DuckDB's (where replays run); None when it cannot be evaluated."""
+    dialect = scenario.pipeline.dialect
+    found = _values(scenario, target, dialect)
+    if found is None and dialect != "duckdb":
+        found = _values(scenario, target, "duckdb")
+    return found
+
+
 def same_values(scenario: Scenario) -> Equivalence:
     """An equivalence for score_mapping: both targets give the same value for every event.
 

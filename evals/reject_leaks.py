@@ -13,7 +13,7 @@ from typing import Any
 
 from core.errors import AssistantError
 from evals.rows import values_equal
-from evals.runner import reject_refused, replay_output
+from evals.runner import reject_verdict, replay_output
 from evals.scenario import Scenario
 
 
@@ -75,7 +75,7 @@ def reject_leaks(scenario: Scenario) -> list[RejectLeak]:
     """The scenario's reject patches that validation does not refuse, each with its check."""
     leaks: list[RejectLeak] = []
     for index, reject in enumerate(scenario.expect.reject_patches):
-        if reject_refused(scenario, reject.model, reject.sql):
+        if reject_verdict(scenario, reject.model, reject.sql).refused:
             continue
         models = {**scenario.pipeline.models, reject.model: reject.sql}
         try:

@@ -7,13 +7,15 @@ changes if one is ever renamed or removed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import AssistantError
 from evals.loader import LoadError
-from evals.scoring import ScenarioScore, Totals, total
+from evals.run_record import RunRecord
+from evals.scoring import ScenarioScore, Totals, score_record, total
 from evals.thresholds import Thresholds, check_thresholds
 
 SCHEMA_VERSION = 1
@@ -82,7 +84,94 @@ def _scenario_json(score: ScenarioScore) -> dict[str, Any]:
         "cache_hits": score.cache_hits,
         "wall_seconds": round(score.wall_seconds, 3),
         "error": score.error,
+        **_record_json(score.record),
     }
+
+
+def _record_json(record: RunRecord | None) -> dict[str, Any]:
+    """`expect`, `actual` and `mapping_values`: enough to re-score the scenario (`rescore`)."""
+    if record is None:
+        return {"expect": None, "actual": None, "mapping_values": None}
+    data = record.model_dump(mode="json", by_alias=True, exclude_none=False)
+    data["expect"]["detect"] = [
+        d.model_dump(mode="json", by_alias=True, exclude_none=True) for d in record.expect.detect
+    ]
+    return {key: data[key] for key in ("expect", "actual", "mapping_values")}
+
+
+class RescoreError(AssistantError):
+    """A JSON report that cannot be re-scored (written without `expect` and `actual`)."""
+
+
+def rescore(data: Mapping[str, Any]) -> Totals:
+    """The totals of a JSON report, recomputed from its scenarios' `expect` and `actual` alone.
+
+    The wall time is the report's own (it is measured, not scored).
+    """
+    records = []
+    for scenario in data["scenarios"]:
+        if scenario.get("expect") is None or scenario.get("actual") is None:
+            raise RescoreError(
+                f"scenario {scenario.get('id')!r} has no expect/actual; write the report again "
+                "with this version of suture eval --json"
+            )
+        records.append(
+            RunRecord(
+                scenario_id=scenario["id"],
+                tags=scenario.get("tags", []),
+                expect=scenario["expect"],
+                actual=scenario["actual"],
+                mapping_values=scenario.get("mapping_values") or {},
+            )
+        )
+    return total(
+        (score_record(record) for record in records),
+        wall_seconds=float(data["totals"]["wall_seconds"]),
+    )
+
+
+def by_tag(scores: Iterable[ScenarioScore]) -> dict[str, Totals]:
+    """Totals per tag (a scenario counts under each of its tags), tags in sorted order."""
+    grouped: dict[str, list[ScenarioScore]] = {}
+    for score in scores:
+        for tag in score.tags or ["(untagged)"]:
+            grouped.setdefault(tag, []).append(score)
+    return {tag: total(grouped[tag]) for tag in sorted(grouped)}
+
+
+def render_by_tag(report: EvalReport) -> str:
+    """One line per tag: scenarios, passed, outcome accuracy, rejects refused, false confidence."""
+    header = (
+        "tag",
+        "scenarios",
+        "passed",
+        "outcome",
+        "mapping",
+        "output",
+        "rejects",
+        "false conf",
+        "errors",
+    )
+    rows = [header] + [
+        (
+            tag,
+            str(t.scenarios),
+            str(t.passed),
+            f"{t.outcome_accuracy:.3f}",
+            f"{t.mapping_accuracy:.3f}",
+            f"{t.output_correctness:.3f}",
+            f"{t.reject_share:.3f}",
+            str(t.false_confidence),
+            str(t.errors),
+        )
+        for tag, t in by_tag(report.scores).items()
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
 
 
 def report_json(report: EvalReport) -> dict[str, Any]:
@@ -103,6 +192,10 @@ def report_json(report: EvalReport) -> dict[str, Any]:
             {"path": str(e.path), "line": e.line, "message": e.message} for e in report.load_errors
         ],
         "scenarios": [_scenario_json(score) for score in report.scores],
+        "by_tag": {
+            tag: {**totals.model_dump(), "wall_seconds": round(totals.wall_seconds, 3)}
+            for tag, totals in by_tag(report.scores).items()
+        },
     }
 
 

@@ -31,6 +31,7 @@ from core.models import (
     ModelPatch,
 )
 from core.ports import LLM, KnowledgeBase, VerifiedFix
+from evals.run_record import RejectVerdict
 from evals.scenario import Scenario
 from evals.scoring import ScenarioRun, ScenarioScore, score_scenario
 from guardrails.replay_gate import validate_patch
@@ -129,13 +130,13 @@ async def _run(
     outcome = "escalate" if escalated else "fix" if proposals else "no_action"
     mapping: dict[str, str] = {}
     output = None
+    patched: dict[str, str] = {}
     for proposal in proposals:
         mapping.update(proposal.mapping.as_dict())
     if proposals and not escalated:
-        models = dict(scenario.pipeline.models)
         for proposal in proposals:
-            models.update({p.model: p.after_sql for p in proposal.patches})
-        output = replay_output(scenario, models)
+            patched.update({p.model: p.after_sql for p in proposal.patches})
+        output = replay_output(scenario, {**scenario.pipeline.models, **patched})
         if learned is not None:
             learned += [
                 VerifiedFix.from_proposal(p, applied_at=datetime.now(UTC)) for p in proposals
@@ -147,9 +148,8 @@ async def _run(
         mapping=mapping,
         validation_passed=all(p.validation.passed for p in proposals) if proposals else None,
         output=output,
-        rejects_refused=[
-            reject_refused(scenario, r.model, r.sql) for r in scenario.expect.reject_patches
-        ],
+        patched_models=patched,
+        rejects=reject_verdicts(scenario),
         llm_calls=sum(p.llm_calls for p in proposals),
         cache_hits=sum(1 for p in proposals if p.origin == "kb"),
     )
@@ -164,8 +164,13 @@ def replay_output(scenario: Scenario, models: dict[str, str]) -> dict[str, list[
     )
 
 
-def reject_refused(scenario: Scenario, model: str, sql: str) -> bool:
-    """True when validation refuses this (plausible but wrong) patch."""
+def reject_verdicts(scenario: Scenario) -> list[RejectVerdict]:
+    """What validation says about each of the scenario's reject patches."""
+    return [reject_verdict(scenario, r.model, r.sql) for r in scenario.expect.reject_patches]
+
+
+def reject_verdict(scenario: Scenario, model: str, sql: str) -> RejectVerdict:
+    """Whether validation refuses this (plausible but wrong) patch, and which check did."""
     pipeline, contract = scenario.pipeline, scenario.contract
     patch = ModelPatch(
         model=model,
@@ -183,9 +188,13 @@ def reject_refused(scenario: Scenario, model: str, sql: str) -> bool:
             dataset=contract.dataset,
             mapping=None,
         )
-    except (AssistantError, OverflowError, ValueError):
-        return True  # the patch cannot even be replayed: refused
-    return not report.passed
+    except (AssistantError, OverflowError, ValueError) as error:
+        # The patch cannot even be replayed: refused.
+        return RejectVerdict(refused=True, check=f"replay ({type(error).__name__})")
+    failed = report.failures()
+    if report.passed:
+        return RejectVerdict(refused=False)
+    return RejectVerdict(refused=True, check=failed[0].name if failed else "no checks ran")
 
 
 def with_source(run: ScenarioRun, sources: Mapping[str, Path] | None) -> ScenarioRun:

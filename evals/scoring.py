@@ -11,8 +11,17 @@ from sqlglot.errors import ParseError
 from sqlglot.optimizer.simplify import simplify
 
 from core.models import Detection
-from evals.mapping_values import Equivalence, same_values
-from evals.rows import compare_outputs
+from evals.mapping_values import Equivalence, target_values
+from evals.rows import compare_outputs, values_equal
+from evals.run_record import (
+    ActualRun,
+    ExpectedRun,
+    RejectVerdict,
+    RunRecord,
+    TargetValues,
+    detection_json,
+    json_ready,
+)
 from evals.scenario import ExpectedDetection, Outcome, Row, Scenario
 
 
@@ -29,8 +38,11 @@ class ScenarioRun(BaseModel):
     output: dict[str, list[Row]] | None = Field(
         default=None, description="Rows of the patched models on events.after, once applied."
     )
-    rejects_refused: list[bool] = Field(
-        default_factory=list, description="Per expect.reject_patches: did the guardrails refuse it."
+    patched_models: dict[str, str] = Field(
+        default_factory=dict, description="Model -> SQL after the fix, for the models it changed."
+    )
+    rejects: list[RejectVerdict] = Field(
+        default_factory=list, description="Per expect.reject_patches: what validation said."
     )
     llm_calls: int = Field(default=0, ge=0)
     cache_hits: int = Field(default=0, ge=0)
@@ -167,6 +179,9 @@ class ScenarioScore(BaseModel):
     cache_hits: int = 0
     wall_seconds: float = 0.0
     error: str | None = None
+    record: RunRecord | None = Field(
+        default=None, description="What was expected and what happened; the score's only input."
+    )
 
     @property
     def passed(self) -> bool:
@@ -182,47 +197,119 @@ class ScenarioScore(BaseModel):
         )
 
 
-def score_scenario(scenario: Scenario, run: ScenarioRun, by_values: bool = True) -> ScenarioScore:
-    """Score one run against its scenario's expectations.
+def build_record(scenario: Scenario, run: ScenarioRun, by_values: bool = True) -> RunRecord:
+    """The scenario's expectation beside the run, JSON-ready, with what scoring must evaluate.
 
-    With `by_values`, a mapping target spelled differently from the expected one still counts
-    when it gives the same value for every event of events.after (see evals.mapping_values).
+    With `by_values`, every mapping entry spelled differently from the expected one is evaluated
+    on events.after (both targets), so that scoring can tell whether they mean the same.
     """
-    expect = scenario.expect
-    equivalent = same_values(scenario) if by_values else None
-    correct, total = score_mapping(
-        expect.mapping, run.mapping, scenario.pipeline.dialect, equivalent
-    )
-    output_correct: bool | None = None
-    problems: list[str] = []
-    if expect.outcome == "fix":
-        if run.output is None:
-            output_correct = False
-            problems = ["no fix was applied, so the models produced no output"]
-        else:
-            problems = compare_outputs(expect.output, run.output)
-            output_correct = not problems
-    produced_wrong = run.output is not None and bool(compare_outputs(expect.output, run.output))
-    refused = run.rejects_refused[: len(expect.reject_patches)]
-    return ScenarioScore(
-        scenario_id=scenario.id,
-        tags=list(scenario.tags),
-        expected_outcome=expect.outcome,
-        actual_outcome=run.outcome,
-        detections=score_detections(expect.detect, run.detections),
-        outcome_correct=run.outcome == expect.outcome,
-        mapping_correct=correct,
-        mapping_total=total,
-        output_correct=output_correct,
-        output_problems=problems,
-        rejects_refused=sum(refused),
-        rejects_total=len(expect.reject_patches),
-        false_confidence=bool(run.outcome == "fix" and run.validation_passed and produced_wrong),
+    expect, dialect = scenario.expect, scenario.pipeline.dialect
+    values: dict[str, TargetValues] = {}
+    for source, target in expect.mapping.items():
+        got = run.mapping.get(source)
+        if not by_values or got is None:
+            continue
+        if normalize_expression(got, dialect) != normalize_expression(target, dialect):
+            values[source] = TargetValues(
+                expected=json_ready(target_values(scenario, target)),
+                actual=json_ready(target_values(scenario, got)),
+            )
+    actual = ActualRun(
+        detections=[detection_json(d) for d in run.detections],
+        outcome=run.outcome,
+        mapping=dict(run.mapping),
+        patched_models=dict(run.patched_models),
+        output=None if run.output is None else json_ready(run.output),
+        validation_passed=run.validation_passed,
+        reject_patches=list(run.rejects),
         llm_calls=run.llm_calls,
         cache_hits=run.cache_hits,
         wall_seconds=run.wall_seconds,
         error=run.error,
     )
+    expected = ExpectedRun(
+        dialect=dialect,
+        detect=list(expect.detect),
+        outcome=expect.outcome,
+        mapping=dict(expect.mapping),
+        output=json_ready(expect.output),
+        reject_patches=len(expect.reject_patches),
+    )
+    return RunRecord(
+        scenario_id=scenario.id,
+        tags=list(scenario.tags),
+        expect=expected,
+        actual=actual,
+        mapping_values=values,
+    )
+
+
+def _values_agree(values: TargetValues | None) -> bool:
+    if values is None or values.expected is None or values.actual is None:
+        return False
+    if len(values.expected) != len(values.actual):
+        return False
+    return all(values_equal(e, a) for e, a in zip(values.expected, values.actual, strict=True))
+
+
+def score_record(record: RunRecord) -> ScenarioScore:
+    """Score one record: nothing but the record is read, so a JSON report can be re-scored.
+
+    False confidence: a fix that passed validation, yet whose output is wrong, or that was
+    proposed where `escalate` or `no_action` was expected.
+    """
+    expect, actual = record.expect, record.actual
+    evaluated = {
+        (expect.mapping[source], actual.mapping.get(source)): values
+        for source, values in record.mapping_values.items()
+        if source in expect.mapping
+    }
+    correct, total_entries = score_mapping(
+        expect.mapping,
+        actual.mapping,
+        expect.dialect,
+        lambda want, got: _values_agree(evaluated.get((want, got))),
+    )
+    output_correct: bool | None = None
+    problems: list[str] = []
+    if expect.outcome == "fix":
+        if actual.output is None:
+            output_correct = False
+            problems = ["no fix was applied, so the models produced no output"]
+        else:
+            problems = compare_outputs(expect.output, actual.output)
+            output_correct = not problems
+    produced_wrong = actual.output is not None and bool(
+        compare_outputs(expect.output, actual.output)
+    )
+    confident_fix = actual.outcome == "fix" and bool(actual.validation_passed)
+    refused = actual.reject_patches[: expect.reject_patches]
+    detections = [Detection.model_validate(d) for d in actual.detections]
+    return ScenarioScore(
+        scenario_id=record.scenario_id,
+        tags=list(record.tags),
+        expected_outcome=expect.outcome,
+        actual_outcome=actual.outcome,
+        detections=score_detections(expect.detect, detections),
+        outcome_correct=actual.outcome == expect.outcome,
+        mapping_correct=correct,
+        mapping_total=total_entries,
+        output_correct=output_correct,
+        output_problems=problems,
+        rejects_refused=sum(verdict.refused for verdict in refused),
+        rejects_total=expect.reject_patches,
+        false_confidence=confident_fix and (expect.outcome != "fix" or produced_wrong),
+        llm_calls=actual.llm_calls,
+        cache_hits=actual.cache_hits,
+        wall_seconds=actual.wall_seconds,
+        error=actual.error,
+        record=record,
+    )
+
+
+def score_scenario(scenario: Scenario, run: ScenarioRun, by_values: bool = True) -> ScenarioScore:
+    """Score one run against its scenario's expectations (see `build_record`, `score_record`)."""
+    return score_record(build_record(scenario, run, by_values))
 
 
 class Totals(BaseModel):

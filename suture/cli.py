@@ -37,9 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _aliases(argv: Sequence[str]) -> list[str]:
+    """`eval generate ...` is the `eval-generate` sub-command (argparse cannot nest it in eval).
+
+    >>> _aliases(["-v", "eval", "generate", "--seed", "3", "out"])
+    ['-v', 'eval-generate', '--seed', '3', 'out']
+    """
+    words = list(argv)
+    for index in range(len(words) - 1):
+        if words[index] == "eval" and words[index + 1] == "generate":
+            return [*words[:index], "eval-generate", *words[index + 2 :]]
+        if not words[index].startswith("-"):
+            break
+    return words
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; our own errors print one clear line and exit 2."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_aliases(sys.argv[1:] if argv is None else argv))
     configure_logging(args.verbose)
     rate_limit_root_handlers()
     try:

@@ -33,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--markdown", type=Path, help="write a Markdown report to this file")
     parser.add_argument("--thresholds", type=Path, help="fail (exit 1) below these scores")
     parser.add_argument("--check", action="store_true", help="only validate the scenario files")
+    parser.add_argument("--by-tag", action="store_true", help="also print the totals of each tag")
     parser.add_argument("--llm", action="store_true", help="use the configured LLM (SUTURE_LLM_*)")
     parser.add_argument(
         "--fast",
@@ -60,13 +61,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_run)
+    generate = subparsers.add_parser(
+        "eval-generate",
+        help="`suture eval generate DIR`: write generated scenarios and a manifest into DIR",
+    )
+    generate.add_argument("target", type=Path, help="folder to write the scenarios into")
+    generate.add_argument("--seed", type=int, default=1, help="the seed (default 1)")
+    generate.add_argument("--count", type=int, default=100, help="scenarios (default 100)")
+    generate.add_argument(
+        "--tables",
+        type=Path,
+        help="the schema_matching benchmark folder (default: ../shared/benchmarks/...)",
+    )
+    generate.set_defaults(handler=_generate)
 
 
 def _run(args: argparse.Namespace) -> int:
     from core.config import load_settings
     from core.errors import ConfigError
     from evals.loader import load_suite
-    from evals.report import build_report, render_markdown, render_table, write_json
+    from evals.report import (
+        build_report,
+        render_by_tag,
+        render_markdown,
+        render_table,
+        write_json,
+    )
     from evals.thresholds import load_thresholds
 
     if args.check:
@@ -90,6 +110,8 @@ def _run(args: argparse.Namespace) -> int:
         wall_seconds=time.perf_counter() - started,
     )
     print(render_table(report))
+    if args.by_tag:
+        print(render_by_tag(report))
     failed = [score.scenario_id for score in scores if not score.passed]
     leaks = _leaks(suite.scenarios, failed)
     for leak in leaks:
@@ -194,3 +216,21 @@ def _check(directory: Path) -> int:
         print(problem)
     print(f"{report.checked} scenario files checked, {len(report.problems)} problems")
     return 0 if report.ok else 1
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from core.errors import ConfigError
+    from evals.generator.suite import write_suite
+    from evals.generator.tables import default_root
+
+    if args.count < 1:
+        raise ConfigError(f"--count must be at least 1, got {args.count}")
+    root = args.tables or default_root()
+    if root is None:
+        raise ConfigError("no schema_matching tables found; pass --tables DIR")
+    manifest = write_suite(root, args.seed, args.count, args.target)
+    print(
+        f"wrote {args.count} scenarios of seed {args.seed} to {args.target}: "
+        f"outcomes {manifest['outcomes']}, dialects {manifest['dialects']}"
+    )
+    return 0

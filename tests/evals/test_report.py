@@ -65,6 +65,7 @@ def test_json_has_the_documented_stable_keys(tmp_path: Path) -> None:
         "thresholds",
         "load_errors",
         "scenarios",
+        "by_tag",
     ]
     assert data["schema_version"] == 1 and data["passed"] is False
     assert set(data["totals"]) == {
@@ -103,6 +104,9 @@ def test_json_has_the_documented_stable_keys(tmp_path: Path) -> None:
         "cache_hits",
         "wall_seconds",
         "error",
+        "expect",
+        "actual",
+        "mapping_values",
     }
     write_json(report, tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text()) == data
@@ -151,3 +155,59 @@ def test_thresholds_file_errors_point_at_the_line(tmp_path: Path) -> None:
     else:
         raise AssertionError("an unknown threshold key must not load")
     assert load_thresholds(Path("evals/thresholds.yaml")).min_detection_recall is not None
+
+
+def test_rescoring_the_json_report_alone_gives_the_run_s_totals() -> None:
+    from evals.loader import load_suite
+    from evals.report import rescore
+    from evals.runner import run_suite
+
+    suite = load_suite(
+        Path(__file__).resolve().parents[2] / "evals" / "scenarios",
+        tags=["unit_change", "duplicates"],
+    )
+    report = build_report("shipped", run_suite(suite.scenarios))
+    data = json.loads(json.dumps(report_json(report)))
+
+    rescored = rescore(data)
+    assert rescored.model_dump(exclude={"wall_seconds"}) == report.totals.model_dump(
+        exclude={"wall_seconds"}
+    )
+    assert rescored.wall_seconds == round(report.totals.wall_seconds, 3)
+    assert all(s["actual"]["outcome"] == s["actual_outcome"] for s in data["scenarios"])
+    fixed = [s for s in data["scenarios"] if s["actual_outcome"] == "fix"]
+    assert fixed and all(s["actual"]["patched_models"] and s["actual"]["output"] for s in fixed)
+    verdicts = [v for s in data["scenarios"] for v in s["actual"]["reject_patches"]]
+    assert verdicts and all(v["check"] for v in verdicts if v["refused"])
+
+
+def test_rescoring_sees_an_edited_actual() -> None:
+    from evals.loader import load_suite
+    from evals.report import rescore
+    from evals.runner import run_suite
+
+    suite = load_suite(Path(__file__).resolve().parents[2] / "evals" / "scenarios", tags=["rename"])
+    data = json.loads(json.dumps(report_json(build_report("shipped", run_suite(suite.scenarios)))))
+    for scenario in data["scenarios"]:
+        scenario["actual"]["outcome"] = "no_action"
+
+    assert rescore(data).outcome_accuracy == 0.0
+
+
+def test_by_tag_totals_each_tag_and_renders_a_line_per_tag() -> None:
+    from evals.report import by_tag, render_by_tag
+
+    tagged = [
+        score("a", tags=["rename", "orders"]),
+        score("b", tags=["orders"], false_confidence=True, output_correct=False),
+    ]
+    totals = by_tag(tagged)
+
+    assert list(totals) == ["orders", "rename"]
+    assert (totals["orders"].scenarios, totals["orders"].false_confidence) == (2, 1)
+    assert totals["rename"].passed == 1
+    assert render_by_tag(build_report("s", tagged)).splitlines()[2].split()[:3] == [
+        "orders",
+        "2",
+        "1",
+    ]

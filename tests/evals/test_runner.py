@@ -26,7 +26,8 @@ async def test_a_rename_is_fixed_and_the_patched_models_give_the_expected_rows()
     assert run.outcome == "fix"
     assert run.mapping == {"cust_id": "customer_id"}
     assert run.output is not None and run.output["stg_orders"]
-    assert run.rejects_refused and all(run.rejects_refused)
+    assert run.rejects and all(verdict.refused and verdict.check for verdict in run.rejects)
+    assert set(run.patched_models) <= set(scenario.pipeline.models) and run.patched_models
     assert run.cache_hits == 0 and run.llm_calls == 0
 
 

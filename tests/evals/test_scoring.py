@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from core.models import Detection, Evidence
+from evals.run_record import RejectVerdict
 from evals.scenario import ExpectedDetection, Scenario
 from evals.scoring import (
     ScenarioRun,
@@ -157,7 +158,7 @@ def test_output_is_an_order_insensitive_multiset_with_tolerant_values() -> None:
         validation_passed=True,
         mapping={"cust_id": "customer_id"},
         output={"stg": rows},
-        rejects_refused=[True, False],
+        rejects=[RejectVerdict(refused=True, check="replay"), RejectVerdict(refused=False)],
         detections=[Detection(kind="rename", field="cust_id", to="customer_id")],
     )
     score = score_scenario(SCENARIO, run)
@@ -182,7 +183,7 @@ def test_a_validated_fix_with_wrong_output_is_false_confidence() -> None:
         outcome="fix",
         validation_passed=True,
         output={"stg": rows},
-        rejects_refused=[True, True],
+        rejects=[RejectVerdict(refused=True), RejectVerdict(refused=True)],
     )
     score = score_scenario(SCENARIO, run)
     assert score.output_correct is False
@@ -223,3 +224,19 @@ def test_totals_micro_average_detections_and_skip_measures_that_do_not_apply() -
     assert totals.outcome_accuracy == 0.0
     assert totals.output_correctness == 0.0
     assert totals.wall_seconds == 3.5
+
+
+def test_a_validated_fix_where_an_escalation_was_expected_is_false_confidence() -> None:
+    escalation = SCENARIO.model_copy(
+        update={
+            "expect": SCENARIO.expect.model_copy(
+                update={"outcome": "escalate", "mapping": {}, "output": {}}
+            )
+        }
+    )
+    proposed = ScenarioRun(scenario_id="orders-rename", outcome="fix", validation_passed=True)
+    refused = ScenarioRun(scenario_id="orders-rename", outcome="fix", validation_passed=False)
+
+    assert score_scenario(escalation, proposed).false_confidence
+    assert not score_scenario(escalation, refused).false_confidence
+    assert not score_scenario(escalation, proposed).passed

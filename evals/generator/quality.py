@@ -77,6 +77,11 @@ def omitted_zero(draft: Draft) -> bool:
     for event in draft.after:
         if event[name] == 0:
             del event[name]
+    # Before the change the same producer sent its zeros (`0`): that is the evidence that an
+    # absent value means 0. Without zeros before, a missing count is only a missing value.
+    before = draft.rng.sample(range(len(draft.before)), k=max(1, len(draft.before) // 3))
+    for index in before:
+        draft.before[index][name] = 0
     draft.touched.add(name)
     draft.mapping[name] = f"coalesce({name}, 0)"
     draft.expect("fix", {"kind": "nullability", "field": name})

@@ -101,3 +101,23 @@ def test_suture_eval_generate_refuses_a_missing_table_folder(
 
     assert code == 2
     assert "pass --tables DIR" in capsys.readouterr().err
+
+
+@needs_tables
+def test_a_field_omitted_when_zero_was_sent_as_zero_before_the_change(tmp_path: Path) -> None:
+    """The evidence that an absent count means 0 must be in the events: without zeros before
+    the change, a missing value is just missing and the honest outcome is to escalate."""
+    assert ROOT is not None
+    write_suite(ROOT, 5, 60, tmp_path)
+    scenarios = [load_scenario(p) for p in sorted(tmp_path.glob("*.yaml"))]
+    omitted = [s for s in scenarios if "omitted_when_zero" in s.tags]
+    assert omitted
+    for scenario in omitted:
+        [field] = [
+            d.field
+            for d in scenario.expect.detect
+            if d.kind == "nullability" and d.field in scenario.expect.mapping
+        ] or [None]
+        assert field is not None, scenario.id
+        assert any(e.get(field) == 0 for e in scenario.events.before), scenario.id
+        assert all(field not in e or e[field] != 0 for e in scenario.events.after), scenario.id

@@ -164,12 +164,17 @@ class _ContractsOverlay:
 _Fingerprint = tuple[tuple[str, int, int], ...]
 
 
+# Folders no pipeline file lives in: VCS data, dbt's build output and packages, dependencies.
+_NOT_READ = frozenset({"target", "dbt_packages", "node_modules", "logs", "__pycache__"})
+
+
 def _fingerprint(roots: Sequence[Path]) -> _Fingerprint:
-    """(path, size, mtime) of every file under `roots` but .git: changes when any file does."""
+    """(path, size, mtime) of every file under `roots` (but hidden and build folders): changes
+    when any file does."""
     found: list[tuple[str, int, int]] = []
     for root in roots:
         for folder, subfolders, names in os.walk(root):
-            subfolders[:] = [d for d in subfolders if d != ".git"]
+            subfolders[:] = [d for d in subfolders if not d.startswith(".") and d not in _NOT_READ]
             for name in names:
                 stat = os.stat(os.path.join(folder, name))
                 found.append((os.path.join(folder, name), stat.st_size, stat.st_mtime_ns))

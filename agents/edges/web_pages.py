@@ -91,6 +91,20 @@ def add_pages(app: FastAPI, deps: WebDeps, review: Reviewer) -> None:
         values.setdefault("session", session_of(request))
         return _html(_renderer.render(name, title=title, **values), status)
 
+    def paged(
+        request: Request, name: str, title: str, key: str, rows: list[Any], limit: int,
+        offset: int, **values: Any,
+    ) -> Response:  # fmt: skip
+        """A list page: `rows` were fetched with one row more than `limit`, to tell if more
+        follow."""
+        shown: dict[str, Any] = {
+            key: rows[:limit],
+            "limit": limit,
+            "offset": offset,
+            "more": len(rows) > limit,
+        }
+        return page(request, name, title, **shown, **values)
+
     def to_login(request: Request) -> Response:
         target = "/login?next=" + quote(request.url.path, safe="/")
         return RedirectResponse(target, status_code=303)
@@ -193,16 +207,10 @@ def add_pages(app: FastAPI, deps: WebDeps, review: Reviewer) -> None:
         limit, offset = _paging(request, deps)
         records = await store.list_proposals(limit=limit + 1, offset=offset, newest_first=True)
         pending = len(await store.list_proposals("pending"))
-        return page(
-            request,
-            "proposals.html",
-            "Fix proposals",
-            records=records[:limit],
+        return paged(
+            request, "proposals.html", "Fix proposals", "records", records, limit, offset,
             pending=pending,
-            limit=limit,
-            offset=offset,
-            more=len(records) > limit,
-        )
+        )  # fmt: skip
 
     @app.get("/proposals/{proposal_id}", include_in_schema=False)
     async def proposal_page(request: Request, proposal_id: str) -> Response:
@@ -265,15 +273,7 @@ def add_pages(app: FastAPI, deps: WebDeps, review: Reviewer) -> None:
             return to_login(request)
         limit, offset = _paging(request, deps)
         alerts = await store.list_alerts(limit=limit + 1, offset=offset, newest_first=True)
-        return page(
-            request,
-            "alerts.html",
-            "Alerts",
-            alerts=alerts[:limit],
-            limit=limit,
-            offset=offset,
-            more=len(alerts) > limit,
-        )
+        return paged(request, "alerts.html", "Alerts", "alerts", alerts, limit, offset)
 
     @app.get("/incidents", include_in_schema=False)
     async def incidents_page(request: Request) -> Response:
@@ -281,15 +281,7 @@ def add_pages(app: FastAPI, deps: WebDeps, review: Reviewer) -> None:
             return to_login(request)
         limit, offset = _paging(request, deps)
         records = await store.list_incident_records(limit + 1, offset)
-        return page(
-            request,
-            "incidents.html",
-            "Incidents",
-            records=records[:limit],
-            limit=limit,
-            offset=offset,
-            more=len(records) > limit,
-        )
+        return paged(request, "incidents.html", "Incidents", "records", records, limit, offset)
 
     @app.post("/incidents/{event_id}/act", include_in_schema=False)
     async def incident_act(request: Request, event_id: str) -> Response:
@@ -313,17 +305,11 @@ def add_pages(app: FastAPI, deps: WebDeps, review: Reviewer) -> None:
             return to_login(request)
         limit, offset = _paging(request, deps)
         records = await store.list_dead_letter_records(None, limit + 1, offset)
-        shown = [redacted_letter(r, deps.all_pii()) for r in records[:limit]]
-        return page(
-            request,
-            "dead_letters.html",
-            "Dead letters",
-            records=shown,
-            limit=limit,
-            offset=offset,
-            more=len(records) > limit,
+        shown = [redacted_letter(r, deps.all_pii()) for r in records]
+        return paged(
+            request, "dead_letters.html", "Dead letters", "records", shown, limit, offset,
             can_replay=deps.on_replay_dead_letter is not None,
-        )
+        )  # fmt: skip
 
     @app.post("/dead-letters/{seq}/replay", include_in_schema=False)
     async def dead_letter_replay(request: Request, seq: int) -> Response:
@@ -372,15 +358,7 @@ def add_pages(app: FastAPI, deps: WebDeps, review: Reviewer) -> None:
             return to_login(request)
         limit, offset = _paging(request, deps)
         entries = await store.list_audit(limit + 1, offset)
-        return page(
-            request,
-            "audit.html",
-            "Audit log",
-            entries=entries[:limit],
-            limit=limit,
-            offset=offset,
-            more=len(entries) > limit,
-        )
+        return paged(request, "audit.html", "Audit log", "entries", entries, limit, offset)
 
 
 def _local(target: str) -> str:

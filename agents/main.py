@@ -22,7 +22,7 @@ from pydantic import BaseModel, SecretStr
 from agents import applier, drift_monitor, forge_review, healer, lag_monitor, quarantine
 from agents.edges.announce import Announcer
 from agents.edges.blobs import FileBlobs
-from agents.edges.bounded import BoundedPublisher
+from agents.edges.bounded import BoundedPublisher, original_payload
 from agents.edges.broker import EmbeddedBroker, aresolve_bootstrap, ensure_topics
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.config_audit import record_configuration
@@ -352,13 +352,15 @@ async def _services(
         async def external_alert(alert: AlertRaised) -> None:
             await bus.publish(kafka.alerts_topic, alert, key=alert.dataset)
 
+        blobs = FileBlobs(settings.workdir / "blobs")
+
         async def replay_letter(letter: DeadLetter) -> None:
             source = letter.topic.removesuffix(kafka.dead_letter_suffix)
-            await bus.publish_raw(source, letter.value.encode("utf-8"), letter.key)
+            await bus.publish_raw(source, original_payload(letter, blobs), letter.key)
 
         async def release(dataset: str) -> int:
             deps = quarantine.Deps(
-                log=KafkaTopicLog(bootstrap),
+                log=KafkaTopicLog(bootstrap, kafka=kafka),
                 book=store,
                 quarantine_suffix=kafka.quarantine_suffix,
                 replay_suffix=kafka.replay_suffix,
@@ -370,7 +372,7 @@ async def _services(
             return len(held)
 
         async def broker_ready() -> None:
-            await ensure_topics(bootstrap, [kafka.alerts_topic], timeout_s=3)
+            await ensure_topics(bootstrap, [kafka.alerts_topic], timeout_s=3, kafka=kafka)
 
         async def kb_ready() -> None:
             async with asyncio.timeout(3):
@@ -404,7 +406,6 @@ async def _services(
         server = uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         )
-        blobs = FileBlobs(settings.workdir / "blobs")
         publisher = BoundedPublisher(
             _StoringBus(bus, store, Announcer(live.url, settings.web.webhook_url)),
             blobs,

@@ -31,6 +31,16 @@ class Blobs(Protocol):
         """Keep `data` and return its reference."""
         ...
 
+    def get(self, ref: str) -> bytes:
+        """The bytes kept under `ref`."""
+        ...
+
+
+def original_payload(letter: DeadLetter, blobs: Blobs) -> bytes:
+    """The exact bytes a dead letter stands for: from its blob when it carries only a preview,
+    else its value (decoded when it is base64)."""
+    return letter.payload() if letter.payload_ref is None else blobs.get(letter.payload_ref)
+
 
 @dataclass(frozen=True)
 class RecordLimits:

@@ -11,7 +11,13 @@ import pytest
 
 from agents import drift_monitor
 from agents.edges.blobs import FileBlobs
-from agents.edges.bounded import BoundedPublisher, RecordLimits, bound, record_size
+from agents.edges.bounded import (
+    BoundedPublisher,
+    RecordLimits,
+    bound,
+    original_payload,
+    record_size,
+)
 from agents.edges.bus_fake import InMemoryBus
 from agents.edges.kafka import Destinations, KafkaBus, Outgoing, consume_batches, make_consumer
 from core.config import KafkaSettings
@@ -58,6 +64,16 @@ def test_an_oversized_dead_letter_keeps_its_reason_and_a_preview_and_its_payload
     assert (letter.reason, letter.offset, letter.payload_bytes) == ("bad", 3, 50_000)
     assert letter.value == "x" * 100
     assert letter.payload_ref is not None and blobs.get(letter.payload_ref) == raw
+
+
+def test_the_original_payload_comes_back_exactly_from_text_base64_or_blob(tmp_path: Path) -> None:
+    blobs = FileBlobs(tmp_path)
+    small, binary, large = b'{"n": 1}', b"\xff\x00{", b"y" * 50_000
+    assert original_payload(_letter(small), blobs) == small
+    assert original_payload(_letter(binary), blobs) == binary
+    [out] = bound([TO.outgoing(_letter(large))], blobs, TO, SMALL)
+    assert isinstance(out.event, DeadLetter) and out.event.value != large.decode()
+    assert original_payload(out.event, blobs) == large
 
 
 def test_control_bytes_that_grow_when_escaped_are_measured_as_sent(tmp_path: Path) -> None:

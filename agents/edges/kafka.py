@@ -299,12 +299,11 @@ class KafkaBus:
 async def reachable(bootstrap: str, timeout_s: float = 1.0) -> bool:
     """True when a TCP connection opens to one of the bootstrap servers (for health checks;
     it says the cluster is there, not that every broker is well)."""
-    for server in bootstrap.split(","):
-        host, _, port = server.strip().rpartition(":")
+    for host, port in kafka_client.servers(bootstrap):
         try:
             async with asyncio.timeout(timeout_s):
-                _reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
-        except (OSError, TimeoutError, ValueError):
+                _reader, writer = await asyncio.open_connection(host, port)
+        except (OSError, TimeoutError):
             continue
         writer.close()
         with contextlib.suppress(OSError):

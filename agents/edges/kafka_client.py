@@ -135,11 +135,23 @@ def admin(kafka: KafkaSettings, bootstrap: str) -> AIOKafkaAdminClient:
     )
 
 
+def servers(bootstrap: str) -> list[tuple[str, int]]:
+    """The (host, port) of each bootstrap server; ConfigError when one is not host:port.
+
+    >>> servers("k1:9092, [::1]:9093")
+    [('k1', 9092), ('::1', 9093)]
+    """
+    found = []
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"kafka.bootstrap {bootstrap!r} is not host:port[,host:port]")
+        found.append((host.strip("[]"), int(port)))
+    return found
+
+
 def _first_host(bootstrap: str) -> tuple[str, int]:
-    host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
-    if not host or not port.isdigit():
-        raise ConfigError(f"kafka.bootstrap {bootstrap!r} is not host:port[,host:port]")
-    return host.strip("[]"), int(port)
+    return servers(bootstrap)[0]
 
 
 async def connect_error(kafka: KafkaSettings, bootstrap: str, error: BaseException) -> BrokerError:

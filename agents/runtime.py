@@ -140,11 +140,6 @@ class Supervisor:
         status.last_error = described
 
 
-async def supervise(loops: Mapping[str, Loop], stop: asyncio.Event) -> None:
-    """Run `loops` under a default Supervisor until they finish or `stop` is set."""
-    await Supervisor(loops).run(stop)
-
-
 async def _cancel_when_set(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
     await stop.wait()
     for task in tasks:

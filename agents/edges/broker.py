@@ -391,19 +391,12 @@ def _new_topic(kafka: KafkaSettings, name: str, partitions: int | None) -> NewTo
     )
 
 
-def resolve_bootstrap(configured: str | None, workdir: Path) -> tuple[str, EmbeddedBroker | None]:
-    """The configured bootstrap, or that of an embedded broker started now (the caller stops it)."""
-    if configured:
-        return configured, None
-    broker = EmbeddedBroker(workdir / "broker").start()
-    return broker.bootstrap, broker
-
-
 async def aresolve_bootstrap(
     configured: str | None, workdir: Path
 ) -> tuple[str, EmbeddedBroker | None]:
-    """`resolve_bootstrap` for a running event loop. Started from the loop's (main) thread, the
-    broker dies with this process even when it is killed with SIGKILL."""
+    """The configured bootstrap, or that of an embedded broker started now (the caller stops
+    it). Started from the event loop's (main) thread, the broker dies with this process even
+    when it is killed with SIGKILL."""
     if configured:
         return configured, None
     broker = await EmbeddedBroker(workdir / "broker").astart()

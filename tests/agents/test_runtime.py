@@ -20,7 +20,7 @@ from agents.edges.kafka import (
     json_decoder,
     make_consumer,
 )
-from agents.runtime import Backoff, Supervisor, stop_on_signals, supervise
+from agents.runtime import Backoff, Supervisor, stop_on_signals
 from core.config import KafkaSettings
 
 MakeTopic = Callable[..., Awaitable[str]]
@@ -52,7 +52,7 @@ class _Forever:
 async def test_stop_cancels_every_loop_and_returns() -> None:
     stop = asyncio.Event()
     first, second = _Forever(), _Forever()
-    running = asyncio.create_task(supervise({"first": first, "second": second}, stop))
+    running = asyncio.create_task(Supervisor({"first": first, "second": second}).run(stop))
     async with asyncio.timeout(5):
         await first.started.wait()
         await second.started.wait()
@@ -68,7 +68,7 @@ async def test_returns_when_every_loop_finished() -> None:
         finished.append(name)
 
     async with asyncio.timeout(5):
-        await supervise({"a": lambda: once("a"), "b": lambda: once("b")}, asyncio.Event())
+        await Supervisor({"a": lambda: once("a"), "b": lambda: once("b")}).run(asyncio.Event())
     assert sorted(finished) == ["a", "b"]
 
 
@@ -132,7 +132,7 @@ def test_backoff_doubles_up_to_its_cap() -> None:
 
 async def test_no_loops_means_nothing_to_wait_for() -> None:
     async with asyncio.timeout(5):
-        await supervise({}, asyncio.Event())
+        await Supervisor({}).run(asyncio.Event())
 
 
 async def test_sigterm_sets_the_stop_event() -> None:
@@ -171,7 +171,7 @@ async def test_stop_ends_a_real_consume_loop_and_closes_its_consumer(
         kafka_settings.bootstrap, [source], "suture.runtime", kafka_settings, **consumer_options
     )
     async with asyncio.timeout(20):
-        await supervise({"runtime": lambda: consume(consumer, route, bus)}, stop)
+        await Supervisor({"runtime": lambda: consume(consumer, route, bus)}).run(stop)
     assert seen == [1, 2]
     assert consumer._closed  # the loop's finally stopped the consumer
     assert [m.event for m in bus.on("out")][:1] == [Ping(n=1)]

@@ -14,9 +14,9 @@ from aiokafka import AIOKafkaProducer
 
 from agents.edges.broker import (
     EmbeddedBroker,
+    aresolve_bootstrap,
     ensure_topics,
     refused_topics,
-    resolve_bootstrap,
 )
 from core.config import KafkaSettings
 from core.errors import BrokerError
@@ -143,13 +143,14 @@ async def test_ensure_topics_creates_each_topic_as_its_override_says(kafka_boots
     assert await _partitions(kafka_bootstrap, plain) == {0}
 
 
-def test_resolve_bootstrap_keeps_a_configured_cluster(tmp_path: Path) -> None:
-    assert resolve_bootstrap("kafka.example:9092", tmp_path) == ("kafka.example:9092", None)
+async def test_resolve_bootstrap_keeps_a_configured_cluster(tmp_path: Path) -> None:
+    found = await aresolve_bootstrap("kafka.example:9092", tmp_path)
+    assert found == ("kafka.example:9092", None)
     assert not (tmp_path / "broker").exists()
 
 
 async def test_resolve_bootstrap_starts_the_embedded_broker_when_unset(tmp_path: Path) -> None:
-    bootstrap, broker = resolve_bootstrap(None, tmp_path)
+    bootstrap, broker = await aresolve_bootstrap(None, tmp_path)
     assert broker is not None
     try:
         assert bootstrap == broker.bootstrap

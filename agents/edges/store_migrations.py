@@ -14,11 +14,14 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
@@ -35,7 +38,13 @@ from agents.edges.store_schema import build_metadata
 from core.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_LOCK_NAME = "suture.store.migrations"
+# The advisory lock's key: a stable signed 64-bit number named after what it guards.
+_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"suture.store.migrations").digest()[:8], "big", signed=True
+)
+# Alembic runs a command through module-level proxies (alembic.context, alembic.op), so two
+# commands in one process must not overlap, whatever their databases.
+_IN_PROCESS = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ def current_revisions(engine: Engine) -> Revisions:
 
 def upgrade(engine: Engine) -> Revisions:
     """Migrate the store to the head under the migration lock; returns where it stood before."""
-    with _guarded(engine), _locked(engine) as connection:
+    with _IN_PROCESS, _guarded(engine), _locked(engine) as connection:
         before = _current(connection)
         adopted = before is None and _has_store_tables(connection)
         if adopted:
@@ -144,8 +153,7 @@ def _locked(engine: Engine) -> Iterator[Connection]:
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             _use_schema(connection)
-            key = int.from_bytes(hashlib.sha256(_LOCK_NAME.encode()).digest()[:8], "big", signed=True)
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
             yield connection
         return
     with _file_lock(engine), engine.begin() as connection:
@@ -185,3 +193,12 @@ def _guarded(engine: Engine) -> Iterator[None]:
             f"cannot migrate the store {label}: {error}; check that the database is reachable "
             "and that its user may create tables"
         ) from error
+
+
+def schema_differences(engine: Engine, metadata: MetaData | None = None) -> list[Any]:
+    """What Alembic's autogenerate finds between the tables the code declares (or `metadata`)
+    and the database: empty when every change of the tables came with its revision."""
+    with _guarded(engine), engine.connect() as connection:
+        _use_schema(connection)
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata or store_metadata()))

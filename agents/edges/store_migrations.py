@@ -28,7 +28,7 @@ from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from agents.edges.migrations.baseline import REVISION as BASELINE
 from agents.edges.migrations.baseline import baseline_metadata
@@ -93,6 +93,15 @@ def upgrade(engine: Engine) -> Revisions:
             command.stamp(_config(connection), BASELINE)
         command.upgrade(_config(connection), "head")
         return Revisions(current=before, head=head_revision(), adopted=adopted)
+
+
+def schema_differences(engine: Engine, metadata: MetaData | None = None) -> list[Any]:
+    """What Alembic's autogenerate finds between the tables the code declares (or `metadata`)
+    and the database: empty when every change of the tables came with its revision."""
+    with _guarded(engine), engine.connect() as connection:
+        _use_schema(connection)
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata or store_metadata()))
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -185,20 +194,14 @@ def _guarded(engine: Engine) -> Iterator[None]:
         yield
     except CommandError as error:
         raise StoreError(
-            f"cannot migrate the store {label}: {error}; when it names a revision this suture "
-            "does not know, a newer suture migrated the database: run that version"
+            f"cannot migrate the store {label}: {' '.join(str(error).split())}; when it names "
+            "a revision this suture does not know, a newer suture migrated the database: run "
+            "that version"
         ) from error
     except SQLAlchemyError as error:
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        said = " ".join(f"{type(cause).__name__}: {cause}".split())  # one line
         raise StoreError(
-            f"cannot migrate the store {label}: {error}; check that the database is reachable "
+            f"cannot migrate the store {label}: {said}; check that the database is reachable "
             "and that its user may create tables"
         ) from error
-
-
-def schema_differences(engine: Engine, metadata: MetaData | None = None) -> list[Any]:
-    """What Alembic's autogenerate finds between the tables the code declares (or `metadata`)
-    and the database: empty when every change of the tables came with its revision."""
-    with _guarded(engine), engine.connect() as connection:
-        _use_schema(connection)
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, metadata or store_metadata()))

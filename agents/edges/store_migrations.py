@@ -69,9 +69,9 @@ def store_metadata() -> MetaData:
     return metadata
 
 
-def head_revision() -> str:
-    """The newest revision this suture knows."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+def head_revision(location: Path = MIGRATIONS) -> str:
+    """The newest revision this suture knows (in `location`, a folder like `MIGRATIONS`)."""
+    head = ScriptDirectory.from_config(alembic_config(location=location)).get_current_head()
     assert head is not None, "the migrations folder holds no revision"
     return head
 
@@ -83,16 +83,16 @@ def current_revisions(engine: Engine) -> Revisions:
         return Revisions(current=_current(connection), head=head_revision())
 
 
-def upgrade(engine: Engine) -> Revisions:
+def upgrade(engine: Engine, location: Path = MIGRATIONS) -> Revisions:
     """Migrate the store to the head under the migration lock; returns where it stood before."""
     with _IN_PROCESS, _guarded(engine), _locked(engine) as connection:
         before = _current(connection)
         adopted = before is None and _has_store_tables(connection)
         if adopted:
             _adopt(connection)
-            command.stamp(_config(connection), BASELINE)
-        command.upgrade(_config(connection), "head")
-        return Revisions(current=before, head=head_revision(), adopted=adopted)
+            command.stamp(alembic_config(connection, location), BASELINE)
+        command.upgrade(alembic_config(connection, location), "head")
+        return Revisions(current=before, head=head_revision(location), adopted=adopted)
 
 
 def schema_differences(engine: Engine, metadata: MetaData | None = None) -> list[Any]:
@@ -104,10 +104,18 @@ def schema_differences(engine: Engine, metadata: MetaData | None = None) -> list
         return list(compare_metadata(context, metadata or store_metadata()))
 
 
-def _config(connection: Connection | None = None) -> Config:
+def alembic_config(
+    connection: Connection | None = None,
+    location: Path = MIGRATIONS,
+    metadata: MetaData | None = None,
+) -> Config:
+    """Alembic's configuration, built in code: the revisions in `location`, the connection to
+    migrate and the tables to compare with (default: the declared ones) for migrations/env.py."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(location))
+    config.set_main_option("file_template", "v%%(rev)s")  # a module name mypy accepts
     config.attributes["connection"] = connection
+    config.attributes["metadata"] = metadata
     return config
 
 

@@ -29,6 +29,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         command.add_argument("--config", type=Path, help="a suture.yaml (environment wins over it)")
         command.add_argument("--workdir", type=Path, help="working directory (default ./.suture)")
         command.set_defaults(handler=run)
+    writer = actions.add_parser(
+        "revision", help="(developers) write the revision a change of the store's tables needs"
+    )
+    writer.add_argument("message", help="what changed, e.g. 'proposals get a priority'")
+    writer.set_defaults(handler=run_revision)
+
+
+def run_revision(args: argparse.Namespace) -> int:
+    """Write the next revision into agents/edges/migrations/versions and name it."""
+    from agents.edges.store_revisions import write_revision
+
+    written = write_revision(args.message)
+    print(f"wrote {written}; review it, run ruff format on it and commit it with the change")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 
 from agents.edges.migrations.baseline import REVISION as BASELINE
 from agents.edges.store import open_store
+from agents.edges.store_migrations import MIGRATIONS
 from suture.cli import main
 from tests.agents.edges import legacy_schemas
 
@@ -80,3 +81,12 @@ def test_an_unreachable_store_is_one_line_that_says_what_to_check(
     assert main(["db", "upgrade", "--store-url", url, "--workdir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "check that the database is reachable" in err
+
+
+def test_revision_writes_nothing_while_the_tables_match_the_head(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    versions = sorted((MIGRATIONS / "versions").glob("v*.py"))
+    assert main(["db", "revision", "no change"]) == 2
+    assert "nothing to write" in capsys.readouterr().err
+    assert sorted((MIGRATIONS / "versions").glob("v*.py")) == versions

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,53 +25,27 @@ from sqlalchemy import (
 
 from agents.edges import store_migrations
 from agents.edges.migrations.baseline import REVISION as BASELINE
-from agents.edges.store import Store, open_store
-from agents.edges.store_engine import open_engine
+from agents.edges.store import Store
 from agents.edges.store_migrations import current_revisions, schema_differences, store_metadata
 from core.errors import StoreError
 from tests.agents.edges import legacy_schemas
 from tests.agents.edges.test_store import make_alert, make_proposal, move
-from tests.fixtures.postgres import POSTGRES_URL
+from tests.fixtures.postgres import StoreDatabase
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Database:
-    """Where a store lives: a URL (None: SQLite in `workdir`) and a PostgreSQL schema."""
-
-    url: str | None
-    workdir: Path
-    schema: str | None = None
-
-    def engine(self) -> Engine:
-        """A new engine on this database (each replica has its own)."""
-        return open_engine(self.url, self.workdir, schema=self.schema)
-
-    def open(self) -> Store:
-        """Open the store here, as `suture up` does."""
-        return open_store(self.url, self.workdir, schema=self.schema)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
-    """An empty database: a SQLite file in tmp_path, or a fresh schema on the server."""
-    if request.param == "sqlite":
-        return Database(None, tmp_path / "work")
-    return Database(POSTGRES_URL, tmp_path, request.getfixturevalue("postgres_schema"))
-
-
 @pytest.fixture
-def engine(database: Database) -> Iterator[Engine]:
+def engine(store_database: StoreDatabase) -> Iterator[Engine]:
     """An engine on the database, disposed after the test."""
-    made = database.engine()
+    made = store_database.engine()
     yield made
     made.dispose()
 
 
-def _tables(engine: Engine, database: Database) -> set[str]:
+def _tables(engine: Engine, store_database: StoreDatabase) -> set[str]:
     with engine.connect() as connection:
-        return set(inspect(connection).get_table_names(schema=database.schema))
+        return set(inspect(connection).get_table_names(schema=store_database.schema))
 
 
 def _rows(engine: Engine, metadata: MetaData) -> dict[str, list[dict[str, Any]]]:
@@ -86,8 +58,8 @@ def _rows(engine: Engine, metadata: MetaData) -> dict[str, list[dict[str, Any]]]
     return found
 
 
-def _opened(database: Database) -> Store:
-    store = database.open()
+def _opened(store_database: StoreDatabase) -> Store:
+    store = store_database.open()
     store.close()
     return store
 
@@ -157,29 +129,36 @@ LEGACY: dict[str, tuple[Callable[[], MetaData], Callable[[Engine, MetaData], Non
 }
 
 
-def test_a_fresh_database_is_migrated_to_the_head(database: Database, engine: Engine) -> None:
+def test_a_fresh_database_is_migrated_to_the_head(
+    store_database: StoreDatabase, engine: Engine
+) -> None:
     assert current_revisions(engine).current is None
-    _opened(database)
+    _opened(store_database)
     revisions = current_revisions(engine)
     assert revisions.at_head and revisions.current == store_migrations.head_revision()
-    assert _tables(engine, database) == {*store_metadata().tables, "alembic_version"}
+    assert _tables(engine, store_database) == {*store_metadata().tables, "alembic_version"}
 
 
-def test_opening_a_migrated_store_again_changes_nothing(database: Database, engine: Engine) -> None:
-    _opened(database)
+def test_opening_a_migrated_store_again_changes_nothing(
+    store_database: StoreDatabase, engine: Engine
+) -> None:
+    _opened(store_database)
     again = store_migrations.upgrade(engine)
     assert (again.current, again.adopted) == (again.head, False)
 
 
 def test_the_migrated_schema_is_the_one_the_code_declares(
-    database: Database, engine: Engine
+    store_database: StoreDatabase, engine: Engine
 ) -> None:
-    _opened(database)
-    assert schema_differences(engine) == []
+    _opened(store_database)
+    differences = schema_differences(engine)
+    assert differences == [], "a table changed without a revision: run `suture db revision MSG`"
 
 
-def test_a_table_change_without_a_revision_is_reported(database: Database, engine: Engine) -> None:
-    _opened(database)
+def test_a_table_change_without_a_revision_is_reported(
+    store_database: StoreDatabase, engine: Engine
+) -> None:
+    _opened(store_database)
     changed = store_metadata()
     changed.tables["proposals"].append_column(Column("priority", Text))
     [difference] = schema_differences(engine, changed)
@@ -188,7 +167,7 @@ def test_a_table_change_without_a_revision_is_reported(database: Database, engin
 
 @pytest.mark.parametrize("era", sorted(LEGACY))
 async def test_a_database_made_before_migrations_keeps_its_rows(
-    database: Database, engine: Engine, era: str
+    store_database: StoreDatabase, engine: Engine, era: str
 ) -> None:
     build, fill = LEGACY[era]
     legacy = build()
@@ -201,7 +180,7 @@ async def test_a_database_made_before_migrations_keeps_its_rows(
     assert _rows(engine, legacy) == before  # nothing dropped or rewritten
     assert current_revisions(engine).at_head
     assert schema_differences(engine, _with_tables_suture_left(legacy)) == []
-    store = database.open()
+    store = store_database.open()
     try:
         [alert] = await store.list_alerts("orders")
         [record] = await store.list_proposals("approved")
@@ -221,24 +200,27 @@ def _with_tables_suture_left(legacy: MetaData) -> MetaData:
     return metadata
 
 
-def _replica(database: Database, start: Any, outcomes: Any) -> None:
+def _replica(store_database: StoreDatabase, start: Any, outcomes: Any) -> None:
     """One replica process: wait for the others, then open the store."""
     start.wait()
     try:
-        _opened(database)
+        _opened(store_database)
     except StoreError as error:
         outcomes.put(str(error))
     else:
         outcomes.put("opened")
 
 
-def test_replicas_starting_together_migrate_once(database: Database, engine: Engine) -> None:
+def test_replicas_starting_together_migrate_once(
+    store_database: StoreDatabase, engine: Engine
+) -> None:
     # Processes, as replicas are: Alembic's per-process state keeps threads from overlapping.
     replicas = 3
     spawn = multiprocessing.get_context("spawn")
     start, outcomes = spawn.Barrier(replicas), spawn.Queue()
     processes = [
-        spawn.Process(target=_replica, args=(database, start, outcomes)) for _ in range(replicas)
+        spawn.Process(target=_replica, args=(store_database, start, outcomes))
+        for _ in range(replicas)
     ]
     for process in processes:
         process.start()
@@ -248,37 +230,37 @@ def test_replicas_starting_together_migrate_once(database: Database, engine: Eng
     assert results == ["opened"] * replicas
     assert current_revisions(engine).at_head
     with engine.connect() as connection:
-        if database.schema is not None:
-            connection.execute(text(f'SET search_path TO "{database.schema}"'))
+        if store_database.schema is not None:
+            connection.execute(text(f'SET search_path TO "{store_database.schema}"'))
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     assert [row[0] for row in versions] == [store_migrations.head_revision()]
 
 
 def test_a_database_migrated_by_a_newer_suture_is_refused_with_advice(
-    database: Database, engine: Engine
+    store_database: StoreDatabase, engine: Engine
 ) -> None:
-    _opened(database)
+    _opened(store_database)
     with engine.begin() as connection:
-        if database.schema is not None:
-            connection.execute(text(f'SET LOCAL search_path TO "{database.schema}"'))
+        if store_database.schema is not None:
+            connection.execute(text(f'SET LOCAL search_path TO "{store_database.schema}"'))
         connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     with pytest.raises(StoreError, match=r"9999_from_the_future.*newer suture"):
-        database.open()
+        store_database.open()
 
 
 def test_a_foreign_table_of_the_same_name_is_refused_and_left_alone(
-    database: Database, engine: Engine
+    store_database: StoreDatabase, engine: Engine
 ) -> None:
     foreign = MetaData()
     Table("alerts", foreign, Column("seq", Integer, primary_key=True), Column("body", Text))
     foreign.create_all(engine)
     with pytest.raises(StoreError, match="'alerts' lacks the required column 'event_id'"):
-        database.open()
+        store_database.open()
     assert current_revisions(engine).current is None
-    if database.schema is not None:  # PostgreSQL rolled the whole attempt back
-        assert _tables(engine, database) == {"alerts"}
+    if store_database.schema is not None:  # PostgreSQL rolled the whole attempt back
+        assert _tables(engine, store_database) == {"alerts"}
 
 
 def test_the_baseline_is_the_first_revision() -> None:
-    script = store_migrations.ScriptDirectory.from_config(store_migrations._config())
+    script = store_migrations.ScriptDirectory.from_config(store_migrations.alembic_config())
     assert [r.revision for r in script.walk_revisions()][-1] == BASELINE

@@ -145,23 +145,33 @@ def _has_store_tables(connection: Connection) -> bool:
 
 
 def _adopt(connection: Connection) -> None:
-    """Bring a database made before migrations up to the baseline, only by adding to it."""
+    """Bring a database made before migrations up to the baseline, only by adding to it: the
+    tables it lacks (an older suture had fewer), then the nullable columns its tables lack."""
     baseline = baseline_metadata()
-    baseline.create_all(connection)  # only the tables it lacks (an older suture had fewer)
     schema = _schema(connection)
     inspector = inspect(connection)
-    operations = Operations(MigrationContext.configure(connection))
-    for table in baseline.tables.values():
-        present = {column["name"] for column in inspector.get_columns(table.name, schema=schema)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            if not column.nullable:
+    existing = set(inspector.get_table_names(schema=schema))
+    missing = {
+        table.name: [
+            column
+            for column in table.columns
+            if column.name not in {c["name"] for c in inspector.get_columns(table.name, schema)}
+        ]
+        for table in baseline.tables.values()
+        if table.name in existing
+    }
+    for table_name, columns in missing.items():
+        for column in columns:
+            if not column.nullable:  # checked first, so that nothing is changed on refusal
                 raise StoreError(
-                    f"table {table.name!r} lacks the required column {column.name!r}, which "
+                    f"table {table_name!r} lacks the required column {column.name!r}, which "
                     "no suture ever added later; this database was not made by suture"
                 )
-            operations.add_column(table.name, column._copy(), schema=schema)
+    baseline.create_all(connection)  # creates only the tables that do not exist
+    operations = Operations(MigrationContext.configure(connection))
+    for table_name, columns in missing.items():
+        for column in columns:
+            operations.add_column(table_name, column._copy(), schema=schema)
 
 
 @contextlib.contextmanager

@@ -43,8 +43,11 @@ MOVES: Mapping[tuple[ProposalStatus, ProposalStatus], frozenset[Actor]] = {
     ("stale", "pending"): frozenset({"revalidator"}),
     ("stale", "failed"): frozenset({"revalidator"}),
 }
-# Moves that record a reason (in `failure`): why it failed, or why it went stale.
-_NEED_A_REASON: frozenset[ProposalStatus] = frozenset({"failed", "stale"})
+# Statuses whose moves record a reason (in `failure`), and what the reason says.
+_NEED_A_REASON: Mapping[ProposalStatus, str] = {
+    "failed": "why it failed",
+    "stale": "why it went stale",
+}
 
 
 def allowed_from(status: ProposalStatus) -> list[ProposalStatus]:
@@ -93,9 +96,8 @@ class Transition(BaseModel):
         if self.to_status == "applied" and not self.applied_commit:
             raise ApprovalError("an applied proposal records its applied commit; pass it")
         if self.to_status in _NEED_A_REASON and not self.failure:
-            raise ApprovalError(
-                f"a {self.to_status} proposal records why it is {self.to_status}; pass the reason"
-            )
+            why = _NEED_A_REASON[self.to_status]
+            raise ApprovalError(f"a {self.to_status} proposal records {why}; pass the reason")
         revalidated = (self.from_status, self.to_status) == ("stale", "pending")
         if revalidated != (self.revised is not None):
             raise ApprovalError(

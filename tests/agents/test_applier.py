@@ -27,6 +27,10 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 class Repo:
     merged: list[str] = field(default_factory=list)
     refuse: str | None = None
+    moved_to: str | None = None  # the default branch's head, when it moved past the branch
+
+    async def behind(self, branch: str) -> str | None:
+        return self.moved_to
 
     async def merge(self, branch: str) -> str:
         if self.refuse is not None:

@@ -57,6 +57,9 @@ XSS = "<script>alert('pwned')</script>"
 
 
 class _Merger:
+    async def behind(self, branch: str) -> str | None:
+        return None
+
     async def merge(self, branch: str) -> str:
         return "c0ffee"
 

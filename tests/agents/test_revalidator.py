@@ -84,9 +84,7 @@ class Scene:
         return done.stdout
 
     def revalidator(self) -> revalidator.Deps:
-        return revalidator.Deps(
-            book=self.store, samples=self.store, repo=self.repo, view=self.repo
-        )
+        return revalidator.Deps(book=self.store, samples=self.store, repo=self.repo, view=self.repo)
 
     async def approve(self, proposal_id: str) -> list[object]:
         """A reviewer approves; the applier handles the approval (the real merge)."""

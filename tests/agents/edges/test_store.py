@@ -224,9 +224,12 @@ class TestStoreContract:
                 failure="the default branch moved from aaa to bbb",
             )
         )
-        assert (stale.status, stale.failure) == ("stale", "the default branch moved from aaa to bbb")
+        assert (stale.status, stale.failure) == (
+            "stale",
+            "the default branch moved from aaa to bbb",
+        )
         assert await store.count_proposals("stale") == 1
-        with pytest.raises(ApprovalError, match="is stale .*moved from aaa to bbb.*revalidated"):
+        with pytest.raises(ApprovalError, match=r"is stale .*moved from aaa to bbb.*revalidated"):
             await move(store, proposal.proposal_id, "pending", "approved", "ana")
         revised = proposal.model_copy(update={"commit": "c" * 40, "title": HOSTILE[0]})
         back = await store.transition(

@@ -54,23 +54,35 @@ class Deps:
     view: PipelineView
 
 
-async def revalidate_once(deps: Deps) -> list[ProposalRecord]:
+@dataclass(frozen=True)
+class Pass:
+    """What one revalidation pass saw and did."""
+
+    head: str  # the default branch's head it checked against
+    settled: list[ProposalRecord]  # stale proposals it sent back to review, or failed
+
+
+async def revalidate_once(deps: Deps, seen_head: str | None = None) -> Pass:
     """One pass: mark stale the pending proposals the default branch moved past, then settle
-    every stale proposal; returns the settled records (back to `pending`, or `failed`)."""
+    every stale proposal. Pending proposals are checked only when the head is not `seen_head`
+    (a pass checked them against it already; the applier checks an approval's base anyway)."""
     head = await deps.repo.refresh()
-    for record in await deps.book.list_proposals("pending"):
-        await _mark_if_moved(record, head, deps)
-    return [await settle(record, deps) for record in await deps.book.list_proposals("stale")]
+    if head != seen_head:
+        for record in await deps.book.list_proposals("pending"):
+            await _mark_if_moved(record, head, deps)
+    settled = [await settle(record, deps) for record in await deps.book.list_proposals("stale")]
+    return Pass(head, settled)
 
 
 async def run(deps: Deps, interval_s: float, wake: asyncio.Event | None = None) -> None:
     """Revalidate every `interval_s` (and when woken) until cancelled; a pass that fails on a
     passing outage (an unreachable forge) leaves its proposals stale for the next one."""
     wake = wake or asyncio.Event()
+    seen: str | None = None
     while True:
         wake.clear()
         try:
-            await revalidate_once(deps)
+            seen = (await revalidate_once(deps, seen)).head
         except AssistantError as error:
             if not error.retriable:
                 raise

@@ -397,7 +397,7 @@ async def test_a_moved_default_branch_makes_an_approval_stale_and_the_branch_is_
     deps = revalidator.Deps(
         book=scene.store, samples=scene.store, repo=scene.pulls, view=scene.repo
     )
-    [settled] = await revalidator.revalidate_once(deps)
+    [settled] = (await revalidator.revalidate_once(deps)).settled
 
     assert settled.status == "pending", settled.failure
     pushed = git(scene.remote, "rev-parse", f"refs/heads/{branch}").strip()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +16,7 @@ from agents import applier, healer, revalidator
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.kb_fake import InMemoryKnowledgeBase
 from agents.edges.store_fake import InMemoryStore
-from core.contracts import Contract
+from core.contracts import Contract, Pipeline
 from core.lifecycle import ProposalRecord, Transition
 from core.models import AlertRaised, FixApproved, FixProposed
 from tools.monitoring.detect_all import detect_all
@@ -37,20 +39,38 @@ BEFORE = [{"order_id": f"o{i}", "cust_id": 7 + i, "amount_cents": 100 * i} for i
 AFTER = [{"order_id": f"n{i}", "customer_id": 7 + i, "amount_cents": 90 * i} for i in range(1, 6)]
 
 
+DBT_STG_ORDERS = (
+    "{{ config(materialized='view') }}\n"
+    "select order_id, cust_id as customer_id, amount_cents / 100.0 as amount\n"
+    "from {{ source('shop', 'orders') }}\n"
+)
+DBT_SOURCES = "sources:\n  - name: shop\n    tables:\n      - name: orders\n"
+
+
 class Scene:
     """A pipeline repository under git, the in-memory store, and a proposal the healer made."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, dbt: bool = False) -> None:
         template = root / "template"
         (template / "models").mkdir(parents=True)
-        (template / "contracts").mkdir()
-        (template / "pipeline.yaml").write_text("name: shop\ndialect: duckdb\n")
-        (template / "models" / "stg_orders.sql").write_text(STG_ORDERS)
-        contract = yaml.safe_dump(ORDERS.model_dump(mode="json", exclude_defaults=True))
-        (template / "contracts" / "orders.yaml").write_text(contract)
+        if dbt:
+            (template / "dbt_project.yml").write_text("name: shop\n")
+            (template / "models" / "sources.yml").write_text(DBT_SOURCES)
+            (template / "models" / "stg_orders.sql").write_text(DBT_STG_ORDERS)
+        else:
+            (template / "contracts").mkdir()
+            (template / "pipeline.yaml").write_text("name: shop\ndialect: duckdb\n")
+            (template / "models" / "stg_orders.sql").write_text(STG_ORDERS)
+            contract = yaml.safe_dump(ORDERS.model_dump(mode="json", exclude_defaults=True))
+            (template / "contracts" / "orders.yaml").write_text(contract)
         self.repo = GitPipelineRepo.create(template, root / "repo")
         self.store = InMemoryStore()
         self.kb = InMemoryKnowledgeBase()
+
+    async def snapshot(self) -> tuple[Pipeline, dict[str, Contract]]:
+        """The work tree's models, with the orders contract (a dbt source declares none here)."""
+        pipeline, _contracts = await self.repo.snapshot()
+        return pipeline, {"orders": ORDERS}
 
     async def propose(self) -> FixProposed:
         """The healer's proposal for the rename of cust_id, on a branch of the repository."""
@@ -60,7 +80,7 @@ class Scene:
         deps = healer.Deps(
             llm=None,
             kb=self.kb,
-            repo=self.repo,
+            repo=self,
             samples=self.store,
             book=self.store,
             sink=self.repo,
@@ -116,7 +136,7 @@ async def test_a_proposal_main_moved_past_cleanly_is_revalidated_and_applies_ont
 ) -> None:
     proposal = await scene.propose()
     head = scene.commit_on_main("models/order_count.sql", "select count(*) as n from orders\n")
-    [settled] = await revalidator.revalidate_once(scene.revalidator())
+    [settled] = (await revalidator.revalidate_once(scene.revalidator())).settled
     assert settled.status == "pending" and settled.failure is None
     revised = settled.proposal
     assert revised.commit is not None and revised.commit != proposal.commit
@@ -137,7 +157,7 @@ async def test_a_conflicting_commit_on_main_fails_the_proposal_naming_the_file(
     proposal = await scene.propose()
     edited = STG_ORDERS.replace("amount_cents / 100.0", "amount_cents / 100.00")
     head = scene.commit_on_main("models/stg_orders.sql", edited)
-    [settled] = await revalidator.revalidate_once(scene.revalidator())
+    [settled] = (await revalidator.revalidate_once(scene.revalidator())).settled
     assert settled.status == "failed"
     assert settled.failure is not None
     assert "conflicts" in settled.failure and "models/stg_orders.sql" in settled.failure
@@ -155,7 +175,7 @@ async def test_a_commit_that_breaks_the_fix_without_a_textual_conflict_fails_rev
     proposal = await scene.propose()
     # A new model still reads the renamed field: the rebased fix no longer replays the new events.
     scene.commit_on_main("models/vip_orders.sql", "select order_id, cust_id from orders\n")
-    [settled] = await revalidator.revalidate_once(scene.revalidator())
+    [settled] = (await revalidator.revalidate_once(scene.revalidator())).settled
     assert settled.status == "failed"
     assert settled.failure is not None and "fails validation" in settled.failure
     assert scene.repo.branch_head(proposal.branch or "") == proposal.commit
@@ -171,7 +191,7 @@ async def test_an_approved_proposal_main_moved_past_goes_stale_instead_of_mergin
     assert stale.status == "stale"
     assert stale.failure is not None and head[:12] in stale.failure
     assert scene.repo.head() == head  # nothing merged on the moved base
-    [settled] = await revalidator.revalidate_once(scene.revalidator())
+    [settled] = (await revalidator.revalidate_once(scene.revalidator())).settled
     assert settled.status == "pending"
     [applied] = await scene.approve(proposal.proposal_id)
     assert applied.proposal_id == proposal.proposal_id
@@ -180,7 +200,7 @@ async def test_an_approved_proposal_main_moved_past_goes_stale_instead_of_mergin
 
 async def test_a_proposal_on_the_current_head_is_left_alone(scene: Scene) -> None:
     proposal = await scene.propose()
-    assert await revalidator.revalidate_once(scene.revalidator()) == []
+    assert (await revalidator.revalidate_once(scene.revalidator())).settled == []
     record = await scene.record(proposal.proposal_id)
     assert record.status == "pending" and record.proposal == proposal
 
@@ -198,5 +218,65 @@ async def test_a_stale_proposal_a_crash_left_behind_is_settled_by_the_next_pass(
             failure="the default branch moved",
         )
     )
-    [settled] = await revalidator.revalidate_once(scene.revalidator())
+    [settled] = (await revalidator.revalidate_once(scene.revalidator())).settled
     assert settled.status == "pending" and settled.proposal.commit == proposal.commit
+
+
+async def test_a_dbt_fix_is_rebased_in_its_jinja_and_revalidated(tmp_path: Path) -> None:
+    scene = Scene(tmp_path, dbt=True)
+    proposal = await scene.propose()
+    [patch] = proposal.patches
+    assert patch.template_before == DBT_STG_ORDERS
+    count = "select count(*) as n from {{ source('shop', 'orders') }}\n"
+    head = scene.commit_on_main("models/order_count.sql", count)
+    [settled] = (await revalidator.revalidate_once(scene.revalidator())).settled
+    assert settled.status == "pending", settled.failure
+    [revised] = settled.proposal.patches
+    assert (revised.path, revised.template_after) == (patch.path, patch.template_after)
+    assert revised.after_sql == patch.after_sql
+    assert scene.git("rev-parse", f"{settled.proposal.commit}^").strip() == head
+    assert await scene.approve(proposal.proposal_id) != []
+    assert (scene.repo.path / "models/stg_orders.sql").read_text() == patch.file_text
+
+
+async def test_pending_proposals_are_checked_again_only_when_the_head_moved(scene: Scene) -> None:
+    proposal = await scene.propose()
+    first = await revalidator.revalidate_once(scene.revalidator())
+    assert first.settled == [] and first.head == scene.repo.head()
+    head = scene.commit_on_main("models/order_count.sql", "select count(*) as n from orders\n")
+    again = await revalidator.revalidate_once(scene.revalidator(), seen_head=head)
+    assert again.settled == []  # checked against this head already: nothing read
+    [settled] = (await revalidator.revalidate_once(scene.revalidator(), first.head)).settled
+    assert settled.proposal_id == proposal.proposal_id and settled.status == "pending"
+
+
+class _Watched(InMemoryStore):
+    """The store, telling when a stale proposal was settled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.settled = asyncio.Event()
+
+    async def transition(self, move: Transition) -> ProposalRecord:
+        record = await super().transition(move)
+        if move.from_status == "stale":
+            self.settled.set()
+        return record
+
+
+async def test_the_loop_settles_a_proposal_main_moved_past(scene: Scene) -> None:
+    scene.store = _Watched()
+    proposal = await scene.propose()
+    wake = asyncio.Event()
+    loop = asyncio.create_task(revalidator.run(scene.revalidator(), 3600, wake))
+    try:
+        scene.commit_on_main("models/order_count.sql", "select count(*) as n from orders\n")
+        wake.set()
+        async with asyncio.timeout(30):
+            await scene.store.settled.wait()
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    record = await scene.record(proposal.proposal_id)
+    assert record.status == "pending" and record.proposal.commit != proposal.commit

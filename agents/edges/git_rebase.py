@@ -43,8 +43,14 @@ class BranchRebasing:
         return self._git("rev-parse", f"refs/heads/{self.main_branch}").strip()
 
     def branch_head(self, branch: str) -> str:
-        """The commit `branch` points at."""
-        return self._git("rev-parse", "--verify", f"refs/heads/{branch}").strip()
+        """The commit `branch` points at; RepoError naming it when there is no such branch."""
+        try:
+            return self._git("rev-parse", "--verify", f"refs/heads/{branch}").strip()
+        except RepoError as error:
+            raise RepoError(
+                f"there is no branch {branch!r} in {str(self.path)!r} (deleted?); the proposal "
+                "must be made again"
+            ) from error
 
     def base_of_sync(self, branch: str) -> str | None:
         """The commit `branch` was made on (its tip's parent); None when main holds the tip."""

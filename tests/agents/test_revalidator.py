@@ -280,3 +280,12 @@ async def test_the_loop_settles_a_proposal_main_moved_past(scene: Scene) -> None
             await loop
     record = await scene.record(proposal.proposal_id)
     assert record.status == "pending" and record.proposal.commit != proposal.commit
+
+
+async def test_a_pending_proposal_whose_branch_is_gone_fails_with_the_reason(scene: Scene) -> None:
+    proposal = await scene.propose()
+    scene.git("branch", "-D", proposal.branch or "")
+    [settled] = (await revalidator.revalidate_once(scene.revalidator())).settled
+    assert settled.status == "failed"
+    assert settled.failure is not None and (proposal.branch or "") in settled.failure
+    assert "could not be revalidated" in settled.failure

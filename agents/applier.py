@@ -31,6 +31,8 @@ class Deps:
     repo: Merger
     kb: KnowledgeBase
     clock: Callable[[], datetime]
+    # Told when the default branch moved or a proposal went stale: wakes the revalidator.
+    on_moved: Callable[[], None] = lambda: None
 
 
 async def handle(event: FixApproved, deps: Deps) -> list[FixApplied]:
@@ -73,6 +75,7 @@ async def handle(event: FixApproved, deps: Deps) -> list[FixApplied]:
                 failure=reason,
             )
         )
+        deps.on_moved()
         return []
     failpoint("applier.merged")
     await deps.kb.record(VerifiedFix.from_proposal(proposal, applied_at=deps.clock()))
@@ -86,6 +89,7 @@ async def handle(event: FixApproved, deps: Deps) -> list[FixApplied]:
         )
     )
     _log.info("fix applied", extra={"event_id": event.event_id})
+    deps.on_moved()  # the other proposals were made on the old head
     return [
         FixApplied(
             proposal_id=proposal.proposal_id,

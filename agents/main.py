@@ -420,6 +420,7 @@ async def _services(
             blobs,
             Destinations.from_settings(kafka),
         )
+        main_moved = asyncio.Event()  # the applier wakes the revalidator (on this replica)
         loops = dict(
             _agent_loops(
                 settings,
@@ -432,6 +433,7 @@ async def _services(
                 llm,
                 contracts,
                 broker,
+                main_moved,
             )
         )
         loops["outbox"] = outbox.run
@@ -439,6 +441,7 @@ async def _services(
             revalidator.run,
             revalidator.Deps(book=store, samples=store, repo=pulls or repo, view=view),
             settings.git.revalidate_interval_s,
+            main_moved,
         )
         if pulls is not None:
             wake = asyncio.Event()
@@ -517,6 +520,7 @@ def _agent_loops(
     llm: LLM | None,
     contracts: dict[str, Contract],
     broker: EmbeddedBroker | None,
+    main_moved: asyncio.Event,
 ) -> dict[str, Any]:
     """The routes: which topics each agent reads, and its handler. Where each agent's output
     goes is the Destinations table's to say; no agent names a topic."""
@@ -528,7 +532,9 @@ def _agent_loops(
         return make_consumer(bootstrap, topics, group_id_for(module), kafka, **options)
 
     healer_deps = healer.Deps(llm=llm, kb=kb, repo=view, samples=store, book=store, sink=repo)
-    applier_deps = applier.Deps(book=store, repo=repo, kb=kb, clock=lambda: datetime.now(UTC))
+    applier_deps = applier.Deps(
+        book=store, repo=repo, kb=kb, clock=lambda: datetime.now(UTC), on_moved=main_moved.set
+    )
     replay_deps = quarantine.Deps(
         log=KafkaTopicLog(bootstrap, kafka=kafka),
         book=store,

@@ -123,7 +123,10 @@ async def settle(record: ProposalRecord, deps: Deps) -> ProposalRecord:
     try:
         outcome = await _revalidated(proposal, deps)
     except RebaseConflictError as error:
-        outcome = f"it no longer applies on the default branch: {error}; heal the alert again"
+        outcome = (
+            f"it no longer applies on the default branch: {error}; resolve the conflict on the "
+            "branch (rebase it onto the default branch), then send it back to review"
+        )
     except AssistantError as error:
         if error.retriable:
             raise

@@ -1,0 +1,184 @@
+"""One S3 bucket kept as files in a folder: the storage behind the embedded broker's object store.
+
+Every key segment becomes a folder (`d.<segment>`) and the last one a file (`f.<segment>`),
+percent-encoded, so `a` and `a/b` can both be objects and a listing by prefix walks only the
+folders under that prefix. Each write goes to a temporary file that is then renamed over the
+object: a process killed mid-write leaves the old object or the new one, never half of one.
+Writes are not fsynced (like Kafka's default flush policy): they survive the death of any
+process, not that of the machine.
+
+Not thread-safe: one event loop owns a bucket, and its checks and writes never interleave.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+_FOLDER = "d."
+_FILE = "f."
+_INCOMING = ".incoming-"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What a listing or a HEAD tells about one object."""
+
+    key: str
+    etag: str  # quoted, as S3 sends it: '"<md5 hex>"'
+    size: int
+    modified: float  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a ListObjectsV2 answer."""
+
+    objects: list[StoredObject]
+    common_prefixes: list[str]
+    next_after: str | None  # the key to continue after, when the page was cut short
+
+
+def etag_matches(condition: str, etag: str) -> bool:
+    """True when an If-Match / If-None-Match header value names `etag` (or is `*`)."""
+    wanted = [part.strip().removeprefix("W/") for part in condition.split(",")]
+    return "*" in wanted or etag in wanted
+
+
+def _etag(data: bytes) -> str:
+    return f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
+
+
+class FileBucket:
+    """The objects of one bucket, as files under `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        # Etags of objects read or written since start: this process is the only writer, so an
+        # entry stays true until it writes or deletes that key itself.
+        self._etags: dict[str, str] = {}
+
+    def path(self, key: str) -> Path:
+        """The file that holds `key`."""
+        *folders, name = key.split("/")
+        parts = [_FOLDER + quote(segment, safe="") for segment in folders]
+        return self.root.joinpath(*parts, _FILE + quote(name, safe=""))
+
+    def head(self, key: str) -> StoredObject | None:
+        """What is stored under `key`, or None."""
+        path = self.path(key)
+        try:
+            stat = path.stat()
+            etag = self._etags.get(key) or self._remember(key, path.read_bytes())
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return StoredObject(key, etag, stat.st_size, stat.st_mtime)
+
+    def get(self, key: str) -> tuple[StoredObject, bytes] | None:
+        """The object under `key` and its bytes, or None."""
+        path = self.path(key)
+        try:
+            data = path.read_bytes()
+            stat = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        etag = self._remember(key, data)
+        return StoredObject(key, etag, stat.st_size, stat.st_mtime), data
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> StoredObject | None:
+        """Store `data` under `key` unless a condition fails (then None, and nothing written):
+        `if_none_match="*"` creates only, `if_match=<etag>` replaces only that version."""
+        current = self.head(key)
+        if if_none_match is not None and current is not None:
+            if etag_matches(if_none_match, current.etag):
+                return None
+        if if_match is not None and (current is None or not etag_matches(if_match, current.etag)):
+            return None
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=_INCOMING)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        etag = self._remember(key, data)
+        return StoredObject(key, etag, len(data), path.stat().st_mtime)
+
+    def delete(self, key: str) -> None:
+        """Remove `key` (a missing key is no error, as in S3)."""
+        self._etags.pop(key, None)
+        self.path(key).unlink(missing_ok=True)
+
+    def list(
+        self,
+        prefix: str = "",
+        *,
+        start_after: str = "",
+        max_keys: int = 1000,
+        delimiter: str | None = None,
+    ) -> Listing:
+        """Keys starting with `prefix`, after `start_after`, in byte order, at most `max_keys`
+        entries; with a `delimiter`, keys that go on past it are rolled up into common prefixes."""
+        # A page cut at a common prefix continues after every key under it.
+        passed = bool(delimiter) and start_after.endswith(delimiter or "")
+        keys = sorted(
+            (
+                key
+                for key in self._keys_under(prefix)
+                if key > start_after and not (passed and key.startswith(start_after))
+            ),
+            key=lambda key: key.encode(),
+        )
+        objects: list[StoredObject] = []
+        prefixes: list[str] = []
+        last = ""
+        for key in keys:
+            if len(objects) + len(prefixes) >= max_keys:
+                return Listing(objects, prefixes, last)
+            rest = key[len(prefix) :]
+            if delimiter and delimiter in rest:
+                common = prefix + rest[: rest.index(delimiter) + len(delimiter)]
+                if not prefixes or prefixes[-1] != common:
+                    prefixes.append(common)
+                last = common
+            elif (found := self.head(key)) is not None:
+                objects.append(found)
+                last = key
+        return Listing(objects, prefixes, None)
+
+    def _keys_under(self, prefix: str) -> Iterator[str]:
+        *folders, _partial = prefix.split("/")
+        top = self.root.joinpath(*(_FOLDER + quote(segment, safe="") for segment in folders))
+        start = "".join(segment + "/" for segment in folders)
+        return (key for key in self._walk(top, start) if key.startswith(prefix))
+
+    def _walk(self, folder: Path, above: str) -> Iterator[str]:
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.name.startswith(_FILE):
+                yield above + unquote(entry.name[len(_FILE) :])
+            elif entry.name.startswith(_FOLDER) and entry.is_dir():
+                yield from self._walk(Path(entry.path), above + unquote(entry.name[2:]) + "/")
+
+    def _remember(self, key: str, data: bytes) -> str:
+        etag = self._etags[key] = _etag(data)
+        return etag

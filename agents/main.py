@@ -297,7 +297,9 @@ async def running(
     `contracts_dir` replaces the repository's own contracts/ folder when given.
     """
     settings.workdir.mkdir(parents=True, exist_ok=True)
-    bootstrap, broker = await aresolve_bootstrap(settings.kafka.bootstrap, settings.workdir)
+    bootstrap, broker = await aresolve_bootstrap(
+        settings.kafka.bootstrap, settings.workdir, settings.kafka.embedded_storage
+    )
     try:
         async with _services(settings, repo_dir, contracts_dir, bootstrap, broker) as live:
             yield live

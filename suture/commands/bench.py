@@ -35,6 +35,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--alerts", type=int, default=2_000, help="burst: alerts to send")
     parser.add_argument("--datasets", type=int, default=500, help="burst: topics they are about")
     parser.add_argument("--replicas", type=int, default=1, help="burst: suture up processes")
+    parser.add_argument(
+        "--broker-storage",
+        choices=("disk", "memory"),
+        default="disk",
+        help="burst: where the embedded broker keeps its log",
+    )
     parser.add_argument("--records", type=int, default=2_000, help="broker: records each way")
     parser.add_argument("--store-url", help="burst: a PostgreSQL URL (default: a SQLite file)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
@@ -58,7 +64,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.what == "burst":
         from suture.bench_burst import run_burst_bench
 
-        return run_burst_bench(args.alerts, args.datasets, args.replicas, args.store_url, args.json)
+        return run_burst_bench(
+            args.alerts,
+            args.datasets,
+            args.replicas,
+            args.store_url,
+            args.json,
+            args.broker_storage,
+        )
     if args.what == "broker":
         from suture.bench_broker import run_broker_bench
 

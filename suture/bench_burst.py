@@ -129,7 +129,7 @@ def run_burst_bench(
     if alerts < 1 or datasets < 1 or replicas < 1:
         raise ConfigError("--alerts, --datasets and --replicas must be at least 1")
     with tempfile.TemporaryDirectory(prefix="suture-burst-") as folder:
-        root = Path("/tmp/burstdbg"); import shutil; shutil.rmtree(root, ignore_errors=True); root.mkdir()
+        root = Path(folder)
         repo = GitPipelineRepo.create(SHOP, root / "repo")
         url = store_url or f"sqlite:///{root / 'store.db'}"
         processes: list[subprocess.Popen[bytes]] = []

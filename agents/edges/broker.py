@@ -46,6 +46,18 @@ def _free_port() -> int:
         return port
 
 
+def _port_free(port: int) -> bool:
+    """True if a listener could bind `port` now, as Tansu does (SO_REUSEADDR: connections of
+    an earlier broker left in TIME_WAIT do not hold the port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _answers_kafka(reply: bytes) -> bool:
     """True when `reply` is a complete ApiVersions answer to the probe, with no error."""
     if len(reply) < 10:
@@ -139,6 +151,11 @@ class EmbeddedBroker:
         return None if self._process is None else self._process.pid
 
     @property
+    def store_pid(self) -> int | None:
+        """The process id of the broker's object store while it runs (None in memory)."""
+        return None if self._store is None else self._store.pid
+
+    @property
     def log_path(self) -> Path:
         """The file the broker's stdout and stderr go to."""
         return self.log_dir / "broker.log"
@@ -206,10 +223,10 @@ class EmbeddedBroker:
     def kill(self) -> None:
         """Kill the broker and its object store with SIGKILL, as a crash would (for tests of
         what survives one); `start()` brings them back on the same data."""
-        for pid in (self.pid, None if self._store is None else self._store.pid):
-            if pid is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+        if self._process is not None:
+            self._process.kill()
+        if self._store is not None:
+            self._store.kill()
         self.stop()
 
     def _stop_broker(self) -> None:
@@ -295,15 +312,23 @@ class EmbeddedBroker:
 
     def _choose_port(self, first: bool) -> int:
         """The fixed port; else, on the first attempt, the port a broker with this log had last
-        time if it is free; else any free one."""
+        time if it is free; else any free one.
+
+        Tansu on a taken port does not exit (only a worker thread panics) and the probe would
+        be answered by whoever holds the port, so a port is checked before it is handed over.
+        """
         if self.fixed_port is not None:
+            if not _port_free(self.fixed_port):
+                raise BrokerError(
+                    f"port {self.fixed_port} of the embedded broker is in use; stop what "
+                    "listens there or choose another port"
+                )
             return self.fixed_port
         if first and self._store is not None:
             with contextlib.suppress(OSError, ValueError):
                 remembered = int(self.port_path.read_text(encoding="utf-8"))
-                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                    sock.bind(("127.0.0.1", remembered))
-                return remembered
+                if _port_free(remembered):
+                    return remembered
         return _free_port()
 
     def _spawn_storage(self) -> str:

@@ -134,6 +134,12 @@ class ObjectStoreProcess:
             time.sleep(0.02)
         return False
 
+    def kill(self) -> None:
+        """Kill the server with SIGKILL, as a crash would (for tests of what survives one)."""
+        if self._process is not None:
+            self._process.kill()
+        self.stop()
+
     @property
     def running(self) -> bool:
         """True while the server process lives."""

@@ -351,8 +351,8 @@ class EmbeddedBroker:
 
     @property
     def running(self) -> bool:
-        """True while the broker process lives."""
-        return self._alive()
+        """True while the broker process (and its object store, if any) lives."""
+        return self._alive() and (self._store is None or self._store.running)
 
     def _alive(self) -> bool:
         return self._process is not None and self._process.poll() is None

@@ -91,6 +91,29 @@ async def _until(moment: str, suture: _Suture, bootstrap: str) -> ProposalRecord
     return record
 
 
+async def test_an_alert_accepted_but_not_yet_handled_survives_a_broker_kill(
+    tmp_path: Path,
+) -> None:
+    repo = GitPipelineRepo.create(SHOP, tmp_path / "repo")
+    broker = await EmbeddedBroker(tmp_path / "broker").astart()
+    suture = _Suture(repo.path, tmp_path / "work", broker.bootstrap)
+    try:
+        suture.start("healer.alert_received")
+        await _send_drift(broker.bootstrap)
+        # suture dies once it has read the alert, before handling it: the alert is only in the
+        # broker (uncommitted) when the broker is killed too.
+        assert suture.killed(), f"never reached the failpoint:\n{suture.log()}"
+        address = broker.bootstrap
+        broker.kill()  # the broker and its object store, by SIGKILL
+        await broker.astart()
+        assert broker.bootstrap == address
+        suture.start()
+        await _heal_once(suture, None, repo)
+    finally:
+        suture.stop()
+        broker.stop()
+
+
 @pytest.mark.parametrize("moment", MOMENTS)
 async def test_a_broker_killed_and_restarted_mid_run_loses_no_alert_and_heals_once(
     moment: str, tmp_path: Path
@@ -103,7 +126,7 @@ async def test_a_broker_killed_and_restarted_mid_run_loses_no_alert_and_heals_on
         await _send_drift(broker.bootstrap)
         approved = await _until(moment, suture, broker.bootstrap)
         address = broker.bootstrap
-        broker.kill()  # the broker and its object store, by SIGKILL
+        broker.kill()  # the broker and its object store, by SIGKILL, under a running suture
         await broker.astart()
         assert broker.bootstrap == address
         await _heal_once(suture, approved, repo)

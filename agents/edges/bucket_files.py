@@ -21,11 +21,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+_Keys = list[str]  # (`FileBucket.list` hides the builtin inside the class)
+_Encoded = list[bytes]
 _FOLDER = "d."
 _FILE = "f."
 _NEW = "n."  # a first version being written
@@ -75,6 +78,9 @@ class FileBucket:
         # Objects read or written since start: this process is the only writer, so an entry
         # stays true until it writes or deletes that key itself (listings then cost no I/O).
         self._known: dict[str, StoredObject] = {}
+        # Sorted keys per folder, with the folder's version when they were read.
+        self._listings: dict[str, tuple[int, _Encoded, _Keys]] = {}
+        self._versions: dict[str, int] = {}
 
     def path(self, key: str) -> Path:
         """The file that holds `key`."""
@@ -124,6 +130,8 @@ class FileBucket:
         if current is not None:
             path.unlink()
         written.rename(path)
+        if current is None:
+            self._changed(key)
         return self._remember(key, data, path.stat().st_mtime)
 
     def delete(self, key: str) -> None:
@@ -132,6 +140,7 @@ class FileBucket:
         path = self.path(key)
         _beside(path, _NEXT).unlink(missing_ok=True)  # first, or it would become the object
         path.unlink(missing_ok=True)
+        self._changed(key)
 
     def list(
         self,
@@ -145,18 +154,18 @@ class FileBucket:
         entries; with a `delimiter`, keys that go on past it are rolled up into common prefixes."""
         # A page cut at a common prefix continues after every key under it.
         passed = bool(delimiter) and start_after.endswith(delimiter or "")
-        keys = sorted(
-            (
-                key
-                for key in self._keys_under(prefix)
-                if key > start_after and not (passed and key.startswith(start_after))
-            ),
-            key=lambda key: key.encode(),
+        encoded, keys = self._sorted_under(prefix)
+        first = max(
+            bisect_left(encoded, prefix.encode()), bisect_right(encoded, start_after.encode())
         )
         objects: list[StoredObject] = []
         prefixes: list[str] = []
         last = ""
-        for key in keys:
+        for key in keys[first:]:
+            if not key.startswith(prefix):
+                break  # sorted: no key after this one has the prefix
+            if passed and key.startswith(start_after):
+                continue
             if len(objects) + len(prefixes) >= max_keys:
                 return Listing(objects, prefixes, last)
             rest = key[len(prefix) :]
@@ -170,11 +179,28 @@ class FileBucket:
                 last = key
         return Listing(objects, prefixes, None)
 
-    def _keys_under(self, prefix: str) -> Iterator[str]:
+    def _sorted_under(self, prefix: str) -> tuple[_Encoded, _Keys]:
+        """Every key in the folder `prefix` lies in, in byte order (and encoded, for bisecting).
+        Kept until a key is created or deleted under that folder, so that reading a long
+        listing page by page walks the folder once, not once a page."""
         *folders, _partial = prefix.split("/")
-        top = self.root.joinpath(*(_FOLDER + quote(segment, safe="") for segment in folders))
         start = "".join(segment + "/" for segment in folders)
-        return (key for key in self._walk(top, start) if key.startswith(prefix))
+        version = self._versions.get(start, 0)
+        cached = self._listings.get(start)
+        if cached is not None and cached[0] == version:
+            return cached[1], cached[2]
+        top = self.root.joinpath(*(_FOLDER + quote(segment, safe="") for segment in folders))
+        keys = sorted(self._walk(top, start), key=str.encode)
+        encoded = [key.encode() for key in keys]
+        self._listings[start] = (version, encoded, keys)
+        return encoded, keys
+
+    def _changed(self, key: str) -> None:
+        """A key was created or deleted: listings of every folder above it are stale."""
+        folders = key.split("/")[:-1]
+        for depth in range(len(folders) + 1):
+            above = "".join(segment + "/" for segment in folders[:depth])
+            self._versions[above] = self._versions.get(above, 0) + 1
 
     def _walk(self, folder: Path, above: str) -> Iterator[str]:
         try:

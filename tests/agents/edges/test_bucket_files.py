@@ -105,3 +105,22 @@ def test_unfinished_writes_are_not_objects(tmp_path: Path) -> None:
     assert fresh.get("fresh.json") is None
     fresh.delete("w.json")  # the unfinished version does not come back as the object
     assert fresh.get("w.json") is None and FileBucket(tmp_path).get("w.json") is None
+
+
+def test_a_listing_read_before_a_change_shows_the_change_afterwards(tmp_path: Path) -> None:
+    bucket = FileBucket(tmp_path)
+    bucket.put("t/p0/records/001.batch", b"1")
+    bucket.put("t/p0/watermark.json", b"1")
+    assert [o.key for o in bucket.list("t/p0/records/").objects] == ["t/p0/records/001.batch"]
+    bucket.put("t/p0/records/000.batch", b"0")  # a new key in a folder listed before
+    bucket.put("t/p1/records/000.batch", b"x")  # and one in a sibling folder
+    assert [o.key for o in bucket.list("t/p0/records/").objects] == [
+        "t/p0/records/000.batch",
+        "t/p0/records/001.batch",
+    ]
+    assert len(bucket.list("t/").objects) == 4  # a listing above both folders sees both
+    replaced = bucket.put("t/p0/watermark.json", b"2")
+    assert replaced is not None and replaced in bucket.list("t/p0/").objects  # its new etag
+    bucket.delete("t/p0/records/001.batch")
+    assert [o.key for o in bucket.list("t/p0/records/").objects] == ["t/p0/records/000.batch"]
+    assert [o.key for o in bucket.list("t/p0/r").objects] == ["t/p0/records/000.batch"]

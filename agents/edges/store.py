@@ -11,20 +11,21 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
-from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy import Connection, Engine, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from agents.edges.leadership import FileLeases, Leases, PostgresLeases
-from agents.edges.replay_book import ReplayBookMixin, add_replay_table
-from agents.edges.store_console import ConsoleRecordsMixin, add_console_tables
-from agents.edges.store_engine import make_engine, parse_store_url
-from agents.edges.store_schema import add_missing_columns, as_utc, build_metadata
-from core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
-from core.lifecycle import ProposalRecord, ProposalStatus, Transition
+from agents.edges.replay_book import ReplayBookMixin
+from agents.edges.store_console import ConsoleRecordsMixin
+from agents.edges.store_engine import open_engine
+from agents.edges.store_migrations import store_metadata, upgrade
+from agents.edges.store_schema import as_utc
+from core.errors import ApprovalError, NotFoundError, StoreError
+from core.lifecycle import ProposalRecord, ProposalStatus, Transition, refusal
 from core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
 
 R = TypeVar("R")
@@ -43,18 +44,19 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
     def __init__(self, engine: Engine, label: str) -> None:
         self._engine = engine
         self._label = label
-        self._metadata = build_metadata()
-        add_replay_table(self._metadata)
-        add_console_tables(self._metadata)
-        self._tables = self._metadata.tables
+        self._tables = store_metadata().tables
         # SQLite has one writer; serialising calls avoids "database is locked" under load.
         self._lock = threading.Lock() if engine.dialect.name == "sqlite" else None
         self._insert = _INSERTS[engine.dialect.name]
 
-    def create_schema(self) -> None:
-        """Create missing tables and columns (blocking; called once by open_store)."""
-        self._call(self._metadata.create_all)
-        self._call(lambda conn: add_missing_columns(conn, self._metadata))
+    def migrate(self) -> None:
+        """Upgrade the schema to this suture's head under the migration lock (blocking; called
+        once by open_store, so replicas starting together migrate once)."""
+        if self._lock is None:
+            upgrade(self._engine)
+            return
+        with self._lock:
+            upgrade(self._engine)
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -171,6 +173,14 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
             newest_first=newest_first,
         )
 
+    async def count_proposals(self, status: ProposalStatus | None = None) -> int:
+        """How many proposals there are, optionally only those in `status` (one COUNT query)."""
+        table = self._tables["proposals"]
+        query = select(func.count()).select_from(table)
+        if status is not None:
+            query = query.where(table.c.status == status)
+        return await self._run(lambda conn: int(conn.execute(query).scalar_one()))
+
     async def transition(self, move: Transition) -> ProposalRecord:
         """Make one lifecycle move, atomically (compare-and-set on the current status).
 
@@ -179,11 +189,9 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
         """
         move.check()
         table = self._tables["proposals"]
-        changes: dict[str, Any] = {"status": move.to_status}
-        for column in ("reviewer", "note", "applied_commit", "failure"):
-            value = getattr(move, column)
-            if value is not None:
-                changes[column] = value
+        changes: dict[str, Any] = move.changes()
+        if move.revised is not None:
+            changes["payload"] = move.revised.model_dump_json()
         if move.by == "reviewer":
             changes["decided_at"] = datetime.now(UTC)
         statement = (
@@ -194,20 +202,21 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
             .returning(table.c.proposal_id)
         )
 
-        def run(conn: Connection) -> str | None:
+        def run(conn: Connection) -> tuple[str, str] | None:
             if conn.execute(statement).first() is not None:
                 return None
-            query = select(table.c.status).where(table.c.proposal_id == move.proposal_id)
-            return str(conn.execute(query).scalar_one_or_none() or "")
+            query = select(table.c.status, table.c.failure).where(
+                table.c.proposal_id == move.proposal_id
+            )
+            row = conn.execute(query).first()
+            return ("", "") if row is None else (str(row.status), row.failure or "")
 
         current = await self._run(run)
-        if current == "":
+        if current is not None and current[0] == "":
             raise NotFoundError(f"no proposal {move.proposal_id!r}; list_proposals() shows the ids")
         if current is not None:
-            raise ApprovalError(
-                f"proposal {move.proposal_id!r} is {current!r}, not {move.from_status!r}; "
-                "it was decided already, reload it before acting"
-            )
+            status = cast(ProposalStatus, current[0])
+            raise ApprovalError(refusal(move.proposal_id, status, move.from_status, current[1]))
         return await self.get_proposal(move.proposal_id)
 
     # incidents and dead letters -------------------------------------------
@@ -301,22 +310,14 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
 
 
 def open_store(url: str | None, workdir: Path, *, schema: str | None = None) -> Store:
-    """Open (and create the tables of) the store at `url`; None means SQLite in `workdir`.
+    """Open the store at `url` (None means SQLite in `workdir`), migrated to the head.
 
     `schema` places the tables in an existing PostgreSQL schema (tests use one per run).
     """
-    parsed = parse_store_url(url, workdir)
-    if parsed.get_backend_name() not in _INSERTS:
-        raise ConfigError(
-            f"store URL {parsed.render_as_string()!r} is neither SQLite nor PostgreSQL; "
-            "use sqlite:///path or postgresql+psycopg://user@host/db"
-        )
-    engine = make_engine(parsed)
-    if schema is not None:
-        engine = engine.execution_options(schema_translate_map={None: schema})
-    store = Store(engine, parsed.render_as_string(hide_password=True))
+    engine = open_engine(url, workdir, schema=schema)
+    store = Store(engine, engine.url.render_as_string(hide_password=True))
     try:
-        store.create_schema()
+        store.migrate()
     except StoreError as error:
         store.close()
         raise StoreError(f"cannot open the store: {error}") from error

@@ -17,7 +17,8 @@ from sqlglot.errors import SqlglotError
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import Detection, FieldMapping, Refusal, SchemaMapping
-from tools.healing.mapping_rules import Candidate, candidates_for
+from tools.healing.candidate import Candidate, Witness
+from tools.healing.mapping_rules import candidates_for
 from tools.matching.samples import Events, kinds, shape, typical, values
 from tools.sql.replay import run_models
 
@@ -111,11 +112,41 @@ def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
     return None
 
 
+def _same(got: object, wanted: object) -> bool:
+    """Equal as values: text exactly, numbers by value."""
+    if got == wanted:
+        return True
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (got, wanted))
+    return numbers and float(got) == float(wanted)  # type: ignore[arg-type]
+
+
+def reproduces(target: str, witness: Witness) -> str | None:
+    """Why `target` does not give exactly the witness's values on its events, or None."""
+    if not witness.events:
+        return None
+    try:
+        got = evaluate(target, witness.events)
+    except (ReplayError, ToolError) as error:
+        return f"cannot be evaluated on the {witness.what}: {error}"
+    wrong = [(g, w) for g, w in zip(got, witness.expected, strict=True) if not _same(g, w)]
+    if not wrong:
+        return None
+    g, w = wrong[0]
+    return (
+        f"does not reproduce {len(wrong)} of {len(got)} {witness.what} exactly "
+        f"(gives {g!r} where it was {w!r})"
+    )
+
+
 def _verify(field: str, candidate: Candidate, before: Events, after: Events) -> str | None:
+    if candidate.problem is not None:
+        return candidate.problem
     try:
         new = [v for v in evaluate(candidate.target, after) if v is not None]
     except (ReplayError, ToolError) as error:
         return f"cannot be evaluated on the new events: {error}"
+    if candidate.witness is not None and (wrong := reproduces(candidate.target, candidate.witness)):
+        return wrong
     if after and not new and values(before, field):
         return "is NULL on every new event"
     return fits(values(before, field), new)

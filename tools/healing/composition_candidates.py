@@ -24,8 +24,9 @@ from tools.healing.representation import literal, ref, restore
 from tools.matching.decompositions import decompositions
 from tools.matching.part_order import order_problem
 from tools.matching.samples import Events, values
-from tools.matching.templates import PartLanguage, Template, char_class, learn, python_class
+from tools.matching.templates import Template, char_class, learn, python_class
 from tools.matching.templates import templates as layouts_of
+
 
 def _text(reference: str, found: Sequence[JsonValue]) -> str:
     return reference if all(isinstance(v, str) for v in found) else f"CAST({reference} AS VARCHAR)"
@@ -50,8 +51,15 @@ def _piece(
     seps = set(template.separators)
     if not template.prefix and not template.suffix and len(seps) == 1 and "" not in seps:
         (sep,) = seps
-        if not any(re.search(python_class(c), sep) for c in classes):
+        inside = [bool(re.search(python_class(c), sep)) for c in classes]
+        if not any(inside[: index + 1]) and (index < len(classes) - 1 or not any(inside)):
             return f"split_part({whole}, {literal(sep)}, {index + 1})"
+        if index == len(classes) - 1 and not any(inside[:-1]):
+            # only the last part may hold the separator: it is the rest after the others
+            heads = " + ".join(
+                f"length(split_part({whole}, {literal(sep)}, {i + 1}))" for i in range(index)
+            )
+            return f"substr({whole}, {heads} + {index * len(sep) + 1})"
     return f"regexp_extract({whole}, {literal(template.pattern(classes))}, {index + 1})"
 
 

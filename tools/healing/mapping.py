@@ -138,7 +138,9 @@ def reproduces(target: str, witness: Witness) -> str | None:
     )
 
 
-def _verify(field: str, candidate: Candidate, before: Events, after: Events) -> str | None:
+def candidate_problem(
+    field: str, candidate: Candidate, before: Events, after: Events
+) -> str | None:
     if candidate.problem is not None:
         return candidate.problem
     try:
@@ -162,7 +164,7 @@ def _decide(
 ) -> FieldMapping | list[str] | None:
     fitting: list[Candidate] = []
     for option in options:
-        problem = _verify(field, option, before, after)
+        problem = candidate_problem(field, option, before, after)
         if problem is None:
             fitting.append(option)
         else:

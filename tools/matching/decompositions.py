@@ -3,10 +3,9 @@ part's language admits (tools.matching.templates.learn)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 
-from tools.matching.templates import PartLanguage, Template, learn
+from tools.matching.templates import PartLanguage, Template
 
 MAX_DECOMPOSITIONS = 4
 """Stop enumerating the ways a whole splits after this many (two already make it ambiguous)."""

@@ -1,0 +1,190 @@
+"""Re-check a substitute for a field that a split or a merge took away against the composition
+the samples show, so that a patch joining the parts in the wrong order, reading one part where
+the field was several, or the whole where the field was one part, is refused with the reason.
+
+The composition is learned as the mapper learns it (tools.healing.composition_candidates): it
+must reproduce the old value exactly on every sample where the old value is known. The
+substitute must give what that composition gives on every new event. Where the samples leave
+several compositions (orders nothing decides, an ambiguous split point), a substitute cannot
+be verified and is refused: a human decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import JsonValue
+
+from core.contracts import Contract, Pipeline
+from core.errors import ReplayError, ToolError
+from core.models import CheckResult, ModelPatch
+from guardrails.structure import field_substitutions
+from guardrails.successors import read_paths
+from tools.healing.candidate import Candidate
+from tools.healing.composition_candidates import merge_candidates, split_candidates
+from tools.healing.mapping import candidate_problem, evaluate
+from tools.matching.samples import Events, kinds, paths, values
+from tools.matching.templates import learn
+
+MAX_PARTNERS = 6
+"""New fields tried as the missing part of a substitute that reads only one of them."""
+
+
+def _scalar_fields(events: Events, fields: Sequence[str]) -> list[str]:
+    return [f for f in fields if kinds(values(events, f)) and kinds(values(events, f)) <= _SCALARS]
+
+
+_SCALARS = frozenset({"str", "int", "float", "iso", "numeric"})
+
+
+def _declared(events: Events, fields: set[str]) -> list[str]:
+    """`fields` in the order the events write them (first sighting)."""
+    order: list[str] = []
+    for event in events:
+        order += [k for k in event if k in fields and k not in order]
+    return order + sorted(fields - set(order))
+
+
+class _Judge:
+    """The compositions the samples show for one vanished field, and a verdict on a target."""
+
+    def __init__(
+        self, field: str, before: Events, after: Events, contract: Contract | None
+    ) -> None:
+        self.field, self.before, self.after = field, before, after
+        self.old_paths, self.new_paths = paths(before), paths(after)
+        self.contract = contract
+
+    def candidates(self, target: str, substituted: set[str]) -> list[Candidate]:
+        reads = read_paths(target)
+        fresh = sorted(self.new_paths - self.old_paths)
+        if not reads or not reads <= set(fresh):
+            return []
+        if len(reads) == 1 and (whole := next(iter(reads))) and self._merged(whole, substituted):
+            parts = self._parts(whole, substituted)
+            old_kinds = kinds(values(self.before, self.field))
+            return list(
+                merge_candidates(self.field, whole, parts, 1.0, old_kinds, self.before, self.after)
+            )
+        if kinds(values(self.before, self.field)) != {"str"}:
+            return []
+        declared = _declared(self.after, set(_scalar_fields(self.after, fresh)))
+        if len(reads) >= 2:
+            return list(split_candidates(self.field, _in(declared, reads), 1.0, *self._events))
+        (read,) = reads
+        language = learn([str(v) for v in values(self.after, read)])
+        if all(language.admits(str(v)) for v in values(self.before, self.field)):
+            return []  # the one field it reads can hold every old value: no part is missing
+        partners = [f for f in declared if f != read][:MAX_PARTNERS]
+        found: list[Candidate] = []
+        for partner in partners:
+            parts = _in(declared, {read, partner})
+            found += split_candidates(self.field, parts, 1.0, *self._events)
+        return found
+
+    @property
+    def _events(self) -> tuple[Events, Events]:
+        return self.before, self.after
+
+    def _merged(self, whole: str, substituted: set[str]) -> bool:
+        gone = self.old_paths - self.new_paths
+        return len(substituted & gone) >= 2 and kinds(values(self.after, whole)) == {"str"}
+
+    def _parts(self, whole: str, substituted: set[str]) -> list[str]:
+        gone = substituted & (self.old_paths - self.new_paths)
+        names = self.contract.field_names if self.contract is not None else []
+        return sorted(gone, key=lambda n: (names.index(n) if n in names else len(names), n))
+
+    def problem(self, target: str, substituted: set[str]) -> str | None:
+        options = self.candidates(target, substituted)
+        if not options:
+            return None
+        got = _values(target, self.after)
+        if isinstance(got, str):
+            return got
+        fitting: list[tuple[Candidate, list[JsonValue]]] = []
+        refused: list[tuple[Candidate, str]] = []
+        for option in options:
+            wrong = candidate_problem(self.field, option, self.before, self.after)
+            computed = _values(option.target, self.after)
+            if wrong is None and not isinstance(computed, str):
+                fitting.append((option, computed))
+            else:
+                refused.append((option, wrong or str(computed)))
+        return _verdict(self.field, target, got, fitting, refused, self.after)
+
+
+def _in(order: Sequence[str], fields: set[str]) -> list[str]:
+    return [f for f in order if f in fields]
+
+
+def _values(target: str, events: Events) -> list[JsonValue] | str:
+    try:
+        return evaluate(target, events)
+    except (ReplayError, ToolError) as error:
+        return f"{target} cannot be evaluated: {error}"
+
+
+def _verdict(
+    field: str,
+    target: str,
+    got: list[JsonValue],
+    fitting: list[tuple[Candidate, list[JsonValue]]],
+    refused: list[tuple[Candidate, str]],
+    after: Events,
+) -> str | None:
+    distinct = {repr(values) for _, values in fitting}
+    if len(distinct) == 1:
+        option, wanted = fitting[0]
+        if repr(got) == repr(wanted):
+            return None
+        for candidate, reason in refused:
+            if repr(_values(candidate.target, after)) == repr(got):
+                return f"{target} is the composition {candidate.reason}, refused: {reason}"
+        i = next(i for i, (g, w) in enumerate(zip(got, wanted, strict=True)) if g != w)
+        return (
+            f"{target} gives {got[i]!r} where the composition the samples show "
+            f"({option.reason}) gives {wanted[i]!r}"
+        )
+    if len(distinct) > 1:
+        shown = " / ".join(sorted({c.target for c, _ in fitting}))
+        return (
+            f"the samples do not decide how {field} is composed ({shown} all reproduce its "
+            f"old values), so {target} cannot be verified"
+        )
+    own = [reason for candidate, reason in refused if candidate.target == target]
+    if own:
+        return f"{target}: {own[0]}"
+    return None
+
+
+def composition_checks(
+    pipeline: Pipeline,
+    patches: Sequence[ModelPatch],
+    dataset: str,
+    before: Events,
+    after: Events,
+    contract: Contract | None = None,
+) -> list[CheckResult]:
+    """One CheckResult per patched model that substitutes a field a split or merge took away."""
+    old_paths, new_paths = paths(before), paths(after)
+    results = []
+    for patch in patches:
+        original = pipeline.models.get(patch.model)
+        if original is None or not before or not after:
+            continue
+        found = field_substitutions(original, patch.after_sql, pipeline.dialect, dataset)
+        vanished = {f: t for f, t in found.items() if f in old_paths and f not in new_paths}
+        problems = [
+            f"{field}: {problem}"
+            for field, targets in sorted(vanished.items())
+            for target in sorted(targets)
+            if (problem := _Judge(field, before, after, contract).problem(target, set(vanished)))
+        ]
+        if not vanished:
+            continue
+        detail = "; ".join(problems) or f"substitutes for {sorted(vanished)} fit their parts"
+        results.append(
+            CheckResult(name=f"compositions:{patch.model}", passed=not problems, detail=detail)
+        )
+    return results

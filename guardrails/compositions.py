@@ -24,10 +24,9 @@ from tools.healing.candidate import Candidate
 from tools.healing.composition_candidates import merge_candidates, split_candidates
 from tools.healing.mapping import candidate_problem, evaluate
 from tools.matching.samples import Events, kinds, paths, values
-from tools.matching.templates import learn
 
-MAX_PARTNERS = 6
-"""New fields tried as the missing part of a substitute that reads only one of them."""
+MAX_SETS = 16
+"""Sets of parts tried: the fields the substitute reads, then pairs of fields that came new."""
 
 
 def _scalar_fields(events: Events, fields: Sequence[str]) -> list[str]:
@@ -58,7 +57,7 @@ class _Judge:
     def candidates(self, target: str, substituted: set[str]) -> list[Candidate]:
         reads = read_paths(target)
         fresh = sorted(self.new_paths - self.old_paths)
-        if not reads or not reads <= set(fresh):
+        if not reads & set(fresh):
             return []
         if len(reads) == 1 and (whole := next(iter(reads))) and self._merged(whole, substituted):
             parts = self._parts(whole, substituted)
@@ -69,16 +68,12 @@ class _Judge:
         if kinds(values(self.before, self.field)) != {"str"}:
             return []
         declared = _declared(self.after, set(_scalar_fields(self.after, fresh)))
+        sets = [_in(declared, {a, b}) for i, a in enumerate(declared) for b in declared[i + 1 :]]
         if len(reads) >= 2:
-            return list(split_candidates(self.field, _in(declared, reads), 1.0, *self._events))
-        (read,) = reads
-        language = learn([str(v) for v in values(self.after, read)])
-        if all(language.admits(str(v)) for v in values(self.before, self.field)):
-            return []  # the one field it reads can hold every old value: no part is missing
-        partners = [f for f in declared if f != read][:MAX_PARTNERS]
+            order = [*_in(declared, reads), *sorted(reads - set(declared))]
+            sets = [order, *(s for s in sets if set(s) != reads)]
         found: list[Candidate] = []
-        for partner in partners:
-            parts = _in(declared, {read, partner})
+        for parts in sets[:MAX_SETS]:
             found += split_candidates(self.field, parts, 1.0, *self._events)
         return found
 

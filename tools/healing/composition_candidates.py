@@ -21,11 +21,10 @@ from pydantic import JsonValue
 
 from tools.healing.candidate import Candidate, Witness
 from tools.healing.representation import literal, ref, restore
-from tools.matching.decompositions import decompositions
+from tools.matching.decompositions import decompositions, separated_templates
 from tools.matching.part_order import order_problem
 from tools.matching.samples import Events, values
-from tools.matching.templates import Template, char_class, learn, python_class
-from tools.matching.templates import templates as layouts_of
+from tools.matching.templates import Template, char_class, learn, python_class, templates
 
 
 def _text(reference: str, found: Sequence[JsonValue]) -> str:
@@ -102,17 +101,36 @@ def _joined(template: Template, pieces: list[str]) -> str:
     return " || ".join(joined)
 
 
+def layouts_of(wholes: Sequence[str], parts: Sequence[Sequence[str]]) -> list[Template]:
+    """Every template found by searching the wholes, then those joining with a common mark."""
+    found = list(templates(wholes, parts))
+    return found + [t for t in separated_templates(wholes, parts) if t not in found]
+
+
 def _layouts(wholes: list[str], texts: list[list[str]]) -> Iterator[tuple[Template, list[str]]]:
-    """Templates of every whole; else of the wholes with the most parts (others lack one)."""
+    """Templates of every whole; else of the wholes with the most parts (others may lack an
+    optional one), else of each group of wholes written with the same marks between words (the
+    separators vary). A template learned on some wholes must still rebuild all of them: the
+    candidate built from it says which it cannot."""
     found = list(layouts_of(wholes, texts))
-    if not found:
-        runs = [len(re.findall(r"[^\w]+", w)) for w in wholes]
-        fullest = [w for w, r in zip(wholes, runs, strict=True) if r == max(runs, default=0)]
-        if fullest != wholes:
-            wholes = fullest
-            found = list(layouts_of(wholes, texts))
-    for template in found:
-        yield template, wholes
+    if found:
+        yield from ((template, wholes) for template in found)
+        return
+    runs = [tuple(re.findall(r"[^\w]+", w)) for w in wholes]
+    most = max((len(r) for r in runs), default=0)
+    groups = [[w for w, r in zip(wholes, runs, strict=True) if len(r) == most]]
+    by_marks: dict[tuple[str, ...], list[str]] = {}
+    for whole, marks in zip(wholes, runs, strict=True):
+        by_marks.setdefault(marks, []).append(whole)
+    groups += sorted(by_marks.values(), key=len, reverse=True)
+    seen: set[Template] = set()
+    for group in groups:
+        if group == wholes:
+            continue
+        for template in layouts_of(group, texts):
+            if template not in seen:
+                seen.add(template)
+                yield template, group
 
 
 def _at(event: Mapping[str, object], path: str) -> object:
@@ -151,7 +169,8 @@ def split_candidates(
     field: str, parts: Sequence[str], confidence: float, before: Events, after: Events
 ) -> Iterator[Candidate]:
     """One candidate per order of `parts` and layout that rebuilds `field`'s old values."""
-    wholes = [str(v) for v in values(before, field)]
+    sources = [e for e in before if _at(e, field) is not None]
+    wholes = [str(_at(e, field)) for e in sources]
     found = {p: values(after, p) for p in parts}
     optional = {p: any(_absent(_at(e, p)) for e in after) for p in parts}
     for names in permutations(parts):
@@ -162,9 +181,8 @@ def split_candidates(
                 _fit_width(_text(ref(name), found[name]), texts[i], widths[i])
                 for i, name in enumerate(names)
             ]
-            problem, witness = _split_evidence(
-                field, names, template, wholes, found, [optional[n] for n in names]
-            )
+            evidence = _SplitEvidence(field, names, template, found, [optional[n] for n in names])
+            problem, witness = evidence.judge(sources)
             yield Candidate(
                 _joined(template, pieces),
                 f"split: {field} joins {list(names)} as {_shown(template)}",
@@ -175,36 +193,57 @@ def split_candidates(
             )
 
 
-def _split_evidence(
-    field: str,
-    names: Sequence[str],
-    template: Template,
-    wholes: Sequence[str],
-    found: Mapping[str, Sequence[JsonValue]],
-    optional: Sequence[bool],
-) -> tuple[str | None, Witness]:
-    """Why the layout cannot rebuild every old value, and the pieces it must rebuild them from."""
-    languages = [learn([str(v) for v in found[n] if v != ""]) for n in names]
-    events: list[Mapping[str, object]] = []
-    expected: list[JsonValue] = []
-    missing: list[str] = []
-    for whole in wholes:
-        pieces = next(decompositions(whole, template, languages, optional), None)
-        if pieces is None:
-            missing.append(whole)
-            continue
-        event: dict[str, object] = {}
-        for name, piece in zip(names, pieces, strict=True):
-            _put(event, name, None if piece is None else _typed(piece, found[name]))
-        events.append(event)
-        expected.append(whole)
-    problem = None
-    if missing:
-        problem = (
-            f"cannot rebuild {len(missing)} of {len(wholes)} old values of {field} "
-            f"(e.g. {missing[0]!r}) from {list(names)} laid out as {_shown(template)}"
-        )
-    return problem, Witness(tuple(events), tuple(expected), f"old values of {field}")
+class _SplitEvidence:
+    """Whether one layout of the parts rebuilds every old value, from pieces its parts admit."""
+
+    def __init__(
+        self,
+        field: str,
+        names: Sequence[str],
+        template: Template,
+        found: Mapping[str, Sequence[JsonValue]],
+        optional: Sequence[bool],
+    ) -> None:
+        self.field, self.names, self.template, self.found = field, names, template, found
+        self.optional = optional
+        self.languages = [learn([str(v) for v in found[n] if v != ""]) for n in names]
+
+    def _reading(self, source: Mapping[str, object]) -> tuple[str | None, ...] | None:
+        """A reading of the old event's value; a part the old event had must read as it was."""
+        whole = str(_at(source, self.field))
+        for pieces in decompositions(whole, self.template, self.languages, self.optional):
+            if all(
+                (known := _at(source, name)) is None or str(known) == piece
+                for name, piece in zip(self.names, pieces, strict=True)
+            ):
+                return pieces
+        return None
+
+    def judge(self, sources: Events) -> tuple[str | None, Witness]:
+        """Why the layout cannot rebuild every old value, and the pieces it must rebuild them
+        from."""
+        events: list[Mapping[str, object]] = []
+        expected: list[JsonValue] = []
+        missing: list[str] = []
+        for source in sources:
+            whole = str(_at(source, self.field))
+            pieces = self._reading(source)
+            if pieces is None:
+                missing.append(whole)
+                continue
+            event: dict[str, object] = {}
+            for name, piece in zip(self.names, pieces, strict=True):
+                _put(event, name, None if piece is None else _typed(piece, self.found[name]))
+            events.append(event)
+            expected.append(whole)
+        problem = None
+        if missing:
+            problem = (
+                f"cannot rebuild {len(missing)} of {len(sources)} old values of {self.field} "
+                f"(e.g. {missing[0]!r}) from {list(self.names)} laid out as "
+                f"{_shown(self.template)}"
+            )
+        return problem, Witness(tuple(events), tuple(expected), f"old values of {self.field}")
 
 
 def merge_candidates(

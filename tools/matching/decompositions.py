@@ -3,9 +3,10 @@ part's language admits (tools.matching.templates.learn)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
-from tools.matching.templates import PartLanguage, Template
+from tools.matching.templates import PartLanguage, Template, learn
 
 MAX_DECOMPOSITIONS = 4
 """Stop enumerating the ways a whole splits after this many (two already make it ambiguous)."""
@@ -70,3 +71,24 @@ def _pieces(
         if languages[index].admits(piece):
             for rest in _pieces(body[cut:], separators, languages, optional, index + 1, False):
                 yield (piece, *rest)
+
+
+def separated_templates(
+    wholes: Sequence[str], parts: Sequence[Sequence[str]]
+) -> Iterator[Template]:
+    """Templates joining the parts with one run of marks every whole holds (`" "`, `", "`),
+    under which every whole reads as the parts: where a part may hold the same mark (a last
+    name "De witte"), a regex search finds another cut first.
+
+    >>> wholes, parts = ["AVTAR DOLSON", "ruud chenoweth"], [["De witte", "Ng"], ["ziad"]]
+    >>> [t.separators for t in separated_templates(wholes, parts)]
+    [(' ',)]
+    """
+    if not wholes or len(parts) < 2 or any(not p for p in parts):
+        return
+    runs = [set(re.findall(r"[^\w]+", whole)) for whole in wholes]
+    languages = [learn(p) for p in parts]
+    for run in sorted(set.intersection(*runs)):
+        template = Template("", (run,) * (len(parts) - 1), "")
+        if all(next(decompositions(w, template, languages), None) for w in wholes):
+            yield template

@@ -11,6 +11,7 @@ constant across all values, and are found, not guessed from a fixed list.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -144,6 +145,8 @@ def templates(wholes: Sequence[str], parts: Sequence[Sequence[str]]) -> Iterator
     if not wholes or not parts or any(not p for p in parts):
         return
     languages = [learn(p) for p in parts]
+    widths = [len({len(v) for v in p}) == 1 for p in parts]
+    fixed = [a and b for a, b in itertools.pairwise(widths)]
     # without the word-internal extras too: a hyphen between parts (Lyon-69001) is a separator
     strict = [learn(p, word_internal=False) for p in parts]
     prefix = _common_prefix(wholes)
@@ -152,16 +155,24 @@ def templates(wholes: Sequence[str], parts: Sequence[Sequence[str]]) -> Iterator
     for pre in _cuts(prefix):
         for suf in [s[::-1] for s in _cuts(suffix[::-1])]:
             for kinds in (languages, strict):
-                found = _separators(wholes, pre, suf, kinds)
+                found = _separators(wholes, pre, suf, kinds, fixed)
                 if found is not None and (template := Template(pre, found, suf)) not in seen:
                     seen.add(template)
                     yield template
 
 
 def _separators(
-    wholes: Sequence[str], prefix: str, suffix: str, languages: Sequence[PartLanguage]
+    wholes: Sequence[str],
+    prefix: str,
+    suffix: str,
+    languages: Sequence[PartLanguage],
+    fixed: Sequence[bool],
 ) -> tuple[str, ...] | None:
-    """The separators between parts, the same in every whole, or None."""
+    """The separators between parts, the same in every whole, or None.
+
+    Two parts meet without a separator only where the kind of character changes (Lyon69001)
+    or both have one width (0427): else the cut would fall inside a word, anywhere.
+    """
     groups = "(.*?)".join(f"({language.regex})" for language in languages)
     regex = re.compile(f"^{re.escape(prefix)}{groups}{re.escape(suffix)}$")
     separators: tuple[str, ...] | None = None
@@ -170,6 +181,10 @@ def _separators(
         if match is None:
             return None
         found = tuple(match.group(2 * i + 2) for i in range(len(languages) - 1))
+        for i, separator in enumerate(found):
+            left, right = match.group(2 * i + 1), match.group(2 * i + 3)
+            if not separator and not fixed[i] and _kind(left[-1]) == _kind(right[0]):
+                return None
         if separators is not None and found != separators:
             return None
         separators = found

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlglot
 from pydantic import JsonValue
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
 from guardrails.structure import field_substitutions
-from guardrails.successors import read_paths
 from tools.healing.candidate import Candidate
 from tools.healing.composition_candidates import merge_candidates, split_candidates
 from tools.healing.mapping import candidate_problem, evaluate
@@ -54,17 +56,15 @@ class _Judge:
         self.old_paths, self.new_paths = paths(before), paths(after)
         self.contract = contract
 
-    def candidates(self, target: str, substituted: set[str]) -> list[Candidate]:
+    def candidates(self, target: str) -> list[Candidate]:
         reads = read_paths(target)
         fresh = sorted(self.new_paths - self.old_paths)
         if not reads & set(fresh):
             return []
-        if len(reads) == 1 and (whole := next(iter(reads))) and self._merged(whole, substituted):
-            parts = self._parts(whole, substituted)
-            old_kinds = kinds(values(self.before, self.field))
-            return list(
-                merge_candidates(self.field, whole, parts, 1.0, old_kinds, self.before, self.after)
-            )
+        if len(reads) == 1 and kinds(values(self.after, whole := next(iter(reads)))) == {"str"}:
+            merged = self._merged(whole)
+            if merged:
+                return merged
         if kinds(values(self.before, self.field)) != {"str"}:
             return []
         declared = _declared(self.after, set(_scalar_fields(self.after, fresh)))
@@ -74,24 +74,29 @@ class _Judge:
             sets = [order, *(s for s in sets if set(s) != reads)]
         found: list[Candidate] = []
         for parts in sets[:MAX_SETS]:
-            found += split_candidates(self.field, parts, 1.0, *self._events)
+            found += split_candidates(self.field, parts, 1.0, self.before, self.after)
         return found
 
-    @property
-    def _events(self) -> tuple[Events, Events]:
-        return self.before, self.after
-
-    def _merged(self, whole: str, substituted: set[str]) -> bool:
-        gone = self.old_paths - self.new_paths
-        return len(substituted & gone) >= 2 and kinds(values(self.after, whole)) == {"str"}
-
-    def _parts(self, whole: str, substituted: set[str]) -> list[str]:
-        gone = substituted & (self.old_paths - self.new_paths)
+    def _merged(self, whole: str) -> list[Candidate]:
+        """Candidates reading the field as one piece of `whole`, with each other vanished field
+        as the other part (in the contract's order)."""
+        gone = {f for f in self.old_paths - self.new_paths if f != self.field}
+        gone = set(_scalar_fields(self.before, sorted(gone)))
         names = self.contract.field_names if self.contract is not None else []
-        return sorted(gone, key=lambda n: (names.index(n) if n in names else len(names), n))
+        old_kinds = kinds(values(self.before, self.field))
+        found: list[Candidate] = []
+        for other in sorted(gone)[:MAX_SETS]:
+            parts = sorted(
+                {self.field, other},
+                key=lambda n: (names.index(n) if n in names else len(names), n),
+            )
+            found += merge_candidates(
+                self.field, whole, parts, 1.0, old_kinds, self.before, self.after
+            )
+        return found
 
-    def problem(self, target: str, substituted: set[str]) -> str | None:
-        options = self.candidates(target, substituted)
+    def problem(self, target: str) -> str | None:
+        options = self.candidates(target)
         if not options:
             return None
         got = _values(target, self.after)
@@ -107,6 +112,23 @@ class _Judge:
             else:
                 refused.append((option, wrong or str(computed)))
         return _verdict(self.field, target, got, fitting, refused, self.after)
+
+
+def read_paths(target: str) -> set[str]:
+    """Dotted field paths a DuckDB expression reads."""
+    try:
+        tree = sqlglot.parse_one(target, read="duckdb")
+    except SqlglotError:
+        return set()
+    return {".".join(p.name for p in c.parts) for c in tree.find_all(exp.Column)}
+
+
+def composed(
+    field: str, target: str, before: Events, after: Events, contract: Contract | None
+) -> bool:
+    """Whether `target` is the one composition of the vanished `field` the samples show."""
+    judge = _Judge(field, before, after, contract)
+    return bool(judge.candidates(target)) and judge.problem(target) is None
 
 
 def _in(order: Sequence[str], fields: set[str]) -> list[str]:
@@ -174,7 +196,7 @@ def composition_checks(
             f"{field}: {problem}"
             for field, targets in sorted(vanished.items())
             for target in sorted(targets)
-            if (problem := _Judge(field, before, after, contract).problem(target, set(vanished)))
+            if (problem := _Judge(field, before, after, contract).problem(target))
         ]
         if not vanished:
             continue

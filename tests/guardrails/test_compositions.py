@@ -130,3 +130,12 @@ def test_leaves_a_plain_rename_to_the_other_checks() -> None:
 
 def _split() -> tuple[Rows, Rows]:
     return _SPLIT_BEFORE, _SPLIT_AFTER
+
+
+def test_refuses_the_whole_for_a_part_when_the_model_reads_only_that_part() -> None:
+    model = "select k, first_name from t"
+    passed, detail = _check(
+        model, "select k, full_name as first_name from t", _MERGE_BEFORE, _MERGE_AFTER
+    )
+    assert not passed
+    assert "gives 'AMALITA Kanno' where" in detail, detail

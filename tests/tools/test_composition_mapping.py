@@ -146,3 +146,14 @@ def test_merge_rebuilds_every_old_value_from_the_whole_its_parts_make() -> None:
     result = _merge(before, after, ["day", "clock"], "at")
     assert _mapped(result, "day", after) == ["2026-02-03", "2026-02-03"]
     assert _mapped(result, "clock", after) == ["09:30:00", "11:00:05"]
+
+
+def test_a_mark_only_some_old_parts_held_does_not_refuse_an_exact_rebuild() -> None:
+    before = [
+        {"full_name": "Mary-pat crawley"},
+        {"full_name": "Jean-Luc Picard"},
+        {"full_name": "Ada Lovelace"},
+    ]
+    after = [{"first_name": "ziad", "last_name": "grooms"}, {"first_name": "Bo", "last_name": "Li"}]
+    result = _split(before, after, ["first_name", "last_name"])
+    assert _mapped(result, "full_name", after) == ["ziad grooms", "Bo Li"]

@@ -141,16 +141,21 @@ def reproduces(target: str, witness: Witness) -> str | None:
 def candidate_problem(
     field: str, candidate: Candidate, before: Events, after: Events
 ) -> str | None:
+    """Why `candidate` cannot be the old field on the samples, or None.
+
+    A candidate with a witness is judged by exactness on it; the coarse comparisons of shapes
+    and marks (`fits`) judge only candidates that come without one.
+    """
     if candidate.problem is not None:
         return candidate.problem
     try:
         new = [v for v in evaluate(candidate.target, after) if v is not None]
     except (ReplayError, ToolError) as error:
         return f"cannot be evaluated on the new events: {error}"
-    if candidate.witness is not None and (wrong := reproduces(candidate.target, candidate.witness)):
-        return wrong
     if after and not new and values(before, field):
         return "is NULL on every new event"
+    if candidate.witness is not None and candidate.witness.events:
+        return reproduces(candidate.target, candidate.witness)
     return fits(values(before, field), new)
 
 

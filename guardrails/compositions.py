@@ -24,7 +24,7 @@ from core.models import CheckResult, ModelPatch
 from guardrails.structure import field_substitutions
 from tools.healing.candidate import Candidate
 from tools.healing.composition_candidates import merge_candidates, split_candidates
-from tools.healing.mapping import candidate_problem, evaluate
+from tools.healing.mapping import evaluate_many, reproduces
 from tools.matching.samples import Events, kinds, paths, values
 
 MAX_SETS = 16
@@ -68,7 +68,12 @@ class _Judge:
         if kinds(values(self.before, self.field)) != {"str"}:
             return []
         declared = _declared(self.after, set(_scalar_fields(self.after, fresh)))
-        sets = [_in(declared, {a, b}) for i, a in enumerate(declared) for b in declared[i + 1 :]]
+        sets = [
+            _in(declared, {a, b})
+            for i, a in enumerate(declared)
+            for b in declared[i + 1 :]
+            if {a, b} & reads
+        ]
         if len(reads) >= 2:
             order = [*_in(declared, reads), *sorted(reads - set(declared))]
             sets = [order, *(s for s in sets if set(s) != reads)]
@@ -99,19 +104,29 @@ class _Judge:
         options = self.candidates(target)
         if not options:
             return None
-        got = _values(target, self.after)
-        if isinstance(got, str):
-            return got
+        targets = list(dict.fromkeys([target, *(o.target for o in options)]))
+        try:
+            computed = dict(zip(targets, evaluate_many(targets, self.after), strict=True))
+        except (ReplayError, ToolError) as error:
+            return f"{target} cannot be evaluated: {error}"
         fitting: list[tuple[Candidate, list[JsonValue]]] = []
         refused: list[tuple[Candidate, str]] = []
         for option in options:
-            wrong = candidate_problem(self.field, option, self.before, self.after)
-            computed = _values(option.target, self.after)
-            if wrong is None and not isinstance(computed, str):
-                fitting.append((option, computed))
+            wrong = self._refusal(option, computed[option.target])
+            if wrong is None:
+                fitting.append((option, computed[option.target]))
             else:
-                refused.append((option, wrong or str(computed)))
-        return _verdict(self.field, target, got, fitting, refused, self.after)
+                refused.append((option, wrong))
+        return _verdict(self.field, target, computed, fitting, refused)
+
+    def _refusal(self, option: Candidate, found: list[JsonValue]) -> str | None:
+        if option.problem is not None:
+            return option.problem
+        if all(v is None for v in found) and values(self.before, self.field):
+            return "is NULL on every new event"
+        if option.witness is None or not option.witness.events:
+            return "has nothing to be checked on"
+        return reproduces(option.target, option.witness)
 
 
 def read_paths(target: str) -> set[str]:
@@ -135,44 +150,35 @@ def _in(order: Sequence[str], fields: set[str]) -> list[str]:
     return [f for f in order if f in fields]
 
 
-def _values(target: str, events: Events) -> list[JsonValue] | str:
-    try:
-        return evaluate(target, events)
-    except (ReplayError, ToolError) as error:
-        return f"{target} cannot be evaluated: {error}"
-
-
 def _verdict(
     field: str,
     target: str,
-    got: list[JsonValue],
+    computed: dict[str, list[JsonValue]],
     fitting: list[tuple[Candidate, list[JsonValue]]],
     refused: list[tuple[Candidate, str]],
-    after: Events,
 ) -> str | None:
-    distinct = {repr(values) for _, values in fitting}
-    if len(distinct) == 1:
-        option, wanted = fitting[0]
-        if repr(got) == repr(wanted):
-            return None
-        for candidate, reason in refused:
-            if repr(_values(candidate.target, after)) == repr(got):
-                return f"{target} is the composition {candidate.reason}, refused: {reason}"
-        i = next(i for i, (g, w) in enumerate(zip(got, wanted, strict=True)) if g != w)
-        return (
-            f"{target} gives {got[i]!r} where the composition the samples show "
-            f"({option.reason}) gives {wanted[i]!r}"
-        )
+    got = computed[target]
+    distinct = {repr(found) for _, found in fitting}
     if len(distinct) > 1:
         shown = " / ".join(sorted({c.target for c, _ in fitting}))
         return (
             f"the samples do not decide how {field} is composed ({shown} all reproduce its "
             f"old values), so {target} cannot be verified"
         )
-    own = [reason for candidate, reason in refused if candidate.target == target]
-    if own:
-        return f"{target}: {own[0]}"
-    return None
+    if not fitting:
+        own = [reason for candidate, reason in refused if candidate.target == target]
+        return f"{target}: {own[0]}" if own else None
+    option, wanted = fitting[0]
+    if repr(got) == repr(wanted):
+        return None
+    for candidate, reason in refused:
+        if repr(computed[candidate.target]) == repr(got):
+            return f"{target} is the composition {candidate.reason}, refused: {reason}"
+    i = next(i for i, (g, w) in enumerate(zip(got, wanted, strict=True)) if g != w)
+    return (
+        f"{target} gives {got[i]!r} where the composition the samples show "
+        f"({option.reason}) gives {wanted[i]!r}"
+    )
 
 
 def composition_checks(

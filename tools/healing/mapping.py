@@ -59,6 +59,22 @@ def evaluate(expression: str, events: Events) -> list[JsonValue]:
     return [row["v"] for row in rows["probe"]]
 
 
+def evaluate_many(expressions: Sequence[str], events: Events) -> list[list[JsonValue]]:
+    """Values of several DuckDB SQL expressions over `events` in one query, one list each."""
+    if not expressions:
+        return []
+    try:
+        columns = [
+            exp.alias_(exp.maybe_parse(e, dialect="duckdb"), f"v{i}")
+            for i, e in enumerate(expressions)
+        ]
+        sql = exp.select(*columns).from_("events").sql(dialect="duckdb")
+    except SqlglotError as error:
+        raise ToolError(f"candidates {list(expressions)!r} are not DuckDB: {error}") from error
+    rows = run_models(Pipeline(models={"probe": sql}), {"events": list(events)})
+    return [[row[f"v{i}"] for row in rows["probe"]] for i in range(len(expressions))]
+
+
 def _whole_seconds(text: str) -> str:
     return re.sub(r"(\d{2}:\d{2}:\d{2})[.,]\d+", r"\1", text)
 

@@ -11,7 +11,7 @@ be verified and is refused: a human decides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlglot
 from pydantic import JsonValue
@@ -55,6 +55,18 @@ class _Judge:
         self.field, self.before, self.after = field, before, after
         self.old_paths, self.new_paths = paths(before), paths(after)
         self.contract = contract
+        self.elsewhere: dict[str, set[str]] = {}
+        """Other vanished fields the patch substitutes -> the fields their substitutes read."""
+
+    def claimed(self, substitutes: Mapping[str, set[str]]) -> _Judge:
+        """Take into account what the patch reads for the other vanished fields: a field that
+        stands in for another one is no part of this one."""
+        self.elsewhere = {
+            f: set().union(*(read_paths(t) for t in targets))
+            for f, targets in substitutes.items()
+            if f != self.field
+        }
+        return self
 
     def candidates(self, target: str) -> list[Candidate]:
         reads = read_paths(target)
@@ -68,11 +80,12 @@ class _Judge:
         if kinds(values(self.before, self.field)) != {"str"}:
             return []
         declared = _declared(self.after, set(_scalar_fields(self.after, fresh)))
+        taken = set().union(*self.elsewhere.values()) if self.elsewhere else set()
         sets = [
             _in(declared, {a, b})
             for i, a in enumerate(declared)
             for b in declared[i + 1 :]
-            if {a, b} & reads
+            if {a, b} & reads and not ({a, b} - reads) & taken
         ]
         if len(reads) >= 2:
             order = [*_in(declared, reads), *sorted(reads - set(declared))]
@@ -87,6 +100,7 @@ class _Judge:
         as the other part (in the contract's order)."""
         gone = {f for f in self.old_paths - self.new_paths if f != self.field}
         gone = set(_scalar_fields(self.before, sorted(gone)))
+        gone = {g for g in gone if g not in self.elsewhere or whole in self.elsewhere[g]}
         names = self.contract.field_names if self.contract is not None else []
         old_kinds = kinds(values(self.before, self.field))
         found: list[Candidate] = []
@@ -202,7 +216,7 @@ def composition_checks(
             f"{field}: {problem}"
             for field, targets in sorted(vanished.items())
             for target in sorted(targets)
-            if (problem := _Judge(field, before, after, contract).problem(target))
+            if (problem := _Judge(field, before, after, contract).claimed(vanished).problem(target))
         ]
         if not vanished:
             continue

@@ -139,3 +139,24 @@ def test_refuses_the_whole_for_a_part_when_the_model_reads_only_that_part() -> N
     )
     assert not passed
     assert "gives 'AMALITA Kanno' where" in detail, detail
+
+
+def test_a_new_field_standing_in_for_another_vanished_field_is_no_part() -> None:
+    before: Rows = [{**row, "marital_status": "M"} for row in _SPLIT_BEFORE]
+    after: Rows = [{**row, "marital_stat": "S"} for row in _SPLIT_AFTER]
+    model = "select k, full_name, marital_status from t"
+    patched = (
+        "select k, concat_ws(' ', first_name, last_name) as full_name,"
+        " marital_stat as marital_status from t"
+    )
+    passed, detail = _check(model, patched, before, after)
+    assert passed, detail
+
+
+def test_a_vanished_field_renamed_elsewhere_is_no_part_of_a_merge() -> None:
+    before: Rows = [{**row, "state": "WY"} for row in _MERGE_BEFORE]
+    after: Rows = [{**row, "state_code": "OK"} for row in _MERGE_AFTER]
+    model = "select k, last_name, state from t"
+    patched = "select k, split_part(full_name, ' ', 2) as last_name, state_code as state from t"
+    passed, detail = _check(model, patched, before, after, _MERGE_CONTRACT)
+    assert passed, detail

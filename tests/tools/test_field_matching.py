@@ -118,7 +118,9 @@ def test_free_text_with_two_candidates_is_not_matched_by_elimination() -> None:
     after = profile_batch(
         [
             {"headline": a, "summary": b}
-            for a, b in zip(_OTHER_TITLES, [t.upper() + " again" for t in _OTHER_TITLES])
+            for a, b in zip(
+                _OTHER_TITLES, [t.upper() + " again" for t in _OTHER_TITLES], strict=True
+            )
         ]
     )
     assert match_successors(before, after, ["title"], ["headline", "summary"]) == []

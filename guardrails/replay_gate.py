@@ -13,6 +13,7 @@ from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch, SchemaMapping, ValidationReport
 from guardrails.invariants import invariant_results
+from guardrails.lossless_times import lossless_time_checks
 from guardrails.recipes import recipe_checks
 from guardrails.registry import PatchReview, check
 from guardrails.replay_compare import (
@@ -138,6 +139,7 @@ def validate_patch(
     old, new = before_tables.get(topic, ()), after_tables.get(topic, ())
     checks += substitution_checks(pipeline, patches, topic, old, new, contracts.get(topic), mapping)
     checks += successor_checks(pipeline, patches, topic, old, new, contracts.get(topic))
+    checks += lossless_time_checks(pipeline, patches, topic, old, new)
     try:
         reference, candidate = normalized(pipeline), normalized(review.patched())
     except ToolError as error:

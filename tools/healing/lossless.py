@@ -134,7 +134,8 @@ def instant(value: JsonValue, units: float | None = None) -> Instant | None:
             else timedelta(seconds=value / per_second)
         )
         moment = datetime(1970, 1, 1, tzinfo=UTC) + delta
-        return Instant(moment, True, round(math.log10(per_second)))
+        digits = round(math.log10(per_second)) + _float_decimals(value)
+        return Instant(moment, True, min(digits, 9))
     if not isinstance(value, str) or kind(value) != "iso":
         return None
     text = value.strip().replace(" ", "T", 1)
@@ -148,6 +149,34 @@ def instant(value: JsonValue, units: float | None = None) -> Instant | None:
         return None
     aware = moment.tzinfo is not None
     return Instant(moment.astimezone(UTC) if aware else moment, aware, digits)
+
+
+def _float_decimals(value: float) -> int:
+    """Decimals a float epoch is written with (1786983153.25: 2); none for integers."""
+    if isinstance(value, int) or not math.isfinite(value) or value.is_integer():
+        return 0
+    text = repr(value)
+    return 9 if "e" in text.lower() else len(text.partition(".")[2])
+
+
+_UNITS = {1.0: "seconds", 1e3: "milliseconds", 1e6: "microseconds", 1e9: "nanoseconds"}
+
+
+def _wrong_unit(source: JsonValue, units: float | None, now: Instant) -> str | None:
+    """The epoch unit `now` read `source` in, when it is not the source's own unit."""
+    if not isinstance(source, int | float) or isinstance(source, bool):
+        return None
+    own = units or epoch_units([source]) or 1.0
+    for other, name in _UNITS.items():
+        if other == own:
+            continue
+        try:
+            moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=source / other)
+        except OverflowError:
+            continue
+        if abs((now.moment - moment).total_seconds()) < 1:
+            return f"reads {source} in the wrong unit: {name}, where it is {_UNITS.get(own, own)}"
+    return None
 
 
 def _wall(value: JsonValue) -> datetime | None:
@@ -176,7 +205,11 @@ def time_loss(
     dates = bool(old) and all(isinstance(v, str) and _DATE.fullmatch(v.strip()) for v in old)
     for source, value in zip(sources, computed, strict=True):
         was, now = instant(source, source_units), instant(value, computed_units)
-        if was is None or now is None:
+        if was is None:
+            continue
+        if now is None:
+            if value is None or isinstance(value, str | int | float):
+                return f"gives {value!r}, which is no instant, where the source holds {source}"
             continue
         if dates:  # the old field is a calendar date: the day the source shows, as written
             day = _wall(source) if isinstance(source, str) else was.moment
@@ -194,6 +227,8 @@ def time_loss(
         gap = abs((now.moment - was.moment).total_seconds())
         if gap <= 1e-6:
             continue
+        if was.aware and (wrong := _wrong_unit(source, source_units, now)) is not None:
+            return wrong
         if gap < 1 and now.digits < was.digits:
             return f"drops the fraction of a second of {source}"
         return f"shifts {source} by {gap:g} s (to {value})"

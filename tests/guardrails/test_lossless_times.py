@@ -90,3 +90,13 @@ def test_leaves_patches_that_rebuild_no_time_alone() -> None:
     before: list[dict[str, object]] = [{"id": "a", "n": 300}, {"id": "b", "n": 450}]
     after: list[dict[str, object]] = [{"id": "c", "n": 3.1}, {"id": "d", "n": 4.5}]
     assert lossless_time_checks(pipeline, [patch], "ev", before, after) == []
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["CAST(t AS TIMESTAMP)", "strftime(CAST(t AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S')"],
+)
+def test_refuses_reading_a_naive_local_time_where_the_field_held_zoned_times(target: str) -> None:
+    naive = ["2026-01-01 11:00:00", "2026-01-01T11:00:07.5"]
+    passed, detail = _verdict(target, naive)
+    assert not passed and "nothing shows which zone" in detail

@@ -196,12 +196,15 @@ def time_loss(
     'invents a zone: the source 2026-01-01T10:00:00 is a local time without one'
     >>> time_loss(["2026-01-01T10:00:00.250Z"], ["2026-01-01T10:00:00Z"], [])
     'drops the fraction of a second of 2026-01-01T10:00:00.250Z'
+    >>> time_loss(["2026-01-01T10:00:00"], ["2026-01-01T10:00:00"], ["2026-01-01T09:00:00Z"])[:37]
+    'reads the local time 2026-01-01T10:00'
     """
     source_units = epoch_units([s for s in sources if isinstance(s, int | float)])
     computed_units = epoch_units([c for c in computed if isinstance(c, int | float)])
     old_naive = any(isinstance(v, str) and instant(v) is not None for v in old) and not any(
         (i := instant(v)) is not None and i.aware for v in old if isinstance(v, str)
     )
+    old_aware = any((i := instant(v)) is not None and i.aware for v in old if isinstance(v, str))
     dates = bool(old) and all(isinstance(v, str) and _DATE.fullmatch(v.strip()) for v in old)
     for source, value in zip(sources, computed, strict=True):
         was, now = instant(source, source_units), instant(value, computed_units)
@@ -218,6 +221,11 @@ def time_loss(
             continue
         if not was.aware and now.aware:
             return f"invents a zone: the source {source} is a local time without one"
+        if not was.aware and not now.aware and old_aware:
+            return (
+                f"reads the local time {source} as if it were in the zone the field had: "
+                "nothing shows which zone it is in"
+            )
         if was.aware and not now.aware:
             if not old_naive:
                 return f"drops the zone of {source}"

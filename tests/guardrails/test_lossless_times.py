@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from core.contracts import Pipeline
-from core.models import ModelPatch
+from core.contracts import Contract, Pipeline
+from core.models import ModelPatch, ValidationReport
 from guardrails.lossless_times import lossless_time_checks
+from guardrails.replay_gate import validate_patch
 
 MODEL = "select id, cast(t as timestamptz) as t from ev"
 PIPELINE = Pipeline(models={"stg": MODEL})
@@ -16,7 +19,7 @@ BEFORE: list[dict[str, object]] = [
 ]
 
 
-def _verdict(target: str, sent: list[object]) -> tuple[bool, str]:
+def _verdict(target: str, sent: Sequence[object]) -> tuple[bool, str]:
     after: list[dict[str, object]] = [{"id": f"n{i}", "t": v} for i, v in enumerate(sent)]
     patch = ModelPatch(
         model="stg",
@@ -100,3 +103,25 @@ def test_refuses_reading_a_naive_local_time_where_the_field_held_zoned_times(tar
     naive = ["2026-01-01 11:00:00", "2026-01-01T11:00:07.5"]
     passed, detail = _verdict(target, naive)
     assert not passed and "nothing shows which zone" in detail
+
+
+def test_the_replay_gate_names_the_lost_fraction_of_an_epoch_read_as_whole_seconds() -> None:
+    contract = Contract.model_validate(
+        {
+            "dataset": "ev",
+            "fields": [{"name": "id", "type": "string"}, {"name": "t", "type": "timestamp"}],
+        }
+    )
+    after: list[dict[str, object]] = [{"id": f"n{i}", "t": v} for i, v in enumerate(MILLIS)]
+
+    def report(target: str) -> ValidationReport:
+        sql = f"select id, cast({target} as timestamptz) as t from ev"
+        patch = ModelPatch(model="stg", before_sql=MODEL, after_sql=sql)
+        return validate_patch(
+            PIPELINE, [patch], {"ev": contract}, BEFORE, after, dataset="ev", mapping=None
+        )
+
+    truncated = report("to_timestamp(cast(trunc(t / 1000) as bigint))")
+    assert [c.name for c in truncated.failures()] == ["lossless:stg"]
+    assert "drops the fraction" in truncated.failures()[0].detail
+    assert report("to_timestamp(t / 1000)").passed

@@ -45,6 +45,7 @@ MICRO_TEXT = ["2026-08-17T16:12:33.767123Z", "2026-08-17T16:12:34.000001Z"]
         ("strftime(to_timestamp(t / 1000), '%Y-%m-%dT%H:%M:%S.%gZ')", MILLIS),
         ("to_timestamp(t / 1000)", MILLIS),
         ("to_timestamp(t / 1000000)", MICROS),
+        ("CAST(to_timestamp(t / 1000) AS VARCHAR)", MILLIS),  # '2026-08-17 16:12:33.767+00'
         ("to_timestamp(t)", SECONDS),
         ("to_timestamp(t / 1000)", BEFORE_1970),
         ("strftime(CAST(t AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ')", OFFSETS),

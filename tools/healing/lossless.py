@@ -27,6 +27,7 @@ RELATIVE_EXACTNESS = 1e-9
 """Float noise allowed where the old representation keeps fractions."""
 _ZONE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HOUR_OFFSET = re.compile(r"(:\d{2}(?:\.\d+)?[+-]\d{2})$")
 
 
 def number(value: JsonValue) -> float | None:
@@ -124,6 +125,10 @@ def instant(value: JsonValue, units: float | None = None) -> Instant | None:
     '2026-01-01T08:00:00.250000+00:00'
     >>> instant("2026-01-01 10:00:00").aware, instant(1767261600500, 1e3).digits
     (False, 3)
+    >>> instant("2026-01-01 10:00:00.5+02").moment.isoformat()
+    '2026-01-01T08:00:00.500000+00:00'
+    >>> instant(1767261600.25).digits
+    2
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
         per_second = units or epoch_units([value]) or 1.0
@@ -136,9 +141,12 @@ def instant(value: JsonValue, units: float | None = None) -> Instant | None:
         moment = datetime(1970, 1, 1, tzinfo=UTC) + delta
         digits = round(math.log10(per_second)) + _float_decimals(value)
         return Instant(moment, True, min(digits, 9))
-    if not isinstance(value, str) or kind(value) != "iso":
+    if not isinstance(value, str):
         return None
-    text = value.strip().replace(" ", "T", 1)
+    text = _HOUR_OFFSET.sub(r"\1:00", value.strip())  # "+00", as databases write it: "+00:00"
+    if kind(text) != "iso":
+        return None
+    text = text.replace(" ", "T", 1)
     fraction = re.search(r"\.(\d+)", text)
     digits = len(fraction.group(1)) if fraction else 0
     if fraction and digits > 6:

@@ -14,6 +14,7 @@ from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch, SchemaMapping, ValidationReport
 from guardrails.compositions import composition_checks
 from guardrails.invariants import invariant_results
+from guardrails.lossless_times import lossless_time_checks
 from guardrails.recipes import recipe_checks
 from guardrails.registry import PatchReview, check
 from guardrails.replay_compare import (
@@ -140,6 +141,7 @@ def validate_patch(
     checks += substitution_checks(pipeline, patches, topic, old, new, contracts.get(topic), mapping)
     checks += successor_checks(pipeline, patches, topic, old, new, contracts.get(topic))
     checks += composition_checks(pipeline, patches, topic, old, new, contracts.get(topic))
+    checks += lossless_time_checks(pipeline, patches, topic, old, new)
     try:
         reference, candidate = normalized(pipeline), normalized(review.patched())
     except ToolError as error:

@@ -61,6 +61,39 @@ def test_repeated_keys_are_absorbed_only_by_models_that_keep_them_unique(
     assert repeated_keys_absorbed(pipeline, {"plays": PLAYS}, "plays", "id", EVENTS) is absorbed
 
 
+TIMES = Contract.model_validate(
+    {
+        "dataset": "plays",
+        "key": "id",
+        "fields": [
+            {"name": "id", "type": "string"},
+            {"name": "at", "type": "timestamp"},
+            {"name": "seconds", "type": "integer"},
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("model", "value"),
+    [
+        ("select distinct id, cast(at as timestamptz) as at from plays", 1786983153767),
+        ("select distinct id, cast(at as timestamptz) as at from plays", -86400),
+        ("select distinct id, cast(at as timestamp) as at from plays", 1786983153.5),
+        ("select distinct id, cast(seconds as integer) as s from plays", "12 s"),
+    ],
+)
+def test_models_that_cannot_read_the_repeated_events_do_not_absorb_them(
+    model: str, value: object
+) -> None:
+    events = [
+        {"id": "a", "at": value, "seconds": value},
+        {"id": "a", "at": value, "seconds": value},
+    ]
+    pipeline = Pipeline(models={"stg": model})
+    assert repeated_keys_absorbed(pipeline, {"plays": TIMES}, "plays", "id", events) is False
+
+
 def _with_invariant(check: str) -> dict[str, Contract]:
     invariant = {"name": "promise", "model": "m", "check": check}
     promised = {**PLAYS.model_dump(), "invariants": [invariant]}

@@ -187,3 +187,26 @@ def test_an_expanded_star_changes_only_the_star(before: str, after: str) -> None
     [patch] = apply_mapping(pipeline, "clicks", _mapping({"user_id": "account_id"}), _CLICKS)
 
     assert patch.after_sql == after
+
+
+ISO_TARGETS = [
+    ("strftime(CAST(t AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%SZ')", "2026-01-22T22:08:32-07:00"),
+    ("strftime(CAST(t AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%fZ')", "2026-01-23T07:08:32.5+02:00"),
+    ("strftime(CAST(t AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S')", "2026-01-23T05:08:32Z"),
+    ("strftime(CAST(t AS TIMESTAMPTZ), '%d.%m.%Y um %H:%M UTC')", "2026-01-23T05:08:32Z"),
+]
+
+
+@pytest.mark.parametrize("dialect", ["spark", "databricks", "snowflake", "postgres", "duckdb"])
+@pytest.mark.parametrize(("target", "sent"), ISO_TARGETS)
+def test_a_time_format_keeps_its_literal_letters_in_every_dialect(
+    dialect: str, target: str, sent: str
+) -> None:
+    """Spark reads the `Z` of '...%SZ' as the zone offset: the letters must stay literal text."""
+    pipeline = Pipeline(dialect=dialect, models={"stg": "select id, t as t from ev"})
+    [patch] = apply_mapping(pipeline, "ev", _mapping({"t": target}))
+    events: list[dict[str, object]] = [{"id": "a", "t": sent}]
+    reference = Pipeline(models={"stg": f"select id, {target} as t from ev"})
+    want = run_models(reference, {"ev": events})["stg"]
+    patched = Pipeline(dialect=dialect, models={"stg": patch.after_sql})
+    assert run_models(patched, {"ev": events})["stg"] == want

@@ -27,6 +27,7 @@ RELATIVE_EXACTNESS = 1e-9
 """Float noise allowed where the old representation keeps fractions."""
 _ZONE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HOUR_OFFSET = re.compile(r"(:\d{2}(?:\.\d+)?[+-]\d{2})$")
 
 
 def number(value: JsonValue) -> float | None:
@@ -124,6 +125,10 @@ def instant(value: JsonValue, units: float | None = None) -> Instant | None:
     '2026-01-01T08:00:00.250000+00:00'
     >>> instant("2026-01-01 10:00:00").aware, instant(1767261600500, 1e3).digits
     (False, 3)
+    >>> instant("2026-01-01 10:00:00.5+02").moment.isoformat()
+    '2026-01-01T08:00:00.500000+00:00'
+    >>> instant(1767261600.25).digits
+    2
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
         per_second = units or epoch_units([value]) or 1.0
@@ -134,10 +139,14 @@ def instant(value: JsonValue, units: float | None = None) -> Instant | None:
             else timedelta(seconds=value / per_second)
         )
         moment = datetime(1970, 1, 1, tzinfo=UTC) + delta
-        return Instant(moment, True, round(math.log10(per_second)))
-    if not isinstance(value, str) or kind(value) != "iso":
+        digits = round(math.log10(per_second)) + _float_decimals(value)
+        return Instant(moment, True, min(digits, 9))
+    if not isinstance(value, str):
         return None
-    text = value.strip().replace(" ", "T", 1)
+    text = _HOUR_OFFSET.sub(r"\1:00", value.strip())  # "+00", as databases write it: "+00:00"
+    if kind(text) != "iso":
+        return None
+    text = text.replace(" ", "T", 1)
     fraction = re.search(r"\.(\d+)", text)
     digits = len(fraction.group(1)) if fraction else 0
     if fraction and digits > 6:
@@ -148,6 +157,34 @@ def instant(value: JsonValue, units: float | None = None) -> Instant | None:
         return None
     aware = moment.tzinfo is not None
     return Instant(moment.astimezone(UTC) if aware else moment, aware, digits)
+
+
+def _float_decimals(value: float) -> int:
+    """Decimals a float epoch is written with (1786983153.25: 2); none for integers."""
+    if isinstance(value, int) or not math.isfinite(value) or value.is_integer():
+        return 0
+    text = repr(value)
+    return 9 if "e" in text.lower() else len(text.partition(".")[2])
+
+
+_UNITS = {1.0: "seconds", 1e3: "milliseconds", 1e6: "microseconds", 1e9: "nanoseconds"}
+
+
+def _wrong_unit(source: JsonValue, units: float | None, now: Instant) -> str | None:
+    """The epoch unit `now` read `source` in, when it is not the source's own unit."""
+    if not isinstance(source, int | float) or isinstance(source, bool):
+        return None
+    own = units or epoch_units([source]) or 1.0
+    for other, name in _UNITS.items():
+        if other == own:
+            continue
+        try:
+            moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=source / other)
+        except OverflowError:
+            continue
+        if abs((now.moment - moment).total_seconds()) < 1:
+            return f"reads {source} in the wrong unit: {name}, where it is {_UNITS.get(own, own)}"
+    return None
 
 
 def _wall(value: JsonValue) -> datetime | None:
@@ -167,16 +204,23 @@ def time_loss(
     'invents a zone: the source 2026-01-01T10:00:00 is a local time without one'
     >>> time_loss(["2026-01-01T10:00:00.250Z"], ["2026-01-01T10:00:00Z"], [])
     'drops the fraction of a second of 2026-01-01T10:00:00.250Z'
+    >>> time_loss(["2026-01-01T10:00:00"], ["2026-01-01T10:00:00"], ["2026-01-01T09:00:00Z"])[:37]
+    'reads the local time 2026-01-01T10:00'
     """
     source_units = epoch_units([s for s in sources if isinstance(s, int | float)])
     computed_units = epoch_units([c for c in computed if isinstance(c, int | float)])
     old_naive = any(isinstance(v, str) and instant(v) is not None for v in old) and not any(
         (i := instant(v)) is not None and i.aware for v in old if isinstance(v, str)
     )
+    old_aware = any((i := instant(v)) is not None and i.aware for v in old if isinstance(v, str))
     dates = bool(old) and all(isinstance(v, str) and _DATE.fullmatch(v.strip()) for v in old)
     for source, value in zip(sources, computed, strict=True):
         was, now = instant(source, source_units), instant(value, computed_units)
-        if was is None or now is None:
+        if was is None:
+            continue
+        if now is None:
+            if value is None or isinstance(value, str | int | float):
+                return f"gives {value!r}, which is no instant, where the source holds {source}"
             continue
         if dates:  # the old field is a calendar date: the day the source shows, as written
             day = _wall(source) if isinstance(source, str) else was.moment
@@ -185,6 +229,11 @@ def time_loss(
             continue
         if not was.aware and now.aware:
             return f"invents a zone: the source {source} is a local time without one"
+        if not was.aware and not now.aware and old_aware:
+            return (
+                f"reads the local time {source} as if it were in the zone the field had: "
+                "nothing shows which zone it is in"
+            )
         if was.aware and not now.aware:
             if not old_naive:
                 return f"drops the zone of {source}"
@@ -194,6 +243,8 @@ def time_loss(
         gap = abs((now.moment - was.moment).total_seconds())
         if gap <= 1e-6:
             continue
+        if was.aware and (wrong := _wrong_unit(source, source_units, now)) is not None:
+            return wrong
         if gap < 1 and now.digits < was.digits:
             return f"drops the fraction of a second of {source}"
         return f"shifts {source} by {gap:g} s (to {value})"

@@ -8,6 +8,7 @@ in the pipeline's dialect.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -132,7 +133,57 @@ def _formats_timestamps(target: exp.Expr) -> exp.Expr:
     return target
 
 
-TARGET_FIXUPS: dict[str, tuple[Rewrite, ...]] = {"bigquery": (_formats_timestamps,)}
+_FORMAT_PARTS = re.compile(r"%.|[^%]+")
+
+
+def _format_pieces(fmt: str) -> list[tuple[str, bool]]:
+    """`fmt` cut into runs that are formats (specifiers and punctuation) or literal letters.
+
+    >>> _format_pieces("%Y-%m-%dT%H:%M:%S.%gZ")
+    [('%Y-%m-%d', True), ('T', False), ('%H:%M:%S.%g', True), ('Z', False)]
+    """
+    pieces: list[tuple[str, bool]] = []
+    for part in _FORMAT_PARTS.findall(fmt):
+        runs = [part] if part.startswith("%") else re.findall(r"[A-Za-z]+|[^A-Za-z]+", part)
+        for run in runs:
+            is_format = run.startswith("%") or not run[0].isalpha()
+            if pieces and pieces[-1][1] == is_format:
+                pieces[-1] = (pieces[-1][0] + run, is_format)
+            else:
+                pieces.append((run, is_format))
+    return pieces
+
+
+def _formats_without_letters(target: exp.Expr) -> exp.Expr:
+    """Literal letters of a time format (the `T` and `Z` of ISO text) written as strings joined
+    to the formatted parts: in Spark's patterns letters are fields (`Z` is the zone offset, and
+    a bare `T` is refused), so `'%Y-%m-%dT%H:%M:%SZ'` would lose the literal `Z`."""
+    for node in list(target.find_all(exp.TimeToStr)):
+        fmt = node.args.get("format")
+        if not isinstance(fmt, exp.Literal) or not fmt.is_string:
+            continue
+        pieces = _format_pieces(fmt.this)
+        if all(is_format for _, is_format in pieces):
+            continue
+        parts: list[exp.Expr] = [
+            exp.TimeToStr(this=node.this.copy(), format=exp.Literal.string(text))
+            if is_format
+            else exp.Literal.string(text)
+            for text, is_format in pieces
+        ]
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = exp.DPipe(this=joined, expression=part, safe=True)
+        node.replace(exp.Paren(this=joined) if node.parent is not None else joined)
+        if node is target:
+            target = joined
+    return target
+
+
+TARGET_FIXUPS: dict[str, tuple[Rewrite, ...]] = {
+    "bigquery": (_formats_timestamps,),
+    **dict.fromkeys(("spark", "spark2", "databricks", "hive"), (_formats_without_letters,)),
+}
 """Per output dialect: rewrites of mapping targets so sqlglot writes them faithfully."""
 
 

@@ -96,7 +96,7 @@ def _undoes(
     for raw, got in zip(rows, computed, strict=True):
         if not raw or not isinstance(raw[0], int | float) or isinstance(raw[0], bool):
             continue
-        wanted = (float(raw[0]) - found.offset) / found.factor
+        wanted = (float(raw[0]) - found.offset) / (found.factor or 1.0)
         allowed = 0.5 if whole else 1e-6 * max(1.0, abs(wanted))
         if not isinstance(got, int | float) or abs(float(got) - wanted) > allowed:
             return (
@@ -133,6 +133,8 @@ def _problem(
     if fits(old, new) is None and not _converted(old, new, unit):
         return f"{field} is rewritten as {target} although its values did not change"
     conversion = _conversion(old, new, unit)
+    if conversion is not None and conversion.factor is None:
+        return f"{field} is rewritten as {target}, but no single conversion fits: {conversion.note}"
     if conversion is not None and (wrong := _undoes(field, target, after, old, conversion)):
         return wrong
     expected_flags = flags(new) if kinds(old) == {"bool"} else None

@@ -169,6 +169,14 @@ def _decide(
     )
 
 
+def unexplained_unit(detections: Sequence[Detection], field: str) -> str | None:
+    """Why `field` cannot be converted back: it left its unit, and no single conversion fits."""
+    for d in detections:
+        if d.kind == "unit_change" and d.field == field and d.factor is None:
+            return f"{d.evidence.note}; no conversion is assumed (a rate no contract states is a guess)"
+    return None
+
+
 def infer_mapping(
     detections: Sequence[Detection],
     contract: Contract,
@@ -186,7 +194,10 @@ def infer_mapping(
     for field, options in candidates_for(detections, contract, sorted(used_fields), before, after):
         if not options:
             unresolved.append(field)
-            notes.append(f"{field}: no field of the new events carries it")
+            unexplained = unexplained_unit(detections, field)
+            if unexplained is not None:
+                refused.append(Refusal(field=field, candidate=field, reason=unexplained))
+            notes.append(f"{field}: {unexplained or 'no field of the new events carries it'}")
             continue
         free = [o for o in options if o.target not in taken] or options
         decision = _decide(field, free, before, after, notes, refused)

@@ -71,12 +71,15 @@ class _Evidence:
     ) -> list[tuple[float | None, float]]:
         """The detected conversion (factor, offset), then the power of ten the samples suggest.
 
-        An affine conversion (a temperature scale) is never second-guessed by a power of ten.
+        An affine conversion (a temperature scale) is never second-guessed by a power of ten. A
+        change no single conversion explains (a currency rate, two units that fit) has none.
         """
         units = [d for d in self.detections if d.kind == "unit_change" and d.field in names]
         if not units:
             return [(None, 0.0)]
         detected = units[0]
+        if detected.factor is None:
+            return []
         if detected.offset:
             return [(detected.factor, detected.offset)]
         estimated = estimated_factor(old, new)

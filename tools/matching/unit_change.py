@@ -80,10 +80,16 @@ def estimate_unit(
     >>> def stats(values: list[float]) -> NumericStats:
     ...     return NumericStats(count=len(values), min=min(values), max=max(values),
     ...                         total=sum(values), sample=values)
-    >>> estimate_unit(stats([21.5, 22.0, 19.8, 23.1]), stats([70.9, 71.4, 67.8, 73.4]), "celsius")
-    UnitEstimate(factor=1.8, offset=32.0, confidence=1.0)
-    >>> estimate_unit(stats([10.0, 10.4, 9.8, 10.2]), stats([36.0, 37.4, 35.3, 36.7]), "m/s")
-    UnitEstimate(factor=3.6, offset=0.0, confidence=0.99)
+    >>> found = estimate_unit(stats([21.5, 22.0, 19.8, 23.1]), stats([70.9, 71.4, 67.8, 73.4]),
+    ...                       "celsius")
+    >>> found.factor, found.offset
+    (1.8, 32.0)
+    >>> estimate_unit(stats([10.0, 10.4, 9.8, 10.2]), stats([36.0, 37.4, 35.3, 36.7]), "m/s").factor
+    3.6
+    >>> old, new = [29.99, 9.99, 149.95, 19.99, 49.5], [27.5908, 9.1908, 137.954, 18.3908, 45.54]
+    >>> estimate_unit(stats(old), stats(new), "dollars").note.split(";")[1]  # euros: no fixed rate
+    ' no conversion of dollars fits: cent (x100): 27.5908 gives 0.275908, off the old grid of 0.01'
+    
     """
     if unit and conversions(unit):
         return _judged(judge_conversions(before.sample, after.sample, unit), unit)
@@ -128,7 +134,7 @@ def estimate_factor(
     >>> old = stats([1899, 450, 12999, 2350, 7600])
     >>> new = stats([21.5, 3.99, 149.0, 64.25, 12.0, 88.8])
     >>> estimate_factor(old, new), estimate_factor(old, new, "cents")
-    ((0.0166667, 0.96), (0.01, 0.74))
+    ((0.0166667, 0.96), (0.01, 0.8))
     """
     found = estimate_unit(before, after, unit)
     if found is None or found.factor is None or found.offset:

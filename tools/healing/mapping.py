@@ -90,14 +90,17 @@ def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str:
     return "".join(lost)
 
 
-def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
-    """Why values `new` cannot be the old field's values `old`, or None when they fit."""
+def fits(old: Sequence[JsonValue], new: Sequence[JsonValue], magnitude: bool = True) -> str | None:
+    """Why values `new` cannot be the old field's values `old`, or None when they fit.
+
+    `magnitude=False` when a unit judgement already placed the values (tools.matching.unit_fit
+    compares log magnitudes by their spread, which a ratio of typical values cannot)."""
     old_kinds, new_kinds = kinds(old), kinds(new)
     if not old or not new:
         return None
     if old_kinds != new_kinds and not old_kinds <= {"int", "float"} >= new_kinds:
         return f"computes {sorted(new_kinds)} values where the field held {sorted(old_kinds)}"
-    if old_kinds <= {"int", "float"}:
+    if old_kinds <= {"int", "float"} and magnitude:
         a, b = typical(old), typical(new)
         if a and b and max(a, b) / min(a, b) > MAGNITUDE_TOLERANCE:
             return f"computes values around {b:g} where the field held values around {a:g}"
@@ -118,7 +121,7 @@ def _verify(field: str, candidate: Candidate, before: Events, after: Events) -> 
         return f"cannot be evaluated on the new events: {error}"
     if after and not new and values(before, field):
         return "is NULL on every new event"
-    return fits(values(before, field), new)
+    return fits(values(before, field), new, magnitude=not candidate.judged_unit)
 
 
 def _decide(

@@ -17,6 +17,7 @@ from core.contracts import Contract
 from core.models import Detection
 from tools.healing.representation import estimated_factor, literal, ref, restore
 from tools.matching.samples import Events, kinds, paths, values
+from tools.matching.unit_conversion import conversions
 from tools.matching.successors import choose_successor
 from tools.matching.templates import Template, char_class, python_class, templates
 
@@ -46,6 +47,7 @@ class Candidate:
     confidence: float = 1.0
     decisive: bool = True
     group: str = ""
+    judged_unit: bool = False  # undoes a conversion a declared unit's judgement chose
 
 
 class _Evidence:
@@ -80,11 +82,16 @@ class _Evidence:
         detected = units[0]
         if detected.factor is None:
             return []
-        if detected.offset:
-            return [(detected.factor, detected.offset)]
+        if detected.offset or self._judged_unit(names):
+            return [(detected.factor, detected.offset or 0.0)]
         estimated = estimated_factor(old, new)
         found = [f for f in (detected.factor, estimated) if f]
         return [(f, 0.0) for f in dict.fromkeys(found)] or [(None, 0.0)]
+
+    def _judged_unit(self, names: set[str]) -> bool:
+        """Whether a declared unit pint knows chose the conversion (exactly, by its own fit)."""
+        declared = [self.contract.field(n) for n in names]
+        return any(f is not None and f.unit and conversions(f.unit) for f in declared)
 
     def moved(
         self, field: str, base: str, reason: str, confidence: float, decisive: bool = True
@@ -92,10 +99,12 @@ class _Evidence:
         old = values(self.before, field)
         new = values(self.after, base)
         found = []
+        judged = self._judged_unit({field, base})
         for factor, offset in self.factors({field, base}, old, new):
             target, undone = restore(ref(base), self.old_kinds(field), new, old, factor, offset)
             why = f"{reason}; {undone}" if undone else reason
-            found.append(Candidate(target, why, confidence, decisive))
+            exact = judged and factor is not None
+            found.append(Candidate(target, why, confidence, decisive, judged_unit=exact))
         return found
 
 

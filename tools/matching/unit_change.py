@@ -89,7 +89,7 @@ def estimate_unit(
     >>> old, new = [29.99, 9.99, 149.95, 19.99, 49.5], [27.5908, 9.1908, 137.954, 18.3908, 45.54]
     >>> estimate_unit(stats(old), stats(new), "dollars").note.split(";")[1]  # euros: no fixed rate
     ' no conversion of dollars fits: cent (x100): 27.5908 gives 0.275908, off the old grid of 0.01'
-    
+
     """
     if unit and conversions(unit):
         return _judged(judge_conversions(before.sample, after.sample, unit), unit)

@@ -10,6 +10,7 @@ exchange is no fixed factor). tools.matching.unit_fit judges which conversion th
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 
 import pint
@@ -56,9 +57,21 @@ class Conversion:
         return value * self.factor + self.offset
 
 
-@functools.cache
+_REGISTRY_LOCK = threading.Lock()
+
+
 def registry() -> pint.UnitRegistry[float]:
-    """pint's registry with money (major and minor units) and basis points added."""
+    """pint's registry with money (major and minor units) and basis points added.
+
+    One per process, made under a lock: two threads making one each would hand out units that
+    cannot be compared ("Cannot operate with Unit and Unit of different registries").
+    """
+    with _REGISTRY_LOCK:
+        return _registry()
+
+
+@functools.cache
+def _registry() -> pint.UnitRegistry[float]:
     units: pint.UnitRegistry[float] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     for definition in _DEFINITIONS:
         units.define(definition)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from sqlglot import exp
@@ -19,6 +20,7 @@ from core.errors import ReplayError, ToolError
 from core.models import Detection, FieldMapping, Refusal, SchemaMapping
 from tools.healing.mapping_rules import Candidate, candidates_for
 from tools.matching.samples import Events, kinds, shape, typical, values
+from tools.matching.unit_fit import apart
 from tools.sql.replay import run_models
 
 MAGNITUDE_TOLERANCE = 5.0
@@ -90,20 +92,30 @@ def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str:
     return "".join(lost)
 
 
-def fits(old: Sequence[JsonValue], new: Sequence[JsonValue], magnitude: bool = True) -> str | None:
+def fits(
+    old: Sequence[JsonValue],
+    new: Sequence[JsonValue],
+    magnitude: Literal["typical", "spread", "judged"] = "typical",
+) -> str | None:
     """Why values `new` cannot be the old field's values `old`, or None when they fit.
 
-    `magnitude=False` when a unit judgement already placed the values (tools.matching.unit_fit
-    compares log magnitudes by their spread, which a ratio of typical values cannot)."""
+    `magnitude`: "typical" compares typical values (another field's values must sit near the
+    old ones); "spread" asks only that no move beyond natural variation happened (the same field
+    written another way: its samples are different events); "judged" skips it (a unit judgement
+    already placed the values, tools.matching.unit_fit)."""
     old_kinds, new_kinds = kinds(old), kinds(new)
     if not old or not new:
         return None
     if old_kinds != new_kinds and not old_kinds <= {"int", "float"} >= new_kinds:
         return f"computes {sorted(new_kinds)} values where the field held {sorted(old_kinds)}"
-    if old_kinds <= {"int", "float"} and magnitude:
+    if old_kinds <= {"int", "float"} and magnitude == "typical":
         a, b = typical(old), typical(new)
         if a and b and max(a, b) / min(a, b) > MAGNITUDE_TOLERANCE:
             return f"computes values around {b:g} where the field held values around {a:g}"
+    if old_kinds <= {"int", "float"} and magnitude == "spread":
+        moved = apart(_floats(old), _floats(new))
+        if moved is not None:
+            return f"computes values unlike the field's: {moved}"
     if old_kinds == {"str"} and (lost := lost_marks(old, new)):
         return f"never writes {lost!r}, which several of the field's values held: a part is lost"
     if old_kinds <= {"str", "iso", "numeric"}:
@@ -121,7 +133,16 @@ def _verify(field: str, candidate: Candidate, before: Events, after: Events) -> 
         return f"cannot be evaluated on the new events: {error}"
     if after and not new and values(before, field):
         return "is NULL on every new event"
-    return fits(values(before, field), new, magnitude=not candidate.judged_unit)
+    magnitude: Literal["typical", "spread", "judged"] = "typical"
+    if candidate.judged_unit:
+        magnitude = "judged"
+    elif candidate.same_field:
+        magnitude = "spread"
+    return fits(values(before, field), new, magnitude)
+
+
+def _floats(found: Sequence[JsonValue]) -> list[float]:
+    return [float(v) for v in found if isinstance(v, int | float) and not isinstance(v, bool)]
 
 
 def _decide(
@@ -176,7 +197,8 @@ def unexplained_unit(detections: Sequence[Detection], field: str) -> str | None:
     """Why `field` cannot be converted back: it left its unit, and no single conversion fits."""
     for d in detections:
         if d.kind == "unit_change" and d.field == field and d.factor is None:
-            return f"{d.evidence.note}; no conversion is assumed (a rate no contract states is a guess)"
+            guess = "a rate no contract states is a guess"
+            return f"{d.evidence.note}; no conversion is assumed ({guess})"
     return None
 
 

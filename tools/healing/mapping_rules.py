@@ -17,9 +17,9 @@ from core.contracts import Contract
 from core.models import Detection
 from tools.healing.representation import estimated_factor, literal, ref, restore
 from tools.matching.samples import Events, kinds, paths, values
-from tools.matching.unit_conversion import conversions
 from tools.matching.successors import choose_successor
 from tools.matching.templates import Template, char_class, python_class, templates
+from tools.matching.unit_conversion import conversions
 
 FALLBACK_CONFIDENCE = 0.5
 _MOVES = ("rename", "nesting")
@@ -48,6 +48,7 @@ class Candidate:
     decisive: bool = True
     group: str = ""
     judged_unit: bool = False  # undoes a conversion a declared unit's judgement chose
+    same_field: bool = False  # the field kept its name: its new values are other events' values
 
 
 class _Evidence:
@@ -104,7 +105,11 @@ class _Evidence:
             target, undone = restore(ref(base), self.old_kinds(field), new, old, factor, offset)
             why = f"{reason}; {undone}" if undone else reason
             exact = judged and factor is not None
-            found.append(Candidate(target, why, confidence, decisive, judged_unit=exact))
+            found.append(
+                Candidate(
+                    target, why, confidence, decisive, judged_unit=exact, same_field=field == base
+                )
+            )
         return found
 
 

@@ -207,6 +207,26 @@ def _far(old: Sequence[float], new: Sequence[float]) -> bool:
     return abs(statistics.fmean(new) - statistics.fmean(old)) >= 2 * spread
 
 
+def apart(old: Sequence[float], new: Sequence[float]) -> str | None:
+    """Why `new` cannot be more values of the field `old` came from, by magnitude, or None.
+
+    Only a move no natural variation makes counts (Welch t of SHIFT_T and 2x), so a small
+    sample of prices spread over decades is not mistaken for a scaled one.
+
+    >>> apart([348.0, 19.99, 47.88, 5.0], [12.5, 1299.0, 88.0]) is None
+    True
+    >>> apart([348.0, 199.99, 478.8, 250.0], [3.48, 1.9999, 4.788, 2.5])
+    'values moved (Welch t 17.0, mean 3.192 vs 319.2)'
+    """
+    if len(old) < MIN_VALUES or len(new) < MIN_VALUES:
+        return None
+    t = _welch(*_scaled(old, new))
+    if t < SHIFT_T or not _far(old, new):
+        return None
+    means = f"mean {statistics.fmean(new):.4g} vs {statistics.fmean(old):.4g}"
+    return f"values moved (Welch t {t:.1f}, {means})"
+
+
 def _moved(old: Sequence[float], new: Sequence[float]) -> tuple[str | None, bool]:
     """Why the new values are no longer the old field's values (None when they may be), and
     whether that alone is decisive (a move of 2x or more, or finer decimals) without a

@@ -207,6 +207,18 @@ def _far(old: Sequence[float], new: Sequence[float]) -> bool:
     return abs(statistics.fmean(new) - statistics.fmean(old)) >= 2 * spread
 
 
+def separation(old: Sequence[float], new: Sequence[float]) -> float | None:
+    """Welch's t between two samples (of log magnitudes when all are positive), None if either
+    has fewer than MIN_VALUES numbers.
+
+    >>> round(separation([348.0, 19.99, 47.88, 5.0], [12.5, 1299.0, 88.0]), 2)
+    0.71
+    """
+    if len(old) < MIN_VALUES or len(new) < MIN_VALUES:
+        return None
+    return _welch(*_scaled(old, new))
+
+
 def apart(old: Sequence[float], new: Sequence[float]) -> str | None:
     """Why `new` cannot be more values of the field `old` came from, by magnitude, or None.
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from sqlglot import exp
 
 from core.contracts import Contract, Pipeline
-from core.errors import ReplayError
+from core.errors import ReplayError, ToolError
 from tools.lineage.graph import LineageGraph
 from tools.sql.model_graph import build_graph, parse_model
 from tools.sql.replay import evaluate_checks, run_models
@@ -88,12 +88,17 @@ def repeated_keys_absorbed(
 ) -> bool:
     """True when every model reading `dataset` outputs `key` once per value on `events`.
 
-    A model that does not output the key cannot show that it deduplicates: not absorbed.
+    A model that does not output the key cannot show that it deduplicates: not absorbed. Nor
+    can models that fail on the events (a number now sent as text, summed): the change reaches
+    them, and the other drift is healed first.
     """
     readers = build_graph(pipeline, {dataset}).models_reading(dataset)
     if not readers:
         return False
-    outputs = run_models(pipeline, {dataset: events}, contracts)
+    try:
+        outputs = run_models(pipeline, {dataset: events}, contracts)
+    except (ReplayError, ToolError):
+        return False
     for model in readers:
         rows = outputs.get(model, [])
         values = [row.get(key) for row in rows if key in row]

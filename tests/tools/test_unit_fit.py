@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from core.contracts import Contract, ContractField, Pipeline
-from core.models import ModelPatch
+from core.models import ModelPatch, ValidationReport
+from guardrails.replay_gate import validate_patch
 from guardrails.substitutions import substitution_checks
 from tools.matching.unit_fit import judge_conversions
 
@@ -219,3 +220,54 @@ def test_validation_refuses_numbers_as_text_read_with_digits_lost(wrong: str, sh
     assert _passes("dollars", old, new, "CAST(replace(v, ',', '') AS DOUBLE)")[0]
     passed, detail = _passes("dollars", old, new, wrong)
     assert not passed and shown in detail
+
+
+@pytest.mark.parametrize(
+    ("unit", "old", "new", "converted"),
+    [
+        (
+            "centimeters",
+            [160.0, 153.0, 175.0, 165.0],
+            _exact([182.0, 176.0, 162.0, 179.0], 1 / 2.54),
+            "v * 2.54",
+        ),
+        (
+            "celsius",
+            [5.9, 10.8, 11.5, 6.7, 4.1],
+            [278.75, 280.05, 279.55, 281.85, 282.25],
+            "(v - 273.15)",
+        ),
+        (
+            "dollars",
+            [797.99, 78.88, 47.17, 498.0, 599.0, 159.95],
+            [1188, 36699, 3794, 3999, 2800],
+            "v / 100",
+        ),
+    ],
+)
+def test_validation_refuses_a_patch_that_passes_a_converted_field_through(
+    unit: str, old: list[float], new: list[float], converted: str
+) -> None:
+    contract = Contract(
+        dataset="r",
+        key="id",
+        fields=[
+            ContractField(name="id", type="string"),
+            ContractField(name="v", type="number", unit=unit),
+        ],
+    )
+    pipeline = Pipeline(models={"stg": "select id, v from r"})
+    before = [{"id": f"a{i}", "v": v} for i, v in enumerate(old)]
+    after = [{"id": f"b{i}", "v": v} for i, v in enumerate(new)]
+
+    def report(sql: str) -> ValidationReport:
+        patch = ModelPatch(model="stg", before_sql=pipeline.models["stg"], after_sql=sql)
+        return validate_patch(
+            pipeline, [patch], {"r": contract}, before, after, dataset="r", mapping=None
+        )
+
+    deduplicated = report("select distinct id, v from r")  # a recipe written on the old model
+    assert not deduplicated.passed
+    assert any(c.name == "units:stg" for c in deduplicated.failures())
+    fixed = report(f"select distinct id, {converted} as v from r")
+    assert not any(c.name == "units:stg" for c in fixed.failures())

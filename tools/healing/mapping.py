@@ -20,7 +20,7 @@ from core.errors import ReplayError, ToolError
 from core.models import Detection, FieldMapping, Refusal, SchemaMapping
 from tools.healing.mapping_rules import Candidate, candidates_for
 from tools.matching.samples import Events, kinds, shape, typical, values
-from tools.matching.unit_fit import apart
+from tools.matching.unit_fit import MIN_VALUES, apart
 from tools.sql.replay import run_models
 
 MAGNITUDE_TOLERANCE = 5.0
@@ -108,7 +108,10 @@ def fits(
         return None
     if old_kinds != new_kinds and not old_kinds <= {"int", "float"} >= new_kinds:
         return f"computes {sorted(new_kinds)} values where the field held {sorted(old_kinds)}"
-    if old_kinds <= {"int", "float"} and magnitude == "typical":
+    few = min(len(_floats(old)), len(_floats(new))) < MIN_VALUES
+    if old_kinds <= {"int", "float"} and (
+        magnitude == "typical" or (magnitude == "spread" and few)
+    ):
         a, b = typical(old), typical(new)
         if a and b and max(a, b) / min(a, b) > MAGNITUDE_TOLERANCE:
             return f"computes values around {b:g} where the field held values around {a:g}"

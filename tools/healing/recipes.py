@@ -82,6 +82,8 @@ def dedup_recipe(contract: Contract, events: Events) -> Recipe | str:
         {k for e in events for k in e} | {n.split(".")[0] for n in contract.field_names}
     )
     order = contract.arrival_time or contract.event_time
+    if order and not any(_value_at(e, order) is not None for e in events):
+        return f"the events no longer carry {order!r}, which orders the repeats of a key"
     return Recipe(
         kind="dedup_on_key",
         dataset=contract.dataset,
@@ -123,6 +125,34 @@ def apply_recipe(sql: str, dialect: str, recipe: Recipe) -> str:
     if not hits:
         raise ToolError(f"the model does not read {recipe.dataset!r}; nothing to deduplicate")
     return patched.sql(dialect=dialect, pretty=True)
+
+
+def without_recipe(sql: str, dialect: str, recipe: Recipe) -> str | None:
+    """`sql` with the recipe's subqueries put back as plain reads of its topic, or None when
+    `sql` is not the recipe applied to some model (the inverse of apply_recipe).
+
+    A patch that composes a recipe with column substitutions is judged in two steps: the
+    recipe re-derived exactly, and the rest judged as substitutions of the model.
+    """
+    try:
+        tree = parse_model(sql, dialect)
+    except ToolError:
+        return None
+    restored = tree.copy()
+    hits = 0
+    for subquery in list(restored.find_all(exp.Subquery)):
+        if subquery.find(exp.Subquery) is None or "_suture_numbered" not in subquery.sql():
+            continue
+        alias = subquery.alias_or_name
+        table: exp.Expr = exp.to_table(recipe.dataset)
+        if alias and alias.lower() != recipe.dataset.lower():
+            table = exp.alias_(table, alias, table=True)
+        subquery.replace(table)
+        hits += 1
+    if not hits:
+        return None
+    text = restored.sql(dialect=dialect, pretty=True)
+    return text if apply_recipe(text, dialect, recipe) == sql else None
 
 
 def recipe_patches(pipeline: Pipeline, recipe: Recipe) -> list[ModelPatch]:

@@ -13,10 +13,14 @@ from datetime import UTC, datetime
 from pydantic import JsonValue
 
 from core.models import CheckResult
+from tools.matching.unit_fit import separation
 from tools.sql.replay import ModelOutput
 
 MAGNITUDE_TOLERANCE = 5.0
 """Largest ratio between typical absolute values of a fractional or computed numeric column."""
+SEPARATION = 3.0
+"""Smallest Welch t (log magnitudes) at which two samples of a column differ by more than their
+own spread: samples of different events (prices across decades) often differ 5x in median."""
 LOOSE_TOLERANCE = 100.0
 """The same for integer columns read as they are (keys, counts): small samples of identifiers
 differ a lot, so only a gross mismatch (a swapped field) is refused there."""
@@ -101,6 +105,16 @@ def _instant(value: JsonValue) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
+def _separated(old: list[JsonValue], new: list[JsonValue]) -> bool:
+    """Whether the two samples sit apart beyond their spread (True when too few to tell)."""
+    numbers = [
+        [abs(float(v)) for v in found if isinstance(v, int | float) and not isinstance(v, bool)]
+        for found in (old, new)
+    ]
+    t = separation(numbers[0], numbers[1]) if all(numbers) else None
+    return t is None or t >= SEPARATION
+
+
 def _column_problem(
     column: str,
     family: str,
@@ -113,7 +127,7 @@ def _column_problem(
         return None
     if family in ("integer", "number"):
         a, b = _typical(old), _typical(new)
-        if a and b and max(a, b) / min(a, b) > tolerance:
+        if a and b and max(a, b) / min(a, b) > tolerance and _separated(old, new):
             return f"{column} typically {b:g} instead of {a:g} (x{b / a:.3g})"
     elif family.startswith(_TEMPORAL):
         a_times, b_times = [_instant(v) for v in old], [_instant(v) for v in new]

@@ -26,6 +26,7 @@ from guardrails.replay_compare import (
 )
 from guardrails.substitutions import substitution_checks
 from guardrails.successors import successor_checks
+from guardrails.units_kept import units_kept_checks
 from tools.sql.model_graph import normalized
 from tools.sql.replay import ReplayResult, Rows, replay
 
@@ -163,6 +164,7 @@ def validate_patch(
         )
         pii = {f.name.split(".")[-1] for c in contracts.values() for f in c.fields if f.pii}
         checks += invariant_results(patched.checks, pii)
+        checks += units_kept_checks(patched, patches, contracts.get(topic), old, new)
         if isinstance(baseline, ReplayResult):
             checks += _comparisons(
                 pipeline, patches, baseline, patched, len(after_tables.get(topic, ())), tolerance

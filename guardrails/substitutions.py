@@ -3,6 +3,7 @@ when the producer changed how it is written, and then the transform must keep it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import sqlglot
@@ -96,7 +97,7 @@ def _undoes(
     for raw, got in zip(rows, computed, strict=True):
         if not raw or not isinstance(raw[0], int | float) or isinstance(raw[0], bool):
             continue
-        wanted = (float(raw[0]) - found.offset) / found.factor
+        wanted = (float(raw[0]) - found.offset) / (found.factor or 1.0)
         allowed = 0.5 if whole else 1e-6 * max(1.0, abs(wanted))
         if not isinstance(got, int | float) or abs(float(got) - wanted) > allowed:
             return (
@@ -112,6 +113,21 @@ def _converted(old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | N
     return (
         before is not None and after is not None and estimate_unit(before, after, unit) is not None
     )
+
+
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?|[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _numbers_in_text(found: Sequence[JsonValue]) -> list[float] | None:
+    """The numbers that text values spell (`"1,083.95"`, `"7"`), None unless all are such text.
+
+    The kind lattice: integer < decimal < numeric text < text with thousands separators; a
+    rewrite of such a field must give back every number whole, separators read, no digit lost.
+    """
+    texts = [v.strip() for v in found if isinstance(v, str)]
+    if not texts or len(texts) != len(found) or not all(_GROUPED.fullmatch(t) for t in texts):
+        return None
+    return [float(t.replace(",", "")) for t in texts]
 
 
 def _problem(
@@ -138,6 +154,8 @@ def _problem(
     if fits(old, new) is None and not _converted(old, new, unit):
         return f"{field} is rewritten as {target} although its values did not change"
     conversion = _conversion(old, new, unit)
+    if conversion is not None and conversion.factor is None:
+        return f"{field} is rewritten as {target}, but no single conversion fits: {conversion.note}"
     if conversion is not None and (wrong := _undoes(field, target, after, old, conversion)):
         return wrong
     expected_flags = flags(new) if kinds(old) == {"bool"} else None
@@ -148,19 +166,20 @@ def _problem(
             return f"{target} cannot be evaluated: {error}"
         if computed_flags != expected_flags:
             return f"{target} does not read the flags {field} now carries as text the usual way"
-    if kinds(new) == {"numeric"} and kinds(old) <= _NUMBERS:
+    if kinds(old) <= _NUMBERS and (numbers := _numbers_in_text(new)) is not None:
         try:
             computed = evaluate(target, after)
         except (ReplayError, ToolError) as error:
             return f"{target} cannot be evaluated: {error}"
-        raw = [e for e in (values([event], field) for event in after) if e]
-        expected = [float(str(v[0])) for v in raw]
         got = [v for v in computed if v is not None]
-        if len(got) != len(expected) or any(
-            not isinstance(g, int | float) or abs(float(g) - x) > 1e-9 * max(1.0, abs(x))
-            for g, x in zip(got, expected, strict=False)
-        ):
-            return f"{target} does not keep the numbers {field} now carries as text"
+        misses = [
+            (g, x)
+            for g, x in zip(got, numbers, strict=False)
+            if not isinstance(g, int | float) or abs(float(g) - x) > 1e-9 * max(1.0, abs(x))
+        ]
+        if len(got) != len(numbers) or misses:
+            example = f" (gives {misses[0][0]!r} for {misses[0][1]:g})" if misses else ""
+            return f"{target} does not keep the numbers {field} now carries as text{example}"
     return None
 
 

@@ -17,7 +17,12 @@ _EPOCHS = {  # name: (scale, DuckDB SQL reading it, DuckDB SQL of the same value
 
 
 def unit_change(draft: Draft) -> bool:
-    """A measure is sent in another unit: new = scale * old + offset."""
+    """A measure is sent in another unit: new = scale * old + offset.
+
+    A conversion the declared unit fixes (cents, inches, kelvin) is healed by undoing it. A
+    currency conversion is not: its rate is no property of the unit, the events never state it,
+    and a rate fitted to samples is a guess. It escalates, and the fitted rate is a reject patch.
+    """
     candidates = [(f, c) for f in draft.free("measure") for c in conversions_from(f.unit)]
     if not candidates:
         return False
@@ -25,8 +30,15 @@ def unit_change(draft: Draft) -> bool:
     name = spec.name
     draft.set_after(name, lambda v: conversion.convert(float(v)))
     draft.touched.add(name)
-    draft.mapping[name] = conversion.inverse_sql(name)
     detection = {"kind": "unit_change", "field": name, "factor": conversion.scale}
+    if not conversion.fixed:
+        draft.expect("escalate", detection)
+        draft.operators.append("unit_change")
+        draft.notes.append(f"{name} sent in {conversion.target} instead of {conversion.source}")
+        draft.mutations.append(Mutation("a fitted rate", {name: conversion.inverse_sql(name)}))
+        draft.mutations.append(Mutation("a constant", {name: "0"}))
+        return True
+    draft.mapping[name] = conversion.inverse_sql(name)
     draft.expect("fix", detection)
     draft.operators.append("unit_change")
     draft.notes.append(f"{name} sent in {conversion.target} instead of {conversion.source}")

@@ -14,6 +14,7 @@ class Conversion:
     scale: float
     offset: float = 0.0
     integral: bool = False  # the producer now sends whole numbers (cents)
+    fixed: bool = True  # False: a rate (currencies) no contract fixes, so no fix may assume it
 
     def convert(self, value: float) -> float | int:
         """The value in the target unit, as the producer sends it."""
@@ -29,7 +30,7 @@ class Conversion:
 CONVERSIONS: tuple[Conversion, ...] = (
     Conversion("dollars", "cents", 100.0, integral=True),
     Conversion("dollars", "thousands of dollars", 0.001),
-    Conversion("dollars", "euros at a fixed 0.92", 0.92),
+    Conversion("dollars", "euros at a fixed 0.92", 0.92, fixed=False),
     Conversion("percent", "fraction", 0.01),
     Conversion("centimeters", "meters", 0.01),
     Conversion("centimeters", "inches", 1 / 2.54),

@@ -133,3 +133,19 @@ def test_a_new_value_the_models_cannot_even_read_is_a_broken_promise() -> None:
         pipeline, _with_invariant("device > 0"), "plays", "device", ["car"], numeric
     )
     assert len(broken) == 1 and "fail on it" in broken[0]
+
+
+@pytest.mark.parametrize(
+    "mart",
+    [
+        "select device, sum(seconds) as total from stg group by device",
+        "select device, avg(seconds) as mean from stg group by device",
+        "select max(seconds) - min(seconds) as spread from stg",
+    ],
+)
+def test_repeated_keys_are_not_absorbed_by_models_that_fail_on_numbers_sent_as_text(
+    mart: str,
+) -> None:
+    pipeline = Pipeline(models={"stg": "select distinct id, device, seconds from plays", "m": mart})
+    texts = [{**e, "seconds": f"{e['seconds']:,}"} for e in EVENTS]
+    assert repeated_keys_absorbed(pipeline, {"plays": PLAYS}, "plays", "id", texts) is False

@@ -34,3 +34,5 @@ class Candidate:
     group: str = ""
     problem: str | None = None
     witness: Witness | None = field(default=None, compare=False)
+    judged_unit: bool = False  # undoes a conversion a declared unit's judgement chose
+    same_field: bool = False  # the field kept its name: its new values are other events' values

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from sqlglot import exp
@@ -20,6 +21,7 @@ from core.models import Detection, FieldMapping, Refusal, SchemaMapping
 from tools.healing.candidate import Candidate, Witness
 from tools.healing.mapping_rules import candidates_for
 from tools.matching.samples import Events, kinds, shape, typical, values
+from tools.matching.unit_fit import MIN_VALUES, apart
 from tools.sql.replay import run_models
 
 MAGNITUDE_TOLERANCE = 5.0
@@ -107,17 +109,33 @@ def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str:
     return "".join(lost)
 
 
-def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
-    """Why values `new` cannot be the old field's values `old`, or None when they fit."""
+def fits(
+    old: Sequence[JsonValue],
+    new: Sequence[JsonValue],
+    magnitude: Literal["typical", "spread", "judged"] = "typical",
+) -> str | None:
+    """Why values `new` cannot be the old field's values `old`, or None when they fit.
+
+    `magnitude`: "typical" compares typical values (another field's values must sit near the
+    old ones); "spread" asks only that no move beyond natural variation happened (the same field
+    written another way: its samples are different events); "judged" skips it (a unit judgement
+    already placed the values, tools.matching.unit_fit)."""
     old_kinds, new_kinds = kinds(old), kinds(new)
     if not old or not new:
         return None
     if old_kinds != new_kinds and not old_kinds <= {"int", "float"} >= new_kinds:
         return f"computes {sorted(new_kinds)} values where the field held {sorted(old_kinds)}"
-    if old_kinds <= {"int", "float"}:
+    few = min(len(_floats(old)), len(_floats(new))) < MIN_VALUES
+    if old_kinds <= {"int", "float"} and (
+        magnitude == "typical" or (magnitude == "spread" and few)
+    ):
         a, b = typical(old), typical(new)
         if a and b and max(a, b) / min(a, b) > MAGNITUDE_TOLERANCE:
             return f"computes values around {b:g} where the field held values around {a:g}"
+    if old_kinds <= {"int", "float"} and magnitude == "spread":
+        moved = apart(_floats(old), _floats(new))
+        if moved is not None:
+            return f"computes values unlike the field's: {moved}"
     if old_kinds == {"str"} and (lost := lost_marks(old, new)):
         return f"never writes {lost!r}, which several of the field's values held: a part is lost"
     if old_kinds <= {"str", "iso", "numeric"}:
@@ -172,7 +190,16 @@ def candidate_problem(
         return "is NULL on every new event"
     if candidate.witness is not None and candidate.witness.events:
         return reproduces(candidate.target, candidate.witness)
-    return fits(values(before, field), new)
+    magnitude: Literal["typical", "spread", "judged"] = "typical"
+    if candidate.judged_unit:
+        magnitude = "judged"
+    elif candidate.same_field:
+        magnitude = "spread"
+    return fits(values(before, field), new, magnitude)
+
+
+def _floats(found: Sequence[JsonValue]) -> list[float]:
+    return [float(v) for v in found if isinstance(v, int | float) and not isinstance(v, bool)]
 
 
 def _decide(
@@ -223,6 +250,15 @@ def _decide(
     )
 
 
+def unexplained_unit(detections: Sequence[Detection], field: str) -> str | None:
+    """Why `field` cannot be converted back: it left its unit, and no single conversion fits."""
+    for d in detections:
+        if d.kind == "unit_change" and d.field == field and d.factor is None:
+            guess = "a rate no contract states is a guess"
+            return f"{d.evidence.note}; no conversion is assumed ({guess})"
+    return None
+
+
 def infer_mapping(
     detections: Sequence[Detection],
     contract: Contract,
@@ -240,7 +276,10 @@ def infer_mapping(
     for field, options in candidates_for(detections, contract, sorted(used_fields), before, after):
         if not options:
             unresolved.append(field)
-            notes.append(f"{field}: no field of the new events carries it")
+            unexplained = unexplained_unit(detections, field)
+            if unexplained is not None:
+                refused.append(Refusal(field=field, candidate=field, reason=unexplained))
+            notes.append(f"{field}: {unexplained or 'no field of the new events carries it'}")
             continue
         free = [o for o in options if o.target not in taken] or options
         decision = _decide(field, free, before, after, notes, refused)

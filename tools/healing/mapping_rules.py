@@ -17,6 +17,7 @@ from tools.healing.composition_candidates import merge_candidates, split_candida
 from tools.healing.representation import estimated_factor, ref, restore
 from tools.matching.samples import Events, kinds, paths, values
 from tools.matching.successors import choose_successor
+from tools.matching.unit_conversion import conversions
 
 FALLBACK_CONFIDENCE = 0.5
 _MOVES = ("rename", "nesting")
@@ -54,17 +55,25 @@ class _Evidence:
     ) -> list[tuple[float | None, float]]:
         """The detected conversion (factor, offset), then the power of ten the samples suggest.
 
-        An affine conversion (a temperature scale) is never second-guessed by a power of ten.
+        An affine conversion (a temperature scale) is never second-guessed by a power of ten. A
+        change no single conversion explains (a currency rate, two units that fit) has none.
         """
         units = [d for d in self.detections if d.kind == "unit_change" and d.field in names]
         if not units:
             return [(None, 0.0)]
         detected = units[0]
-        if detected.offset:
-            return [(detected.factor, detected.offset)]
+        if detected.factor is None:
+            return []
+        if detected.offset or self._judged_unit(names):
+            return [(detected.factor, detected.offset or 0.0)]
         estimated = estimated_factor(old, new)
         found = [f for f in (detected.factor, estimated) if f]
         return [(f, 0.0) for f in dict.fromkeys(found)] or [(None, 0.0)]
+
+    def _judged_unit(self, names: set[str]) -> bool:
+        """Whether a declared unit pint knows chose the conversion (exactly, by its own fit)."""
+        declared = [self.contract.field(n) for n in names]
+        return any(f is not None and f.unit and conversions(f.unit) for f in declared)
 
     def moved(
         self, field: str, base: str, reason: str, confidence: float, decisive: bool = True
@@ -72,10 +81,16 @@ class _Evidence:
         old = values(self.before, field)
         new = values(self.after, base)
         found = []
+        judged = self._judged_unit({field, base})
         for factor, offset in self.factors({field, base}, old, new):
             target, undone = restore(ref(base), self.old_kinds(field), new, old, factor, offset)
             why = f"{reason}; {undone}" if undone else reason
-            found.append(Candidate(target, why, confidence, decisive))
+            exact = judged and factor is not None
+            found.append(
+                Candidate(
+                    target, why, confidence, decisive, judged_unit=exact, same_field=field == base
+                )
+            )
         return found
 
 

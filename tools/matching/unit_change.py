@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
-from tools.matching.unit_conversion import conversions, fit_conversion
+from tools.matching.unit_conversion import conversions
+from tools.matching.unit_fit import STRONG_INFORMATION, UnitJudgement, judge_conversions
 from tools.profiling.batch_profile import NumericStats
 
 _BASE = (10.0, 100.0, 1000.0, 1e4, 1e5, 1e6, 1e9, 24.0, 60.0, 3600.0, 86400.0, 60000.0, 3.6e6)
@@ -53,11 +54,16 @@ MIN_VARIANCE = 0.01  # floor of a log10 variance, so identical values do not div
 
 @dataclass(frozen=True)
 class UnitEstimate:
-    """`after ~ before * factor + offset`, and how sure the samples are of it."""
+    """`after ~ before * factor + offset`, and how sure the samples are of it.
 
-    factor: float
+    `factor` is None when the values left the declared unit but no single conversion of it
+    explains them (none fits, or several do): `note` then lists every candidate and its verdict.
+    """
+
+    factor: float | None
     offset: float
     confidence: float
+    note: str = ""
 
 
 def estimate_unit(
@@ -74,24 +80,41 @@ def estimate_unit(
     >>> def stats(values: list[float]) -> NumericStats:
     ...     return NumericStats(count=len(values), min=min(values), max=max(values),
     ...                         total=sum(values), sample=values)
-    >>> estimate_unit(stats([21.5, 22.0, 19.8, 23.1]), stats([70.9, 71.4, 67.8, 73.4]), "celsius")
-    UnitEstimate(factor=1.8, offset=32.0, confidence=1.0)
-    >>> estimate_unit(stats([10.0, 10.4, 9.8, 10.2]), stats([36.0, 37.4, 35.3, 36.7]), "m/s")
-    UnitEstimate(factor=3.6, offset=0.0, confidence=0.99)
+    >>> found = estimate_unit(stats([21.5, 22.0, 19.8, 23.1]), stats([70.9, 71.4, 67.8, 73.4]),
+    ...                       "celsius")
+    >>> found.factor, found.offset
+    (1.8, 32.0)
+    >>> estimate_unit(stats([10.0, 10.4, 9.8, 10.2]), stats([36.0, 37.4, 35.3, 36.7]), "m/s").factor
+    3.6
+    >>> old, new = [29.99, 9.99, 149.95, 19.99, 49.5], [27.5908, 9.1908, 137.954, 18.3908, 45.54]
+    >>> estimate_unit(stats(old), stats(new), "dollars").note.split(";")[1]  # euros: no fixed rate
+    ' no conversion of dollars fits: cent (x100): 27.5908 gives 0.275908, off the old grid of 0.01'
+
     """
-    family = conversions(unit) if unit else ()
-    if family:
-        fitted = fit_conversion(before.sample, after.sample, unit or "")
-        if fitted is not None:
-            conversion, confidence = fitted
-            return UnitEstimate(_tidy(conversion.factor), _tidy(conversion.offset), confidence)
-        candidates = tuple(c.factor for c in family if c.offset == 0)
-    elif unit is not None and unit.strip().lower() not in TIME_UNITS:
+    if unit and conversions(unit):
+        return _judged(judge_conversions(before.sample, after.sample, unit), unit)
+    if unit is not None and unit.strip().lower() not in TIME_UNITS:
         candidates = DECIMAL_FACTORS
     else:
         candidates = FACTORS
     found = _snapped(before, after, candidates)
     return UnitEstimate(found[0], 0.0, found[1]) if found is not None else None
+
+
+def _judged(judgement: UnitJudgement, unit: str) -> UnitEstimate | None:
+    """The chosen conversion, or an unexplained change with the evidence, or None (unchanged)."""
+    chosen = judgement.chosen
+    if judgement.changed is None or (chosen is None and not judgement.unexplained):
+        return None
+    if chosen is None:
+        fitting = len(judgement.fitting)
+        verdict = "several conversions fit" if fitting > 1 else f"no conversion of {unit} fits"
+        note = f"{judgement.changed}; {verdict}: {judgement.explain() or 'none known'}"
+        return UnitEstimate(None, 0.0, 0.5, note)
+    conversion = chosen.conversion
+    confidence = 0.99 if chosen.information >= STRONG_INFORMATION else 0.8
+    note = f"{judgement.changed}; {unit} -> {conversion.unit}"
+    return UnitEstimate(conversion.factor, conversion.offset, confidence, note)
 
 
 def estimate_factor(
@@ -111,10 +134,10 @@ def estimate_factor(
     >>> old = stats([1899, 450, 12999, 2350, 7600])
     >>> new = stats([21.5, 3.99, 149.0, 64.25, 12.0, 88.8])
     >>> estimate_factor(old, new), estimate_factor(old, new, "cents")
-    ((0.0166667, 0.96), (0.01, 0.74))
+    ((0.0166667, 0.96), (0.01, 0.8))
     """
     found = estimate_unit(before, after, unit)
-    if found is None or found.offset:
+    if found is None or found.factor is None or found.offset:
         return None
     return found.factor, found.confidence
 

@@ -1,19 +1,16 @@
-"""fit_conversion: which unit a field's values moved to, fitted as `new = a * old + b`.
+"""conversions: every way a value in a declared unit may be rewritten, as `new = a * old + b`.
 
 The declared unit (the contract's) fixes the dimension; pint knows every conversion inside it,
-affine ones included (Celsius to Fahrenheit), and factors that are neither powers of ten nor
-10x apart (miles 1.609, pounds 2.205, m/s to km/h 3.6). The samples before and after a change
-are different events, so a conversion fits when it carries the old values' mean and spread onto
-the new ones; it is chosen only when it fits tightly and clearly better than every other.
+exactly, affine ones included (Celsius to Fahrenheit), and factors that are neither powers of
+ten nor 10x apart (miles 1.609, pounds 2.205, m/s to km/h 3.6). Money is one dimension of its
+own: major and minor units, mills, thousands and millions, never another currency (a rate of
+exchange is no fixed factor). tools.matching.unit_fit judges which conversion the values took.
 """
 
 from __future__ import annotations
 
 import functools
-import math
-import statistics
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pint
@@ -33,24 +30,17 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "angle": ("degree", "radian"),
     "information": ("bit", "byte", "kB", "MB", "GB", "KiB", "MiB", "GiB"),
     "ratio": ("percent", "permille", "ppm", "basis_point", "dimensionless"),
-    "money": ("cent", "mill", "money_unit"),
+    "money": ("cent", "mill", "money_unit", "thousands", "millions"),
 }
 """The units a field in one dimension is plausibly written in, by family."""
 _DEFINITIONS = (
-    "money_unit = [currency] = major_unit",
+    "money_unit = [currency] = _ = major_unit = dollar = euro = pound_sterling = yen = franc",
     "cent = 0.01 * money_unit = _ = cents = minor_unit = minor_units",
     "mill = 0.001 * money_unit = _ = mills",
+    "thousands = 1000 * money_unit = _ = thousand_major_units",
+    "millions = 1000000 * money_unit = _ = million_major_units",
     "basis_point = 0.0001 = _ = basis_points",
 )
-TIGHT_FIT = 1.5
-"""Largest Welch t between converted old values and new ones for a conversion that fits."""
-MARGIN = 2.0
-"""How much worse (in t) the runner-up must fit for the best conversion to be chosen."""
-MIN_SHIFT = 4.0
-"""Smallest Welch t between the old and new values themselves: else nothing changed."""
-MAX_SPREAD_RATIO = 3.0
-"""Converted old values and new ones may differ this much in standard deviation."""
-MIN_VALUES = 3
 
 
 @dataclass(frozen=True)
@@ -136,53 +126,10 @@ def conversions(declared: str) -> tuple[Conversion, ...]:
             continue
         zero = registry().Quantity(0.0, unit).to(target).magnitude
         one = registry().Quantity(1.0, unit).to(target).magnitude
-        found.append(Conversion(declared, member, float(one - zero), float(zero)))
+        found.append(Conversion(declared, member, _tidy(one - zero), _tidy(zero)))
     return tuple(found)
 
 
-def _welch(first: Sequence[float], second: Sequence[float]) -> float:
-    scale = max(map(abs, [*first, *second])) or 1.0
-    floor = (1e-3 * scale) ** 2  # identical values must not divide by zero
-    spread = math.sqrt(
-        max(floor, statistics.variance(first)) / len(first)
-        + max(floor, statistics.variance(second)) / len(second)
-    )
-    return abs(statistics.fmean(first) - statistics.fmean(second)) / spread
-
-
-def _spread_agrees(first: Sequence[float], second: Sequence[float]) -> bool:
-    a, b = statistics.stdev(first), statistics.stdev(second)
-    if min(a, b) == 0:
-        return max(a, b) <= 1e-9 * max(map(abs, [*first, *second]), default=1.0)
-    return max(a, b) / min(a, b) <= MAX_SPREAD_RATIO
-
-
-def fit_conversion(
-    old: Sequence[float], new: Sequence[float], declared: str
-) -> tuple[Conversion, float] | None:
-    """The conversion from `declared` that carries `old` onto `new`, with a confidence, or None.
-
-    None when the values did not move, too few are known, or no conversion fits tightly and
-    clearly better than the rest (the change is then left for the other evidence or a human).
-
-    >>> fit_conversion([21.5, 22.0, 19.8, 23.1], [70.9, 71.4, 67.8, 73.4], "celsius")[0].unit
-    'degF'
-    >>> fit_conversion([12.0, 13.5, 11.2, 12.8], [7.4, 8.5, 7.0, 7.9], "km")[0].unit
-    'mile'
-    >>> fit_conversion([12.0, 30.0, 8.0, 45.0], [7.5, 18.6, 5.0, 28.0], "km") is None  # spread
-    True
-    """
-    if len(old) < MIN_VALUES or len(new) < MIN_VALUES or _welch(old, new) < MIN_SHIFT:
-        return None
-    scored = []
-    for conversion in conversions(declared):
-        moved = [conversion.apply(v) for v in old]
-        if _spread_agrees(moved, new):
-            scored.append((_welch(moved, new), conversion))
-    scored.sort(key=lambda item: item[0])
-    if not scored or scored[0][0] > TIGHT_FIT:
-        return None
-    if len(scored) > 1 and scored[1][0] - scored[0][0] < MARGIN:
-        return None
-    best_t, best = scored[0]
-    return best, round(max(0.5, 1.0 - best_t / (2 * TIGHT_FIT)), 2)
+def _tidy(number: float) -> float:
+    """Float noise of the unit arithmetic rounded away: 31.999999999999936 -> 32.0."""
+    return float(f"{number:.12g}")

@@ -32,7 +32,8 @@ def detect_field_changes(
         if unit is not None:
             means = f"mean {now.numeric.mean:g} vs {before.numeric.mean:g}"
             shift = f" plus {unit.offset:g}" if unit.offset else ""
-            note = f"values scaled by {unit.factor:g}{shift} ({means})"
+            scaled = f"scaled by {unit.factor:g}{shift}" if unit.factor else "no longer in its unit"
+            note = f"values {scaled} ({means})" + (f": {unit.note}" if unit.note else "")
             found.append(
                 make_detection(
                     contract,

@@ -48,7 +48,7 @@ async def handle(event: FixApproved, deps: Deps) -> list[FixApplied]:
         await _fail(deps, proposal.proposal_id, "the proposal has no branch to merge")
         return []
     try:
-        merged = await deps.repo.merge(proposal.branch)
+        merged = await deps.repo.merge(proposal.branch, proposal.commit)
     except AssistantError as error:
         if error.retriable:
             raise  # the edge retries; the proposal stays approved meanwhile

@@ -1,12 +1,15 @@
 """The proposal lifecycle: its statuses, the moves between them, and who owns each move.
 
     pending -> approved -> applied | failed        pending -> rejected        failed -> pending
+    pending -> superseded
 
 A reviewer (the web endpoint) approves or rejects a pending proposal, and may send a failed one
 back to review. The applier, and only the applier, records the outcome of an approval: the
 applied commit, or the failure and its reason. The one other writer of `failed` is the web
 endpoint when the approval itself could not be handed to the applier (the broker refused it):
-then no applier will ever see it, and leaving it `approved` would leave it stuck.
+then no applier will ever see it, and leaving it `approved` would leave it stuck. The healer
+supersedes a pending proposal when it proposes a newer fix for the same topic on the same branch
+and pull request: the outdated one can then no longer be approved.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.errors import ApprovalError
 from core.models import FixProposed
 
-ProposalStatus = Literal["pending", "approved", "applied", "rejected", "failed"]
-Actor = Literal["reviewer", "applier"]
+ProposalStatus = Literal["pending", "approved", "applied", "rejected", "failed", "superseded"]
+Actor = Literal["reviewer", "applier", "healer"]
 
 MOVES: Mapping[tuple[ProposalStatus, ProposalStatus], frozenset[Actor]] = {
     ("pending", "approved"): frozenset({"reviewer"}),
@@ -29,6 +32,7 @@ MOVES: Mapping[tuple[ProposalStatus, ProposalStatus], frozenset[Actor]] = {
     ("approved", "applied"): frozenset({"applier"}),
     ("approved", "failed"): frozenset({"applier", "reviewer"}),
     ("failed", "pending"): frozenset({"reviewer"}),
+    ("pending", "superseded"): frozenset({"healer"}),
 }
 
 

@@ -136,6 +136,10 @@ class AlertStore(Protocol):
         """Stored alerts, oldest first, optionally only those of one dataset."""
         ...
 
+    async def get_alert(self, alert_id: str) -> AlertRaised | None:
+        """The stored alert with this event id, if any."""
+        ...
+
     async def save_samples(
         self, alert_id: str, dataset: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
     ) -> bool:
@@ -158,6 +162,10 @@ class ProposalStore(Protocol):
 
     async def save_proposal(self, proposal: FixProposed) -> bool:
         """Store a pending proposal; False if one for its alert exists already."""
+        ...
+
+    async def open_proposals(self, dataset: str) -> list[ProposalRecord]:
+        """The pending proposals about `dataset`, oldest first."""
         ...
 
     async def get_proposal(self, proposal_id: str) -> ProposalRecord:
@@ -221,8 +229,9 @@ class ProposalSink(Protocol):
 class Merger(Protocol):
     """Merges a proposal's branch into the pipeline repository's default branch."""
 
-    async def merge(self, branch: str) -> str:
-        """Merge `branch` (a no-op if already merged); return the default branch's new commit."""
+    async def merge(self, branch: str, commit: str | None = None) -> str:
+        """Merge `branch` (a no-op if already merged), only while its head is still `commit`
+        (the commit that was reviewed) when given; return the default branch's new commit."""
         ...
 
 

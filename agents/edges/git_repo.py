@@ -181,8 +181,9 @@ class GitPipelineRepo:
         )
 
     def open_change_sync(self, proposal: FixProposed) -> tuple[str, str]:
-        """Commit the proposal's patches on branch suture/fix-<id> off main; work tree untouched."""
-        branch = branch_for(proposal.proposal_id)
+        """Commit the proposal's patches on branch suture/fix-<id> off main (or on the branch of
+        the proposal it supersedes); work tree untouched."""
+        branch = proposal.branch or branch_for(proposal.proposal_id)
         base = self._git("rev-parse", "--verify", f"refs/heads/{self.main_branch}").strip()
         known = self.model_files(base)
         with tempfile.TemporaryDirectory(prefix="suture-index-") as folder:
@@ -213,12 +214,13 @@ class GitPipelineRepo:
             owner = self._git(
                 "log", "-1", f"--format=%(trailers:key={PROPOSAL_TRAILER},valueonly)", branch
             ).strip()
-            if owner != proposal.proposal_id:
+            if owner not in (proposal.proposal_id, proposal.supersedes):
                 raise RepoError(
                     f"branch {branch!r} already holds proposal {owner!r}, not "
                     f"{proposal.proposal_id!r}; delete the stale branch or pick another id"
                 )
-            if self._same_change(branch, tree, base):
+            # A superseding proposal always commits anew, so the head names the live proposal.
+            if owner == proposal.proposal_id and self._same_change(branch, tree, base):
                 return branch, self._git("rev-parse", f"refs/heads/{branch}").strip()
         # A re-delivered proposal may find its branch behind a newer main: move it forward.
         self._git("update-ref", f"refs/heads/{branch}", commit, *([] if existing else [_ZERO]))
@@ -265,8 +267,9 @@ class GitPipelineRepo:
         """The branch's changes since it left main, as a unified diff."""
         return await asyncio.to_thread(self.diff_sync, branch)
 
-    def merge_sync(self, branch: str) -> str:
-        """Merge `branch` into main (fast-forward when possible), updating the work tree."""
+    def merge_sync(self, branch: str, commit: str | None = None) -> str:
+        """Merge `branch` into main (fast-forward when possible), updating the work tree; only
+        while the branch's head is still `commit` (the reviewed commit) when given."""
         head = self._git("symbolic-ref", "--short", "HEAD").strip()
         if head != self.main_branch:
             raise RepoError(
@@ -275,6 +278,11 @@ class GitPipelineRepo:
             )
         if not self._git_ok("rev-parse", "--verify", f"refs/heads/{branch}"):
             raise RepoError(f"no branch {branch!r} to merge; open the change first")
+        if commit is not None and self.branch_head(branch) != commit:
+            raise RepoError(
+                f"branch {branch!r} moved on from the reviewed commit {commit[:10]}; a newer "
+                "proposal superseded it: review that one"
+            )
         message = f"Merge {branch}: approved suture fix"
         try:
             self._git("-c", "commit.gpgsign=false", "merge", "--no-edit", "-m", message, branch)
@@ -287,9 +295,9 @@ class GitPipelineRepo:
             ) from error
         return self._git("rev-parse", "HEAD").strip()
 
-    async def merge(self, branch: str) -> str:
-        """Merge `branch` into main; return main's new commit sha."""
-        return await asyncio.to_thread(self.merge_sync, branch)
+    async def merge(self, branch: str, commit: str | None = None) -> str:
+        """Merge `branch` (at the reviewed `commit`) into main; return main's new commit sha."""
+        return await asyncio.to_thread(self.merge_sync, branch, commit)
 
     def head(self) -> str:
         """The commit main points at."""

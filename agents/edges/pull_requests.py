@@ -78,8 +78,9 @@ class PullRequests:
         number = await asyncio.to_thread(self.number, branch)
         return None if number is None else await self.forge.pull_request(number)
 
-    async def merge(self, branch: str) -> str:
-        """The merge commit of the branch's PR: the forge's, if a human merged it, else ours."""
+    async def merge(self, branch: str, commit: str | None = None) -> str:
+        """The merge commit of the branch's PR: the forge's, if a human merged it, else ours
+        (the forge refuses when the PR's head is no longer the reviewed `commit`)."""
         number = await asyncio.to_thread(self.number, branch)
         if number is None:
             raise ForgeError(f"branch {branch!r} has no pull request; open the change first")
@@ -89,7 +90,9 @@ class PullRequests:
         if pull.state == "merged" and pull.merge_commit:
             merged = pull.merge_commit  # merged by a human on the forge: never merge again
         else:
-            head = await asyncio.to_thread(self.repo.branch_head, branch)
+            head = commit
+            if head is None:
+                head = await asyncio.to_thread(self.repo.branch_head, branch)
             merged = await self.forge.merge_pull_request(number, head)
         await self.repo.sync()
         return merged

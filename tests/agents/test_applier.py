@@ -28,7 +28,7 @@ class Repo:
     merged: list[str] = field(default_factory=list)
     refuse: str | None = None
 
-    async def merge(self, branch: str) -> str:
+    async def merge(self, branch: str, commit: str | None = None) -> str:
         if self.refuse is not None:
             raise RepoError(self.refuse)
         self.merged.append(branch)

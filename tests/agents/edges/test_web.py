@@ -57,7 +57,7 @@ XSS = "<script>alert('pwned')</script>"
 
 
 class _Merger:
-    async def merge(self, branch: str) -> str:
+    async def merge(self, branch: str, commit: str | None = None) -> str:
         return "c0ffee"
 
 

@@ -47,6 +47,7 @@ from agents.edges.kafka import (
 )
 from agents.edges.leadership import led
 from agents.edges.llm import build_llm
+from agents.edges.local_forge import LocalBranches
 from agents.edges.outbox import Outbox
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
 from agents.edges.pull_requests import PullRequests
@@ -80,7 +81,7 @@ class _Changes(ProposalSink, Merger, Protocol):
     """Where proposals go and approvals are merged: the repository, or its pull requests."""
 
 
-# Which adapter each forge kind uses; `local` has none (branches in the repository itself).
+# Which adapter each forge kind uses; `local` has none (agents/edges/local_forge.py).
 FORGES: dict[str, Callable[[ForgeSettings], Forge]] = {
     "github": GitHubForge.from_settings,
     "gitlab": GitLabForge.from_settings,
@@ -88,10 +89,11 @@ FORGES: dict[str, Callable[[ForgeSettings], Forge]] = {
 
 
 def open_repo(settings: Settings, repo_dir: Path) -> GitPipelineRepo:
-    """The repository suture works on: its own clone of SUTURE_GIT_REMOTE, or `repo_dir`."""
+    """The repository suture works on: always its own clone in the workdir, of SUTURE_GIT_REMOTE
+    or, with the local forge, of `repo_dir` (whose working copy is never written)."""
     if settings.git.remote is not None:
         return GitPipelineRepo.clone(settings.git.remote, settings.workdir / CLONE_DIR)
-    return GitPipelineRepo(repo_dir)
+    return LocalBranches.open(repo_dir, settings.workdir / CLONE_DIR).repo
 
 
 def build_forge(settings: ForgeSettings) -> Forge | None:
@@ -417,7 +419,7 @@ async def _services(
                 bootstrap,
                 publisher,
                 store,
-                pulls or repo,
+                pulls or LocalBranches(repo),
                 view,
                 kb,
                 llm,

@@ -330,6 +330,35 @@ class GitPipelineRepo:
         """Push a proposal branch to the remote."""
         await asyncio.to_thread(self.push_sync, branch)
 
+    def push_as_sync(self, name: str) -> None:
+        """Push the default branch to the remote as branch `name`, which is neither the remote's
+        default branch nor a proposal branch (the local forge's `suture/applied`)."""
+        if name == self.main_branch or name.startswith(BRANCH_PREFIX):
+            raise RepoError(f"suture does not push its default branch as {name!r}")
+        main = f"refs/heads/{self.main_branch}"
+        self._git("push", "--quiet", "--force", self._remote_name(), f"{main}:refs/heads/{name}")
+
+    def merge_remote_sync(self, name: str) -> bool:
+        """Merge the remote's branch `name` into the default branch when it holds commits the
+        default branch lacks; False when it has none (or no such branch). Call after a fetch."""
+        ref = f"refs/remotes/{self._remote_name()}/{name}"
+        if not self._git_ok("rev-parse", "--verify", ref):
+            return False
+        if self._git_ok("merge-base", "--is-ancestor", ref, f"refs/heads/{self.main_branch}"):
+            return False
+        try:
+            self._git(
+                "-c", "commit.gpgsign=false", "merge", "--no-edit", "-m", f"Merge {name}", ref
+            )
+        except RepoError as error:
+            if self._git_ok("rev-parse", "--verify", "MERGE_HEAD"):
+                self._git("merge", "--abort")
+            raise RepoError(
+                f"{name!r} and {self.main_branch!r} of the remote conflict ({error}); merge "
+                f"{name!r} into {self.main_branch!r} there, or delete {name!r}"
+            ) from error
+        return True
+
     def sync_sync(self) -> str:
         """Fetch, and move the clone's default branch and work tree to the remote's."""
         remote = self._remote_name()

@@ -4,11 +4,11 @@ Branches are written with git plumbing (hash-object, a temporary index, commit-t
 update-ref), so the main work tree, which the running pipeline reads, never changes until
 `merge()`. Git runs as a subprocess with explicit arguments, never through a shell.
 
-The default branch is whatever the repository's HEAD names (main, master, trunk, ...). With a
-remote, suture works on its own clone in the workdir (`GitPipelineRepo.clone`): it pushes
-proposal branches, never the default branch, and after a forge merged a pull request it moves
-its clone forward to the remote's default branch (`sync`). The user's working copy is never
-touched.
+The default branch is whatever the repository's HEAD names (main, master, trunk, ...). suture
+works on its own clone in the workdir (`GitPipelineRepo.clone`), of the remote or, with the local
+forge, of `--repo` (agents/edges/local_forge.py): it pushes proposal branches, never the default
+branch, and after a forge merged a pull request it moves its clone forward to the remote's
+default branch (`sync`). The user's working copy is never touched.
 """
 
 from __future__ import annotations

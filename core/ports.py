@@ -272,6 +272,9 @@ class PullRequest(BaseModel):
     )
     decided_by: str | None = Field(default=None, description="Who approved, merged or closed.")
     merge_commit: str | None = None
+    head_commit: str | None = Field(
+        default=None, description="The commit the PR's branch pointed at (merged: the one merged)."
+    )
     note: str | None = Field(default=None, description="Why it was closed, when someone said.")
 
 

@@ -64,7 +64,9 @@ class InMemoryForge:
                 raise ForgeError(f"head branch of #{number} was modified; review it again", 409)
         self.merges.append(number)
         commit = self.merge_in_remote(number, head_commit)
-        self.pulls[number] = pull.model_copy(update={"state": "merged", "merge_commit": commit})
+        self.pulls[number] = pull.model_copy(
+            update={"state": "merged", "merge_commit": commit, "head_commit": head_commit}
+        )
         return commit
 
     async def close_pull_request(self, number: int, comment: str) -> None:

@@ -88,6 +88,12 @@ class PullRequests:
         if pull.state == "closed":
             raise ForgeError(f"pull request #{number} was closed unmerged; nothing to apply")
         if pull.state == "merged" and pull.merge_commit:
+            if commit is not None and pull.head_commit not in (None, commit):
+                raise ForgeError(
+                    f"pull request #{number} was merged on the forge at {pull.head_commit[:10]}, "
+                    f"not at the reviewed commit {commit[:10]}; this revision's fix is not in "
+                    "the default branch: a new alert will propose it again on the merged one"
+                )
             merged = pull.merge_commit  # merged by a human on the forge: never merge again
         else:
             head = commit

@@ -15,6 +15,7 @@ from agents.edges.forge_fake import InMemoryForge
 from agents.edges.forge_poll import poll_once
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.kb_fake import InMemoryKnowledgeBase
+from agents.edges.local_forge import LocalBranches
 from agents.edges.pull_requests import PullRequests
 from agents.edges.store_fake import InMemoryStore
 from agents.supersede import carried
@@ -67,8 +68,8 @@ class Scene:
 
     @property
     def apply(self) -> applier.Deps:
-        merger = self.sink if isinstance(self.sink, PullRequests) else self.repo
-        return applier.Deps(book=self.store, repo=merger, kb=self.kb, clock=lambda: NOW)
+        assert isinstance(self.sink, PullRequests | LocalBranches)
+        return applier.Deps(book=self.store, repo=self.sink, kb=self.kb, clock=lambda: NOW)
 
     async def alert(self, after: list[dict[str, Any]], only: set[str] | None = None) -> AlertRaised:
         """An alert as the monitor raises it (and stores it, with its samples): about the fields
@@ -100,8 +101,11 @@ def on_forge(tmp_path: Path) -> Scene:
 
 @pytest.fixture
 def local(tmp_path: Path) -> Scene:
-    repo = GitPipelineRepo.create(SHOP, tmp_path / "repo", main_branch="master")
-    return Scene(tmp_path, repo, InMemoryForge(), repo, InMemoryStore(), InMemoryKnowledgeBase())
+    yours = GitPipelineRepo.create(SHOP, tmp_path / "yours", main_branch="master").path
+    forge = LocalBranches.open(yours, tmp_path / "clone")
+    return Scene(
+        yours, forge.repo, InMemoryForge(), forge, InMemoryStore(), InMemoryKnowledgeBase()
+    )
 
 
 async def test_a_newer_drift_updates_the_pending_pull_request_and_supersedes_its_proposal(
@@ -230,14 +234,15 @@ async def test_without_a_forge_a_newer_drift_moves_the_one_branch(local: Scene) 
     first = await scene.propose(await scene.alert(renamed(BEFORE, cust_id="customer_id")))
     second = await scene.propose(await scene.alert(renamed(BEFORE, cust_id="client_id")))
 
-    branches = git(scene.repo.path, "branch", "--list", "suture/*").split()
+    branches = git(scene.remote, "branch", "--list", "suture/*").split()  # the user's repository
     assert branches == [first.branch] and second.branch == first.branch
+    assert git(scene.remote, "rev-parse", first.branch).strip() == second.commit
     await scene.store.transition(_approve(second.proposal_id))
     [applied] = await applier.handle(
         FixApproved(proposal_id=second.proposal_id, reviewer="ann"), scene.apply
     )
     assert applied.proposal_id == second.proposal_id
-    text = git(scene.repo.path, "show", "master:models/stg_orders.sql")
+    text = git(scene.remote, "show", "suture/applied:models/stg_orders.sql")
     assert "client_id as customer_id" in text
 
 
@@ -270,3 +275,24 @@ def _approve(proposal_id: str) -> Transition:
     return Transition(
         proposal_id=proposal_id, from_status="pending", to_status="approved", by="reviewer"
     )
+
+
+async def test_a_pr_a_human_merged_at_an_earlier_revision_fails_the_newer_one_honestly(
+    on_forge: Scene,
+) -> None:
+    scene = on_forge
+    first = await scene.propose(await scene.alert(renamed(BEFORE, cust_id="customer_id")))
+    assert first.commit is not None
+    # A human merges the PR on the forge before suture read it back; then a newer drift comes.
+    by_human = scene.forge.merge_in_remote(1, first.commit)
+    second = await scene.propose(await scene.alert(renamed(BEFORE, cust_id="client_id")))
+    scene.forge.decide(1, state="merged", merge_commit=by_human, head_commit=first.commit)
+
+    review = forge_review.Deps(book=scene.store, rejections=scene.kb, clock=lambda: NOW)
+    approvals = await poll_once(scene.sink, scene.store, review)  # type: ignore[arg-type]
+    assert [a.proposal_id for a in approvals] == [second.proposal_id]
+    assert await applier.handle(approvals[0], scene.apply) == []
+
+    failed = await scene.store.get_proposal(second.proposal_id)
+    assert failed.status == "failed" and "not at the reviewed commit" in (failed.failure or "")
+    assert scene.forge.merges == []

@@ -89,6 +89,7 @@ class PullRequests:
             raise ForgeError(f"pull request #{number} was closed unmerged; nothing to apply")
         if pull.state == "merged" and pull.merge_commit:
             if commit is not None and pull.head_commit not in (None, commit):
+                await self.repo.sync()  # the default branch did move: read what was merged
                 raise ForgeError(
                     f"pull request #{number} was merged on the forge at {pull.head_commit[:10]}, "
                     f"not at the reviewed commit {commit[:10]}; this revision's fix is not in "

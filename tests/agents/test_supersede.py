@@ -296,3 +296,4 @@ async def test_a_pr_a_human_merged_at_an_earlier_revision_fails_the_newer_one_ho
     failed = await scene.store.get_proposal(second.proposal_id)
     assert failed.status == "failed" and "not at the reviewed commit" in (failed.failure or "")
     assert scene.forge.merges == []
+    assert scene.repo.head() == by_human  # the clone reads what the human merged

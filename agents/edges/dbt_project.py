@@ -125,7 +125,19 @@ def read_dbt_project(root: Path, folder: Path, dialect: str = "duckdb") -> DbtPi
             _seeds(root, folder, project),
         )
     except ToolError as error:
-        raise RepoError(str(error)) from error
+        raise RepoError(f"{error}{_missing_packages(folder, project)}") from error
     for reason in found.unchecked:
         _log.warning("dbt test not checked by suture: %s", reason)
     return found
+
+
+def _missing_packages(folder: Path, project: dict[str, Any]) -> str:
+    """A hint when the project declares packages that are not installed where suture reads."""
+    declared = [n for n in ("packages.yml", "dependencies.yml") if (folder / n).is_file()]
+    installed = folder / str(project.get("packages-install-path") or "dbt_packages")
+    if not declared or installed.is_dir():
+        return ""
+    return (
+        f"; {declared[0]} declares packages but {str(installed)!r} does not exist: suture reads "
+        "packages from the repository it clones, so run 'dbt deps' and commit them"
+    )

@@ -226,3 +226,16 @@ def test_env_var_renders_its_default_and_without_one_names_the_model(tmp_path: P
     (root / "models" / "region.sql").write_text("select '{{ env_var('SHOP_REGION') }}' as r")
     with pytest.raises(RepoError, match=r"models/region.sql.*env_var\('SHOP_REGION'\) without"):
         read_pipeline_dir(root)
+
+
+def test_a_package_that_is_not_installed_is_named_with_what_to_do(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "dbt_project.yml": _SHOP,
+            "packages.yml": "packages:\n  - local: ../shop_utils\n",
+            "models/priced.sql": "select {{ shop_utils.to_amount('a') }} as amount",
+        },
+    )
+    with pytest.raises(RepoError, match=r"packages\.yml declares packages .* run 'dbt deps'"):
+        read_pipeline_dir(root)

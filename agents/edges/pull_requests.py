@@ -2,10 +2,12 @@
 
 `PullRequests` is the healer's ProposalSink and the applier's Merger when a forge is configured:
 - open_change: commit on suture's clone, push the branch, open a PR (or update the one the
-  branch has, so a re-validation of the same proposal never opens a second);
-- merge: if a human merged on the forge already, take that merge commit (never merge twice),
-  else merge through the forge's API, checking the head is the commit that was reviewed; then
-  move the clone forward so the pipeline reads the merged models.
+  branch has, so a re-validation of the same proposal, or a proposal superseding a pending one
+  on its branch (agents/supersede.py), never opens a second);
+- merge: if a human merged on the forge already, take that merge commit (never merge twice; only
+  if it merged the reviewed commit), else merge through the forge's API, checking the head is
+  the commit that was reviewed; then move the clone forward so the pipeline reads the merged
+  models.
 The PR number of each branch is kept in the clone's git config; a clone made anew asks the forge
 for the branch's open PR before opening one.
 """

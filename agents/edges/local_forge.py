@@ -19,15 +19,20 @@ import logging
 from pathlib import Path
 
 from agents.edges.git_repo import GitPipelineRepo
+from core.contracts import Pipeline
 from core.errors import RepoError
 from core.models import FixProposed
+from core.ports import Rebase
 
 _log = logging.getLogger(__name__)
 APPLIED_BRANCH = "suture/applied"
 
 
 class LocalBranches:
-    """ProposalSink and Merger of the local forge, over suture's clone of the repository."""
+    """ProposalSink, Merger and Rebaser of the local forge, over suture's clone of the repository.
+
+    The clone's default branch is where fixes are merged, so it is the head proposals are kept
+    true to (agents/revalidator.py); a branch moved onto it is pushed to the repository again."""
 
     def __init__(self, repo: GitPipelineRepo) -> None:
         self.repo = repo
@@ -46,6 +51,32 @@ class LocalBranches:
         branch, commit = await self.repo.open_change(proposal)
         await self.repo.push(branch)
         return branch, commit
+
+    async def move_branch(self, proposal: FixProposed, rebase: Rebase) -> str:
+        """Commit the rebased change on the clone's head, move the branch and push it."""
+        commit = await self.repo.move_branch(proposal, rebase)
+        await self.repo.push(rebase.branch)
+        return commit
+
+    async def refresh(self) -> str:
+        """The clone's default branch's head."""
+        return await self.repo.refresh()
+
+    async def base_of(self, branch: str) -> str | None:
+        """The commit `branch` was made on; None when the clone's default branch holds it."""
+        return await self.repo.base_of(branch)
+
+    async def behind(self, branch: str) -> str | None:
+        """The clone's head when it moved past the branch's base; else None."""
+        return await self.repo.behind(branch)
+
+    async def rebase(self, branch: str) -> Rebase:
+        """The branch's change merged onto the clone's head (no ref moves)."""
+        return await self.repo.rebase(branch)
+
+    async def pipeline_at(self, ref: str) -> Pipeline:
+        """The models committed at `ref`."""
+        return await self.repo.pipeline_at(ref)
 
     async def merge(self, branch: str, commit: str | None = None) -> str:
         """Merge the branch (at the reviewed `commit`) into the clone's default branch, which the

@@ -161,3 +161,38 @@ async def test_the_default_branch_is_never_published_as_applied(tmp_path: Path) 
     local = LocalBranches.open(users_repo(tmp_path), tmp_path / "clone")
     with pytest.raises(RepoError, match="does not push its default branch"):
         local.repo.push_as_sync("trunk")
+
+
+async def test_a_proposal_the_clone_moved_past_is_revalidated_and_pushed_again(
+    tmp_path: Path,
+) -> None:
+    from agents import revalidator
+
+    yours = GitPipelineRepo.create(SHOP, tmp_path / "yours", main_branch="trunk").path
+    local = LocalBranches.open(yours, tmp_path / "clone")
+    store, kb = InMemoryStore(), InMemoryKnowledgeBase()
+    contracts = (await local.repo.snapshot())[1]
+    alert = AlertRaised(
+        source="test",
+        category="drift",
+        dataset="orders",
+        detections=detect_all(contracts["orders"], BEFORE, AFTER),
+    )
+    await store.save_alert(alert)
+    await store.save_samples(alert.event_id, "orders", BEFORE, AFTER)
+    deps = healer.Deps(llm=None, kb=kb, repo=local.repo, samples=store, book=store, sink=local)
+    [proposal] = await healer.handle(alert, deps)
+    assert isinstance(proposal, FixProposed) and proposal.branch is not None
+    # Another fix lands on the clone's default branch (a file no proposal touches).
+    (local.repo.path / "NOTES.md").write_text("applied elsewhere\n")
+    git(local.repo.path, "add", "NOTES.md")
+    git(local.repo.path, "-c", "user.name=s", "-c", "user.email=s@s", "commit", "-qm", "other")
+
+    done = await revalidator.revalidate_once(
+        revalidator.Deps(book=store, samples=store, repo=local, view=local.repo)
+    )
+
+    [record] = done.settled
+    assert record.status == "pending" and record.proposal.commit != proposal.commit
+    assert git(yours, "rev-parse", proposal.branch).strip() == record.proposal.commit
+    assert git(yours, "status", "--porcelain") == ""

@@ -40,8 +40,11 @@ BEFORE = [
 
 
 def renamed(rows: list[dict[str, Any]], **names: str) -> list[dict[str, Any]]:
-    """The rows as a producer sends them after renaming fields old=new."""
-    return [{names.get(k, k): v for k, v in row.items()} for row in rows]
+    """New orders (new ids) as a producer sends them after renaming fields old=new."""
+    return [
+        {names.get(k, k): ("n" + v[1:] if k == "order_id" else v) for k, v in row.items()}
+        for row in rows
+    ]
 
 
 @dataclass

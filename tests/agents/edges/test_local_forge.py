@@ -32,7 +32,10 @@ BEFORE = [
     }
     for i in range(1, 9)
 ]
-AFTER = [{("customer_id" if k == "cust_id" else k): v for k, v in e.items()} for e in BEFORE]
+AFTER = [  # new orders, whose producer renamed cust_id
+    {**{k: v for k, v in e.items() if k != "cust_id"}, "order_id": f"n{i}", "customer_id": i}
+    for i, e in enumerate(BEFORE, start=1)
+]
 STAGING = "models/stg_orders.sql"
 
 

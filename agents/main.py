@@ -68,7 +68,7 @@ from agents.lineage_agent import answer
 from agents.runtime import Supervisor
 from core.config import ForgeSettings, Settings
 from core.contracts import Contract, Pipeline
-from core.errors import ConfigError
+from core.errors import BrokerError, ConfigError
 from core.models import (
     AlertRaised,
     DeadLetter,
@@ -262,17 +262,38 @@ async def _ask(
 SINGLETONS = frozenset({"applier", "quarantine", "outbox", "forge_poll", "revalidator"})
 
 
-async def _watch_broker(broker: EmbeddedBroker, live: Running, interval_s: float = 1.0) -> None:
-    """The embedded broker keeps its log in memory: if its process dies, every topic is gone
-    and no client can recover, so say so and let the command exit (a supervisor restarts it)."""
-    while broker.running:  # noqa: ASYNC110 (a process, not an event: poll it)
-        await asyncio.sleep(interval_s)
-    live.fatal_reason = (
-        f"the embedded Kafka broker exited; its log {str(broker.log_path)!r} ends with:\n"
-        f"{broker.log_tail(5)}"
-    )
-    _log.error("%s", live.fatal_reason)
-    live.fatal.set()
+async def _watch_broker(
+    broker: EmbeddedBroker,
+    live: Running,
+    interval_s: float = 1.0,
+    restarts: int = 3,
+    window_s: float = 60.0,
+) -> None:
+    """If the embedded broker (or its object store) dies: with its log on disk, start it again on
+    the same port and data, and clients reconnect (more than `restarts` times in `window_s` is a
+    crash loop); in memory every topic is gone and no client can recover. When it cannot go on,
+    say so and let the command exit (a supervisor restarts it)."""
+    recent: list[float] = []
+    while True:
+        while broker.running:  # noqa: ASYNC110 (a process, not an event: poll it)
+            await asyncio.sleep(interval_s)
+        tail = broker.log_tail(5)
+        now = time.monotonic()
+        recent = [t for t in recent if now - t < window_s] + [now]
+        if broker.storage == "disk" and len(recent) <= restarts:
+            _log.warning("the embedded Kafka broker exited; starting it again:\n%s", tail)
+            await asyncio.to_thread(broker.kill)
+            try:
+                await broker.astart()
+                continue
+            except BrokerError as error:
+                tail = str(error)
+        live.fatal_reason = (
+            f"the embedded Kafka broker exited; its log {str(broker.log_path)!r} ends with:\n{tail}"
+        )
+        _log.error("%s", live.fatal_reason)
+        live.fatal.set()
+        return
 
 
 async def _health(live: Running, bootstrap: str) -> dict[str, Any]:
@@ -308,7 +329,9 @@ async def running(
     `contracts_dir` replaces the repository's own contracts/ folder when given.
     """
     settings.workdir.mkdir(parents=True, exist_ok=True)
-    bootstrap, broker = await aresolve_bootstrap(settings.kafka.bootstrap, settings.workdir)
+    bootstrap, broker = await aresolve_bootstrap(
+        settings.kafka.bootstrap, settings.workdir, settings.kafka.embedded_storage
+    )
     try:
         async with _services(settings, repo_dir, contracts_dir, bootstrap, broker) as live:
             yield live

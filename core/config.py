@@ -15,6 +15,7 @@ from core.yaml_source import load_yaml_text
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
+BrokerStorage = Literal["disk", "memory"]
 
 
 class TopicSettings(BaseModel):
@@ -36,6 +37,11 @@ class KafkaSettings(BaseModel):
 
     bootstrap: str | None = Field(
         default=None, description="host:port[,host:port]; unset starts the embedded broker."
+    )
+    embedded_storage: BrokerStorage = Field(
+        default="disk",
+        description="Where the embedded broker keeps its log: disk (the workdir's broker/data, "
+        "so a restart finds topics and committed offsets again) or memory (lost at each stop).",
     )
     client_id: str = Field(default="suture", min_length=1, description="Prefix of client ids.")
     security_protocol: SecurityProtocol = "PLAINTEXT"

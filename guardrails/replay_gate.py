@@ -12,6 +12,7 @@ from sqlglot.errors import SqlglotError
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch, SchemaMapping, ValidationReport
+from guardrails.compositions import composition_checks
 from guardrails.invariants import invariant_results
 from guardrails.recipes import recipe_checks
 from guardrails.registry import PatchReview, check
@@ -138,6 +139,7 @@ def validate_patch(
     old, new = before_tables.get(topic, ()), after_tables.get(topic, ())
     checks += substitution_checks(pipeline, patches, topic, old, new, contracts.get(topic), mapping)
     checks += successor_checks(pipeline, patches, topic, old, new, contracts.get(topic))
+    checks += composition_checks(pipeline, patches, topic, old, new, contracts.get(topic))
     try:
         reference, candidate = normalized(pipeline), normalized(review.patched())
     except ToolError as error:

@@ -24,6 +24,7 @@ from sqlglot.errors import SqlglotError
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
+from guardrails.compositions import composed
 from guardrails.structure import field_substitutions
 from tools.healing.lossless import instant, number, numeric_loss, time_loss
 from tools.healing.mapping import evaluate, fits
@@ -135,6 +136,8 @@ class _Substitute:
         if not found and old:
             return f"{self.target} is NULL on every new event"
         misfit = fits(old, found)
+        if misfit and composed(self.field, self.target, self.before, self.after, self.contract):
+            misfit = None  # exact on every old value as a split or merge: shapes say less
         if misfit and not (_identifiers(old) and _identifiers(found) and "around" in misfit):
             # a magnitude says nothing of identifiers: new ids may be far larger than old ones
             return f"{self.target} {misfit}"

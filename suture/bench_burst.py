@@ -26,7 +26,7 @@ from agents.edges.broker import EmbeddedBroker, ensure_topics
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.kafka import KafkaBus, Outgoing
 from agents.edges.store import open_store
-from core.config import KafkaSettings
+from core.config import BrokerStorage, KafkaSettings
 from core.errors import ConfigError
 from core.models import AlertRaised, Detection
 
@@ -42,6 +42,7 @@ class BurstReport:
     datasets: int
     replicas: int
     store: str
+    broker_storage: BrokerStorage
     seconds: float
 
     def table(self) -> str:
@@ -49,7 +50,7 @@ class BurstReport:
         rate = self.alerts / self.seconds if self.seconds else 0.0
         return (
             f"alerts {self.alerts} over {self.datasets} topics, {self.replicas} replica(s), "
-            f"store {self.store}\n"
+            f"store {self.store}, broker log in {self.broker_storage}\n"
             f"handled in {self.seconds:.1f} s: {rate:.0f} alerts/s"
         )
 
@@ -117,9 +118,14 @@ async def _burst(
 
 
 def run_burst_bench(
-    alerts: int, datasets: int, replicas: int, store_url: str | None, json_path: Path | None
+    alerts: int,
+    datasets: int,
+    replicas: int,
+    store_url: str | None,
+    json_path: Path | None,
+    storage: BrokerStorage = "disk",
 ) -> int:
-    """Run one burst and print its figures."""
+    """Run one burst and print its figures (the embedded broker keeps its log as `storage`)."""
     if alerts < 1 or datasets < 1 or replicas < 1:
         raise ConfigError("--alerts, --datasets and --replicas must be at least 1")
     with tempfile.TemporaryDirectory(prefix="suture-burst-") as folder:
@@ -127,7 +133,7 @@ def run_burst_bench(
         repo = GitPipelineRepo.create(SHOP, root / "repo")
         url = store_url or f"sqlite:///{root / 'store.db'}"
         processes: list[subprocess.Popen[bytes]] = []
-        with EmbeddedBroker(root / "broker") as broker:
+        with EmbeddedBroker(root / "broker", storage=storage) as broker:
             kafka = KafkaSettings(bootstrap=broker.bootstrap)
             asyncio.run(ensure_topics(broker.bootstrap, ["suture.alerts"], PARTITIONS, kafka=kafka))
             env = {k: v for k, v in os.environ.items() if not k.startswith("SUTURE_")}
@@ -149,7 +155,7 @@ def run_burst_bench(
                     except subprocess.TimeoutExpired:
                         process.kill()
     report = BurstReport(
-        alerts, datasets, replicas, "postgresql" if store_url else "sqlite", seconds
+        alerts, datasets, replicas, "postgresql" if store_url else "sqlite", storage, seconds
     )
     print(report.table())
     if json_path is not None:

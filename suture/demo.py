@@ -54,13 +54,14 @@ async def _until(what: str, check: Callable[[], Awaitable[T | None]], timeout_s:
 
 
 def _fresh_workdir(settings: Settings) -> Path:
-    """Reset the demo's repository, sink and store; the knowledge base is kept on purpose.
+    """Reset the demo's repository, sink, store and embedded broker's log (a run starts on empty
+    topics, as the fresh store expects); the knowledge base is kept on purpose.
 
     With SUTURE_GIT_REMOTE set, suture works on its own clone of the remote; a remote with no
     branches yet is seeded with the example (the only time suture writes a default branch)."""
     workdir = settings.workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    for name in ("repo", CLONE_DIR, "sink.duckdb", "sink.duckdb.wal"):
+    for name in ("repo", CLONE_DIR, "sink.duckdb", "sink.duckdb.wal", "broker/data"):
         target = workdir / name
         if target.is_dir():
             shutil.rmtree(target)

@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import ctypes
 import logging
 import os
 import signal
 import socket
 import struct
 import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, ClassVar, Self
@@ -25,7 +22,9 @@ from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from agents.edges import kafka_client
-from core.config import KafkaSettings
+from agents.edges.child_process import die_with_parent, reap_orphan, write_pidfile
+from agents.edges.object_store_process import ObjectStoreProcess
+from core.config import BrokerStorage, KafkaSettings
 from core.errors import BrokerError
 
 logger = logging.getLogger(__name__)
@@ -45,6 +44,18 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _port_free(port: int) -> bool:
+    """True if a listener could bind `port` now, as Tansu does (SO_REUSEADDR: connections of
+    an earlier broker left in TIME_WAIT do not hold the port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _answers_kafka(reply: bytes) -> bool:
@@ -82,24 +93,15 @@ async def _probe_async(port: int, timeout_s: float = 0.5) -> bool:
         return False
 
 
-def _die_with_parent() -> Callable[[], None] | None:
-    """A pre-exec hook that kills the broker if this process dies, even by SIGKILL (Linux)."""
-    # PR_SET_PDEATHSIG follows the *thread* that forked, so only use it from the main thread.
-    if (
-        not sys.platform.startswith("linux")
-        or threading.current_thread() is not threading.main_thread()
-    ):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork: no dlsym in child
-
-    def hook() -> None:
-        prctl(1, signal.SIGKILL)  # 1 == PR_SET_PDEATHSIG
-
-    return hook
-
-
 class EmbeddedBroker:
-    """A Tansu broker on a free loopback port, in memory, writing its output to a log file."""
+    """A Tansu broker on a loopback port, writing its output to a log file under `log_dir`.
+
+    With `storage="disk"` (the default) its log lives in `log_dir/data`, served by an object
+    store started beside it (Tansu 0.6 stores only in memory or S3), and it listens on the port
+    it had last time when that port is free: stopped or killed and started again, it has the
+    same address, topics, records and committed offsets. With `storage="memory"` all is lost
+    at each stop, and it starts faster. `port` fixes the port.
+    """
 
     # Tansu holds a JoinGroup for about half the session timeout (at least 1 s) and, since its
     # first group generation is 0, aiokafka skips LeaveGroup; short sessions keep restarts quick.
@@ -117,8 +119,17 @@ class EmbeddedBroker:
         stop_timeout_s: float = 5.0,
         binary: str | None = None,
         advertise: str | None = None,
+        storage: BrokerStorage = "disk",
+        port: int | None = None,
     ) -> None:
         self.log_dir = log_dir
+        self.storage = storage
+        self.fixed_port = port
+        self._store = (
+            ObjectStoreProcess(log_dir, stop_timeout_s=stop_timeout_s)
+            if storage == "disk"
+            else None
+        )
         self.advertise = advertise  # host:port clients are told to use (a proxy in front)
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
@@ -140,6 +151,11 @@ class EmbeddedBroker:
         return None if self._process is None else self._process.pid
 
     @property
+    def store_pid(self) -> int | None:
+        """The process id of the broker's object store while it runs (None in memory)."""
+        return None if self._store is None else self._store.pid
+
+    @property
     def log_path(self) -> Path:
         """The file the broker's stdout and stderr go to."""
         return self.log_dir / "broker.log"
@@ -149,54 +165,79 @@ class EmbeddedBroker:
         """The file naming the running broker's process, so a later start can reap an orphan."""
         return self.log_dir / "broker.pid"
 
-    def _reap_orphan(self) -> None:
-        """Kill a broker an earlier run in this folder left behind (its parent died by SIGKILL
-        before it could stop it), so no orphan keeps listening."""
-        try:
-            pid_text, binary = self.pid_path.read_text(encoding="utf-8").split("\n")[:2]
-            pid = int(pid_text)
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):
-            self.pid_path.unlink(missing_ok=True)
-            return
-        if cmdline[:2] == [binary.encode(), b"broker"]:
-            logger.warning("killing an orphaned embedded broker (pid %d) of an earlier run", pid)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.pid_path.unlink(missing_ok=True)
+    @property
+    def port_path(self) -> Path:
+        """The file remembering the port, so a broker with its log on disk keeps its address."""
+        return self.log_dir / "broker.port"
+
+    @property
+    def data_dir(self) -> Path | None:
+        """Where the broker's log is kept (None in memory)."""
+        return None if self._store is None else self._store.data_dir
 
     def start(self) -> Self:
         """Start the broker and block until it answers the Kafka protocol."""
-        for attempt in range(1, _PORT_ATTEMPTS + 1):
-            port = self._spawn()
-            deadline = time.monotonic() + self.start_timeout_s
-            while self._alive() and time.monotonic() < deadline:
-                if _probe(port):
-                    return self._ready()
-                time.sleep(0.02)
-            self._give_up(attempt)
+        try:
+            engine = self._spawn_storage()
+            self._storage_ready(self._store is None or self._store.wait_ready())
+            for attempt in range(1, _PORT_ATTEMPTS + 1):
+                port = self._spawn(engine, first=attempt == 1)
+                deadline = time.monotonic() + self.start_timeout_s
+                while self._alive() and time.monotonic() < deadline:
+                    if _probe(port):
+                        return self._ready()
+                    time.sleep(0.02)
+                self._give_up(attempt)
+        except BaseException:
+            self.stop()
+            raise
         raise AssertionError("unreachable: _give_up raises on the last attempt")
 
     async def astart(self) -> Self:
         """Start the broker without blocking the event loop until it answers."""
-        for attempt in range(1, _PORT_ATTEMPTS + 1):
-            port = self._spawn()
-            deadline = time.monotonic() + self.start_timeout_s
-            while self._alive() and time.monotonic() < deadline:
-                if await _probe_async(port):
-                    return self._ready()
-                await asyncio.sleep(0.02)
-            self._give_up(attempt)
+        try:
+            engine = self._spawn_storage()  # from this (main) thread: it dies with us
+            store = self._store
+            self._storage_ready(store is None or await asyncio.to_thread(store.wait_ready))
+            for attempt in range(1, _PORT_ATTEMPTS + 1):
+                port = self._spawn(engine, first=attempt == 1)
+                deadline = time.monotonic() + self.start_timeout_s
+                while self._alive() and time.monotonic() < deadline:
+                    if await _probe_async(port):
+                        return self._ready()
+                    await asyncio.sleep(0.02)
+                self._give_up(attempt)
+        except BaseException:
+            await asyncio.to_thread(self.stop)
+            raise
         raise AssertionError("unreachable: _give_up raises on the last attempt")
 
     def stop(self) -> None:
+        """Stop the broker, then its object store."""
+        try:
+            self._stop_broker()
+        finally:
+            if self._store is not None:
+                self._store.stop()  # after the broker, which writes to it until it exits
+
+    def kill(self) -> None:
+        """Kill the broker and its object store with SIGKILL, as a crash would (for tests of
+        what survives one); `start()` brings them back on the same data."""
+        if self._process is not None:
+            self._process.kill()
+        if self._store is not None:
+            self._store.kill()
+        self.stop()
+
+    def _stop_broker(self) -> None:
         """Interrupt the broker, kill it if it does not exit in time, and close its log."""
         process, self._process = self._process, None
         atexit.unregister(self.stop)
         try:
             if process is not None and process.poll() is None:
                 # Tansu drains open connections for ~5 s on SIGTERM but exits at once on
-                # SIGINT; with memory storage there is nothing a graceful stop would save.
+                # SIGINT; it writes each batch and offset to storage before it answers, so
+                # there is nothing a graceful stop would save.
                 process.send_signal(signal.SIGINT)
                 try:
                     process.wait(self.stop_timeout_s)
@@ -218,13 +259,9 @@ class EmbeddedBroker:
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
         """The last `lines` lines the broker wrote, for error messages."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return "(no broker log)"
-        return "\n".join(text.splitlines()[-lines:]) or "(broker wrote nothing)"
+        return _tail(self.log_path, "(broker wrote nothing)", lines)
 
-    def _spawn(self) -> int:
+    def _spawn(self, engine: str, *, first: bool) -> int:
         if self._process is not None:
             raise BrokerError(
                 f"the embedded broker already runs at {self.bootstrap}; stop() it first"
@@ -237,8 +274,8 @@ class EmbeddedBroker:
                 "kafka.bootstrap to an existing cluster"
             ) from error
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._reap_orphan()
-        port = _free_port()
+        reap_orphan(self.pid_path, "embedded broker")
+        port = self._choose_port(first)
         url = f"tcp://127.0.0.1:{port}"
         command = [
             binary,
@@ -248,9 +285,8 @@ class EmbeddedBroker:
             "--advertised-listener-url",
             f"tcp://{self.advertise}" if self.advertise else url,
             "--storage-engine",
-            "memory://tansu/",
+            engine,
         ]
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         try:
             self._process = subprocess.Popen(
@@ -258,23 +294,65 @@ class EmbeddedBroker:
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent(),
+                env=os.environ | ({} if self._store is None else self._store.tansu_environment()),
+                preexec_fn=die_with_parent(),
                 # Its own session: a Ctrl-C in the terminal reaches suture, which stops the
                 # consumers first and the broker last, instead of killing the broker under them.
                 start_new_session=True,
             )
         except OSError as error:
-            self.stop()
+            self._stop_broker()
             raise BrokerError(f"cannot run the broker binary {binary!r}: {error}") from error
         atexit.register(self.stop)
-        self.pid_path.write_text(f"{self._process.pid}\n{binary}\n", encoding="utf-8")
+        write_pidfile(self.pid_path, self._process.pid, command[:2])
+        if self._store is not None:
+            self.port_path.write_text(f"{port}\n", encoding="utf-8")
         self._port = port
         return port
 
+    def _choose_port(self, first: bool) -> int:
+        """The fixed port; else, on the first attempt, the port a broker with this log had last
+        time if it is free; else any free one.
+
+        Tansu on a taken port does not exit (only a worker thread panics) and the probe would
+        be answered by whoever holds the port, so a port is checked before it is handed over.
+        """
+        if self.fixed_port is not None:
+            if not _port_free(self.fixed_port):
+                raise BrokerError(
+                    f"port {self.fixed_port} of the embedded broker is in use; stop what "
+                    "listens there or choose another port"
+                )
+            return self.fixed_port
+        if first and self._store is not None:
+            with contextlib.suppress(OSError, ValueError):
+                remembered = int(self.port_path.read_text(encoding="utf-8"))
+                if _port_free(remembered):
+                    return remembered
+        return _free_port()
+
+    def _spawn_storage(self) -> str:
+        """Start the object store (for disk storage) and return the `--storage-engine` URL."""
+        if self._store is None:
+            return "memory://tansu/"
+        self._store.spawn()
+        return self._store.storage_engine
+
+    def _storage_ready(self, ready: bool) -> None:
+        if ready or self._store is None:
+            return
+        log = self._store.log_path
+        raise BrokerError(
+            f"the embedded broker's object store did not start; its log {str(log)!r} ends "
+            f"with:\n{_tail(log, '(the object store wrote nothing)')}\nset "
+            "kafka.embedded_storage to memory to run without it, or kafka.bootstrap to use an "
+            "existing cluster"
+        )
+
     @property
     def running(self) -> bool:
-        """True while the broker process lives."""
-        return self._alive()
+        """True while the broker process (and its object store, if any) lives."""
+        return self._alive() and (self._store is None or self._store.running)
 
     def _alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -286,8 +364,8 @@ class EmbeddedBroker:
     def _give_up(self, attempt: int) -> None:
         exited = not self._alive()
         status = None if self._process is None else self._process.poll()
-        self.stop()
-        if exited and attempt < _PORT_ATTEMPTS:
+        self._stop_broker()
+        if exited and attempt < _PORT_ATTEMPTS and self.fixed_port is None:
             return  # most likely the free port was taken meanwhile: try another one
         why = (
             f"exited with status {status}"
@@ -320,6 +398,14 @@ class EmbeddedBroker:
         tb: TracebackType | None,
     ) -> None:
         await asyncio.to_thread(self.stop)
+
+
+def _tail(path: Path, empty: str, lines: int = _LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return f"(no log at {str(path)!r})"
+    return "\n".join(text.splitlines()[-lines:]) or empty
 
 
 def refused_topics(topic_errors: Iterable[tuple[Any, ...]]) -> list[str]:
@@ -392,12 +478,12 @@ def _new_topic(kafka: KafkaSettings, name: str, partitions: int | None) -> NewTo
 
 
 async def aresolve_bootstrap(
-    configured: str | None, workdir: Path
+    configured: str | None, workdir: Path, storage: BrokerStorage = "disk"
 ) -> tuple[str, EmbeddedBroker | None]:
     """The configured bootstrap, or that of an embedded broker started now (the caller stops
-    it). Started from the event loop's (main) thread, the broker dies with this process even
-    when it is killed with SIGKILL."""
+    it), its log kept under `workdir/broker` as `storage` says. Started from the event loop's
+    (main) thread, the broker dies with this process even when it is killed with SIGKILL."""
     if configured:
         return configured, None
-    broker = await EmbeddedBroker(workdir / "broker").astart()
+    broker = await EmbeddedBroker(workdir / "broker", storage=storage).astart()
     return broker.bootstrap, broker

@@ -1,5 +1,6 @@
-"""`suture bench [monitors|lineage|startup]`: how fast the monitors listen, how exact and fast
-lineage is, how fast the command line starts."""
+"""`suture bench [monitors|lineage|startup|burst|broker]`: how fast the monitors listen, how exact
+and fast lineage is, how fast the command line starts, how many alerts `suture up` handles, what
+the embedded broker's storage costs."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "what",
         nargs="?",
-        choices=("monitors", "lineage", "startup", "burst"),
+        choices=("monitors", "lineage", "startup", "burst", "broker"),
         default="monitors",
         help="monitors (default): throughput and drift-alert latency; lineage: the conformance "
         "corpus per class; startup: wall time of CLI commands; burst: alerts/s of `suture up` "
-        "replicas",
+        "replicas; broker: records/s of the embedded broker in memory and on disk",
     )
     parser.add_argument("--events", type=int, default=100_000, help="events for throughput")
     parser.add_argument("--batch", type=int, default=1_000, help="micro-batch size")
@@ -34,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--alerts", type=int, default=2_000, help="burst: alerts to send")
     parser.add_argument("--datasets", type=int, default=500, help="burst: topics they are about")
     parser.add_argument("--replicas", type=int, default=1, help="burst: suture up processes")
+    parser.add_argument(
+        "--broker-storage",
+        choices=("disk", "memory"),
+        default="disk",
+        help="burst: where the embedded broker keeps its log",
+    )
+    parser.add_argument("--records", type=int, default=2_000, help="broker: records each way")
     parser.add_argument("--store-url", help="burst: a PostgreSQL URL (default: a SQLite file)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--config", type=Path, help="a suture.yaml (its kafka.bootstrap is used)")
@@ -56,7 +64,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.what == "burst":
         from suture.bench_burst import run_burst_bench
 
-        return run_burst_bench(args.alerts, args.datasets, args.replicas, args.store_url, args.json)
+        return run_burst_bench(
+            args.alerts,
+            args.datasets,
+            args.replicas,
+            args.store_url,
+            args.json,
+            args.broker_storage,
+        )
+    if args.what == "broker":
+        from suture.bench_broker import run_broker_bench
+
+        return run_broker_bench(args.records, args.json)
     if args.what == "startup":
         from suture.bench_startup import run_startup_bench
 

@@ -53,3 +53,23 @@ def test_percentile_is_the_nearest_rank() -> None:
     assert percentile([0.3, 0.1, 0.2], 0.5) == 0.2
     assert percentile(list(range(1, 31)), 0.99) == 30  # p99 of 30 trials is the slowest one
     assert percentile(list(range(1, 101)), 0.99) == 99
+
+
+@pytest.mark.kafka
+def test_broker_bench_measures_both_storages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "broker.json"
+    assert main(["bench", "broker", "--records", "20", "--json", str(target)]) == 0
+    figures = json.loads(target.read_text())
+    assert [f["storage"] for f in figures] == ["memory", "disk"]
+    assert all(
+        f["records"] == 20 and f["one_by_one"] > 0 and f["consume_commit"] > 0 for f in figures
+    )
+    printed = capsys.readouterr().out
+    assert "consume+commit/s" in printed and "disk" in printed
+
+
+def test_broker_bench_refuses_an_empty_workload(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "broker", "--records", "0"]) == 2
+    assert "--records" in capsys.readouterr().err

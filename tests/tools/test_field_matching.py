@@ -56,3 +56,71 @@ def test_a_timestamp_that_gained_milliseconds_under_an_abbreviated_name_is_a_ren
     after = profile_batch([{"timestamp": f"2026-01-02T10:0{i}:00.250Z"} for i in range(8)])
     [match] = match_successors(before, after, ["ts"], ["timestamp"])
     assert (match.kind, match.new) == ("rename", ["timestamp"])
+
+
+_TITLES = [
+    "order-of-magnitude advantage of tpc-c",
+    "incomplete path expressions",
+    "reminiscences on influential papers",
+    "a query language for 3 data models",
+    "instance-based attribute identification",
+    "the design of postgres",
+]
+_OTHER_TITLES = [
+    "efficient view maintenance at data warehouses",
+    "query optimization by simulated annealing",
+    "the case for shared nothing",
+    "access path selection in a relational database",
+    "mining association rules between sets of items",
+    "r-trees: a dynamic index structure",
+]
+_PLACES = ["1 tillman pl.", "251 e. 53rd st.", "9 main st.", "12 w. 4th ave.", "77 rue du bac"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "before", "after"),
+    [
+        ("title", "headline", _TITLES, _OTHER_TITLES),  # no name evidence: elimination
+        ("beer_name", "beer_name_value", ["Ale ©", "Dark_™ Stout Ale", "IPA", "Old Ale"], _TITLES),
+        ("addr", "address", _PLACES, [p.upper() for p in _PLACES[::-1]]),
+        ("manufacturer", "mfr", ["Sony", "Bose audio", "Canon inc", "LG"], _OTHER_TITLES),
+    ],
+)
+def test_free_text_under_a_new_name_is_a_rename_though_no_value_repeats(
+    old: str, new: str, before: list[str], after: list[str]
+) -> None:
+    [match] = match_successors(
+        profile_batch([{old: v} for v in before]),
+        profile_batch([{new: v} for v in after]),
+        [old],
+        [new],
+    )
+    assert (match.kind, match.old, match.new) == ("rename", [old], [new])
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        ["SKU-1001", "SKU-1002", "SKU-1003", "SKU-1004", "SKU-1005", "SKU-1006"],  # codes
+        ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04", "2026-01-05", "2026-01-06"],
+    ],
+)
+def test_free_text_is_not_taken_for_codes_or_dates(after: list[str]) -> None:
+    before = profile_batch([{"title": v} for v in _TITLES])
+    assert (
+        match_successors(before, profile_batch([{"ref": v} for v in after]), ["title"], ["ref"])
+        == []
+    )
+
+
+def test_free_text_with_two_candidates_is_not_matched_by_elimination() -> None:
+    before = profile_batch([{"title": v} for v in _TITLES])
+    after = profile_batch(
+        [
+            {"headline": a, "summary": b}
+            for a, b in zip(
+                _OTHER_TITLES, [t.upper() + " again" for t in _OTHER_TITLES], strict=True
+            )
+        ]
+    )
+    assert match_successors(before, after, ["title"], ["headline", "summary"]) == []

@@ -108,11 +108,21 @@ def test_turns_iso_text_back_into_the_old_epoch_millis() -> None:
 
 
 def test_rebuilds_a_split_field_with_the_separator_of_its_old_values() -> None:
+    before = [{"site": "Lyon, 69001"}, {"site": "Köln, 50667"}]
+    after = [{"city": "Bordeaux", "zip": 33000}]
+    detections = [Detection(kind="split", field="site", to=["city", "zip"])]
+    result = _infer(detections, before, after, {"site"}, site="string")
+    assert evaluate(result.mapping.as_dict()["site"], after) == ["Bordeaux, 33000"]
+
+
+def test_escalates_a_split_whose_order_nothing_decides() -> None:
+    # "Lovelace, Ada" is surname first; the names say first then last: the order is undecided
     before = [{"name": "Lovelace, Ada"}, {"name": "Turing, Alan"}]
     after = [{"last": "Hopper", "first": "Grace"}]
     detections = [Detection(kind="split", field="name", to=["last", "first"])]
     result = _infer(detections, before, after, {"name"}, name="string")
-    assert evaluate(result.mapping.as_dict()["name"], after) == ["Hopper, Grace"]
+    assert "name" not in result.mapping.as_dict()
+    assert any("order" in r.reason for r in result.refused)
 
 
 def test_takes_merged_parts_apart_with_the_separator_of_the_new_values() -> None:

@@ -17,7 +17,8 @@ from sqlglot.errors import SqlglotError
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import Detection, FieldMapping, Refusal, SchemaMapping
-from tools.healing.mapping_rules import Candidate, candidates_for
+from tools.healing.candidate import Candidate, Witness
+from tools.healing.mapping_rules import candidates_for
 from tools.matching.samples import Events, kinds, shape, typical, values
 from tools.sql.replay import run_models
 
@@ -56,6 +57,22 @@ def evaluate(expression: str, events: Events) -> list[JsonValue]:
         raise ToolError(f"candidate {expression!r} is not a DuckDB expression: {error}") from error
     rows = run_models(Pipeline(models={"probe": sql}), {"events": list(events)})
     return [row["v"] for row in rows["probe"]]
+
+
+def evaluate_many(expressions: Sequence[str], events: Events) -> list[list[JsonValue]]:
+    """Values of several DuckDB SQL expressions over `events` in one query, one list each."""
+    if not expressions:
+        return []
+    try:
+        columns = [
+            exp.alias_(exp.maybe_parse(e, dialect="duckdb"), f"v{i}")
+            for i, e in enumerate(expressions)
+        ]
+        sql = exp.select(*columns).from_("events").sql(dialect="duckdb")
+    except SqlglotError as error:
+        raise ToolError(f"candidates {list(expressions)!r} are not DuckDB: {error}") from error
+    rows = run_models(Pipeline(models={"probe": sql}), {"events": list(events)})
+    return [[row[f"v{i}"] for row in rows["probe"]] for i in range(len(expressions))]
 
 
 def _whole_seconds(text: str) -> str:
@@ -111,13 +128,50 @@ def fits(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
     return None
 
 
-def _verify(field: str, candidate: Candidate, before: Events, after: Events) -> str | None:
+def _same(got: object, wanted: object) -> bool:
+    """Equal as values: text exactly, numbers by value."""
+    if got == wanted:
+        return True
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (got, wanted))
+    return numbers and float(got) == float(wanted)  # type: ignore[arg-type]
+
+
+def reproduces(target: str, witness: Witness) -> str | None:
+    """Why `target` does not give exactly the witness's values on its events, or None."""
+    if not witness.events:
+        return None
+    try:
+        got = evaluate(target, witness.events)
+    except (ReplayError, ToolError) as error:
+        return f"cannot be evaluated on the {witness.what}: {error}"
+    wrong = [(g, w) for g, w in zip(got, witness.expected, strict=True) if not _same(g, w)]
+    if not wrong:
+        return None
+    g, w = wrong[0]
+    return (
+        f"does not reproduce {len(wrong)} of {len(got)} {witness.what} exactly "
+        f"(gives {g!r} where it was {w!r})"
+    )
+
+
+def candidate_problem(
+    field: str, candidate: Candidate, before: Events, after: Events
+) -> str | None:
+    """Why `candidate` cannot be the old field on the samples, or None.
+
+    A candidate with a witness is judged by exactness on it; the coarse comparisons of shapes
+    and marks (`fits`) judge only candidates that come without one.
+    """
+    if candidate.problem is not None:
+        return candidate.problem
     try:
         new = [v for v in evaluate(candidate.target, after) if v is not None]
     except (ReplayError, ToolError) as error:
         return f"cannot be evaluated on the new events: {error}"
     if after and not new and values(before, field):
         return "is NULL on every new event"
+    if candidate.witness is not None and candidate.witness.events:
+        return reproduces(candidate.target, candidate.witness)
     return fits(values(before, field), new)
 
 
@@ -131,7 +185,7 @@ def _decide(
 ) -> FieldMapping | list[str] | None:
     fitting: list[Candidate] = []
     for option in options:
-        problem = _verify(field, option, before, after)
+        problem = candidate_problem(field, option, before, after)
         if problem is None:
             fitting.append(option)
         else:

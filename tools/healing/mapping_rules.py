@@ -6,19 +6,17 @@ Each candidate is a DuckDB SQL expression over the new event that yields the OLD
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from pydantic import JsonValue
 
 from core.contracts import Contract
 from core.models import Detection
-from tools.healing.representation import estimated_factor, literal, ref, restore
+from tools.healing.candidate import Candidate
+from tools.healing.composition_candidates import merge_candidates, split_candidates
+from tools.healing.representation import estimated_factor, ref, restore
 from tools.matching.samples import Events, kinds, paths, values
 from tools.matching.successors import choose_successor
-from tools.matching.templates import Template, char_class, python_class, templates
 
 FALLBACK_CONFIDENCE = 0.5
 _MOVES = ("rename", "nesting")
@@ -31,21 +29,6 @@ _CONTRACT_KINDS = {
     "timestamp": "iso",
     "date": "iso",
 }
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One way to compute an old field: the expression, why, and how sure the evidence is.
-
-    `decisive` is False for candidates found only by looking for new fields of the same kind
-    (no detection links them): those are never chosen alone.
-    """
-
-    target: str
-    reason: str
-    confidence: float = 1.0
-    decisive: bool = True
-    group: str = ""
 
 
 class _Evidence:
@@ -96,34 +79,6 @@ class _Evidence:
         return found
 
 
-def _text(reference: str, found: Sequence[JsonValue]) -> str:
-    return reference if all(isinstance(v, str) for v in found) else f"CAST({reference} AS VARCHAR)"
-
-
-def _piece(
-    whole: str,
-    template: Template,
-    classes: list[str],
-    index: int,
-    widths: list[int | None],
-    wholes: list[str],
-) -> str:
-    """SQL reading part `index` (0-based) out of `whole` laid out by `template`."""
-    if all(w is not None for w in widths):
-        total = len(template.prefix) + sum(w or 0 for w in widths)
-        total += sum(map(len, template.separators)) + len(template.suffix)
-        if all(len(w) == total for w in wholes):
-            start = len(template.prefix) + sum(w or 0 for w in widths[:index])
-            start += sum(len(s) for s in template.separators[:index])
-            return f"substr({whole}, {start + 1}, {widths[index]})"
-    seps = set(template.separators)
-    if not template.prefix and not template.suffix and len(seps) == 1 and "" not in seps:
-        (sep,) = seps
-        if not any(re.search(python_class(c), sep) for c in classes):
-            return f"split_part({whole}, {literal(sep)}, {index + 1})"
-    return f"regexp_extract({whole}, {literal(template.pattern(classes))}, {index + 1})"
-
-
 def _merge_order(ev: _Evidence, det: Detection, new: str, names: list[str]) -> list[str]:
     old = [n for n in names if n != new]
     if len(old) > 1:
@@ -140,89 +95,15 @@ def _merge_parts(ev: _Evidence, field: str) -> Iterator[Candidate]:
         if det.kind != "merge" or field not in names or len(new) != 1 or field in new:
             continue
         old = _merge_order(ev, det, new[0], names)
-        wholes = [str(v) for v in values(ev.after, new[0])]
-        for order in itertools.permutations(old):
-            parts = [[str(v) for v in values(ev.before, name)] for name in order]
-            classes = [char_class(p) for p in parts]
-            widths = [len(p[0]) if p and len({len(v) for v in p}) == 1 else None for p in parts]
-            for template in templates(wholes, parts):
-                index = order.index(field)
-                piece = _piece(ref(new[0]), template, classes, index, widths, wholes)
-                target, undone = restore(
-                    piece, ev.old_kinds(field), ["text"], values(ev.before, field), None
-                )
-                reason = f"merge: {field} is part {index + 1} of {new[0]}"
-                why = f"{reason}; {undone}" if undone else reason
-                yield Candidate(target, why, det.confidence, group=f"merge:{field}")
-
-
-def _old_widths(template: Template, wholes: list[str], parts: list[list[str]]) -> list[int | None]:
-    """The constant width of each part inside the old whole values (None where it varies)."""
-    regex = re.compile(template.python_pattern([char_class(p) for p in parts]))
-    matches = [regex.match(w) for w in wholes]
-    widths: list[int | None] = []
-    for i in range(len(parts)):
-        lengths = {len(m.group(i + 1)) for m in matches if m is not None}
-        widths.append(lengths.pop() if len(lengths) == 1 else None)
-    return widths
-
-
-def _fit_width(text: str, new: list[str], width: int | None) -> str:
-    """`text` padded with zeros or cut to the last `width` characters, as the old values were."""
-    lengths = {len(v) for v in new}
-    if width is None or not new or lengths == {width} or not all(v.isdigit() for v in new):
-        return text
-    if max(lengths) <= width:
-        return f"lpad({text}, {width}, '0')"
-    return f"right({text}, {width})"
-
-
-def _joined(template: Template, pieces: list[str]) -> str:
-    """SQL joining `pieces` laid out by `template`; parts that are NULL or empty are skipped
-    with their separator when one separator joins them all (an optional middle name)."""
-    seps = set(template.separators)
-    if not template.prefix and not template.suffix and len(seps) == 1 and "" not in seps:
-        (sep,) = seps
-        kept = ", ".join(f"nullif({p}, '')" for p in pieces)
-        return f"nullif(concat_ws({literal(sep)}, {kept}), '')"
-    joined: list[str] = [literal(template.prefix)] if template.prefix else []
-    for i, piece in enumerate(pieces):
-        joined.append(piece)
-        if i < len(template.separators) and template.separators[i]:
-            joined.append(literal(template.separators[i]))
-    if template.suffix:
-        joined.append(literal(template.suffix))
-    return " || ".join(joined)
-
-
-def _layouts(wholes: list[str], texts: list[list[str]]) -> Iterator[tuple[Template, list[str]]]:
-    """Templates of every whole; else of the wholes with the most parts (others lack one)."""
-    found = list(templates(wholes, texts))
-    if not found:
-        runs = [len(re.findall(r"[^\w]+", w)) for w in wholes]
-        fullest = [w for w, r in zip(wholes, runs, strict=True) if r == max(runs, default=0)]
-        if fullest != wholes:
-            wholes = fullest
-            found = list(templates(wholes, texts))
-    for template in found:
-        yield template, wholes
+        yield from merge_candidates(
+            field, new[0], old, det.confidence, ev.old_kinds(field), ev.before, ev.after
+        )
 
 
 def _split(ev: _Evidence, field: str) -> Iterator[Candidate]:
     for det in ev.about(field, "split"):
         parts = det.to if isinstance(det.to, list) else [det.to] if det.to else []
-        found = [values(ev.after, p) for p in parts]
-        texts = [[str(v) for v in f] for f in found]
-        for template, wholes in _layouts([str(v) for v in values(ev.before, field)], texts):
-            widths = _old_widths(template, wholes, texts)
-            pieces = [
-                _fit_width(_text(ref(part), found[i]), texts[i], widths[i])
-                for i, part in enumerate(parts)
-            ]
-            reason = f"split: {field} joins {parts} as {template}"
-            yield Candidate(
-                _joined(template, pieces), reason, det.confidence, group=f"split:{field}"
-            )
+        yield from split_candidates(field, parts, det.confidence, ev.before, ev.after)
 
 
 def _field_candidates(ev: _Evidence, field: str, claimed: set[str]) -> list[Candidate]:

@@ -177,11 +177,13 @@ def test_a_new_start_in_the_same_folder_kills_the_broker_an_earlier_run_left(
     tmp_path: Path,
 ) -> None:
     orphan = EmbeddedBroker(tmp_path).start()  # stands for one whose parent died by SIGKILL
-    old_pid = orphan.pid
+    old_pid, old_store = orphan.pid, orphan.store_pid
     assert old_pid is not None and orphan.pid_path.read_text().startswith(f"{old_pid}\n")
+    assert old_store is not None
     try:
         with EmbeddedBroker(tmp_path) as fresh:
             assert fresh.pid != old_pid and _gone(old_pid)
+            assert fresh.store_pid != old_store and _gone(old_store)
             assert fresh.pid_path.read_text().startswith(f"{fresh.pid}\n")
         assert not fresh.pid_path.exists()
     finally:
@@ -195,7 +197,7 @@ def test_the_broker_dies_with_a_process_killed_by_sigkill(tmp_path: Path) -> Non
         "from agents.edges.broker import aresolve_bootstrap\n"
         "async def main():\n"
         "    _, broker = await aresolve_bootstrap(None, Path(sys.argv[1]))\n"
-        "    print(broker.pid, flush=True)\n"
+        "    print(broker.pid, broker.store_pid, flush=True)\n"
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"
     )
@@ -204,10 +206,11 @@ def test_the_broker_dies_with_a_process_killed_by_sigkill(tmp_path: Path) -> Non
     )
     try:
         assert parent.stdout is not None
-        broker_pid = int(parent.stdout.readline())
+        broker_pid, store_pid = map(int, parent.stdout.readline().split())
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
         assert _gone(broker_pid), "the broker outlived its parent"
+        assert _gone(store_pid), "the broker's object store outlived its parent"
     finally:
         parent.kill()
         parent.wait()

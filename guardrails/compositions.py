@@ -1,0 +1,227 @@
+"""Re-check a substitute for a field that a split or a merge took away against the composition
+the samples show, so that a patch joining the parts in the wrong order, reading one part where
+the field was several, or the whole where the field was one part, is refused with the reason.
+
+The composition is learned as the mapper learns it (tools.healing.composition_candidates): it
+must reproduce the old value exactly on every sample where the old value is known. The
+substitute must give what that composition gives on every new event. Where the samples leave
+several compositions (orders nothing decides, an ambiguous split point), a substitute cannot
+be verified and is refused: a human decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import sqlglot
+from pydantic import JsonValue
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from core.contracts import Contract, Pipeline
+from core.errors import ReplayError, ToolError
+from core.models import CheckResult, ModelPatch
+from guardrails.structure import field_substitutions
+from tools.healing.candidate import Candidate
+from tools.healing.composition_candidates import merge_candidates, split_candidates
+from tools.healing.mapping import evaluate_many, reproduces
+from tools.matching.samples import Events, kinds, paths, values
+
+MAX_SETS = 16
+"""Sets of parts tried: the fields the substitute reads, then pairs of fields that came new."""
+
+
+def _scalar_fields(events: Events, fields: Sequence[str]) -> list[str]:
+    return [f for f in fields if kinds(values(events, f)) and kinds(values(events, f)) <= _SCALARS]
+
+
+_SCALARS = frozenset({"str", "int", "float", "iso", "numeric"})
+
+
+def _declared(events: Events, fields: set[str]) -> list[str]:
+    """`fields` in the order the events write them (first sighting)."""
+    order: list[str] = []
+    for event in events:
+        order += [k for k in event if k in fields and k not in order]
+    return order + sorted(fields - set(order))
+
+
+class _Judge:
+    """The compositions the samples show for one vanished field, and a verdict on a target."""
+
+    def __init__(
+        self, field: str, before: Events, after: Events, contract: Contract | None
+    ) -> None:
+        self.field, self.before, self.after = field, before, after
+        self.old_paths, self.new_paths = paths(before), paths(after)
+        self.contract = contract
+        self.elsewhere: dict[str, set[str]] = {}
+        """Other vanished fields the patch substitutes -> the fields their substitutes read."""
+
+    def claimed(self, substitutes: Mapping[str, set[str]]) -> _Judge:
+        """Take into account what the patch reads for the other vanished fields: a field that
+        stands in for another one is no part of this one."""
+        self.elsewhere = {
+            f: set().union(*(read_paths(t) for t in targets))
+            for f, targets in substitutes.items()
+            if f != self.field
+        }
+        return self
+
+    def candidates(self, target: str) -> list[Candidate]:
+        reads = read_paths(target)
+        fresh = sorted(self.new_paths - self.old_paths)
+        if not reads & set(fresh):
+            return []
+        if len(reads) == 1 and kinds(values(self.after, whole := next(iter(reads)))) == {"str"}:
+            merged = self._merged(whole)
+            if merged:
+                return merged
+        if kinds(values(self.before, self.field)) != {"str"}:
+            return []
+        declared = _declared(self.after, set(_scalar_fields(self.after, fresh)))
+        taken = set().union(*self.elsewhere.values()) if self.elsewhere else set()
+        sets = [
+            _in(declared, {a, b})
+            for i, a in enumerate(declared)
+            for b in declared[i + 1 :]
+            if {a, b} & reads and not ({a, b} - reads) & taken
+        ]
+        if len(reads) >= 2:
+            order = [*_in(declared, reads), *sorted(reads - set(declared))]
+            sets = [order, *(s for s in sets if set(s) != reads)]
+        found: list[Candidate] = []
+        for parts in sets[:MAX_SETS]:
+            found += split_candidates(self.field, parts, 1.0, self.before, self.after)
+        return found
+
+    def _merged(self, whole: str) -> list[Candidate]:
+        """Candidates reading the field as one piece of `whole`, with each other vanished field
+        as the other part (in the contract's order)."""
+        gone = {f for f in self.old_paths - self.new_paths if f != self.field}
+        gone = set(_scalar_fields(self.before, sorted(gone)))
+        gone = {g for g in gone if g not in self.elsewhere or whole in self.elsewhere[g]}
+        names = self.contract.field_names if self.contract is not None else []
+        old_kinds = kinds(values(self.before, self.field))
+        found: list[Candidate] = []
+        for other in sorted(gone)[:MAX_SETS]:
+            parts = sorted(
+                {self.field, other},
+                key=lambda n: (names.index(n) if n in names else len(names), n),
+            )
+            found += merge_candidates(
+                self.field, whole, parts, 1.0, old_kinds, self.before, self.after
+            )
+        return found
+
+    def problem(self, target: str) -> str | None:
+        options = self.candidates(target)
+        if not options:
+            return None
+        targets = list(dict.fromkeys([target, *(o.target for o in options)]))
+        try:
+            computed = dict(zip(targets, evaluate_many(targets, self.after), strict=True))
+        except (ReplayError, ToolError) as error:
+            return f"{target} cannot be evaluated: {error}"
+        fitting: list[tuple[Candidate, list[JsonValue]]] = []
+        refused: list[tuple[Candidate, str]] = []
+        for option in options:
+            wrong = self._refusal(option, computed[option.target])
+            if wrong is None:
+                fitting.append((option, computed[option.target]))
+            else:
+                refused.append((option, wrong))
+        return _verdict(self.field, target, computed, fitting, refused)
+
+    def _refusal(self, option: Candidate, found: list[JsonValue]) -> str | None:
+        if option.problem is not None:
+            return option.problem
+        if all(v is None for v in found) and values(self.before, self.field):
+            return "is NULL on every new event"
+        if option.witness is None or not option.witness.events:
+            return "has nothing to be checked on"
+        return reproduces(option.target, option.witness)
+
+
+def read_paths(target: str) -> set[str]:
+    """Dotted field paths a DuckDB expression reads."""
+    try:
+        tree = sqlglot.parse_one(target, read="duckdb")
+    except SqlglotError:
+        return set()
+    return {".".join(p.name for p in c.parts) for c in tree.find_all(exp.Column)}
+
+
+def composed(
+    field: str, target: str, before: Events, after: Events, contract: Contract | None
+) -> bool:
+    """Whether `target` is the one composition of the vanished `field` the samples show."""
+    judge = _Judge(field, before, after, contract)
+    return bool(judge.candidates(target)) and judge.problem(target) is None
+
+
+def _in(order: Sequence[str], fields: set[str]) -> list[str]:
+    return [f for f in order if f in fields]
+
+
+def _verdict(
+    field: str,
+    target: str,
+    computed: dict[str, list[JsonValue]],
+    fitting: list[tuple[Candidate, list[JsonValue]]],
+    refused: list[tuple[Candidate, str]],
+) -> str | None:
+    got = computed[target]
+    distinct = {repr(found) for _, found in fitting}
+    if len(distinct) > 1:
+        shown = " / ".join(sorted({c.target for c, _ in fitting}))
+        return (
+            f"the samples do not decide how {field} is composed ({shown} all reproduce its "
+            f"old values), so {target} cannot be verified"
+        )
+    if not fitting:
+        own = [reason for candidate, reason in refused if candidate.target == target]
+        return f"{target}: {own[0]}" if own else None
+    option, wanted = fitting[0]
+    if repr(got) == repr(wanted):
+        return None
+    for candidate, reason in refused:
+        if repr(computed[candidate.target]) == repr(got):
+            return f"{target} is the composition {candidate.reason}, refused: {reason}"
+    i = next(i for i, (g, w) in enumerate(zip(got, wanted, strict=True)) if g != w)
+    return (
+        f"{target} gives {got[i]!r} where the composition the samples show "
+        f"({option.reason}) gives {wanted[i]!r}"
+    )
+
+
+def composition_checks(
+    pipeline: Pipeline,
+    patches: Sequence[ModelPatch],
+    dataset: str,
+    before: Events,
+    after: Events,
+    contract: Contract | None = None,
+) -> list[CheckResult]:
+    """One CheckResult per patched model that substitutes a field a split or merge took away."""
+    old_paths, new_paths = paths(before), paths(after)
+    results = []
+    for patch in patches:
+        original = pipeline.models.get(patch.model)
+        if original is None or not before or not after:
+            continue
+        found = field_substitutions(original, patch.after_sql, pipeline.dialect, dataset)
+        vanished = {f: t for f, t in found.items() if f in old_paths and f not in new_paths}
+        problems = [
+            f"{field}: {problem}"
+            for field, targets in sorted(vanished.items())
+            for target in sorted(targets)
+            if (problem := _Judge(field, before, after, contract).claimed(vanished).problem(target))
+        ]
+        if not vanished:
+            continue
+        detail = "; ".join(problems) or f"substitutes for {sorted(vanished)} fit their parts"
+        results.append(
+            CheckResult(name=f"compositions:{patch.model}", passed=not problems, detail=detail)
+        )
+    return results

@@ -1,0 +1,159 @@
+"""Tests for mapping split and merged fields: learned from every sample, exact on every old
+value, and left to a human where the samples cannot decide (order, split point)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from core.contracts import Contract
+from core.models import Detection
+from tools.healing.mapping import MappingInference, evaluate, infer_mapping
+
+Events = Sequence[Mapping[str, object]]
+
+_OLD_NAMES = ["AVTAR DOLSON", "Mary-pat crawley", "ruud chenoweth", "Andromache SELCHOW"]
+_NEW_PARTS = [
+    {"first_name": "ziad", "last_name": "grooms"},
+    {"first_name": "Roselle", "last_name": "De witte"},
+    {"first_name": "HOR-LAM", "last_name": "conrad"},
+    {"first_name": "José", "last_name": "Müller"},
+]
+
+
+def _split(
+    before: Events, after: Events, parts: list[str], field: str = "full_name"
+) -> MappingInference:
+    contract = Contract(dataset="people", fields=[{"name": field, "type": "string"}])
+    detections = [Detection(kind="split", field=field, to=parts)]
+    return infer_mapping(detections, contract, {field}, before, after)
+
+
+def _merge(before: Events, after: Events, parts: list[str], whole: str) -> MappingInference:
+    fields = [{"name": p, "type": "string"} for p in parts]
+    contract = Contract(dataset="people", fields=fields)
+    detections = [Detection(kind="merge", field=p, to=[whole]) for p in parts]
+    return infer_mapping(detections, contract, set(parts), before, after)
+
+
+def _mapped(result: MappingInference, field: str, after: Events) -> list[object]:
+    return evaluate(result.mapping.as_dict()[field], after)
+
+
+def test_split_names_with_multi_word_and_accented_parts_rejoin_with_a_space() -> None:
+    before = [{"full_name": n} for n in _OLD_NAMES]
+    result = _split(before, _NEW_PARTS, ["first_name", "last_name"])
+    assert _mapped(result, "full_name", _NEW_PARTS) == [
+        "ziad grooms",
+        "Roselle De witte",
+        "HOR-LAM conrad",
+        "José Müller",
+    ]
+
+
+def test_split_with_an_optional_middle_part_skips_it_when_absent() -> None:
+    before = [
+        {"full_name": "Ada King Lovelace"},
+        {"full_name": "Alan Turing"},
+        {"full_name": "Grace B Hopper"},
+    ]
+    after = [
+        {"first_name": "Edsger", "middle_name": "W", "last_name": "Dijkstra"},
+        {"first_name": "Barbara", "middle_name": None, "last_name": "Liskov"},
+        {"first_name": "Donald", "middle_name": "", "last_name": "Knuth"},
+    ]
+    result = _split(before, after, ["first_name", "middle_name", "last_name"])
+    assert _mapped(result, "full_name", after) == [
+        "Edsger W Dijkstra",
+        "Barbara Liskov",
+        "Donald Knuth",
+    ]
+
+
+def test_split_refuses_a_layout_that_fits_only_some_old_values() -> None:
+    before = [{"full_name": "Lovelace, Ada"}, {"full_name": "Alan Turing"}]
+    before += [{"full_name": "Hopper, Grace"}]
+    result = _split(before, _NEW_PARTS[:1], ["first_name", "last_name"])
+    assert "full_name" not in result.mapping.as_dict()
+    assert result.refused, result.notes
+    assert any("cannot rebuild 1 of 3 old values" in r.reason for r in result.refused)
+
+
+def test_split_in_an_order_the_names_contradict_is_refused() -> None:
+    before = [{"full_name": n} for n in _OLD_NAMES]
+    result = _split(before, _NEW_PARTS, ["first_name", "last_name"])
+    reasons = [r.reason for r in result.refused]
+    assert any("puts last_name before first_name" in r for r in reasons), reasons
+
+
+def test_split_whose_order_nothing_decides_is_left_to_a_human() -> None:
+    before = [{"route": "Lyon Paris"}, {"route": "Köln Bonn"}, {"route": "Porto Braga"}]
+    after = [
+        {"origin": "Gent", "destination": "Brugge"},
+        {"origin": "Oslo", "destination": "Bergen"},
+    ]
+    result = _split(before, after, ["origin", "destination"], field="route")
+    assert "route" not in result.mapping.as_dict()
+    assert len(result.ambiguous["route"]) == 2
+
+
+def test_split_of_numbers_decides_the_order_from_exact_rebuilds() -> None:
+    before = [{"expiry": "04/27"}, {"expiry": "11/26"}, {"expiry": "01/30"}]
+    after = [{"exp_month": 9, "exp_year": 2028}, {"exp_month": 12, "exp_year": 2026}]
+    result = _split(before, after, ["exp_month", "exp_year"], field="expiry")
+    assert _mapped(result, "expiry", after) == ["09/28", "12/26"]
+
+
+def test_merge_reads_a_multi_word_last_part_as_the_rest_of_the_whole() -> None:
+    before = [
+        {"first_name": "Roselle", "last_name": "De witte"},
+        {"first_name": "Catherin", "last_name": "dacal"},
+        {"first_name": "Oue", "last_name": "Atchison"},
+    ]
+    after = [{"full_name": "umakanth mahendra"}, {"full_name": "Léa van der Berg"}]
+    result = _merge(before, after, ["first_name", "last_name"], "full_name")
+    assert _mapped(result, "first_name", after) == ["umakanth", "Léa"]
+    assert _mapped(result, "last_name", after) == ["mahendra", "van der Berg"]
+
+
+def test_merge_with_an_ambiguous_split_point_is_left_to_a_human() -> None:
+    before = [
+        {"first_name": "Mary Ann", "last_name": "Smith"},
+        {"first_name": "Ada", "last_name": "De witte"},
+    ]
+    after = [{"full_name": "Anna Maria van Dijk"}, {"full_name": "Bo Li"}]
+    result = _merge(before, after, ["first_name", "last_name"], "full_name")
+    assert result.mapping.as_dict() == {}
+    assert any("ambiguous" in r.reason for r in result.refused)
+
+
+def test_merge_in_an_order_the_names_contradict_is_refused() -> None:
+    before = [
+        {"first_name": "Ada", "last_name": "Lovelace"},
+        {"first_name": "Alan", "last_name": "Turing"},
+    ]
+    after = [{"full_name": "Grace Hopper"}, {"full_name": "Edsger Dijkstra"}]
+    result = _merge(before, after, ["first_name", "last_name"], "full_name")
+    assert _mapped(result, "first_name", after) == ["Grace", "Edsger"]
+    assert any("puts last_name before first_name" in r.reason for r in result.refused)
+
+
+def test_merge_rebuilds_every_old_value_from_the_whole_its_parts_make() -> None:
+    before = [
+        {"day": "2026-02-01", "clock": "08:00:00"},
+        {"day": "2026-02-02", "clock": "17:45:10"},
+    ]
+    after = [{"at": "2026-02-03T09:30:00"}, {"at": "2026-02-03T11:00:05"}]
+    result = _merge(before, after, ["day", "clock"], "at")
+    assert _mapped(result, "day", after) == ["2026-02-03", "2026-02-03"]
+    assert _mapped(result, "clock", after) == ["09:30:00", "11:00:05"]
+
+
+def test_a_mark_only_some_old_parts_held_does_not_refuse_an_exact_rebuild() -> None:
+    before = [
+        {"full_name": "Mary-pat crawley"},
+        {"full_name": "Jean-Luc Picard"},
+        {"full_name": "Ada Lovelace"},
+    ]
+    after = [{"first_name": "ziad", "last_name": "grooms"}, {"first_name": "Bo", "last_name": "Li"}]
+    result = _split(before, after, ["first_name", "last_name"])
+    assert _mapped(result, "full_name", after) == ["ziad grooms", "Bo Li"]

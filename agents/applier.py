@@ -54,7 +54,7 @@ async def handle(event: FixApproved, deps: Deps) -> list[FixApplied]:
         return []
     try:
         moved = await deps.repo.behind(proposal.branch)
-        merged = await deps.repo.merge(proposal.branch) if moved is None else ""
+        merged = await deps.repo.merge(proposal.branch, proposal.commit) if moved is None else ""
     except AssistantError as error:
         if error.retriable:
             raise  # the edge retries; the proposal stays approved meanwhile

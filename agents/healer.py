@@ -17,11 +17,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 import prompts
+from agents import supersede
 from agents.enum_recode import recode
-from agents.proposal_text import describe_proposal
+from agents.proposal_text import describe_proposal, describe_revision
 from core.contracts import Contract, Pipeline
 from core.errors import LLMOutputError, LLMUnavailableError
 from core.failpoints import failpoint
+from core.lifecycle import ProposalRecord
 from core.models import (
     DRIFT_KINDS,
     AlertRaised,
@@ -105,6 +107,7 @@ class Case:
     used: frozenset[str]  # the contract's fields some model reads
     before: Rows = field(default_factory=list)
     after: Rows = field(default_factory=list)
+    pending: ProposalRecord | None = None  # suture's open proposal on the topic, superseded
     # The detections a mapping must answer, when recipes answered the others.
     focus: tuple[Detection, ...] | None = None
 
@@ -127,11 +130,14 @@ class Inferred:
 async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentEscalated]:
     """Heal one alert; idempotent: an alert already answered yields no second proposal."""
     failpoint("healer.alert_received")
-    if await deps.book.proposal_for_alert(alert.event_id) is not None:
+    answered = await deps.book.proposal_for_alert(alert.event_id)
+    if answered is not None:
         _log.info("alert already has a proposal", extra={"event_id": alert.event_id})
+        await supersede.finish(answered, deps.book)  # a crash may have left it undone
         return []
     if alert.category == "lag" and alert.related_alert_ids:
         return []  # a consumer stalled by a change whose own alert is healed (agents/lag_monitor)
+    pending, alert = await supersede.pending_for(alert, deps.book, deps.samples)
     pipeline, contracts = await deps.repo.snapshot()
     contract = contracts.get(alert.dataset)
     if contract is None:
@@ -142,7 +148,7 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
     used = frozenset(
         f.name for f in contract.fields if graph.models_affected_by(alert.dataset, f.name)
     )
-    case = Case(alert, pipeline, contracts, contract, graph, used)
+    case = Case(alert, pipeline, contracts, contract, graph, used, pending=pending)
     harmful = [d for d in alert.detections if _reaches_models(d, used)]
     if alert.category != "drift" or any(d.kind not in _MAPPABLE for d in harmful):
         harmful = await _not_absorbed(case, harmful, deps.samples)
@@ -280,10 +286,22 @@ async def _propose(
         origin=inferred.origin,
         llm_calls=inferred.llm_calls,
     )
+    if case.pending is not None:  # a newer revision of the pending proposal's pull request
+        previous = case.pending.proposal
+        proposal = proposal.model_copy(
+            update={
+                "supersedes": previous.proposal_id,
+                "branch": previous.branch,
+                "description": describe_revision(previous, proposal)
+                + "\n\n"
+                + proposal.description,
+            }
+        )
     branch, commit = await deps.sink.open_change(proposal)
     failpoint("healer.branch_committed")
     proposal = proposal.model_copy(update={"branch": branch, "commit": commit})
     await deps.book.save_proposal(proposal)
+    await supersede.finish(proposal, deps.book)
     return proposal
 
 

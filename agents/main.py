@@ -55,6 +55,7 @@ from agents.edges.kafka import (
 )
 from agents.edges.leadership import led
 from agents.edges.llm import build_llm
+from agents.edges.local_forge import LocalBranches
 from agents.edges.outbox import Outbox
 from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
 from agents.edges.pull_requests import PullRequests
@@ -89,7 +90,7 @@ class _Changes(ProposalSink, Merger, Rebaser, Protocol):
     repository, or its pull requests."""
 
 
-# Which adapter each forge kind uses; `local` has none (branches in the repository itself).
+# Which adapter each forge kind uses; `local` has none (agents/edges/local_forge.py).
 FORGES: dict[str, Callable[[ForgeSettings], Forge]] = {
     "github": GitHubForge.from_settings,
     "gitlab": GitLabForge.from_settings,
@@ -97,10 +98,11 @@ FORGES: dict[str, Callable[[ForgeSettings], Forge]] = {
 
 
 def open_repo(settings: Settings, repo_dir: Path) -> GitPipelineRepo:
-    """The repository suture works on: its own clone of SUTURE_GIT_REMOTE, or `repo_dir`."""
+    """The repository suture works on: always its own clone in the workdir, of SUTURE_GIT_REMOTE
+    or, with the local forge, of `repo_dir` (whose working copy is never written)."""
     if settings.git.remote is not None:
         return GitPipelineRepo.clone(settings.git.remote, settings.workdir / CLONE_DIR)
-    return GitPipelineRepo(repo_dir)
+    return LocalBranches.open(repo_dir, settings.workdir / CLONE_DIR).repo
 
 
 def build_forge(settings: ForgeSettings) -> Forge | None:
@@ -444,13 +446,14 @@ async def _services(
             Destinations.from_settings(kafka),
         )
         main_moved = asyncio.Event()  # the applier wakes the revalidator (on this replica)
+        changes = pulls or LocalBranches(repo)
         loops = dict(
             _agent_loops(
                 settings,
                 bootstrap,
                 publisher,
                 store,
-                pulls or repo,
+                changes,
                 view,
                 kb,
                 llm,
@@ -462,7 +465,7 @@ async def _services(
         loops["outbox"] = outbox.run
         loops["revalidator"] = partial(
             revalidator.run,
-            revalidator.Deps(book=store, samples=store, repo=pulls or repo, view=view),
+            revalidator.Deps(book=store, samples=store, repo=changes, view=view),
             settings.git.revalidate_interval_s,
             main_moved,
         )

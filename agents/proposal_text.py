@@ -1,11 +1,13 @@
-"""The pull-request description of a proposal: evidence, mapping, diff and validation."""
+"""The pull-request description of a proposal: evidence, mapping, diff and validation, and
+what changed since the revision it supersedes."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 from core.contracts import Contract
-from core.models import AlertRaised, ModelPatch, SchemaMapping, ValidationReport
+from core.models import AlertRaised, FixProposed, ModelPatch, SchemaMapping, ValidationReport
 from tools.sql.patch import render_diff
 
 
@@ -106,3 +108,63 @@ def describe_proposal(
         lines += [f"- `{pid[:8]}`: {_cell(summary)}" for pid, summary in similar]
     lines += ["", "Nothing is applied until a reviewer approves this proposal."]
     return "\n".join(lines)
+
+
+def describe_revision(previous: FixProposed, current: FixProposed) -> str:
+    """Markdown for the top of a pull request's body: what changed since its last revision."""
+    lines = [
+        "## Revised: what changed since the last revision",
+        "",
+        f"This revision supersedes proposal `{previous.proposal_id[:8]}` (alert "
+        f"`{previous.alert_id[:8]}`), which can no longer be approved; alert "
+        f"`{current.alert_id[:8]}` brought new evidence.",
+        "",
+    ]
+    header = len(lines)
+    before, after = previous.mapping.as_dict(), current.mapping.as_dict()
+    for source in sorted(before.keys() | after.keys()):
+        old, new = before.get(source), after.get(source)
+        if old == new:
+            continue
+        if old is None:
+            lines.append(f"- mapping added: `{source}` <- `{new}`")
+        elif new is None:
+            lines.append(f"- mapping dropped: `{source}` (was `{old}`)")
+        else:
+            lines.append(f"- mapping changed: `{source}` <- `{new}` (was `{old}`)")
+    lines += _patch_changes(previous.patches, current.patches)
+    if previous.contract != current.contract:
+        lines.append("- the contract change differs (see Contract below)")
+    if len(lines) == header:
+        lines.append("- the same fix, validated again on the newest events")
+    return "\n".join(lines)
+
+
+def _patch_changes(previous: Sequence[ModelPatch], current: Sequence[ModelPatch]) -> list[str]:
+    """Each model whose patch differs between two revisions, with the diff between them."""
+    before = {p.model: p for p in previous}
+    after = {p.model: p for p in current}
+    lines = []
+    for model in sorted(before.keys() | after.keys()):
+        old, new = before.get(model), after.get(model)
+        if old is not None and new is not None and old.file_text == new.file_text:
+            continue
+        if new is None:
+            lines.append(f"- `{model}` is no longer patched")
+            continue
+        was = old.file_text if old is not None else (new.template_before or new.before_sql)
+        diff = difflib.unified_diff(
+            was.splitlines(keepends=True),
+            new.file_text.splitlines(keepends=True),
+            f"{model} (last revision)",
+            f"{model} (this revision)",
+        )
+        lines += [
+            f"- `{model}`: its patch changed since the last revision",
+            "",
+            "```diff",
+            "".join(diff).rstrip(),
+            "```",
+            "",
+        ]
+    return lines

@@ -207,7 +207,8 @@ class ForgeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["local", "github", "gitlab"] = Field(
-        default="local", description="local: branches in the repository, approved on the web only."
+        default="local",
+        description="local: branches pushed to the --repo repository, approved on the web only.",
     )
     api_url: str | None = Field(
         default=None,

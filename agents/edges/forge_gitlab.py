@@ -151,6 +151,7 @@ class GitLabForge:
             state=state,
             decided_by=decided_by,
             merge_commit=str(request.merge_commit_sha) if state == "merged" else None,
+            head_commit=str(request.sha) if getattr(request, "sha", None) else None,
             note=note,
         )
 

@@ -4,11 +4,11 @@ Branches are written with git plumbing (hash-object, a temporary index, commit-t
 update-ref), so the main work tree, which the running pipeline reads, never changes until
 `merge()`. Git runs as a subprocess with explicit arguments, never through a shell.
 
-The default branch is whatever the repository's HEAD names (main, master, trunk, ...). With a
-remote, suture works on its own clone in the workdir (`GitPipelineRepo.clone`): it pushes
-proposal branches, never the default branch, and after a forge merged a pull request it moves
-its clone forward to the remote's default branch (`sync`). The user's working copy is never
-touched.
+The default branch is whatever the repository's HEAD names (main, master, trunk, ...). suture
+works on its own clone in the workdir (`GitPipelineRepo.clone`), of the remote or, with the local
+forge, of `--repo` (agents/edges/local_forge.py): it pushes proposal branches, never the default
+branch, and after a forge merged a pull request it moves its clone forward to the remote's
+default branch (`sync`). The user's working copy is never touched.
 """
 
 from __future__ import annotations
@@ -188,8 +188,9 @@ class GitPipelineRepo(BranchRebasing):
         )
 
     def open_change_sync(self, proposal: FixProposed) -> tuple[str, str]:
-        """Commit the proposal's patches on branch suture/fix-<id> off main; work tree untouched."""
-        branch = branch_for(proposal.proposal_id)
+        """Commit the proposal's patches on branch suture/fix-<id> off main (or on the branch of
+        the proposal it supersedes); work tree untouched."""
+        branch = proposal.branch or branch_for(proposal.proposal_id)
         base = self._git("rev-parse", "--verify", f"refs/heads/{self.main_branch}").strip()
         known = self.model_files(base)
         with tempfile.TemporaryDirectory(prefix="suture-index-") as folder:
@@ -220,12 +221,13 @@ class GitPipelineRepo(BranchRebasing):
             owner = self._git(
                 "log", "-1", f"--format=%(trailers:key={PROPOSAL_TRAILER},valueonly)", branch
             ).strip()
-            if owner != proposal.proposal_id:
+            if owner not in (proposal.proposal_id, proposal.supersedes):
                 raise RepoError(
                     f"branch {branch!r} already holds proposal {owner!r}, not "
                     f"{proposal.proposal_id!r}; delete the stale branch or pick another id"
                 )
-            if self._same_change(branch, tree, base):
+            # A superseding proposal always commits anew, so the head names the live proposal.
+            if owner == proposal.proposal_id and self._same_change(branch, tree, base):
                 return branch, self._git("rev-parse", f"refs/heads/{branch}").strip()
         # A re-delivered proposal may find its branch behind a newer main: move it forward.
         self._git("update-ref", f"refs/heads/{branch}", commit, *([] if existing else [_ZERO]))
@@ -272,8 +274,9 @@ class GitPipelineRepo(BranchRebasing):
         """The branch's changes since it left main, as a unified diff."""
         return await asyncio.to_thread(self.diff_sync, branch)
 
-    def merge_sync(self, branch: str) -> str:
-        """Merge `branch` into main (fast-forward when possible), updating the work tree."""
+    def merge_sync(self, branch: str, commit: str | None = None) -> str:
+        """Merge `branch` into main (fast-forward when possible), updating the work tree; only
+        while the branch's head is still `commit` (the reviewed commit) when given."""
         head = self._git("symbolic-ref", "--short", "HEAD").strip()
         if head != self.main_branch:
             raise RepoError(
@@ -282,6 +285,11 @@ class GitPipelineRepo(BranchRebasing):
             )
         if not self._git_ok("rev-parse", "--verify", f"refs/heads/{branch}"):
             raise RepoError(f"no branch {branch!r} to merge; open the change first")
+        if commit is not None and self.branch_head(branch) != commit:
+            raise RepoError(
+                f"branch {branch!r} moved on from the reviewed commit {commit[:10]}; a newer "
+                "proposal superseded it: review that one"
+            )
         message = f"Merge {branch}: approved suture fix"
         try:
             self._git("-c", "commit.gpgsign=false", "merge", "--no-edit", "-m", message, branch)
@@ -294,9 +302,9 @@ class GitPipelineRepo(BranchRebasing):
             ) from error
         return self._git("rev-parse", "HEAD").strip()
 
-    async def merge(self, branch: str) -> str:
-        """Merge `branch` into main; return main's new commit sha."""
-        return await asyncio.to_thread(self.merge_sync, branch)
+    async def merge(self, branch: str, commit: str | None = None) -> str:
+        """Merge `branch` (at the reviewed `commit`) into main; return main's new commit sha."""
+        return await asyncio.to_thread(self.merge_sync, branch, commit)
 
     # --- the remote (suture's own clone only) --------------------------------------------
 
@@ -320,6 +328,35 @@ class GitPipelineRepo(BranchRebasing):
     async def push(self, branch: str) -> None:
         """Push a proposal branch to the remote."""
         await asyncio.to_thread(self.push_sync, branch)
+
+    def push_as_sync(self, name: str) -> None:
+        """Push the default branch to the remote as branch `name`, which is neither the remote's
+        default branch nor a proposal branch (the local forge's `suture/applied`)."""
+        if name == self.main_branch or name.startswith(BRANCH_PREFIX):
+            raise RepoError(f"suture does not push its default branch as {name!r}")
+        main = f"refs/heads/{self.main_branch}"
+        self._git("push", "--quiet", "--force", self._remote_name(), f"{main}:refs/heads/{name}")
+
+    def merge_remote_sync(self, name: str) -> bool:
+        """Merge the remote's branch `name` into the default branch when it holds commits the
+        default branch lacks; False when it has none (or no such branch). Call after a fetch."""
+        ref = f"refs/remotes/{self._remote_name()}/{name}"
+        if not self._git_ok("rev-parse", "--verify", ref):
+            return False
+        if self._git_ok("merge-base", "--is-ancestor", ref, f"refs/heads/{self.main_branch}"):
+            return False
+        try:
+            self._git(
+                "-c", "commit.gpgsign=false", "merge", "--no-edit", "-m", f"Merge {name}", ref
+            )
+        except RepoError as error:
+            if self._git_ok("rev-parse", "--verify", "MERGE_HEAD"):
+                self._git("merge", "--abort")
+            raise RepoError(
+                f"{name!r} and {self.main_branch!r} of the remote conflict ({error}); merge "
+                f"{name!r} into {self.main_branch!r} there, or delete {name!r}"
+            ) from error
+        return True
 
     def sync_sync(self) -> str:
         """Fetch, and move the clone's default branch and work tree to the remote's."""

@@ -3,12 +3,14 @@
 `PullRequests` is the healer's ProposalSink, the applier's Merger and the revalidator's Rebaser
 when a forge is configured:
 - open_change: commit on suture's clone, push the branch, open a PR (or update the one the
-  branch has, so a re-validation of the same proposal never opens a second);
+  branch has, so a re-validation of the same proposal, or a proposal superseding a pending one
+  on its branch (agents/supersede.py), never opens a second);
 - move_branch: a proposal carried onto the default branch's new head is committed, its branch
   force-pushed and its PR updated the same way;
-- merge: if a human merged on the forge already, take that merge commit (never merge twice),
-  else merge through the forge's API, checking the head is the commit that was reviewed; then
-  move the clone forward so the pipeline reads the merged models.
+- merge: if a human merged on the forge already, take that merge commit (never merge twice; only
+  if it merged the reviewed commit), else merge through the forge's API, checking the head is
+  the commit that was reviewed; then move the clone forward so the pipeline reads the merged
+  models.
 The PR number of each branch is kept in the clone's git config; a clone made anew asks the forge
 for the branch's open PR before opening one.
 """
@@ -117,8 +119,9 @@ class PullRequests:
         number = await asyncio.to_thread(self.number, branch)
         return None if number is None else await self.forge.pull_request(number)
 
-    async def merge(self, branch: str) -> str:
-        """The merge commit of the branch's PR: the forge's, if a human merged it, else ours."""
+    async def merge(self, branch: str, commit: str | None = None) -> str:
+        """The merge commit of the branch's PR: the forge's, if a human merged it, else ours
+        (the forge refuses when the PR's head is no longer the reviewed `commit`)."""
         number = await asyncio.to_thread(self.number, branch)
         if number is None:
             raise ForgeError(f"branch {branch!r} has no pull request; open the change first")
@@ -126,9 +129,18 @@ class PullRequests:
         if pull.state == "closed":
             raise ForgeError(f"pull request #{number} was closed unmerged; nothing to apply")
         if pull.state == "merged" and pull.merge_commit:
+            if commit is not None and pull.head_commit not in (None, commit):
+                await self.repo.sync()  # the default branch did move: read what was merged
+                raise ForgeError(
+                    f"pull request #{number} was merged on the forge at {pull.head_commit[:10]}, "
+                    f"not at the reviewed commit {commit[:10]}; this revision's fix is not in "
+                    "the default branch: a new alert will propose it again on the merged one"
+                )
             merged = pull.merge_commit  # merged by a human on the forge: never merge again
         else:
-            head = await asyncio.to_thread(self.repo.branch_head, branch)
+            head = commit
+            if head is None:
+                head = await asyncio.to_thread(self.repo.branch_head, branch)
             merged = await self.forge.merge_pull_request(number, head)
         await self.repo.sync()
         return merged

@@ -99,6 +99,13 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
         rows = await self._run(lambda conn: conn.execute(query).scalars().all())
         return [AlertRaised.model_validate_json(payload) for payload in rows]
 
+    async def get_alert(self, alert_id: str) -> AlertRaised | None:
+        """The stored alert with this event id, if any."""
+        table = self._tables["alerts"]
+        query = select(table.c.payload).where(table.c.event_id == alert_id)
+        payload = await self._run(lambda conn: conn.execute(query).scalar())
+        return None if payload is None else AlertRaised.model_validate_json(payload)
+
     # samples ------------------------------------------------------------------------------
     async def save_samples(self, alert_id: str, dataset: str, before: Rows, after: Rows) -> bool:
         """Keep the events seen before and after a change; False if the alert already has some."""
@@ -136,6 +143,13 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
             "payload": proposal.model_dump_json(),
         }
         return await self._insert_new("proposals", values)
+
+    async def open_proposals(self, dataset: str) -> list[ProposalRecord]:
+        """The pending proposals about `dataset`, oldest first."""
+        table = self._tables["proposals"]
+        return await self._select_proposals(
+            (table.c.dataset == dataset) & (table.c.status == "pending")
+        )
 
     async def proposal_for_alert(self, alert_id: str) -> FixProposed | None:
         """The proposal made for an alert, if any (the healer's idempotency check)."""

@@ -60,6 +60,10 @@ class InMemoryStore:
         found = [a for a in self.alerts.values() if dataset is None or a.dataset == dataset]
         return _page(found, limit, offset, newest_first)
 
+    async def get_alert(self, alert_id: str) -> AlertRaised | None:
+        """The stored alert with this event id, if any."""
+        return self.alerts.get(alert_id)
+
     async def save_samples(self, alert_id: str, dataset: str, before: Rows, after: Rows) -> bool:
         """Keep an alert's samples; False if it has some already."""
         try:
@@ -81,6 +85,14 @@ class InMemoryStore:
             return False
         record = ProposalRecord(proposal=proposal, status="pending")
         return self._insert_new(self.proposals, proposal.proposal_id, record)
+
+    async def open_proposals(self, dataset: str) -> list[ProposalRecord]:
+        """The pending proposals about `dataset`, oldest first."""
+        return [
+            r
+            for r in self.proposals.values()
+            if r.proposal.dataset == dataset and r.status == "pending"
+        ]
 
     async def proposal_for_alert(self, alert_id: str) -> FixProposed | None:
         """The proposal made for an alert, if any."""

@@ -59,6 +59,7 @@ def contracts_warning(
 def _run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from agents.edges.local_forge import APPLIED_BRANCH
     from agents.main import running
     from agents.runtime import stop_on_signals
     from core.config import load_settings
@@ -66,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(
         args.config, workdir=args.workdir, repo=args.repo, contracts=args.contracts
     )
-    # With a remote, suture works on its own clone in the workdir; else on --repo.
+    # suture works on its own clone in the workdir: of the remote, or of --repo.
     repo = settings.workdir / "clone" if settings.git.remote else check_repo(settings.repo)
 
     async def serve() -> int:
@@ -74,8 +75,13 @@ def _run(args: argparse.Namespace) -> int:
         stop_on_signals(stop)
         async with running(settings, repo, settings.contracts) as live:
             print(f"suture up: Kafka at {live.bootstrap}; watching {sorted(live.contracts)}")
-            print(f"pipeline repository: {live.repo.path} on {live.repo.main_branch!r}")
-            warning = contracts_warning(live.contracts, live.repo.path, settings.contracts)
+            print(
+                f"pipeline repository: {settings.git.remote or repo} on "
+                f"{live.repo.main_branch!r}; suture works on its clone {live.repo.path}"
+            )
+            if settings.git.remote is None:
+                print(f"approved fixes are published to {repo} as branch {APPLIED_BRANCH!r}")
+            warning = contracts_warning(live.contracts, repo, settings.contracts)
             if warning is not None:
                 print(warning, file=sys.stderr)
             for path, reason in live.broken_contracts.items():

@@ -32,7 +32,7 @@ class Repo:
     async def behind(self, branch: str) -> str | None:
         return self.moved_to
 
-    async def merge(self, branch: str) -> str:
+    async def merge(self, branch: str, commit: str | None = None) -> str:
         if self.refuse is not None:
             raise RepoError(self.refuse)
         self.merged.append(branch)

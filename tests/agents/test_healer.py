@@ -13,6 +13,7 @@ from agents.edges.kb_fake import InMemoryKnowledgeBase
 from agents.edges.llm_fake import ScriptedLLM
 from core.contracts import Contract, Pipeline
 from core.errors import LLMOutputError
+from core.lifecycle import ProposalRecord
 from core.models import AlertRaised, Detection, FixProposed, IncidentEscalated
 from core.ports import VerifiedFix
 from tools.monitoring.detect_all import detect_all
@@ -85,6 +86,9 @@ class Scene:
 
     async def save_proposal(self, proposal: FixProposed) -> bool:
         return self.proposals.setdefault(proposal.alert_id, proposal) is proposal
+
+    async def open_proposals(self, dataset: str) -> list[ProposalRecord]:
+        return []  # no review state here: tests/agents/test_supersede.py covers a pending one
 
     async def save_incident(self, incident: IncidentEscalated) -> bool:
         return True

@@ -44,7 +44,7 @@ async def _wait_for(check, timeout_s: float = 60.0):  # type: ignore[no-untyped-
 
 def _show(repo: Path, path: str) -> str:
     done = subprocess.run(
-        ["git", "-C", str(repo), "show", f"master:{path}"],
+        ["git", "-C", str(repo), "show", f"suture/applied:{path}"],  # master stays as it was
         capture_output=True,
         text=True,
         check=True,
@@ -115,6 +115,7 @@ async def test_a_producer_rename_heals_the_dbt_project_and_the_patch_keeps_its_j
     assert "{{ cents_to_amount('amount_cents') }} as amount" in merged
     assert "customer_id" in merged.split("from {{ source")[0]
     assert merged != original
+    assert (repo_dir / staging).read_text() == original, "the working copy is never written"
     mart = _show(repo_dir, "models/marts/customer_orders.sql")
     assert "-- spend per customer, straight from the topic" in mart
     sources = _show(repo_dir, "models/sources.yml")

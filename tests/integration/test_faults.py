@@ -2,7 +2,7 @@
 
 Each run uses its own broker that outlives the killed process, as a real cluster would. After
 the restart: no alert lost (the drift is still healed), no duplicate proposal or pull-request
-branch, and no half-applied fix (main has exactly one merge, and it is on record).
+branch, and no half-applied fix (suture/applied has exactly one merge, and it is on record).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.kafka import KafkaBus, Outgoing
+from agents.edges.local_forge import APPLIED_BRANCH
 from agents.edges.store import open_store
 from core.failpoints import FAILPOINTS
 from core.lifecycle import ProposalRecord
@@ -121,6 +122,7 @@ async def test_killed_at_a_step_and_restarted_heals_once(
     failpoint: str, tmp_path: Path, own_bootstrap: str
 ) -> None:
     repo = GitPipelineRepo.create(SHOP, tmp_path / "repo")
+    initial = repo.head()
     workdir = tmp_path / "work"
     suture = _Suture(repo.path, workdir, own_bootstrap)
     dies_before_proposal = not failpoint.startswith("applier.")
@@ -157,9 +159,12 @@ async def test_killed_at_a_step_and_restarted_heals_once(
     finally:
         suture.stop()
     assert [r.proposal_id for r in final] == [record.proposal_id], "one proposal, no duplicate"
-    log = repo._git("log", "--format=%H %s", "main")
+    # suture applied on its clone and published the result to the repository as suture/applied;
+    # the repository's own main never moves.
+    assert repo.head() == initial, "suture never writes the repository's default branch"
+    log = repo._git("log", "--format=%H %s", APPLIED_BRANCH)
     fixes = [line for line in log.splitlines() if "suture: heal orders" in line]
     assert len(fixes) == 1, log  # applied exactly once
-    assert final[0].applied_commit == repo.head(), log  # and the record says where
-    branches = repo._git("branch", "--list", "suture/*").split()
+    assert final[0].applied_commit == repo.branch_head(APPLIED_BRANCH), log  # where, on record
+    branches = repo._git("branch", "--list", "suture/fix-*").split()
     assert branches == [final[0].proposal.branch], branches  # no orphan branch left behind

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -67,8 +68,20 @@ async def test_drift_is_healed_after_approval_with_no_event_lost_or_duplicated(
     with duckdb.connect(str(settings.workdir / "sink.duckdb"), read_only=True) as sink:
         merged = sink.execute("select count(*) from customer_orders").fetchone()
         assert merged is not None and merged[0] > 0
-    repo_models = (settings.workdir / "repo" / "models" / "stg_orders.sql").read_text()
-    assert "customer_id" in repo_models and "cust_id" not in repo_models
+    for models in (
+        (settings.workdir / "clone" / "models" / "stg_orders.sql").read_text(),
+        _git(settings.workdir / "repo", "show", "suture/applied:models/stg_orders.sql"),
+    ):
+        assert "customer_id" in models and "cust_id" not in models
+    # The repository the demo was pointed at keeps its working copy and default branch.
+    assert _git(settings.workdir / "repo", "status", "--porcelain") == ""
+    assert "cust_id" in (settings.workdir / "repo" / "models" / "stg_orders.sql").read_text()
+
+
+def _git(path: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(path), *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 async def test_redelivered_alert_after_restart_yields_no_second_proposal(

@@ -71,10 +71,11 @@ def _render(
     variables: Mapping[str, object],
     sources: Mapping[str, str],
     macros: Sequence[str] = (),
+    packages: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     from tools.lineage.dbt import render_model  # jinja2 only for templated models
 
-    return render_model(text, variables, sources, macros)
+    return render_model(text, variables, sources, macros, packages)
 
 
 def _origins(
@@ -145,17 +146,20 @@ def write_back(
     variables: Mapping[str, object] | None = None,
     sources: Mapping[str, str] | None = None,
     macros: Sequence[str] = (),
+    packages: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """`source` (a Jinja model) changed so that it renders to `after_sql`; keeps its Jinja.
 
     Raises WritebackError when that cannot be done exactly."""
     if "\r\n" in source and "\n" not in source.replace("\r\n", ""):  # Jinja renders \r\n as \n
-        unix = write_back(source.replace("\r\n", "\n"), after_sql, variables, sources, macros)
+        unix = write_back(
+            source.replace("\r\n", "\n"), after_sql, variables, sources, macros, packages
+        )
         return unix.replace("\n", "\r\n")
     values, tables = dict(variables or {}), dict(sources or {})
 
     def render(text: str) -> str:
-        return _render(text, values, tables, macros)
+        return _render(text, values, tables, macros, packages)
 
     before, origins, shown = _origins(source, render)
     if before != render(source):
@@ -188,6 +192,11 @@ def templated_patches(pipeline: Pipeline, patches: Sequence[ModelPatch]) -> list
     Raises WritebackError (naming the model) when a change cannot be carried into its template."""
     done: list[ModelPatch] = []
     for patch in patches:
+        if patch.model in pipeline.read_only:
+            raise WritebackError(
+                f"model {patch.model!r} is {pipeline.read_only[patch.model]}, which suture never "
+                "patches; the change must be made where it comes from"
+            )
         template = pipeline.templates.get(patch.model)
         if template is None:
             done.append(patch)
@@ -199,6 +208,7 @@ def templated_patches(pipeline: Pipeline, patches: Sequence[ModelPatch]) -> list
                 pipeline.context.variables,
                 pipeline.context.sources,
                 pipeline.context.macros,
+                pipeline.context.packages,
             )
         except WritebackError as error:
             raise WritebackError(f"{template.path}: {error}") from error

@@ -1,13 +1,19 @@
-"""dbt-style models: Jinja `ref()`, `source()`, `config()`, `var()` rendered before parsing.
+"""dbt-style models: Jinja `ref()`, `source()`, `config()`, `var()`, `env_var()` rendered
+before parsing.
 
 A project's own macros (`{% macro %}` in its macro files) can be passed in and are callable from
-models; dbt's `{% test %}` and `{% materialization %}` blocks in those files are skipped.
+models; dbt's `{% test %}` and `{% materialization %}` blocks in those files are skipped. The
+macros of installed packages are callable by their package's name, as in dbt
+(`{{ shop_utils.cents('a') }}`). `env_var('X', 'default')` renders its default: suture renders
+without the environment dbt would run in, so lineage and replay do not depend on where suture
+runs.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -25,11 +31,13 @@ def render_model(
     variables: Mapping[str, object] | None = None,
     sources: Mapping[str, str] | None = None,
     macros: Sequence[str] = (),
+    packages: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """`sql` with dbt's Jinja rendered: ref('m') -> m, source('s', 't') -> s.t, config() -> ''.
 
     `sources` maps 's.t' to the table a source stands for (a dbt project's Kafka topic);
-    `macros` are the texts of the project's macro files.
+    `macros` are the texts of the project's macro files, `packages` those of each installed
+    package, by package name.
 
     >>> render_model("select {{ cents('a') }} from t",
     ...              macros=["{% macro cents(c) %}{{ c }} / 100{% endmacro %}"])
@@ -37,6 +45,9 @@ def render_model(
 
     >>> render_model("select a from {{ ref('stg') }} join {{ source('raw', 'c') }} using (a)")
     'select a from stg join raw.c using (a)'
+
+    >>> render_model("select {{ var('n', 3) }}, '{{ env_var('S', 'x') }}'")
+    "select 3, 'x'"
     """
     values = dict(variables or {})
     tables = dict(sources or {})
@@ -55,6 +66,14 @@ def render_model(
             raise ToolError(f"the model reads var({name!r}); pass its value")
         return default
 
+    def env_var(name: str, default: object = None) -> object:
+        if default is None:
+            raise ToolError(
+                f"the model reads env_var({name!r}) without a default; suture renders without "
+                f"your environment, so give it one: env_var({name!r}, 'value')"
+            )
+        return default
+
     def config(*_: object, **__: object) -> str:
         return ""
 
@@ -65,23 +84,34 @@ def render_model(
         "ref": ref,
         "source": source,
         "var": var,
+        "env_var": env_var,
         "config": config,
         "is_incremental": is_incremental,
     }
-    try:
-        for text in macros:
-            module = _ENVIRONMENT.from_string(_DBT_BLOCKS.sub("", text), globals=functions)
-            exported = module.make_module()
-            functions.update(
-                {
-                    name: getattr(exported, name)
-                    for name in exported.__dict__
-                    if not name.startswith("_")
-                }
-            )
-    except TemplateError as error:
-        raise ToolError(f"cannot read the project's macros: {error}") from error
+    for package, texts in (packages or {}).items():
+        # A package's macros see dbt's functions and each other, not the project's.
+        functions[package] = SimpleNamespace(**_macros(texts, dict(functions), package))
+    functions.update(_macros(macros, functions, "the project"))
     try:
         return _ENVIRONMENT.from_string(sql, globals=functions).render()
     except TemplateError as error:
         raise ToolError(f"cannot render the model's Jinja: {error}") from error
+
+
+def _macros(texts: Sequence[str], functions: dict[str, object], owner: str) -> dict[str, object]:
+    """The macros `texts` define, each able to call `functions` and the others (added to it)."""
+    found: dict[str, object] = {}
+    try:
+        for text in texts:
+            module = _ENVIRONMENT.from_string(_DBT_BLOCKS.sub("", text), globals=functions)
+            exported = module.make_module()
+            made = {
+                name: getattr(exported, name)
+                for name in exported.__dict__
+                if not name.startswith("_")
+            }
+            functions.update(made)
+            found.update(made)
+    except TemplateError as error:
+        raise ToolError(f"cannot read the macros of {owner}: {error}") from error
+    return found

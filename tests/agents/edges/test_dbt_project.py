@@ -129,3 +129,113 @@ def test_a_configured_folder_without_a_dbt_project_is_a_clear_error(tmp_path: Pa
 
     with pytest.raises(RepoError, match=r"no dbt_project\.yml"):
         read_pipeline_dir(tmp_path)
+
+
+_SHOP = "name: shop\nconfig-version: 2\nvars: {shop: {floor: 1}}\n"
+_SHOP_SOURCES = """
+sources:
+  - name: shop
+    tables:
+      - name: orders
+        columns:
+          - {name: order_id, data_type: varchar}
+          - {name: status, data_type: varchar}
+          - {name: amount_cents, data_type: bigint}
+"""
+_UTILS = {
+    "dbt_packages/shop_utils/dbt_project.yml": (
+        "name: shop_utils\nconfig-version: 2\nvars: {currency: usd, divisor: 1}\n"
+    ),
+    "dbt_packages/shop_utils/macros/money.sql": (
+        "{% macro to_amount(column) %}{{ column }} / 100{% endmacro %}"
+    ),
+    "dbt_packages/shop_utils/models/currencies.sql": (
+        "select '{{ var('currency') }}' as currency, {{ to_amount(var('divisor')) }} as unit"
+    ),
+}
+
+
+def test_a_packages_models_are_read_for_refs_and_never_patched(tmp_path: Path) -> None:
+    model = (
+        "select o.order_id, {{ shop_utils.to_amount('o.amount_cents') }} as amount, c.currency\n"
+        "from {{ source('shop', 'orders') }} as o cross join {{ ref('shop_utils', 'currencies') }}"
+        " as c\n"
+    )
+    root = _write(
+        tmp_path,
+        {
+            # The root project's vars scoped to the package override the package's own.
+            "dbt_project.yml": "name: shop\nconfig-version: 2\nvars: {shop_utils: {divisor: 7}}\n",
+            "models/sources.yml": _SHOP_SOURCES,
+            "models/priced.sql": model,
+            **_UTILS,
+        },
+    )
+
+    pipeline = read_pipeline_dir(root).pipeline
+
+    assert "o.amount_cents / 100 as amount" in pipeline.models["priced"]
+    assert "cross join currencies as c" in pipeline.models["priced"]
+    assert pipeline.models["currencies"] == "select 'usd' as currency, 7 / 100 as unit"
+    assert set(pipeline.templates) == {"priced"}  # only the project's own models are written
+    assert pipeline.read_only == {
+        "currencies": "a model of dbt package 'shop_utils' "
+        "(dbt_packages/shop_utils/models/currencies.sql)"
+    }
+
+
+def test_seeds_are_relations_a_model_can_ref(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "dbt_project.yml": _SHOP,
+            "models/sources.yml": _SHOP_SOURCES,
+            "models/labelled.sql": (
+                "select o.order_id, s.label from {{ source('shop', 'orders') }} as o\n"
+                "join {{ ref('statuses') }} as s on s.status = o.status\n"
+            ),
+            "seeds/lookups/statuses.csv": "status,label,rank\nplaced,Placed,1\nshipped,Shipped,2\n",
+        },
+    )
+
+    pipeline = read_pipeline_dir(root).pipeline
+
+    assert "join statuses as s" in pipeline.models["labelled"]
+    assert "('placed', 'Placed', 1)" in pipeline.models["statuses"]
+    assert pipeline.read_only == {"statuses": "dbt seed 'seeds/lookups/statuses.csv'"}
+
+
+def test_a_seed_with_a_models_name_is_a_clear_error(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "dbt_project.yml": _SHOP,
+            "models/statuses.sql": "select 1 as a",
+            "seeds/statuses.csv": "a\n1\n",
+        },
+    )
+    with pytest.raises(RepoError, match=r"seeds/statuses\.csv' has the name of model 'statuses'"):
+        read_pipeline_dir(root)
+
+
+def test_env_var_renders_its_default_and_without_one_names_the_model(tmp_path: Path) -> None:
+    model = "select '{{ env_var('SHOP_REGION', 'eu') }}' as region, {{ var('floor', 0) }} as f"
+    root = _write(tmp_path, {"dbt_project.yml": _SHOP, "models/region.sql": model})
+    assert read_pipeline_dir(root).pipeline.models["region"] == "select 'eu' as region, 1 as f"
+
+    (root / "models" / "region.sql").write_text("select '{{ env_var('SHOP_REGION') }}' as r")
+    with pytest.raises(RepoError, match=r"models/region.sql.*env_var\('SHOP_REGION'\) without"):
+        read_pipeline_dir(root)
+
+
+def test_a_package_that_is_not_installed_is_named_with_what_to_do(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "dbt_project.yml": _SHOP,
+            "packages.yml": "packages:\n  - local: ../shop_utils\n",
+            "models/priced.sql": "select {{ shop_utils.to_amount('a') }} as amount",
+        },
+    )
+    with pytest.raises(RepoError, match=r"packages\.yml declares packages .* run 'dbt deps'"):
+        read_pipeline_dir(root)

@@ -85,6 +85,30 @@ async def test_the_demo_fix_pushes_a_branch_opens_and_updates_one_pull_request(
     assert git(remote, "rev-parse", default).strip() != commit  # default branch untouched
 
 
+async def test_a_superseding_proposal_force_pushes_the_branch_and_patches_the_same_pr(
+    github_api: str, tmp_path: Path
+) -> None:
+    remote = bare_remote(tmp_path, "master")
+    repo = GitPipelineRepo.clone(str(remote), tmp_path / "clone")
+    seen: list[Exchange] = []
+    pulls = PullRequests(repo, GitHubForge(_client(github_api, seen), "acme/shop"))
+    first = rename_proposal(repo, "0123456789abcdef")
+    branch, commit = await pulls.open_change(first)
+    number = pulls.number(branch)
+    opened = len(seen)
+
+    newer = rename_proposal(repo, "fedcba9876543210", note="\n- rename of `amount_cents`")
+    newer = newer.model_copy(update={"supersedes": first.proposal_id, "branch": branch})
+    assert await pulls.open_change(newer) != (branch, commit)
+
+    assert "fedcba9876543210" in git(remote, "log", "-1", "--format=%B", branch)
+    assert [(m, p, s) for m, p, s, _ in seen[opened:]] == [
+        ("PATCH", f"/repos/acme/shop/pulls/{number}", 200),
+        ("POST", f"/repos/acme/shop/issues/{number}/labels", 200),
+    ]
+    assert not any(violations[-2:])  # Prism found nothing to object to in either request
+
+
 async def test_reading_a_pull_request_reports_what_github_said(github_api: str) -> None:
     seen: list[Exchange] = []
     forge = GitHubForge(_client(github_api, seen), "acme/shop")

@@ -105,6 +105,32 @@ class TestStoreContract:
         assert await store.list_alerts("a") == [first, second]
         assert await store.list_alerts("missing") == []
 
+    async def test_an_alert_is_found_by_its_id(self, store: Store) -> None:
+        alert = make_alert()
+        await store.save_alert(alert)
+        assert await store.get_alert(alert.event_id) == alert
+        assert await store.get_alert("missing") is None
+
+    async def test_open_proposals_are_the_pending_ones_of_a_dataset(self, store: Store) -> None:
+        first, second, third = (make_proposal(f"alert-{n}") for n in range(3))
+        for proposal in (first, second, third):
+            await store.save_proposal(proposal)
+        await store.save_proposal(
+            make_proposal("alert-x").model_copy(update={"dataset": "payments"})
+        )
+        await store.transition(
+            Transition(
+                proposal_id=second.proposal_id,
+                from_status="pending",
+                to_status="superseded",
+                by="healer",
+                note=f"superseded by proposal {third.proposal_id}",
+            )
+        )
+        found = await store.open_proposals("orders")
+        assert [r.proposal_id for r in found] == [first.proposal_id, third.proposal_id]
+        assert (await store.get_proposal(second.proposal_id)).status == "superseded"
+
     async def test_samples_round_trip_as_json(self, store: Store) -> None:
         before = [{"id": 1, "nested": {"a": [1, 2.5, None, True]}, "text": HOSTILE[0]}]
         after = [{"id": 2, "text": HOSTILE[4]}, {}]

@@ -60,7 +60,7 @@ class _Merger:
     async def behind(self, branch: str) -> str | None:
         return None
 
-    async def merge(self, branch: str) -> str:
+    async def merge(self, branch: str, commit: str | None = None) -> str:
         return "c0ffee"
 
 

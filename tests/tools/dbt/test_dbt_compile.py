@@ -28,18 +28,21 @@ DBT = ROOT / ".venv-dbt" / "bin" / "dbt"
 EXAMPLE = ROOT / "examples" / "dbt_shop"
 
 
-def _dbt_compile(project: Path, target: Path) -> None:
+def _dbt(project: Path, *args: str) -> None:
     if not DBT.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{DBT} is missing: ./go test installs dbt there")
         pytest.skip("dbt is not installed; ./go test installs it in .venv-dbt")
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     done = subprocess.run(
-        [str(DBT), "compile", "--quiet", "--profiles-dir", ".", "--target-path", str(target),
-         "--log-path", str(target / "logs")],
+        [str(DBT), *args, "--quiet", "--profiles-dir", "."],
         cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _dbt_compile(project: Path, target: Path) -> None:
+    _dbt(project, "compile", "--target-path", str(target), "--log-path", str(target / "logs"))
 
 
 def _suture_names(sql: str, sources: dict[str, str]) -> str:
@@ -88,3 +91,58 @@ def test_the_fixed_jinja_compiles_in_dbt_to_the_validated_sql(tmp_path: Path) ->
     assert {p.model for p in fixed} == {"stg_orders", "customer_orders"}
     for patch in fixed:
         assert _same(patch.after_sql, compiled[patch.model], files.pipeline.context.sources)
+
+
+_PACKAGE = {
+    "dbt_project.yml": (
+        "name: shop_utils\nversion: '1.0.0'\nconfig-version: 2\n"
+        "vars: {currency: usd, tier_floor: 0}\n"
+    ),
+    "macros/money.sql": "{% macro to_amount(column) %}({{ column }} / 100.0){% endmacro %}\n",
+    "models/currencies.sql": (
+        "select '{{ var('currency') }}' as currency, {{ var('tier_floor') }} as floor_cents\n"
+    ),
+}
+_MODELS = {
+    # a package's model (two-argument ref) and macro, env_var and var with defaults, a seed
+    "models/marts/spend_by_tier.sql": (
+        "select s.customer_id, t.tier, c.currency,\n"
+        "    sum({{ shop_utils.to_amount('s.amount') }}) as spent\n"
+        "from {{ ref('stg_orders') }} as s\n"
+        "join {{ ref('order_tiers') }} as t on s.customer_id % 2 = t.parity\n"
+        "cross join {{ ref('shop_utils', 'currencies') }} as c\n"
+        "where t.region = '{{ env_var('SUTURE_TEST_REGION', 'eu') }}'\n"
+        "  and s.amount >= {{ var('min_amount', 0) }}\n"
+        "group by 1, 2, 3\n"
+    ),
+    "seeds/order_tiers.csv": "parity,tier,region\n0,even,eu\n1,odd,eu\n",
+    "packages.yml": "packages:\n  - local: ../shop_utils\n",
+}
+
+
+def _with_packages_and_seeds(tmp_path: Path) -> Path:
+    """The example, plus a local package installed with `dbt deps`, a seed and a model using
+    them, env_var and var with defaults."""
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLE, project)
+    for root, files in ((tmp_path / "shop_utils", _PACKAGE), (project, _MODELS)):
+        for name, text in files.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text)
+    _dbt(project, "deps")
+    return project
+
+
+def test_packages_seeds_env_var_and_var_defaults_render_as_dbt_compiles_them(
+    tmp_path: Path,
+) -> None:
+    project = _with_packages_and_seeds(tmp_path)
+    compiled = _compiled(project, tmp_path / "target")
+    pipeline = read_pipeline_dir(project).pipeline
+
+    assert set(pipeline.read_only) == {"order_tiers", "currencies"}
+    for model, rendered in pipeline.models.items():
+        if model == "order_tiers":
+            continue  # a seed: dbt loads it, there is nothing to compile
+        assert model in compiled, f"dbt compiled no {model}"
+        assert _same(rendered, compiled[model], pipeline.context.sources), model

@@ -2,6 +2,9 @@
 
 The applier owns the outcome of an approval (core/lifecycle.py): the proposal becomes `applied`
 with the merge commit, or `failed` with the reason the merge failed. Nothing stays `approved`.
+When the default branch moved past the commit the proposal was validated on, nothing is merged:
+the proposal becomes `stale` (an approval is of one validated change on one base), and the
+revalidator carries it onto the new head and sends it back to review, or records why it cannot.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class Deps:
     repo: Merger
     kb: KnowledgeBase
     clock: Callable[[], datetime]
+    # Told when the default branch moved or a proposal went stale: wakes the revalidator.
+    on_moved: Callable[[], None] = lambda: None
 
 
 async def handle(event: FixApproved, deps: Deps) -> list[FixApplied]:
@@ -38,7 +43,7 @@ async def handle(event: FixApproved, deps: Deps) -> list[FixApplied]:
     """
     record = await deps.book.get_proposal(event.proposal_id)
     proposal = record.proposal
-    if record.status in ("applied", "failed"):
+    if record.status in ("applied", "failed", "stale"):
         return []  # redelivered approval: its outcome is on record already
     if record.status != "approved":
         raise ApprovalError(
@@ -48,11 +53,29 @@ async def handle(event: FixApproved, deps: Deps) -> list[FixApplied]:
         await _fail(deps, proposal.proposal_id, "the proposal has no branch to merge")
         return []
     try:
-        merged = await deps.repo.merge(proposal.branch)
+        moved = await deps.repo.behind(proposal.branch)
+        merged = await deps.repo.merge(proposal.branch) if moved is None else ""
     except AssistantError as error:
         if error.retriable:
             raise  # the edge retries; the proposal stays approved meanwhile
         await _fail(deps, proposal.proposal_id, f"merging {proposal.branch!r} failed: {error}")
+        return []
+    if moved is not None:
+        reason = (
+            f"the default branch moved to {moved[:12]} after {proposal.branch!r} was validated "
+            "and approved; it is being revalidated on the new head and must be approved again"
+        )
+        _log.info("not merging %s: %s", proposal.proposal_id, reason)
+        await deps.book.transition(
+            Transition(
+                proposal_id=proposal.proposal_id,
+                from_status="approved",
+                to_status="stale",
+                by="applier",
+                failure=reason,
+            )
+        )
+        deps.on_moved()
         return []
     failpoint("applier.merged")
     await deps.kb.record(VerifiedFix.from_proposal(proposal, applied_at=deps.clock()))
@@ -66,6 +89,7 @@ async def handle(event: FixApproved, deps: Deps) -> list[FixApplied]:
         )
     )
     _log.info("fix applied", extra={"event_id": event.event_id})
+    deps.on_moved()  # the other proposals were made on the old head
     return [
         FixApplied(
             proposal_id=proposal.proposal_id,

@@ -42,7 +42,11 @@ from guardrails.replay_gate import validate_patch
 from tools.contracts.evolution import evolve_contract
 from tools.dbt.source_yaml import contract_file_for
 from tools.dbt.writeback import WritebackError, templated_patches
-from tools.healing.harm import new_values_flow_through, repeated_keys_absorbed
+from tools.healing.harm import (
+    invariants_broken,
+    new_values_flow_through,
+    repeated_keys_absorbed,
+)
 from tools.healing.mapping import MappingInference, infer_mapping
 from tools.healing.recipe_plan import plan_recipes
 from tools.lineage.graph import LineageGraph, build_lineage
@@ -140,6 +144,7 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
         harmful = await _not_absorbed(case, harmful, deps.samples)
         if not harmful:
             return []  # nothing any model reads is affected
+    if alert.category != "drift" or any(d.kind in _NEEDS_A_HUMAN for d in harmful):
         before, after = await deps.samples.load_samples(alert.event_id)
         if all(d.kind == "enum_new_value" for d in harmful):
             return await _recode(replace(case, before=before, after=after), harmful, deps)
@@ -320,14 +325,30 @@ async def _not_absorbed(
     """The findings the models do not absorb: a new value they only group by, or repeated keys
     they deduplicate, needs no human."""
     alert = case.alert
-    after: Rows | None = None
+    loaded: tuple[Rows, Rows] | None = None
+
+    async def events() -> tuple[Rows, Rows]:
+        nonlocal loaded
+        loaded = loaded if loaded is not None else await samples.load_samples(alert.event_id)
+        return loaded
+
     kept = []
     for d in found:
         if d.kind == "enum_new_value" and d.field is not None:
             if new_values_flow_through(case.graph, case.pipeline, alert.dataset, d.field):
-                continue
+                before = (await events())[0]
+                broken = invariants_broken(
+                    case.pipeline, case.contracts, alert.dataset, d.field, [d.value], before
+                )
+                if not broken:
+                    continue
+                _log.info(
+                    "a new value breaks invariants %s; not absorbed",
+                    broken,
+                    extra={"event_id": alert.event_id},
+                )
         if d.kind == "duplicates" and d.field is not None:
-            after = after if after is not None else (await samples.load_samples(alert.event_id))[1]
+            after = (await events())[1]
             if after and repeated_keys_absorbed(
                 case.pipeline, case.contracts, alert.dataset, d.field, after
             ):

@@ -19,7 +19,15 @@ from typing import Any, Protocol
 import uvicorn
 from pydantic import BaseModel, SecretStr
 
-from agents import applier, drift_monitor, forge_review, healer, lag_monitor, quarantine
+from agents import (
+    applier,
+    drift_monitor,
+    forge_review,
+    healer,
+    lag_monitor,
+    quarantine,
+    revalidator,
+)
 from agents.edges.announce import Announcer
 from agents.edges.blobs import FileBlobs
 from agents.edges.bounded import BoundedPublisher, original_payload
@@ -67,7 +75,7 @@ from core.models import (
     FixApproved,
     IncidentEscalated,
 )
-from core.ports import LLM, Forge, Merger, ProposalSink
+from core.ports import LLM, Forge, Merger, ProposalSink, Rebaser
 from tools.lineage.graph import build_lineage
 from tools.monitoring.dataset_monitor import DatasetMonitor
 
@@ -76,8 +84,9 @@ _log = logging.getLogger(__name__)
 CLONE_DIR = "clone"
 
 
-class _Changes(ProposalSink, Merger, Protocol):
-    """Where proposals go and approvals are merged: the repository, or its pull requests."""
+class _Changes(ProposalSink, Merger, Rebaser, Protocol):
+    """Where proposals go, are kept on the default branch's head and approvals are merged: the
+    repository, or its pull requests."""
 
 
 # Which adapter each forge kind uses; `local` has none (branches in the repository itself).
@@ -248,7 +257,7 @@ async def _ask(
 
 
 # Loops that must run once across replicas (the others share partitions through their group).
-SINGLETONS = frozenset({"applier", "quarantine", "outbox", "forge_poll"})
+SINGLETONS = frozenset({"applier", "quarantine", "outbox", "forge_poll", "revalidator"})
 
 
 async def _watch_broker(broker: EmbeddedBroker, live: Running, interval_s: float = 1.0) -> None:
@@ -411,6 +420,7 @@ async def _services(
             blobs,
             Destinations.from_settings(kafka),
         )
+        main_moved = asyncio.Event()  # the applier wakes the revalidator (on this replica)
         loops = dict(
             _agent_loops(
                 settings,
@@ -423,9 +433,16 @@ async def _services(
                 llm,
                 contracts,
                 broker,
+                main_moved,
             )
         )
         loops["outbox"] = outbox.run
+        loops["revalidator"] = partial(
+            revalidator.run,
+            revalidator.Deps(book=store, samples=store, repo=pulls or repo, view=view),
+            settings.git.revalidate_interval_s,
+            main_moved,
+        )
         if pulls is not None:
             wake = asyncio.Event()
             if settings.forge.webhook_secret is not None:
@@ -503,6 +520,7 @@ def _agent_loops(
     llm: LLM | None,
     contracts: dict[str, Contract],
     broker: EmbeddedBroker | None,
+    main_moved: asyncio.Event,
 ) -> dict[str, Any]:
     """The routes: which topics each agent reads, and its handler. Where each agent's output
     goes is the Destinations table's to say; no agent names a topic."""
@@ -514,7 +532,9 @@ def _agent_loops(
         return make_consumer(bootstrap, topics, group_id_for(module), kafka, **options)
 
     healer_deps = healer.Deps(llm=llm, kb=kb, repo=view, samples=store, book=store, sink=repo)
-    applier_deps = applier.Deps(book=store, repo=repo, kb=kb, clock=lambda: datetime.now(UTC))
+    applier_deps = applier.Deps(
+        book=store, repo=repo, kb=kb, clock=lambda: datetime.now(UTC), on_moved=main_moved.set
+    )
     replay_deps = quarantine.Deps(
         log=KafkaTopicLog(bootstrap, kafka=kafka),
         book=store,

@@ -240,6 +240,12 @@ class GitSettings(BaseModel):
         description="URL (or path of a bare repository) suture clones and pushes branches to; "
         "unset: work on the repository given with --repo.",
     )
+    revalidate_interval_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds between two checks that the default branch did not move past a "
+        "pending proposal (one that it moved past is rebased and validated again).",
+    )
 
 
 class Settings(BaseSettings):

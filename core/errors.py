@@ -66,6 +66,14 @@ class RepoError(AssistantError):
     """The pipeline repository could not be read or changed (git failed, file missing)."""
 
 
+class RebaseConflictError(RepoError):
+    """A proposal's change no longer applies on the default branch's new head; `paths` conflict."""
+
+    def __init__(self, message: str, paths: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.paths = paths
+
+
 class ForgeError(AssistantError):
     """The forge (GitHub, GitLab) refused a request; `status` is its HTTP status, if any."""
 

@@ -221,8 +221,52 @@ class ProposalSink(Protocol):
 class Merger(Protocol):
     """Merges a proposal's branch into the pipeline repository's default branch."""
 
+    async def behind(self, branch: str) -> str | None:
+        """The default branch's head when it moved past the commit `branch` was made (and
+        validated) on, so the change must be revalidated before it is merged; else None."""
+        ...
+
     async def merge(self, branch: str) -> str:
         """Merge `branch` (a no-op if already merged); return the default branch's new commit."""
+        ...
+
+
+class Rebase(BaseModel):
+    """A proposal's change carried onto the default branch's head, in git's objects only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    branch: str
+    tip: str = Field(description="The branch's commit before the rebase.")
+    base: str = Field(description="The commit the branch was made on.")
+    head: str = Field(description="The default branch's head the change is carried onto.")
+    tree: str = Field(description="The tree of the head with the change merged in.")
+    changed: dict[str, str] = Field(
+        default_factory=dict, description="Path -> merged text of every file the change touches."
+    )
+
+
+class Rebaser(Protocol):
+    """Carries proposal branches onto the default branch when it moves (core/lifecycle: stale)."""
+
+    async def refresh(self) -> str:
+        """The default branch's head now (fetched from the remote first, when there is one)."""
+        ...
+
+    async def base_of(self, branch: str) -> str | None:
+        """The commit `branch` was made on; None when the default branch holds it already."""
+        ...
+
+    async def rebase(self, branch: str) -> Rebase:
+        """Merge the branch's change onto the head (no ref moves); RebaseConflictError if not."""
+        ...
+
+    async def pipeline_at(self, ref: str) -> Pipeline:
+        """The models as committed at `ref` (a commit or a tree)."""
+        ...
+
+    async def move_branch(self, proposal: FixProposed, rebase: Rebase) -> str:
+        """Commit the rebased change on the head and move the branch (and its PR) there."""
         ...
 
 

@@ -141,20 +141,24 @@ async def _lag_alert(live: Running, scenario: Scenario) -> int:
 
 
 async def _approve(live: Running, records: Sequence[ProposalRecord], deadline: float) -> None:
-    """Approve every pending proposal over HTTP as a reviewer does; wait until each is applied."""
+    """Approve every pending proposal over HTTP as a reviewer does; wait until each is applied.
+
+    A fix applied before another moves the default branch: the other is revalidated on the new
+    head and comes back to review (core/lifecycle.py: stale), so it is approved again."""
     headers = {"Authorization": f"Bearer {live.token.get_secret_value()}"}
     async with httpx.AsyncClient(base_url=live.url, headers=headers, timeout=10) as client:
         for record in records:
             proposal_id = record.proposal.proposal_id
-            if record.status == "pending":
-                answer = await client.post(f"/api/proposals/{proposal_id}/approve")
-                if answer.status_code != 200:
-                    raise LiveRunError(
-                        f"approving {proposal_id!r} answered {answer.status_code}: {answer.text}"
-                    )
 
             async def settled(proposal_id: str = proposal_id) -> str | None:
                 status = (await live.store.get_proposal(proposal_id)).status
+                if status == "pending":
+                    answer = await client.post(f"/api/proposals/{proposal_id}/approve")
+                    if answer.status_code not in (200, 409):  # 409: it moved meanwhile
+                        raise LiveRunError(
+                            f"approving {proposal_id!r} answered {answer.status_code}: "
+                            f"{answer.text}"
+                        )
                 return status if status in ("applied", "failed", "rejected") else None
 
             status = await _until(f"proposal {proposal_id!r} to be applied", settled, deadline)

@@ -130,6 +130,11 @@ def _problem(
         return None
     if _recodes_new_values(field, target, before, after, contract, vouched):
         return None
+    if not vouched and is_recode(target, field):
+        return (
+            f"{field} is recoded as {target} on no evidence: recoding a value is a guess about "
+            "what it means unless a verified fix or a model's proposal for a human vouches for it"
+        )
     if fits(old, new) is None and not _converted(old, new, unit):
         return f"{field} is rewritten as {target} although its values did not change"
     conversion = _conversion(old, new, unit)

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 from pydantic import ValidationError
 
+from agents.edges.git_rebase import BranchRebasing
 from agents.edges.pipeline_files import CONTRACTS_DIR, MODELS_DIR, read_pipeline_dir
 from core.contracts import Contract, Pipeline
 from core.errors import RepoError
@@ -50,8 +51,8 @@ def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env | (extra or {})
 
 
-class GitPipelineRepo:
-    """A pipeline repository under git; implements ProposalSink and PipelineView."""
+class GitPipelineRepo(BranchRebasing):
+    """A pipeline repository under git; implements ProposalSink, Merger, Rebaser, PipelineView."""
 
     def __init__(
         self, path: Path, *, main_branch: str | None = None, remote: str | None = None
@@ -127,8 +128,14 @@ class GitPipelineRepo:
         _run(target, "commit", "--quiet", "-m", f"Pipeline from template {Path(template).name}")
         return cls(target, main_branch=main_branch)
 
-    def _git(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
-        return _run(self.path, *args, stdin=stdin, env=env)
+    def _git(
+        self,
+        *args: str,
+        stdin: str | None = None,
+        env: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (0,),
+    ) -> str:
+        return _run(self.path, *args, stdin=stdin, env=env, ok=ok)
 
     def _git_ok(self, *args: str) -> bool:
         try:
@@ -291,14 +298,6 @@ class GitPipelineRepo:
         """Merge `branch` into main; return main's new commit sha."""
         return await asyncio.to_thread(self.merge_sync, branch)
 
-    def head(self) -> str:
-        """The commit main points at."""
-        return self._git("rev-parse", f"refs/heads/{self.main_branch}").strip()
-
-    def branch_head(self, branch: str) -> str:
-        """The commit `branch` points at."""
-        return self._git("rev-parse", "--verify", f"refs/heads/{branch}").strip()
-
     # --- the remote (suture's own clone only) --------------------------------------------
 
     def _remote_name(self) -> str:
@@ -356,8 +355,14 @@ def _subcommand(args: tuple[str, ...]) -> str:
     return " ".join(rest[:2])
 
 
-def _run(cwd: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
-    """Run git in `cwd`; a failure is a RepoError carrying git's stderr."""
+def _run(
+    cwd: Path,
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    ok: tuple[int, ...] = (0,),
+) -> str:
+    """Run git in `cwd`; an exit status not in `ok` is a RepoError carrying git's stderr."""
     command = ["git", "-C", str(cwd), *args]
     try:
         done = subprocess.run(
@@ -371,7 +376,7 @@ def _run(cwd: Path, *args: str, stdin: str | None = None, env: dict[str, str] | 
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise RepoError(f"could not run git {args[0]!r}: {error}; is git installed?") from error
-    if done.returncode != 0:
+    if done.returncode not in ok:
         detail = (done.stderr or done.stdout).strip()
         raise RepoError(f"git {_subcommand(args)} failed in {str(cwd)!r}: {detail}")
     return done.stdout

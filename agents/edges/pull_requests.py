@@ -1,8 +1,11 @@
 """Proposals as pull requests: commit and push the branch, then open or update its PR.
 
-`PullRequests` is the healer's ProposalSink and the applier's Merger when a forge is configured:
+`PullRequests` is the healer's ProposalSink, the applier's Merger and the revalidator's Rebaser
+when a forge is configured:
 - open_change: commit on suture's clone, push the branch, open a PR (or update the one the
   branch has, so a re-validation of the same proposal never opens a second);
+- move_branch: a proposal carried onto the default branch's new head is committed, its branch
+  force-pushed and its PR updated the same way;
 - merge: if a human merged on the forge already, take that merge commit (never merge twice),
   else merge through the forge's API, checking the head is the commit that was reviewed; then
   move the clone forward so the pipeline reads the merged models.
@@ -17,9 +20,10 @@ import logging
 from collections.abc import Sequence
 
 from agents.edges.git_repo import GitPipelineRepo
+from core.contracts import Pipeline
 from core.errors import ForgeError
 from core.models import FixProposed
-from core.ports import Forge, PullRequest, PullRequestDraft
+from core.ports import Forge, PullRequest, PullRequestDraft, Rebase
 
 _log = logging.getLogger(__name__)
 _NUMBER = "pullRequest"
@@ -51,6 +55,42 @@ class PullRequests:
     async def open_change(self, proposal: FixProposed) -> tuple[str, str]:
         """Commit and push the proposal's branch; open its PR, or update the one it has."""
         branch, commit = await self.repo.open_change(proposal)
+        await self._publish(proposal, branch)
+        return branch, commit
+
+    async def move_branch(self, proposal: FixProposed, rebase: Rebase) -> str:
+        """Commit the rebased change on the head, force-push the branch and update its PR."""
+        commit = await self.repo.move_branch(proposal, rebase)
+        await self._publish(proposal, rebase.branch)
+        return commit
+
+    async def refresh(self) -> str:
+        """Fetch the remote; its default branch's head."""
+        return await self.repo.sync()
+
+    async def base_of(self, branch: str) -> str | None:
+        """The commit `branch` was made on; None when the default branch holds it already."""
+        return await self.repo.base_of(branch)
+
+    async def rebase(self, branch: str) -> Rebase:
+        """The branch's change merged onto the default branch's head (no ref moves)."""
+        return await self.repo.rebase(branch)
+
+    async def pipeline_at(self, ref: str) -> Pipeline:
+        """The models committed at `ref`."""
+        return await self.repo.pipeline_at(ref)
+
+    async def behind(self, branch: str) -> str | None:
+        """The remote default branch's head when it moved past the branch's base, unless a
+        human merged the branch's PR already (then merging takes that merge: nothing moved)."""
+        number = await asyncio.to_thread(self.number, branch)
+        if number is not None and (await self.forge.pull_request(number)).state == "merged":
+            return None
+        await self.repo.sync()
+        return await self.repo.behind(branch)
+
+    async def _publish(self, proposal: FixProposed, branch: str) -> None:
+        """Push the branch; open its PR, or update the one it has."""
         await self.repo.push(branch)
         draft = PullRequestDraft(
             branch=branch,
@@ -71,7 +111,6 @@ class PullRequests:
         else:
             pull = await self.forge.update_pull_request(number, draft)
             _log.info("updated pull request %s for %s", pull.url, branch)
-        return branch, commit
 
     async def state(self, branch: str) -> PullRequest | None:
         """Where the branch's PR stands on the forge; None when it has none."""

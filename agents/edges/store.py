@@ -11,10 +11,10 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
-from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy import Connection, Engine, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -24,7 +24,7 @@ from agents.edges.store_console import ConsoleRecordsMixin, add_console_tables
 from agents.edges.store_engine import make_engine, parse_store_url
 from agents.edges.store_schema import add_missing_columns, as_utc, build_metadata
 from core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
-from core.lifecycle import ProposalRecord, ProposalStatus, Transition
+from core.lifecycle import ProposalRecord, ProposalStatus, Transition, refusal
 from core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
 
 R = TypeVar("R")
@@ -171,6 +171,14 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
             newest_first=newest_first,
         )
 
+    async def count_proposals(self, status: ProposalStatus | None = None) -> int:
+        """How many proposals there are, optionally only those in `status` (one COUNT query)."""
+        table = self._tables["proposals"]
+        query = select(func.count()).select_from(table)
+        if status is not None:
+            query = query.where(table.c.status == status)
+        return await self._run(lambda conn: int(conn.execute(query).scalar_one()))
+
     async def transition(self, move: Transition) -> ProposalRecord:
         """Make one lifecycle move, atomically (compare-and-set on the current status).
 
@@ -179,11 +187,9 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
         """
         move.check()
         table = self._tables["proposals"]
-        changes: dict[str, Any] = {"status": move.to_status}
-        for column in ("reviewer", "note", "applied_commit", "failure"):
-            value = getattr(move, column)
-            if value is not None:
-                changes[column] = value
+        changes: dict[str, Any] = move.changes()
+        if move.revised is not None:
+            changes["payload"] = move.revised.model_dump_json()
         if move.by == "reviewer":
             changes["decided_at"] = datetime.now(UTC)
         statement = (
@@ -194,20 +200,21 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
             .returning(table.c.proposal_id)
         )
 
-        def run(conn: Connection) -> str | None:
+        def run(conn: Connection) -> tuple[str, str] | None:
             if conn.execute(statement).first() is not None:
                 return None
-            query = select(table.c.status).where(table.c.proposal_id == move.proposal_id)
-            return str(conn.execute(query).scalar_one_or_none() or "")
+            query = select(table.c.status, table.c.failure).where(
+                table.c.proposal_id == move.proposal_id
+            )
+            row = conn.execute(query).first()
+            return ("", "") if row is None else (str(row.status), row.failure or "")
 
         current = await self._run(run)
-        if current == "":
+        if current is not None and current[0] == "":
             raise NotFoundError(f"no proposal {move.proposal_id!r}; list_proposals() shows the ids")
         if current is not None:
-            raise ApprovalError(
-                f"proposal {move.proposal_id!r} is {current!r}, not {move.from_status!r}; "
-                "it was decided already, reload it before acting"
-            )
+            status = cast(ProposalStatus, current[0])
+            raise ApprovalError(refusal(move.proposal_id, status, move.from_status, current[1]))
         return await self.get_proposal(move.proposal_id)
 
     # incidents and dead letters -------------------------------------------

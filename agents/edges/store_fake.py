@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from core.errors import ApprovalError, NotFoundError, StoreError
-from core.lifecycle import ProposalRecord, ProposalStatus, Transition
+from core.lifecycle import ProposalRecord, ProposalStatus, Transition, refusal
 from core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
 from core.ports import Position
 from core.records import AuditEntry, DeadLetterRecord, IncidentAction, IncidentRecord
@@ -110,19 +110,21 @@ class InMemoryStore:
         found = [r for r in self.proposals.values() if status is None or r.status == status]
         return _page(found, limit, offset, newest_first)
 
+    async def count_proposals(self, status: ProposalStatus | None = None) -> int:
+        """How many proposals there are, optionally only those in `status`."""
+        return sum(1 for r in self.proposals.values() if status is None or r.status == status)
+
     async def transition(self, move: Transition) -> ProposalRecord:
         """Make one lifecycle move by compare-and-set, as the real store does."""
         move.check()
         record = await self.get_proposal(move.proposal_id)
         if record.status != move.from_status:
             raise ApprovalError(
-                f"proposal {move.proposal_id!r} is {record.status!r}, not {move.from_status!r}; "
-                "it was decided already, reload it before acting"
+                refusal(move.proposal_id, record.status, move.from_status, record.failure or "")
             )
-        changes: dict[str, Any] = {"status": move.to_status}
-        for name in ("reviewer", "note", "applied_commit", "failure"):
-            if getattr(move, name) is not None:
-                changes[name] = getattr(move, name)
+        changes: dict[str, Any] = move.changes()
+        if move.revised is not None:
+            changes["proposal"] = move.revised
         if move.by == "reviewer":
             changes["decided_at"] = datetime.now(UTC)
         self.proposals[move.proposal_id] = record.model_copy(update=changes)

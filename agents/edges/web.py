@@ -193,7 +193,8 @@ def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> Fast
     async def approve(
         who: Decider, proposal_id: str, body: DecisionBody | None = None
     ) -> ProposalRecord:
-        """Approve a pending proposal and apply it (409 if it is not pending)."""
+        """Approve a pending proposal and apply it (409 if it is not pending; a stale one is
+        refused until it was revalidated on the default branch's new head)."""
         return await review.decide(proposal_id, "approve", body or DecisionBody(), who)
 
     @app.post("/api/proposals/{proposal_id}/reject", response_model=ProposalRecord)

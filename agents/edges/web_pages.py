@@ -206,10 +206,11 @@ def add_pages(app: FastAPI, deps: WebDeps, review: Reviewer) -> None:
             return to_login(request)
         limit, offset = _paging(request, deps)
         records = await store.list_proposals(limit=limit + 1, offset=offset, newest_first=True)
-        pending = len(await store.list_proposals("pending"))
+        pending = await store.count_proposals("pending")
+        stale = await store.count_proposals("stale")
         return paged(
             request, "proposals.html", "Fix proposals", "records", records, limit, offset,
-            pending=pending,
+            pending=pending, stale=stale,
         )  # fmt: skip
 
     @app.get("/proposals/{proposal_id}", include_in_schema=False)

@@ -27,6 +27,10 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 class Repo:
     merged: list[str] = field(default_factory=list)
     refuse: str | None = None
+    moved_to: str | None = None  # the default branch's head, when it moved past the branch
+
+    async def behind(self, branch: str) -> str | None:
+        return self.moved_to
 
     async def merge(self, branch: str) -> str:
         if self.refuse is not None:
@@ -154,3 +158,30 @@ async def test_nothing_is_applied_without_an_approval(status: ProposalStatus) ->
     with pytest.raises(ApprovalError, match="not approved"):
         await applier.handle(FixApproved(proposal_id=fix.proposal_id), deps(book, repo, kb))
     assert repo.merged == [] and await kb.lookup("sig") is None
+
+
+async def test_an_approval_main_moved_past_goes_stale_and_wakes_the_revalidator() -> None:
+    fix = proposal()
+    book, kb = await stored(fix, "approved"), InMemoryKnowledgeBase()
+    repo = Repo(moved_to="b" * 40)
+    woken: list[str] = []
+    deps = applier.Deps(
+        book=book, repo=repo, kb=kb, clock=lambda: NOW, on_moved=lambda: woken.append("x")
+    )
+    assert await applier.handle(FixApproved(proposal_id=fix.proposal_id), deps) == []
+    record = await book.get_proposal(fix.proposal_id)
+    assert record.status == "stale" and "moved to bbbbbbbbbbbb" in (record.failure or "")
+    assert repo.merged == [] and await kb.lookup("sig") is None and woken == ["x"]
+    # A redelivered approval of the stale proposal does nothing either.
+    assert await applier.handle(FixApproved(proposal_id=fix.proposal_id), deps) == []
+    assert repo.merged == [] and woken == ["x"]
+
+
+async def test_a_merge_wakes_the_revalidator_for_the_proposals_made_on_the_old_head() -> None:
+    fix = proposal()
+    book, kb, woken = await stored(fix, "approved"), InMemoryKnowledgeBase(), []
+    deps = applier.Deps(
+        book=book, repo=Repo(), kb=kb, clock=lambda: NOW, on_moved=lambda: woken.append(1)
+    )
+    [applied] = await applier.handle(FixApproved(proposal_id=fix.proposal_id), deps)
+    assert applied.proposal_id == fix.proposal_id and woken == [1]

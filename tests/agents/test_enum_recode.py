@@ -164,3 +164,65 @@ def test_validation_refuses_a_recode_without_evidence_or_outside_the_domain(wron
     assert passes(right)
     assert not passes(right, vouched=False)  # nobody vouches for it: a guess
     assert not passes(wrong)
+
+
+GROUPED = Pipeline(models={"stg": "select status, count(*) as n from orders group by status"})
+
+
+def _promising(check: str) -> Contract:
+    invariant = {"name": "known_status", "model": "stg", "check": check}
+    return Contract.model_validate({**ORDERS.model_dump(), "invariants": [invariant]})
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "status in ('placed', 'shipped', 'cancelled')",
+        "status <> 'dispatched'",
+        "length(status) < 10",
+    ],
+)
+async def test_a_value_models_only_group_by_escalates_when_it_breaks_a_promise(check: str) -> None:
+    contract = _promising(check)
+    scene = Scene(GROUPED, contract, BEFORE, _after("dispatched"))
+    found = detect_all(contract, BEFORE, scene.after)
+    alert = AlertRaised(source="test", category="drift", dataset="orders", detections=found)
+    [outcome] = await healer.handle(alert, scene.deps())
+    assert isinstance(outcome, IncidentEscalated) and "dispatched" in outcome.reason
+
+
+async def test_a_value_models_only_group_by_needs_nothing_while_promises_hold() -> None:
+    contract = _promising("n > 0")
+    scene = Scene(GROUPED, contract, BEFORE, _after("dispatched"))
+    found = detect_all(contract, BEFORE, scene.after)
+    alert = AlertRaised(source="test", category="drift", dataset="orders", detections=found)
+    assert await healer.handle(alert, scene.deps()) == []
+
+
+async def test_an_absorbed_new_value_does_not_stop_the_fix_of_a_rename_beside_it() -> None:
+    contract = Contract.model_validate(
+        {
+            "dataset": "orders",
+            "fields": [
+                {"name": "id", "type": "string", "required": True},
+                {"name": "status", "type": "string", "enum": ["placed", "shipped"]},
+                {"name": "quantity", "type": "integer", "required": True},
+            ],
+        }
+    )
+    pipeline = Pipeline(
+        models={"stg": "select status, sum(quantity) as items from orders group by status"}
+    )
+    statuses = ["placed", "shipped", "placed", "shipped", "placed", "shipped"]
+    before = [{"id": f"a{i}", "status": s, "quantity": i + 1} for i, s in enumerate(statuses)]
+    after = [
+        {"id": f"b{i}", "status": s, "qty": i + 2}
+        for i, s in enumerate(["placed", "returned", "shipped", "returned", "placed", "shipped"])
+    ]
+    scene = Scene(pipeline, contract, before, after)
+    found = detect_all(contract, before, after)
+    assert {d.kind for d in found} >= {"enum_new_value", "rename"}
+    alert = AlertRaised(source="test", category="drift", dataset="orders", detections=found)
+    [proposal] = await healer.handle(alert, scene.deps())
+    assert isinstance(proposal, FixProposed) and proposal.validation.passed
+    assert "qty" in proposal.patches[0].after_sql

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agents import applier, forge_review
+from agents import applier, forge_review, revalidator
 from agents.edges.forge_fake import InMemoryForge
 from agents.edges.forge_poll import poll_once, watch_pull_requests
 from agents.edges.git_repo import GitPipelineRepo
@@ -350,3 +350,72 @@ async def test_a_webhook_wakes_the_poll_loop_before_its_interval(scene: Scene) -
         )
     assert rounds == 2
     assert [getattr(m.event, "proposal_id", None) for m in published] == [proposal_id]
+
+
+def push_to_default(scene: Scene, tmp_path: Path, path: str, text: str) -> str:
+    """A human's commit on the remote's default branch (from their own clone); its sha."""
+    human = tmp_path / "human"
+    if not human.exists():
+        git(tmp_path, "clone", "--quiet", str(scene.remote), str(human))
+    git(human, "pull", "--quiet")
+    (human / path).write_text(text)
+    git(human, "add", path)
+    git(human, "-c", "user.name=h", "-c", "user.email=h@x", "commit", "--quiet", "-m", path)
+    git(human, "push", "--quiet", "origin", "HEAD")
+    return git(human, "rev-parse", "HEAD").strip()
+
+
+async def test_a_moved_default_branch_makes_an_approval_stale_and_the_branch_is_pushed_rebased(
+    scene: Scene, tmp_path: Path
+) -> None:
+    proposal_id, number = await scene.propose("eeee000011112222")
+    branch = scene.forge.pulls[number].branch
+    old_tip = git(scene.remote, "rev-parse", f"refs/heads/{branch}").strip()
+    head = push_to_default(scene, tmp_path, "models/order_ids.sql", "select order_id from orders\n")
+    await scene.store.transition(
+        Transition(
+            proposal_id=proposal_id,
+            from_status="pending",
+            to_status="approved",
+            by="reviewer",
+            reviewer="ann",
+        )
+    )
+    assert await scene.apply([FixApproved(proposal_id=proposal_id, reviewer="ann")]) == []
+    assert scene.forge.merges == []  # nothing merged on a base the approval did not see
+    stale = await scene.store.get_proposal(proposal_id)
+    assert stale.status == "stale" and head[:12] in (stale.failure or "")
+    # The producer writes customer_id beside cust_id: the fix replays on the new head's models.
+    before = [
+        {"order_id": f"o{i}", "cust_id": i, "amount_cents": 100 * i, "status": "placed",
+         "created_at": f"2026-01-0{i}T10:00:00Z"}
+        for i in range(1, 5)
+    ]  # fmt: skip
+    after = [{**row, "customer_id": row["cust_id"]} for row in before]
+    await scene.store.save_samples(stale.proposal.alert_id, "orders", before, after)
+
+    deps = revalidator.Deps(
+        book=scene.store, samples=scene.store, repo=scene.pulls, view=scene.repo
+    )
+    [settled] = (await revalidator.revalidate_once(deps)).settled
+
+    assert settled.status == "pending", settled.failure
+    pushed = git(scene.remote, "rev-parse", f"refs/heads/{branch}").strip()
+    assert pushed == settled.proposal.commit and pushed != old_tip
+    assert git(scene.remote, "rev-parse", f"{pushed}^").strip() == head
+    assert scene.forge.calls[-1] == f"update {number}"  # the same PR, updated
+    assert scene.forge.drafts[number].branch == branch
+    await scene.store.transition(
+        Transition(
+            proposal_id=proposal_id,
+            from_status="pending",
+            to_status="approved",
+            by="reviewer",
+            reviewer="ann",
+        )
+    )
+    [applied] = await scene.apply([FixApproved(proposal_id=proposal_id, reviewer="ann")])
+    assert scene.forge.merges == [number]
+    assert (scene.repo.path / "models/order_ids.sql").exists()
+    assert "customer_id as" in (scene.repo.path / "models/stg_orders.sql").read_text()
+    assert scene.repo.head() == applied.merge_commit

@@ -63,3 +63,19 @@ def test_requires_text_flags_to_keep_their_meaning() -> None:
 
     assert check("select room, busy = 'Y' as busy from rooms")
     assert not check("select room, busy = 'N' as busy from rooms")
+
+
+@pytest.mark.parametrize(
+    "recode",
+    [
+        "case when sensor = 's9' then 's1' else sensor end",
+        "case when sensor = 's9' then 's1' when sensor = 's8' then 's2' else sensor end",
+    ],
+)
+def test_refuses_a_recode_of_values_nobody_vouches_for(recode: str) -> None:
+    after: list[dict[str, object]] = [
+        {"sensor": "s9", "humidity": 41.0, "qty": 2},
+        {"sensor": "s1", "humidity": 43.0, "qty": 4},
+    ]
+    passed, detail = _check(f"select {recode} as sensor, humidity, qty from readings", after)
+    assert not passed and "on no evidence" in detail

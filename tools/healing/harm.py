@@ -12,9 +12,42 @@ from collections.abc import Mapping, Sequence
 from sqlglot import exp
 
 from core.contracts import Contract, Pipeline
+from core.errors import ReplayError
 from tools.lineage.graph import LineageGraph
 from tools.sql.model_graph import build_graph, parse_model
-from tools.sql.replay import run_models
+from tools.sql.replay import evaluate_checks, run_models
+
+
+def invariants_broken(
+    pipeline: Pipeline,
+    contracts: Mapping[str, Contract],
+    dataset: str,
+    field: str,
+    values: Sequence[object],
+    before: Sequence[Mapping[str, object]],
+) -> list[str]:
+    """The invariants that hold on `before` and fail once `field` takes one of `values`.
+
+    A new value the models pass through as data may still break what a contract promises of
+    their output (`category in ('a', 'b')`). The new values are put into copies of the events
+    from before the change, so that other drift in the same alert cannot blur the answer.
+    Names, sorted; a replay that fails on those copies counts as a broken promise too.
+    """
+    invariants = [inv for contract in contracts.values() for inv in contract.invariants]
+    if not invariants or not before or not values:
+        return []
+    probes = [{**before[i % len(before)], field: value} for i, value in enumerate(values)]
+
+    def failing(events: Sequence[Mapping[str, object]]) -> set[str]:
+        tables = {dataset: [dict(e) for e in events]}
+        try:
+            outcomes = evaluate_checks(pipeline, tables, invariants, contracts)
+        except ReplayError as error:
+            return {f"(the models fail on it: {error})"}
+        return {o.name for o in outcomes if not o.passed}
+
+    return sorted(failing(probes) - failing(before))
+
 
 # Ways of using a field in which a value nobody has seen just flows through as data.
 VALUE_AGNOSTIC = frozenset({"direct", "cast", "group_by", "aggregate", "window", "exposure"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import statistics
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -66,9 +67,21 @@ class Conversion:
         return value * self.factor + self.offset
 
 
-@functools.cache
+_REGISTRY_LOCK = threading.Lock()
+
+
 def registry() -> pint.UnitRegistry[float]:
-    """pint's registry with money (major and minor units) and basis points added."""
+    """pint's registry with money (major and minor units) and basis points added.
+
+    One per process, made under a lock: two threads making one each would hand out units that
+    cannot be compared ("Cannot operate with Unit and Unit of different registries").
+    """
+    with _REGISTRY_LOCK:
+        return _registry()
+
+
+@functools.cache
+def _registry() -> pint.UnitRegistry[float]:
     units: pint.UnitRegistry[float] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     for definition in _DEFINITIONS:
         units.define(definition)

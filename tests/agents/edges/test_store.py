@@ -192,6 +192,95 @@ class TestStoreContract:
         assert len(winners) == 1
         assert all(isinstance(o, ApprovalError) for o in outcomes if o not in winners)
 
+    async def test_counts_proposals_by_status_without_loading_them(self, store: Store) -> None:
+        assert await store.count_proposals() == 0
+        assert await store.count_proposals("pending") == 0
+        made = [make_proposal(f"alert-{i}", title=HOSTILE[i % len(HOSTILE)]) for i in range(5)]
+        for proposal in made:
+            await store.save_proposal(proposal)
+        await move(store, made[0].proposal_id, "pending", "approved", "ana")
+        await move(store, made[1].proposal_id, "pending", "rejected", "ana")
+        await move(store, made[2].proposal_id, "pending", "approved", "ana")
+        await move(store, made[2].proposal_id, "approved", "applied", applied_commit="abc")
+        assert await store.count_proposals() == 5
+        counts = {s: await store.count_proposals(s) for s in ("pending", "approved", "rejected")}
+        assert counts == {"pending": 2, "approved": 1, "rejected": 1}
+        assert await store.count_proposals("applied") == 1
+        assert await store.count_proposals("stale") == 0
+        for status in ("pending", "approved", "applied", "rejected", "failed", "stale"):
+            assert await store.count_proposals(status) == len(await store.list_proposals(status))
+
+    async def test_a_stale_proposal_comes_back_to_review_revised_and_without_its_reason(
+        self, store: Store
+    ) -> None:
+        proposal = make_proposal()
+        await store.save_proposal(proposal)
+        stale = await store.transition(
+            Transition(
+                proposal_id=proposal.proposal_id,
+                from_status="pending",
+                to_status="stale",
+                by="revalidator",
+                failure="the default branch moved from aaa to bbb",
+            )
+        )
+        assert (stale.status, stale.failure) == (
+            "stale",
+            "the default branch moved from aaa to bbb",
+        )
+        assert await store.count_proposals("stale") == 1
+        with pytest.raises(ApprovalError, match=r"is stale .*moved from aaa to bbb.*revalidated"):
+            await move(store, proposal.proposal_id, "pending", "approved", "ana")
+        revised = proposal.model_copy(update={"commit": "c" * 40, "title": HOSTILE[0]})
+        back = await store.transition(
+            Transition(
+                proposal_id=proposal.proposal_id,
+                from_status="stale",
+                to_status="pending",
+                by="revalidator",
+                revised=revised,
+            )
+        )
+        assert (back.status, back.failure, back.proposal) == ("pending", None, revised)
+        assert (await store.get_proposal(proposal.proposal_id)).proposal == revised
+        assert await store.proposal_for_alert(proposal.alert_id) == revised
+
+    async def test_only_the_revalidator_settles_a_stale_proposal(self, store: Store) -> None:
+        proposal = make_proposal()
+        await store.save_proposal(proposal)
+        await move(store, proposal.proposal_id, "pending", "approved", "ana")
+        await store.transition(
+            Transition(
+                proposal_id=proposal.proposal_id,
+                from_status="approved",
+                to_status="stale",
+                by="applier",
+                failure="main moved",
+            )
+        )
+        with pytest.raises(ApprovalError, match="that is the revalidator's move"):
+            await move(store, proposal.proposal_id, "stale", "failed", failure="conflict")
+        with pytest.raises(ApprovalError, match="with its revalidated proposal"):
+            await store.transition(
+                Transition(
+                    proposal_id=proposal.proposal_id,
+                    from_status="stale",
+                    to_status="pending",
+                    by="revalidator",
+                )
+            )
+        failed = await store.transition(
+            Transition(
+                proposal_id=proposal.proposal_id,
+                from_status="stale",
+                to_status="failed",
+                by="revalidator",
+                failure="conflict in models/stg_orders.sql",
+            )
+        )
+        assert (failed.status, failed.failure) == ("failed", "conflict in models/stg_orders.sql")
+        assert failed.reviewer == "ana" and failed.proposal == proposal
+
     async def test_disallowed_moves_are_refused(self, store: Store) -> None:
         proposal = make_proposal()
         await store.save_proposal(proposal)

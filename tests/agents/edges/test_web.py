@@ -57,6 +57,9 @@ XSS = "<script>alert('pwned')</script>"
 
 
 class _Merger:
+    async def behind(self, branch: str) -> str | None:
+        return None
+
     async def merge(self, branch: str) -> str:
         return "c0ffee"
 
@@ -300,6 +303,70 @@ async def test_a_rejected_proposal_cannot_be_approved(
     assert (rejected.status_code, rejected.json()["status"]) == (200, "rejected")
     assert (await client.post(f"{base}/approve", headers=AUTH)).status_code == 409
     assert calls.approvals == []
+
+
+async def _gone_stale(store: Store, proposal: FixProposed) -> None:
+    """The default branch moved past `proposal`: the revalidator marks it stale."""
+    await store.save_proposal(proposal)
+    await store.transition(
+        Transition(
+            proposal_id=proposal.proposal_id,
+            from_status="pending",
+            to_status="stale",
+            by="revalidator",
+            failure="the default branch moved from aaaa to bbbb since this fix was validated",
+        )
+    )
+
+
+async def test_a_stale_proposal_cannot_be_approved_until_it_was_revalidated(
+    client: httpx.AsyncClient, store: Store, calls: Calls
+) -> None:
+    proposal = make_proposal()
+    await _gone_stale(store, proposal)
+    base = f"/api/proposals/{proposal.proposal_id}"
+    refused = await client.post(f"{base}/approve", headers=AUTH)
+    assert refused.status_code == 409
+    detail = refused.json()["detail"]
+    assert "is stale" in detail and "revalidated" in detail and "moved from aaaa" in detail
+    assert (await client.post(f"{base}/reject", headers=AUTH)).status_code == 409
+    assert calls.approvals == []
+    shown = (await client.get(base, headers=AUTH)).json()
+    assert (shown["status"], shown["failure"]) == (
+        "stale",
+        "the default branch moved from aaaa to bbbb since this fix was validated",
+    )
+    revised = proposal.model_copy(update={"commit": "c" * 40})
+    await store.transition(
+        Transition(
+            proposal_id=proposal.proposal_id,
+            from_status="stale",
+            to_status="pending",
+            by="revalidator",
+            revised=revised,
+        )
+    )
+    approved = await client.post(f"{base}/approve", headers=AUTH)
+    assert approved.status_code == 200 and approved.json()["failure"] is None
+    assert calls.approvals == [(proposal.proposal_id, "reviewer")]
+
+
+async def test_the_review_page_shows_a_stale_proposal_with_its_reason_and_no_buttons(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    proposal = make_proposal()
+    await _gone_stale(store, proposal)
+    await store.save_proposal(make_proposal("alert-2"))
+    csrf = await sign_in(client)
+    listing = (await client.get("/")).text
+    assert "1 waiting for review." in listing and "1 being revalidated" in listing
+    page = (await client.get(f"/proposals/{proposal.proposal_id}")).text
+    assert "status-stale" in page and "moved from aaaa to bbbb" in page
+    assert 'value="approve"' not in page and "can be approved once it is pending again" in page
+    form = await client.post(
+        f"/proposals/{proposal.proposal_id}/decide", data={"decision": "approve", "csrf": csrf}
+    )
+    assert form.status_code == 409 and "is stale" in form.text
 
 
 async def test_lists_incidents_and_dead_letters(client: httpx.AsyncClient, store: Store) -> None:

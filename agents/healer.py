@@ -48,7 +48,8 @@ from tools.healing.harm import (
     repeated_keys_absorbed,
 )
 from tools.healing.mapping import MappingInference, infer_mapping
-from tools.healing.recipe_plan import plan_recipes
+from tools.healing.recipe_plan import RecipePlan, plan_recipes
+from tools.healing.recipes import apply_recipe
 from tools.lineage.graph import LineageGraph, build_lineage
 from tools.sql.patch import apply_mapping
 
@@ -104,11 +105,14 @@ class Case:
     used: frozenset[str]  # the contract's fields some model reads
     before: Rows = field(default_factory=list)
     after: Rows = field(default_factory=list)
+    # The detections a mapping must answer, when recipes answered the others.
+    focus: tuple[Detection, ...] | None = None
 
     @property
     def drift(self) -> list[Detection]:
-        """The alert's drift detections (quality and lag ones aside)."""
-        return [d for d in self.alert.detections if d.kind in DRIFT_KINDS]
+        """The alert's drift detections (quality and lag ones aside), or the focus."""
+        found = self.alert.detections if self.focus is None else self.focus
+        return [d for d in found if d.kind in DRIFT_KINDS]
 
 
 @dataclass(frozen=True)
@@ -140,11 +144,11 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
     )
     case = Case(alert, pipeline, contracts, contract, graph, used)
     harmful = [d for d in alert.detections if _reaches_models(d, used)]
-    if alert.category != "drift" or any(d.kind in _NEEDS_A_HUMAN for d in harmful):
+    if alert.category != "drift" or any(d.kind not in _MAPPABLE for d in harmful):
         harmful = await _not_absorbed(case, harmful, deps.samples)
         if not harmful:
             return []  # nothing any model reads is affected
-    if alert.category != "drift" or any(d.kind in _NEEDS_A_HUMAN for d in harmful):
+    if alert.category != "drift" or any(d.kind not in _MAPPABLE for d in harmful):
         before, after = await deps.samples.load_samples(alert.event_id)
         if all(d.kind == "enum_new_value" for d in harmful):
             return await _recode(replace(case, before=before, after=after), harmful, deps)
@@ -159,6 +163,8 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
                 planned.patches,
             )
             return [outcome] if outcome is not None else []
+        if planned.answers_some and all(d.kind in _MAPPABLE for d in planned.unanswered):
+            return await _map_the_rest(replace(case, before=before, after=after), planned, deps)
         found = "; ".join(f"{d.kind} of {d.field or alert.dataset}" for d in harmful)
         why = f" ({'; '.join(planned.refusals)})" if planned.refusals else ""
         return [_escalate(alert, f"a human must decide: {found} reaches the models{why}")]
@@ -302,13 +308,52 @@ async def _recode(
 
 
 def _merged(mapped: list[ModelPatch], made: Sequence[ModelPatch]) -> list[ModelPatch]:
-    """Mapping patches, and recipe patches for models no mapping patch touches."""
+    """Mapping patches with the recipes of the same model applied on top, and recipe patches
+    for models no mapping patch touches."""
+    recipes = {p.model: p.recipe for p in made if p.recipe is not None}
+    composed = [
+        p.model_copy(
+            update={
+                "after_sql": apply_recipe(p.after_sql, p.dialect, recipe),
+                "recipe": recipe,
+            }
+        )
+        if (recipe := recipes.get(p.model)) is not None
+        else p
+        for p in mapped
+    ]
     touched = {p.model for p in mapped}
-    return [*mapped, *(p for p in made if p.model not in touched)]
+    return [*composed, *(p for p in made if p.model not in touched)]
+
+
+async def _map_the_rest(
+    case: Case, planned: RecipePlan, deps: Deps
+) -> list[FixProposed | IncidentEscalated]:
+    """Recipes answered some findings; a mapping must answer the rest, and both are validated
+    together as one patch per model."""
+    focused = replace(case, focus=tuple(planned.unanswered))
+    inferred = await _infer(focused, deps)
+    inference = inferred.inference
+    if _undecided(inference):
+        return [
+            _escalate(
+                case.alert,
+                _why_undecided(inference),
+                _candidates(inference),
+                inferred.llm_calls,
+                inference.refused,
+            )
+        ]
+    entries = [*planned.mapping.entries, *inference.mapping.entries]
+    combined = replace(inferred, inference=MappingInference(mapping=SchemaMapping(entries=entries)))
+    outcome = await _propose(case, combined, deps, planned.patches)
+    return [outcome] if outcome is not None else []
 
 
 # Drift no field mapping can restore: the meaning of the data changed, not its shape.
 _NEEDS_A_HUMAN = frozenset({"enum_new_value", "nullability"})
+# Drift a field mapping answers.
+_MAPPABLE = DRIFT_KINDS - _NEEDS_A_HUMAN
 
 
 def _reaches_models(detection: Detection, used: frozenset[str]) -> bool:
@@ -348,9 +393,11 @@ async def _not_absorbed(
                     extra={"event_id": alert.event_id},
                 )
         if d.kind == "duplicates" and d.field is not None:
-            after = (await events())[1]
-            if after and repeated_keys_absorbed(
-                case.pipeline, case.contracts, alert.dataset, d.field, after
+            # Asked of the events from before the change, each delivered twice, so that other
+            # drift in the same events cannot blur the answer (or break the replay).
+            before = (await events())[0]
+            if before and repeated_keys_absorbed(
+                case.pipeline, case.contracts, alert.dataset, d.field, [*before, *before]
             ):
                 continue
         kept.append(d)

@@ -14,6 +14,7 @@ from sqlglot.errors import SqlglotError
 from core.models import Verdict
 from guardrails.recipes import recipe_made
 from guardrails.registry import PatchReview, guardrail
+from tools.healing.recipes import without_recipe
 from tools.sql.column_refs import dataset_references
 from tools.sql.patch import column_from_parts
 
@@ -186,12 +187,17 @@ def structure_preserved(review: PatchReview) -> Verdict:
         before = review.pipeline.models.get(patch.model)
         if before is None:
             continue  # touches_only_affected_models refuses unknown models
+        after = patch.after_sql
         if patch.recipe is not None:  # a recipe may restructure, but only its own way
             made = recipe_made(patch, before)
-            if made:
+            if not made:
+                continue
+            # A recipe on top of substitutions: the recipe exactly, the rest as substitutions.
+            unwrapped = without_recipe(after, patch.dialect, patch.recipe)
+            if unwrapped is None:
                 return Verdict.block(f"model {patch.model!r}: {made}")
-            continue
-        problem = compare(before, patch.after_sql, review.pipeline.dialect)
+            after = unwrapped
+        problem = compare(before, after, review.pipeline.dialect)
         if problem:
             return Verdict.block(
                 f"model {patch.model!r}: {problem}; a schema fix may only replace column "

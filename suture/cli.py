@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "contracts",
     "match",
     "bench",
+    "db",
 )
 
 

@@ -19,11 +19,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from agents.edges.leadership import FileLeases, Leases, PostgresLeases
-from agents.edges.replay_book import ReplayBookMixin, add_replay_table
-from agents.edges.store_console import ConsoleRecordsMixin, add_console_tables
-from agents.edges.store_engine import make_engine, parse_store_url
-from agents.edges.store_schema import add_missing_columns, as_utc, build_metadata
-from core.errors import ApprovalError, ConfigError, NotFoundError, StoreError
+from agents.edges.replay_book import ReplayBookMixin
+from agents.edges.store_console import ConsoleRecordsMixin
+from agents.edges.store_engine import open_engine
+from agents.edges.store_migrations import store_metadata, upgrade
+from agents.edges.store_schema import as_utc
+from core.errors import ApprovalError, NotFoundError, StoreError
 from core.lifecycle import ProposalRecord, ProposalStatus, Transition, refusal
 from core.models import AlertRaised, DeadLetter, FixProposed, IncidentEscalated
 
@@ -43,18 +44,19 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
     def __init__(self, engine: Engine, label: str) -> None:
         self._engine = engine
         self._label = label
-        self._metadata = build_metadata()
-        add_replay_table(self._metadata)
-        add_console_tables(self._metadata)
-        self._tables = self._metadata.tables
+        self._tables = store_metadata().tables
         # SQLite has one writer; serialising calls avoids "database is locked" under load.
         self._lock = threading.Lock() if engine.dialect.name == "sqlite" else None
         self._insert = _INSERTS[engine.dialect.name]
 
-    def create_schema(self) -> None:
-        """Create missing tables and columns (blocking; called once by open_store)."""
-        self._call(self._metadata.create_all)
-        self._call(lambda conn: add_missing_columns(conn, self._metadata))
+    def migrate(self) -> None:
+        """Upgrade the schema to this suture's head under the migration lock (blocking; called
+        once by open_store, so replicas starting together migrate once)."""
+        if self._lock is None:
+            upgrade(self._engine)
+            return
+        with self._lock:
+            upgrade(self._engine)
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -308,22 +310,14 @@ class Store(ReplayBookMixin, ConsoleRecordsMixin):
 
 
 def open_store(url: str | None, workdir: Path, *, schema: str | None = None) -> Store:
-    """Open (and create the tables of) the store at `url`; None means SQLite in `workdir`.
+    """Open the store at `url` (None means SQLite in `workdir`), migrated to the head.
 
     `schema` places the tables in an existing PostgreSQL schema (tests use one per run).
     """
-    parsed = parse_store_url(url, workdir)
-    if parsed.get_backend_name() not in _INSERTS:
-        raise ConfigError(
-            f"store URL {parsed.render_as_string()!r} is neither SQLite nor PostgreSQL; "
-            "use sqlite:///path or postgresql+psycopg://user@host/db"
-        )
-    engine = make_engine(parsed)
-    if schema is not None:
-        engine = engine.execution_options(schema_translate_map={None: schema})
-    store = Store(engine, parsed.render_as_string(hide_password=True))
+    engine = open_engine(url, workdir, schema=schema)
+    store = Store(engine, engine.url.render_as_string(hide_password=True))
     try:
-        store.create_schema()
+        store.migrate()
     except StoreError as error:
         store.close()
         raise StoreError(f"cannot open the store: {error}") from error

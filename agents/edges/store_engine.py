@@ -13,6 +13,7 @@ from sqlalchemy.pool import StaticPool
 
 from core.errors import ConfigError
 
+_BACKENDS = ("sqlite", "postgresql")
 _DRIVERS: Mapping[str, str] = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 
 
@@ -51,3 +52,18 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def open_engine(url: str | None, workdir: Path, *, schema: str | None = None) -> Engine:
+    """The engine of the store at `url` (None: SQLite in `workdir`); ConfigError for any other
+    database. `schema` places the tables in an existing PostgreSQL schema."""
+    parsed = parse_store_url(url, workdir)
+    if parsed.get_backend_name() not in _BACKENDS:
+        raise ConfigError(
+            f"store URL {parsed.render_as_string()!r} is neither SQLite nor PostgreSQL; "
+            "use sqlite:///path or postgresql+psycopg://user@host/db"
+        )
+    engine = make_engine(parsed)
+    if schema is not None:
+        engine = engine.execution_options(schema_translate_map={None: schema})
+    return engine

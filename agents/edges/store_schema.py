@@ -1,4 +1,4 @@
-"""The store's tables, and how to add the columns a newer suture needs to an older database."""
+"""The store's main tables; a change to them needs a revision in agents/edges/migrations."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     Column,
-    Connection,
     DateTime,
     Integer,
     MetaData,
     String,
     Table,
     Text,
-    inspect,
-    text,
 )
 
 
@@ -79,23 +76,3 @@ def build_metadata() -> MetaData:
         Column("payload", Text, nullable=False),
     )
     return metadata
-
-
-# Columns added after a table was first created: (table, column, SQL type). create_all() never
-# alters an existing table, so a database from an older suture gets them here.
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("proposals", "failure", "TEXT"),)
-
-
-def add_missing_columns(conn: Connection, metadata: MetaData) -> list[str]:
-    """Add each column of ADDED_COLUMNS that an existing table lacks; returns what was added."""
-    inspector = inspect(conn)
-    added = []
-    for table_name, column, sql_type in ADDED_COLUMNS:
-        table = metadata.tables[table_name]
-        schema = conn.get_execution_options().get("schema_translate_map", {}).get(None)
-        present = {c["name"] for c in inspector.get_columns(table_name, schema=schema)}
-        if column not in present:
-            qualified = f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
-            conn.execute(text(f'ALTER TABLE {qualified} ADD COLUMN "{column}" {sql_type}'))
-            added.append(f"{table_name}.{column}")
-    return added

@@ -255,8 +255,12 @@ async def test_an_alert_redelivered_before_its_proposal_was_stored_updates_the_s
         }
         for i in range(1, 9)
     ]
-    after = [
-        {**{k: v for k, v in e.items() if k != "cust_id"}, "customer_id": e["cust_id"]}
+    after = [  # new orders, the customer sent under its new name
+        {
+            **{k: v for k, v in e.items() if k != "cust_id"},
+            "order_id": f"n{e['cust_id']}",
+            "customer_id": e["cust_id"],
+        }
         for e in before
     ]
     alert = AlertRaised(

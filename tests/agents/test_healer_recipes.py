@@ -206,3 +206,60 @@ async def test_missing_values_that_are_not_the_zero_value_escalate() -> None:
     [outcome] = await healer.handle(drift_alert(scene), scene.deps())
     assert isinstance(outcome, IncidentEscalated)
     assert "not an omitted zero" in outcome.reason
+
+
+def _renamed(rows: Rows) -> Rows:
+    """`rows` with `amount` sent as `total`, its values those of BEFORE."""
+    return [
+        {**{k: v for k, v in r.items() if k != "amount"}, "total": 10.0 + int(r["order_id"][1:])}
+        for r in rows
+    ]
+
+
+async def test_redeliveries_and_a_rename_in_one_alert_are_healed_by_one_patch() -> None:
+    contract, pipeline = _orders()
+    after = _renamed(_redelivered(stamps=True))
+    scene = Scene(pipeline, contract, BEFORE, after)
+    alert = drift_alert(scene)
+    assert {d.kind for d in alert.detections} >= {"duplicates", "rename"}
+    [proposal] = await healer.handle(alert, scene.deps())
+    assert isinstance(proposal, FixProposed) and proposal.validation.passed
+    [patch] = [p for p in proposal.patches if p.model == "stg"]
+    assert patch.recipe is not None and "total" in patch.after_sql
+    fixed = pipeline.model_copy(update={"models": {**pipeline.models, "stg": patch.after_sql}})
+    rows = run_models(fixed, {"orders": after}, {"orders": contract})["stg"]
+    assert sorted(r["order_id"] for r in rows) == ["b0", "b1", "b2", "b3"]
+    assert sorted(r["amount"] for r in rows) == [10.0, 11.0, 12.0, 13.0]
+
+
+@pytest.mark.parametrize("new_name", ["total", "amt", "amount_value"])
+async def test_an_omitted_zero_beside_a_rename_restores_the_zero_and_maps_the_rename(
+    new_name: str,
+) -> None:
+    contract = Contract.model_validate(
+        {
+            "dataset": "orders",
+            "fields": [
+                {"name": "order_id", "type": "string", "required": True},
+                {"name": "amount", "type": "number", "required": True},
+                {"name": "gift", "type": "boolean", "required": True},
+            ],
+        }
+    )
+    pipeline = Pipeline(models={"stg": "select order_id, amount, gift from orders"})
+    before = [{"order_id": f"a{i}", "amount": 3.5 * i + 1, "gift": i % 2 == 0} for i in range(8)]
+    after: Rows = []
+    for i in range(8):
+        row: dict[str, Any] = {"order_id": f"b{i}", new_name: 3.5 * i + 1}
+        if i % 3 == 0:
+            row["gift"] = True  # false is no longer sent
+        after.append(row)
+    scene = Scene(pipeline, contract, before, after)
+    alert = drift_alert(scene)
+    assert {d.kind for d in alert.detections} >= {"nullability", "rename"}
+    [proposal] = await healer.handle(alert, scene.deps())
+    assert isinstance(proposal, FixProposed) and proposal.validation.passed
+    fixed = pipeline.model_copy(update={"models": {"stg": proposal.patches[0].after_sql}})
+    rows = run_models(fixed, {"orders": after}, {"orders": contract})["stg"]
+    assert [r["gift"] for r in rows] == [i % 3 == 0 for i in range(8)]
+    assert [r["amount"] for r in rows] == [3.5 * i + 1 for i in range(8)]

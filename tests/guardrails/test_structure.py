@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from core.contracts import Pipeline
-from core.models import FieldMapping, ModelPatch, SchemaMapping
+from core.models import FieldMapping, ModelPatch, Recipe, SchemaMapping
 from guardrails.registry import PatchReview
 from guardrails.structure import compare, structure_preserved
+from tools.healing.recipes import apply_recipe
 from tools.sql.patch import apply_mapping
 
 MODEL = """
@@ -77,3 +78,28 @@ def test_allows_a_patch_that_keeps_the_models_own_spelling() -> None:
     review = PatchReview(pipeline=pipeline, dataset="bookings", patches=[patch], mapping=mapping)
     verdict = structure_preserved(review)
     assert verdict.allowed, verdict.reason
+
+
+_DEDUP = Recipe(kind="dedup_on_key", dataset="orders", key="id", columns=["id", "email", "ts"])
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "snowflake", "bigquery"])
+def test_allows_a_recipe_on_top_of_column_substitutions(dialect: str) -> None:
+    pipeline = Pipeline(dialect=dialect, models={"stg": MODEL})
+    mapping = SchemaMapping(entries=[FieldMapping(source="email", target="mail")])
+    [mapped] = apply_mapping(pipeline, "orders", mapping)
+    after = apply_recipe(mapped.after_sql, dialect, _DEDUP)
+    patch = mapped.model_copy(update={"after_sql": after, "recipe": _DEDUP})
+    verdict = structure_preserved(PatchReview(pipeline=pipeline, dataset="orders", patches=[patch]))
+    assert verdict.allowed, verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("change", "by"), [("<> 'd'", "= 'd'"), ("lower(o.email)", "upper(o.email)"), ("= 1", "= 2")]
+)
+def test_blocks_a_recipe_on_top_of_a_logic_change(change: str, by: str) -> None:
+    pipeline = Pipeline(models={"stg": MODEL})
+    after = apply_recipe(MODEL.replace(change, by), "duckdb", _DEDUP)
+    patch = ModelPatch(model="stg", before_sql=MODEL, after_sql=after, recipe=_DEDUP)
+    verdict = structure_preserved(PatchReview(pipeline=pipeline, dataset="orders", patches=[patch]))
+    assert not verdict.allowed and verdict.reason.startswith("model 'stg':")

@@ -34,7 +34,12 @@ class RecipePlan:
     @property
     def covers_all(self) -> bool:
         """Every finding has a recipe (and there was at least one)."""
-        return not self.unanswered and bool(self.patches or self.mapping.entries)
+        return not self.unanswered and self.answers_some
+
+    @property
+    def answers_some(self) -> bool:
+        """At least one finding has a recipe."""
+        return bool(self.patches or self.mapping.entries)
 
 
 _OMISSIONS = frozenset({"nullability", "null_spike"})

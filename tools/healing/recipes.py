@@ -125,6 +125,34 @@ def apply_recipe(sql: str, dialect: str, recipe: Recipe) -> str:
     return patched.sql(dialect=dialect, pretty=True)
 
 
+def without_recipe(sql: str, dialect: str, recipe: Recipe) -> str | None:
+    """`sql` with the recipe's subqueries put back as plain reads of its topic, or None when
+    `sql` is not the recipe applied to some model (the inverse of apply_recipe).
+
+    A patch that composes a recipe with column substitutions is judged in two steps: the
+    recipe re-derived exactly, and the rest judged as substitutions of the model.
+    """
+    try:
+        tree = parse_model(sql, dialect)
+    except ToolError:
+        return None
+    restored = tree.copy()
+    hits = 0
+    for subquery in list(restored.find_all(exp.Subquery)):
+        if subquery.find(exp.Subquery) is None or "_suture_numbered" not in subquery.sql():
+            continue
+        alias = subquery.alias_or_name
+        table: exp.Expr = exp.to_table(recipe.dataset)
+        if alias and alias.lower() != recipe.dataset.lower():
+            table = exp.alias_(table, alias, table=True)
+        subquery.replace(table)
+        hits += 1
+    if not hits:
+        return None
+    text = restored.sql(dialect=dialect, pretty=True)
+    return text if apply_recipe(text, dialect, recipe) == sql else None
+
+
 def recipe_patches(pipeline: Pipeline, recipe: Recipe) -> list[ModelPatch]:
     """One patch per model that reads the recipe's topic directly."""
     readers = build_graph(pipeline, {recipe.dataset}).models_reading(recipe.dataset)

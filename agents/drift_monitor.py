@@ -135,6 +135,9 @@ async def handle_batch(records: Sequence[RawRecord], deps: Deps) -> list[Output]
             detected.setdefault(alert.category, []).append(alert)
     if changes:
         detected["drift"] = _with_schema_changes(detected.get("drift", []), changes, deps)
+    if "drift" in detected and "quality" in detected:
+        # One picture of the batch for the healer, as the monitor groups one segment's findings.
+        detected["drift"] = [*detected["drift"], *detected.pop("quality")]
     for category, raised in detected.items():
         alert = _merged(raised)
         # The drifted events are those breaking the contract (the batch when none does).
@@ -203,12 +206,14 @@ def _segments(kept: list[int], bad: set[int]) -> list[list[int]]:
 
 
 def _merged(alerts: Sequence[AlertRaised]) -> AlertRaised:
-    """One alert per category, even when both parts of a cut batch found something."""
+    """One alert, even when both parts of a cut batch found something; named after the drift
+    when some part found drift."""
     if len(alerts) == 1:
         return alerts[0]
     detections = [d for a in alerts for d in a.detections]
     summary = "; ".join(a.summary for a in alerts if a.summary)
-    return alerts[0].model_copy(update={"detections": detections, "summary": summary})
+    first = next((a for a in alerts if a.category == "drift"), alerts[0])
+    return first.model_copy(update={"detections": detections, "summary": summary})
 
 
 def _quarantined(record: RawRecord, found: Sequence[Violation], deps: Deps) -> HeldEvent:

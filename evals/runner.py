@@ -22,8 +22,6 @@ from agents.edges.store_fake import InMemoryStore
 from core.contracts import Contract, Pipeline
 from core.errors import AssistantError
 from core.models import (
-    DRIFT_KINDS,
-    QUALITY_KINDS,
     AlertRaised,
     Detection,
     FixProposed,
@@ -35,6 +33,7 @@ from evals.run_record import RejectVerdict
 from evals.scenario import Scenario
 from evals.scoring import ScenarioRun, ScenarioScore, score_scenario
 from guardrails.replay_gate import validate_patch
+from tools.monitoring.dataset_monitor import alert_groups
 from tools.monitoring.detect_all import detect_all
 from tools.monitoring.lag import LagSample, lag_detections
 from tools.sql.replay import run_models
@@ -71,15 +70,10 @@ def observe_lag(scenario: Scenario) -> list[Detection]:
 
 
 def _alerts(dataset: str, detections: Sequence[Detection]) -> list[AlertRaised]:
-    groups = {
-        "drift": [d for d in detections if d.kind in DRIFT_KINDS],
-        "quality": [d for d in detections if d.kind in QUALITY_KINDS],
-        "lag": [d for d in detections if d.kind == "lag"],
-    }
+    """The alerts the monitors raise for these detections, grouped as they group them."""
     return [
         AlertRaised(source="suture.eval", category=category, dataset=dataset, detections=found)
-        for category, found in groups.items()
-        if found
+        for category, found in alert_groups(detections)
     ]
 
 

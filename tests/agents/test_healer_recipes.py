@@ -263,3 +263,18 @@ async def test_an_omitted_zero_beside_a_rename_restores_the_zero_and_maps_the_re
     rows = run_models(fixed, {"orders": after}, {"orders": contract})["stg"]
     assert [r["gift"] for r in rows] == [i % 3 == 0 for i in range(8)]
     assert [r["amount"] for r in rows] == [3.5 * i + 1 for i in range(8)]
+
+
+@pytest.mark.parametrize("new_name", ["received_at", "received_ms", "delivered"])
+async def test_redeliveries_escalate_when_the_field_ordering_them_was_renamed(
+    new_name: str,
+) -> None:
+    contract, pipeline = _orders()
+    after = [
+        {**{k: v for k, v in r.items() if k != "received"}, new_name: r["received"]}
+        for r in _redelivered(stamps=True)
+    ]
+    scene = Scene(pipeline, contract, BEFORE, after)
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, IncidentEscalated)
+    assert "no longer carry 'received'" in outcome.reason

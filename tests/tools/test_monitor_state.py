@@ -128,3 +128,33 @@ def test_an_added_field_is_alerted_once_then_learned() -> None:
     assert [(d.kind, d.field) for d in alert.detections] == [("add", "channel")]
     assert monitor.baseline is not None and "channel" in monitor.baseline.fields
     assert monitor.observe(extra, now=5000) == []
+
+
+def test_drift_and_redeliveries_in_one_batch_raise_one_alert_with_both() -> None:
+    contract = CONTRACT.model_copy(
+        update={
+            "fields": [
+                f.model_copy(update={"unique": f.name == "order_id"}) for f in CONTRACT.fields
+            ]
+        }
+    )
+    monitor = DatasetMonitor(contract, cooldown_seconds=300)
+    assert monitor.observe(_batch(0), now=0) == []
+    renamed = _batch(5, renamed=True)
+    [alert] = monitor.observe([*renamed, *renamed[:2]], now=1)
+    assert alert.category == "drift"
+    assert {d.kind for d in alert.detections} == {"rename", "duplicates"}
+
+
+def test_quality_findings_alone_make_a_quality_alert() -> None:
+    contract = CONTRACT.model_copy(
+        update={
+            "fields": [
+                f.model_copy(update={"unique": f.name == "order_id"}) for f in CONTRACT.fields
+            ]
+        }
+    )
+    monitor = DatasetMonitor(contract, cooldown_seconds=300)
+    assert monitor.observe(_batch(0), now=0) == []
+    [alert] = monitor.observe([*_batch(5), *_batch(5)[:1]], now=1)
+    assert (alert.category, [d.kind for d in alert.detections]) == ("quality", ["duplicates"])

@@ -82,6 +82,8 @@ def dedup_recipe(contract: Contract, events: Events) -> Recipe | str:
         {k for e in events for k in e} | {n.split(".")[0] for n in contract.field_names}
     )
     order = contract.arrival_time or contract.event_time
+    if order and not any(_value_at(e, order) is not None for e in events):
+        return f"the events no longer carry {order!r}, which orders the repeats of a key"
     return Recipe(
         kind="dedup_on_key",
         dataset=contract.dataset,

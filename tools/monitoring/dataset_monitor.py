@@ -38,6 +38,28 @@ def category(detection: Detection) -> AlertCategory:
     return "quality" if detection.kind in QUALITY_KINDS else "lag"
 
 
+def alert_groups(
+    detections: Sequence[Detection],
+) -> list[tuple[AlertCategory, list[Detection]]]:
+    """The alerts one batch of a topic raises: its drift and quality findings together (the
+    healer must see all that changed at once: a fix for one finding that ignores the other
+    would be validated on a wrong picture), named after the drift when there is some; lag
+    findings apart.
+
+    >>> [(c, len(f)) for c, f in alert_groups([])]
+    []
+    """
+    data = [d for d in detections if category(d) != "lag"]
+    lag = [d for d in detections if category(d) == "lag"]
+    groups: list[tuple[AlertCategory, list[Detection]]] = []
+    if data:
+        drift = any(category(d) == "drift" for d in data)
+        groups.append(("drift" if drift else "quality", data))
+    if lag:
+        groups.append(("lag", lag))
+    return groups
+
+
 class DatasetMonitor:
     """Alert state, learned baseline and event reservoirs of one dataset (one topic)."""
 
@@ -121,17 +143,17 @@ class DatasetMonitor:
         return self.alerts([found] if found is not None else [], now=now)
 
     def alerts(self, detections: Sequence[Detection], *, now: float) -> list[AlertRaised]:
-        """Alerts for the detections not seen within the cool-down, one alert per category.
+        """One alert for the detections not seen within the cool-down (see `alert_groups`).
 
         A change that keeps appearing, or flaps within the cool-down, raises nothing new.
         """
-        fresh: dict[AlertCategory, list[Detection]] = {}
+        fresh: list[Detection] = []
         for detection in detections:
             key = change_key(detection)
             seen = self._last_seen.get(key)
             if seen is None or now - seen > self.cooldown_seconds:
-                if not any(change_key(d) == key for d in fresh.get(category(detection), [])):
-                    fresh.setdefault(category(detection), []).append(detection)
+                if not any(change_key(d) == key for d in fresh):
+                    fresh.append(detection)
             self._last_seen[key] = now
         self._forget(now)
         return [
@@ -143,7 +165,7 @@ class DatasetMonitor:
                 summary="; ".join(d.evidence.note or d.kind for d in found),
                 contract_fingerprint=self.contract.fingerprint(),
             )
-            for kind, found in fresh.items()
+            for kind, found in alert_groups(fresh)
         ]
 
     def rebaseline(self, contract: Contract | None = None) -> None:

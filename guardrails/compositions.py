@@ -73,6 +73,8 @@ class _Judge:
         fresh = sorted(self.new_paths - self.old_paths)
         if not reads & set(fresh):
             return []
+        if len(reads) == 1 and next(iter(reads)).rsplit(".", 1)[-1] == self.field.rsplit(".")[-1]:
+            return []  # the field moved into or out of an object under its own name: no parts
         if len(reads) == 1 and kinds(values(self.after, whole := next(iter(reads)))) == {"str"}:
             merged = self._merged(whole)
             if merged:
@@ -126,7 +128,7 @@ class _Judge:
         fitting: list[tuple[Candidate, list[JsonValue]]] = []
         refused: list[tuple[Candidate, str]] = []
         for option in options:
-            wrong = self._refusal(option, computed[option.target])
+            wrong = self._refusal(option, computed[option.target]) or _unseen(option)
             if wrong is None:
                 fitting.append((option, computed[option.target]))
             else:
@@ -141,6 +143,17 @@ class _Judge:
         if option.witness is None or not option.witness.events:
             return "has nothing to be checked on"
         return reproduces(option.target, option.witness)
+
+
+def _unseen(option: Candidate) -> str | None:
+    """A part that none of the events it was checked on carries (NULL or empty on all) is no
+    evidence of a composition: that the candidate reproduces the old values there says nothing
+    about that part."""
+    events = option.witness.events if option.witness is not None else ()
+    for path in sorted(read_paths(option.target)):
+        if events and not any(v not in (None, "") for v in values(events, path)):
+            return f"reads {path}, which none of the events it was checked on carries"
+    return None
 
 
 def read_paths(target: str) -> set[str]:
@@ -173,6 +186,8 @@ def _verdict(
 ) -> str | None:
     got = computed[target]
     distinct = {repr(found) for _, found in fitting}
+    if len(distinct) > 1 and len(read_paths(target)) == 1 and repr(got) in distinct:
+        return None  # the field as it is fits: the simplest reading, no composition to decide
     if len(distinct) > 1:
         shown = " / ".join(sorted({c.target for c, _ in fitting}))
         return (

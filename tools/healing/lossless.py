@@ -206,6 +206,8 @@ def time_loss(
     'drops the fraction of a second of 2026-01-01T10:00:00.250Z'
     >>> time_loss(["2026-01-01T10:00:00"], ["2026-01-01T10:00:00"], ["2026-01-01T09:00:00Z"])[:37]
     'reads the local time 2026-01-01T10:00'
+    >>> time_loss(["2026-08-20T00:10:00"], ["00:10:00"], ["09:30:00", "17:45:00"]) is None
+    True
     """
     source_units = epoch_units([s for s in sources if isinstance(s, int | float)])
     computed_units = epoch_units([c for c in computed if isinstance(c, int | float)])
@@ -214,6 +216,9 @@ def time_loss(
     )
     old_aware = any((i := instant(v)) is not None and i.aware for v in old if isinstance(v, str))
     dates = bool(old) and all(isinstance(v, str) and _DATE.fullmatch(v.strip()) for v in old)
+    texts = [v for v in old if v is not None]
+    if texts and not dates and all(isinstance(v, str) and instant(v) is None for v in texts):
+        return None  # the old field held no instants (a time of day, a label): not a time's copy
     for source, value in zip(sources, computed, strict=True):
         was, now = instant(source, source_units), instant(value, computed_units)
         if was is None:

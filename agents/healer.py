@@ -411,11 +411,11 @@ async def _not_absorbed(
                     extra={"event_id": alert.event_id},
                 )
         if d.kind == "duplicates" and d.field is not None:
-            # Asked of the events from before the change, each delivered twice, so that other
-            # drift in the same events cannot blur the answer (or break the replay).
-            before = (await events())[0]
-            if before and repeated_keys_absorbed(
-                case.pipeline, case.contracts, alert.dataset, d.field, [*before, *before]
+            # Asked of the new events themselves: a repeat with another payload must show. Models
+            # that cannot read them (other drift) do not absorb them.
+            after = (await events())[1]
+            if after and repeated_keys_absorbed(
+                case.pipeline, case.contracts, alert.dataset, d.field, after
             ):
                 continue
         kept.append(d)

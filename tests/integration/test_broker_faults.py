@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer
 from agents.edges.broker import EmbeddedBroker
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.kafka import KafkaBus, Outgoing
+from agents.edges.local_forge import APPLIED_BRANCH
 from core.lifecycle import ProposalRecord
 from suture.demo_producer import orders
 from tests.integration.test_faults import _eventually, _proposals, _Suture
@@ -71,11 +72,14 @@ async def _heal_once(suture: _Suture, record: ProposalRecord | None, repo: GitPi
 
     final = await _eventually(applied, "applied fix", suture.log())
     assert [r.proposal_id for r in final] == [record.proposal_id], "one proposal, no duplicate"
-    log = repo._git("log", "--format=%H %s", "main")
+    # suture applies on its clone and publishes the result to the repository as suture/applied;
+    # the repository's own main never moves (agents/edges/local_forge.py).
+    assert "suture: heal" not in repo._git("log", "--format=%s", "main"), "main never written"
+    log = repo._git("log", "--format=%H %s", APPLIED_BRANCH)
     fixes = [line for line in log.splitlines() if "suture: heal orders" in line]
     assert len(fixes) == 1, log  # applied exactly once
-    assert final[0].applied_commit == repo.head(), log  # and the record says where
-    branches = repo._git("branch", "--list", "suture/*").split()
+    assert final[0].applied_commit == repo.branch_head(APPLIED_BRANCH), log  # where, on record
+    branches = repo._git("branch", "--list", "suture/fix-*").split()
     assert branches == [final[0].proposal.branch], branches  # no orphan branch left behind
 
 

@@ -48,7 +48,7 @@ async def _alert_accepted(bootstrap: str) -> None:
     )
     await consumer.start()
     try:
-        async with asyncio.timeout(90):
+        async with asyncio.timeout(240):
             await consumer.getone()
     finally:
         await consumer.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from agents.edges.pipeline_files import read_pipeline_dir
@@ -26,17 +27,9 @@ class BranchRebasing:
     path: Path
     main_branch: str
 
-    def _git(
-        self,
-        *args: str,
-        stdin: str | None = None,
-        env: dict[str, str] | None = None,
-        ok: tuple[int, ...] = (0,),
-    ) -> str:
-        raise NotImplementedError
-
-    def _git_ok(self, *args: str) -> bool:
-        raise NotImplementedError
+    # Provided by GitPipelineRepo, the class this half is mixed into.
+    _git: Callable[..., str]
+    _git_ok: Callable[..., bool]
 
     def head(self) -> str:
         """The commit main points at."""

@@ -195,8 +195,7 @@ def _verdict(
             f"old values), so {target} cannot be verified"
         )
     if not fitting:
-        own = [reason for candidate, reason in refused if candidate.target == target]
-        return f"{target}: {own[0]}" if own else None
+        return _unverified(target, computed, refused)
     option, wanted = fitting[0]
     if repr(got) == repr(wanted):
         return None
@@ -208,6 +207,31 @@ def _verdict(
         f"{target} gives {got[i]!r} where the composition the samples show "
         f"({option.reason}) gives {wanted[i]!r}"
     )
+
+
+def _unverified(
+    target: str, computed: dict[str, list[JsonValue]], refused: list[tuple[Candidate, str]]
+) -> str | None:
+    """Why `target` is refused when no composition rebuilds the old values, or None.
+
+    A target that computes what a refused composition computes is that composition (whatever
+    its spelling), so the refusal holds for it; one that joins two or more of the parts the
+    compositions read is a composition the samples cannot verify. Anything else (a plain rename
+    beside an unrelated new field) is left to the other checks.
+    """
+    got, reads = computed[target], read_paths(target)
+    for candidate, reason in refused:
+        same = repr(computed[candidate.target]) == repr(got)
+        if candidate.target == target or (same and read_paths(candidate.target) == reads):
+            return f"{target} is the composition {candidate.reason}, refused: {reason}"
+    parts = set().union(*(read_paths(c.target) for c, _ in refused)) if refused else set()
+    joined = reads & parts
+    if len(joined) >= 2:
+        return (
+            f"{target} joins {sorted(joined)}, but no composition of them rebuilds the old values "
+            "on the samples, so it cannot be verified"
+        )
+    return None
 
 
 def composition_checks(

@@ -160,3 +160,51 @@ def test_a_vanished_field_renamed_elsewhere_is_no_part_of_a_merge() -> None:
     patched = "select k, split_part(full_name, ' ', 2) as last_name, state_code as state from t"
     passed, detail = _check(model, patched, before, after, _MERGE_CONTRACT)
     assert passed, detail
+
+
+# The old values hold a name of three words, the new parts only single words: no layout of the
+# parts rebuilds every old value, so the samples verify no composition at all.
+_UNSETTLED_BEFORE: Rows = [
+    {"k": "a1", "full_name": "Melba Dore"},
+    {"k": "a2", "full_name": "Roselle De witte"},
+    {"k": "a3", "full_name": "Allisan Giallo"},
+    {"k": "a4", "full_name": "Misti RUDDICK"},
+    {"k": "a5", "full_name": "SALAH MERWIN"},
+]
+_UNSETTLED_AFTER: Rows = [
+    {"k": "b1", "first_name": "Donny", "last_name": "Posthumus"},
+    {"k": "b2", "first_name": "arlyne", "last_name": "Mckeegan"},
+    {"k": "b3", "first_name": "ATHAR", "last_name": "pfieffer"},
+]
+
+
+@pytest.mark.parametrize(
+    "join",
+    [
+        "concat_ws(' ', last_name, first_name)",
+        "concat_ws(' ', coalesce(last_name, ''), coalesce(first_name, ''))",
+        "last_name || ' ' || first_name",
+        "last_name || ', ' || first_name",
+        "concat(first_name, last_name)",
+    ],
+)
+def test_refuses_a_split_substitute_when_no_composition_rebuilds_the_old_values(
+    join: str,
+) -> None:
+    model = "select k, full_name from t"
+    passed, detail = _check(
+        model, f"select k, {join} as full_name from t", _UNSETTLED_BEFORE, _UNSETTLED_AFTER
+    )
+    assert not passed, detail
+    assert "cannot" in detail, detail
+
+
+def test_a_plain_rename_stays_unjudged_when_no_composition_rebuilds_the_old_values() -> None:
+    before: Rows = [{"k": f"a{i}", "label": name} for i, name in enumerate(["Ada x y", "Alan"])]
+    after: Rows = [
+        {"k": "b1", "title": "Grace", "note": "one"},
+        {"k": "b2", "title": "Edsger", "note": "two"},
+    ]
+    model = "select k, label from t"
+    passed, detail = _check(model, "select k, title as label from t", before, after)
+    assert passed, detail

@@ -14,12 +14,14 @@ from sqlglot.errors import SqlglotError
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch, SchemaMapping
+from guardrails.null_fills import filled_constant
 from guardrails.structure import field_substitutions
 from tools.healing.mapping import evaluate, fits
 from tools.healing.recipes import omitted_zero, zero_restored
 from tools.healing.recode import is_recode, known_domain, recode_problem
 from tools.matching.samples import Events, flags, kinds, values
 from tools.matching.unit_change import UnitEstimate, estimate_unit
+from tools.matching.unit_fit import MIN_VALUES
 from tools.profiling.batch_profile import NumericStats
 
 _NUMBERS = frozenset({"int", "float"})
@@ -107,12 +109,9 @@ def _undoes(
     return None
 
 
-def _converted(old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | None) -> bool:
-    """Whether the values moved to another unit (a conversion the samples fit)."""
-    before, after = _stats(old), _stats(new)
-    return (
-        before is not None and after is not None and estimate_unit(before, after, unit) is not None
-    )
+def _judgeable(found: Sequence[JsonValue]) -> bool:
+    """Numbers enough (written as numbers) for the samples to judge a conversion."""
+    return bool(found) and kinds(found) <= _NUMBERS and len(found) >= MIN_VALUES
 
 
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?|[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -144,6 +143,11 @@ def _problem(
         return None  # a new field, or nothing to compare: the replay comparisons judge it
     if _restores_omitted_zero(field, target, before, after):
         return None
+    if (constant := filled_constant(target, field)) is not None:
+        return (
+            f"{field} is rewritten as {target}, which writes {constant} wherever {field} is "
+            "missing: nothing shows the producer omits that value, so the fill is a guess"
+        )
     if _recodes_new_values(field, target, before, after, contract, vouched):
         return None
     if not vouched and is_recode(target, field):
@@ -151,9 +155,16 @@ def _problem(
             f"{field} is recoded as {target} on no evidence: recoding a value is a guess about "
             "what it means unless a verified fix or a model's proposal for a human vouches for it"
         )
-    if fits(old, new) is None and not _converted(old, new, unit):
-        return f"{field} is rewritten as {target} although its values did not change"
     conversion = _conversion(old, new, unit)
+    if conversion is None and fits(old, new) is None:
+        return f"{field} is rewritten as {target} although its values did not change"
+    if conversion is None and _judgeable(old) and _judgeable(new):
+        # numbers still written as numbers, enough to judge a conversion: only one the samples
+        # fit changes them; medians of samples of different events differ by nature
+        return (
+            f"{field} is rewritten as {target}, but no conversion fits its values: they still "
+            "read as the old ones, within the spread of different events"
+        )
     if conversion is not None and conversion.factor is None:
         return f"{field} is rewritten as {target}, but no single conversion fits: {conversion.note}"
     if conversion is not None and (wrong := _undoes(field, target, after, old, conversion)):

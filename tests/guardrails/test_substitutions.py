@@ -79,3 +79,50 @@ def test_refuses_a_recode_of_values_nobody_vouches_for(recode: str) -> None:
     ]
     passed, detail = _check(f"select {recode} as sensor, humidity, qty from readings", after)
     assert not passed and "on no evidence" in detail
+
+
+# A null spike: most prices now arrive NULL; none of the old prices was 0, so nothing says the
+# producer omits a zero value.
+_PRICED_BEFORE: list[dict[str, object]] = [
+    {"sensor": f"s{i}", "humidity": h, "qty": q}
+    for i, (h, q) in enumerate([(40.0, 3), (55.0, 12), (47.5, 7), (61.0, 4)])
+]
+_PRICED_AFTER: list[dict[str, object]] = [
+    {"sensor": "s9", "humidity": None, "qty": 5},
+    {"sensor": "s10", "humidity": None, "qty": None},
+    {"sensor": "s11", "humidity": 52.0, "qty": None},
+    {"sensor": "s12", "humidity": None, "qty": 9},
+]
+
+
+@pytest.mark.parametrize(
+    "fill",
+    [
+        "coalesce(humidity, 0)",
+        "ifnull(humidity, 0.0)",
+        "coalesce(humidity, -1)",
+        "CASE WHEN humidity IS NULL THEN 50 ELSE humidity END",
+        "coalesce(cast(humidity as double), 0)",
+    ],
+)
+def test_refuses_filling_missing_values_with_a_constant(fill: str) -> None:
+    sql = f"select sensor, {fill} as humidity, qty from readings"
+    patch = ModelPatch(model="stg", before_sql=MODEL, after_sql=sql)
+    [result] = substitution_checks(PIPELINE, [patch], "readings", _PRICED_BEFORE, _PRICED_AFTER)
+    assert not result.passed, result.detail
+    assert "wherever humidity is missing" in result.detail, result.detail
+
+
+def test_allows_putting_back_the_zero_a_producer_omits() -> None:
+    model = "select room, busy from rooms"
+    pipeline = Pipeline(models={"stg": model})
+    before: list[dict[str, object]] = [
+        {"room": "a", "busy": True},
+        {"room": "b", "busy": False},
+        {"room": "c", "busy": False},
+    ]
+    after: list[dict[str, object]] = [{"room": "d", "busy": True}, {"room": "e"}, {"room": "f"}]
+    sql = "select room, coalesce(busy, false) as busy from rooms"
+    patch = ModelPatch(model="stg", before_sql=model, after_sql=sql)
+    [result] = substitution_checks(pipeline, [patch], "rooms", before, after)
+    assert result.passed, result.detail

@@ -121,3 +121,19 @@ def test_a_gap_in_event_time_is_silence() -> None:
     after = [{"at": "2026-01-01T10:02:00Z"}, {"at": "2026-01-01T10:40:00Z"}]
     [found] = detect_all(contract, before, after)
     assert (found.kind, found.seconds) == ("freshness", 2280.0)
+
+
+def test_a_unit_change_is_detected_when_free_items_cost_zero() -> None:
+    contract = Contract(
+        dataset="listings",
+        fields=[
+            {"name": "listing_id", "type": "string", "required": True},
+            {"name": "price", "type": "number", "required": True, "unit": "dollars"},
+        ],
+    )
+    dollars = [0.0, 42.97, 41.89, 159.98, 29.88, 47.54]
+    cents = [2688, 10982, 0, 1899, 1488, 5482]
+    before = [{"listing_id": f"a{i}", "price": v} for i, v in enumerate(dollars)]
+    after = [{"listing_id": f"b{i}", "price": v} for i, v in enumerate(cents)]
+    found = [(d.kind, d.field) for d in detect_all(contract, before, after)]
+    assert ("unit_change", "price") in found, found

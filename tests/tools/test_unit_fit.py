@@ -138,7 +138,7 @@ def test_natural_variation_is_no_unit_change(
 
 
 def _passes(
-    unit: str, old: list[float | str], new: list[float | str], expression: str
+    unit: str | None, old: list[float | str], new: list[float | str], expression: str
 ) -> tuple[bool, str]:
     contract = Contract(
         dataset="r",
@@ -271,3 +271,61 @@ def test_validation_refuses_a_patch_that_passes_a_converted_field_through(
     assert any(c.name == "units:stg" for c in deduplicated.failures())
     fixed = report(f"select distinct id, {converted} as v from r")
     assert not any(c.name == "units:stg" for c in fixed.failures())
+
+
+# Zero reads the same in every unit: a free item among the samples must not hide a scaling.
+_DOLLARS_WITH_ZERO = [0.0, 42.97, 41.89, 159.98, 29.88, 47.54]
+_CENTS_WITH_ZERO = [2688, 10982, 0, 1899, 1488, 5482]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (_DOLLARS_WITH_ZERO, _CENTS_WITH_ZERO),
+        (_DOLLARS_WITH_ZERO, [v for v in _CENTS_WITH_ZERO if v]),
+        ([v for v in _DOLLARS_WITH_ZERO if v], _CENTS_WITH_ZERO),
+        ([0.0, 797.99, 78.88, 47.17, 498.0, 599.0, 159.95], [1188, 36699, 0, 3794, 3999, 2800]),
+    ],
+)
+def test_zero_values_do_not_hide_a_conversion(old: list[float], new: list[float]) -> None:
+    found = judge_conversions(old, new, "dollars")
+    assert found.chosen is not None, found.explain()
+    assert found.chosen.conversion.unit == "cent"
+
+
+def test_zero_values_do_not_make_natural_variation_a_unit_change() -> None:
+    old = [0.0, 42.97, 41.89, 159.98, 29.88, 47.54]
+    new = [0.0, 38.5, 120.0, 19.99, 55.25, 44.0]
+    found = judge_conversions(old, new, "dollars")
+    assert found.changed is None, found.changed
+
+
+@pytest.mark.parametrize("wrong", ["v / 100000.0", "v / 10", "v / 1000"])
+def test_validation_refuses_an_off_by_a_unit_undoing_when_the_samples_hold_zeros(
+    wrong: str,
+) -> None:
+    old: list[float | str] = [*_DOLLARS_WITH_ZERO]
+    new: list[float | str] = [*_CENTS_WITH_ZERO]
+    assert _passes("dollars", old, new, "v / 100")[0]
+    passed, detail = _passes("dollars", old, new, wrong)
+    assert not passed and "does not undo" in detail, detail
+
+
+# Samples of different events: prices spread over decades, medians 10x apart, no conversion.
+_PRICES_BEFORE: list[float | str] = [19.88, 773.82, 3.88, 9.99, 49.0, 59.97]
+_PRICES_AFTER: list[float | str] = [429.99, 499.0, 11.94, 110.84, 288.86, 1363.5]
+
+
+@pytest.mark.parametrize("unit", ["dollars", None])
+@pytest.mark.parametrize("rewrite", ["v / 100", "v * 100", "v / 10", "round(v)", "floor(v)"])
+def test_validation_refuses_rewriting_numbers_no_conversion_explains(
+    unit: str | None, rewrite: str
+) -> None:
+    passed, detail = _passes(unit, _PRICES_BEFORE, _PRICES_AFTER, rewrite)
+    assert not passed, detail
+    assert "no conversion fits" in detail, detail
+
+
+def test_validation_leaves_numbers_too_few_to_judge_to_the_replay() -> None:
+    passed, detail = _passes("percent", [40.0, 55.0], [0.42], "v * 100")
+    assert passed, detail

@@ -162,10 +162,6 @@ def _rounded(conversion: Conversion, old: Sequence[float], new: Sequence[float])
     )
 
 
-def _positive(*groups: Sequence[float]) -> bool:
-    return all(v > 0 for group in groups for v in group)
-
-
 def _welch(first: Sequence[float], second: Sequence[float]) -> float:
     """Welch's t between two samples, with a floor on each variance (identical values)."""
     scale = max(map(abs, [*first, *second])) or 1.0
@@ -177,10 +173,36 @@ def _welch(first: Sequence[float], second: Sequence[float]) -> float:
     return abs(statistics.fmean(first) - statistics.fmean(second)) / spread
 
 
+def _magnitudes(
+    first: Sequence[float], second: Sequence[float]
+) -> tuple[list[float], list[float]] | None:
+    """The positive values of two samples that hold no negative one, when each keeps
+    MIN_VALUES of them (or keeps all its values); None for samples that are no scale.
+
+    Zero reads the same in every unit (a free item costs 0 dollars and 0 cents), so it says
+    nothing about a scale, and it has no log magnitude: it is left out, not allowed to turn a
+    scale into plain values.
+
+    >>> _magnitudes([0.0, 42.97, 41.89, 159.98], [2688, 0, 1899, 1488])
+    ([42.97, 41.89, 159.98], [2688, 1899, 1488])
+    >>> _magnitudes([0.0, 4.0, 5.0], [3.0, 9.0, 1.0]) is None, _magnitudes([-4.0, 1.0], [2.0])
+    (True, None)
+    """
+    if not all(v >= 0 for group in (first, second) for v in group):
+        return None
+    kept = [v for v in first if v > 0], [v for v in second if v > 0]
+    for group, positive in zip((first, second), kept, strict=True):
+        if len(positive) < len(group) and len(positive) < MIN_VALUES:
+            return None
+    return kept if kept[0] and kept[1] else None
+
+
 def _scaled(first: Sequence[float], second: Sequence[float]) -> tuple[list[float], list[float]]:
-    """Log magnitudes where every value is positive (scales), else the values (temperatures)."""
-    if _positive(first, second):
-        return [math.log10(v) for v in first], [math.log10(v) for v in second]
+    """Log magnitudes of the positive values of a scale (zeros left out), else the values
+    (temperatures, balances)."""
+    found = _magnitudes(first, second)
+    if found is not None:
+        return [math.log10(v) for v in found[0]], [math.log10(v) for v in found[1]]
     return list(first), list(second)
 
 
@@ -200,8 +222,9 @@ def _distribution(old: Sequence[float], undone: Sequence[float]) -> str | None:
 
 def _far(old: Sequence[float], new: Sequence[float]) -> bool:
     """A move no natural variation makes: 2x in magnitude, or twice the spread in value."""
-    if _positive(old, new):
-        ratio = statistics.fmean(map(math.log10, new)) - statistics.fmean(map(math.log10, old))
+    if (found := _magnitudes(old, new)) is not None:
+        before, after = found
+        ratio = statistics.fmean(map(math.log10, after)) - statistics.fmean(map(math.log10, before))
         return abs(ratio) >= math.log10(2)
     spread = max(statistics.stdev(old), statistics.stdev(new))
     return abs(statistics.fmean(new) - statistics.fmean(old)) >= 2 * spread

@@ -278,3 +278,66 @@ async def test_redeliveries_escalate_when_the_field_ordering_them_was_renamed(
     [outcome] = await healer.handle(drift_alert(scene), scene.deps())
     assert isinstance(outcome, IncidentEscalated)
     assert "no longer carry 'received'" in outcome.reason
+
+
+def _listings(dialect: str = "duckdb") -> tuple[Contract, Pipeline]:
+    """A topic whose only time is the event time: payload, equal on every redelivery."""
+    contract = Contract.model_validate(
+        {
+            "dataset": "listings",
+            "key": "listing_id",
+            "event_time": "listed_at",
+            "fields": [
+                {"name": "listing_id", "type": "string", "required": True, "unique": True},
+                {"name": "listed_at", "type": "timestamp", "required": True},
+                {"name": "price", "type": "number", "required": True},
+            ],
+        }
+    )
+    pipeline = Pipeline(
+        dialect=dialect,
+        models={
+            "stg": "select listing_id, cast(listed_at as timestamp) as listed_at, price"
+            " from listings"
+        },
+    )
+    return contract, pipeline
+
+
+_LISTED_BEFORE: Rows = [
+    {"listing_id": f"a{i}", "listed_at": f"2026-05-01T07:0{i}:00Z", "price": 10.0 + 7 * i}
+    for i in range(5)
+]
+
+
+def _listed_again(new_name: str) -> Rows:
+    rows: Rows = []
+    for i, copies in enumerate([2, 1, 3, 1, 2]):
+        row = {"listing_id": f"b{i}", new_name: f"2026-05-02T08:0{i}:00Z", "price": 12.0 + 5 * i}
+        rows += [dict(row) for _ in range(copies)]
+    return rows
+
+
+@pytest.mark.parametrize("new_name", ["listing_listed_at", "listed_at_value", "listed"])
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
+async def test_redeliveries_are_deduplicated_when_the_event_time_was_renamed(
+    new_name: str, dialect: str
+) -> None:
+    contract, pipeline = _listings(dialect)
+    after = _listed_again(new_name)
+    scene = Scene(pipeline, contract, _LISTED_BEFORE, after)
+    alert = drift_alert(scene)
+    assert {d.kind for d in alert.detections} >= {"duplicates", "rename"}, alert.detections
+    [proposal] = await healer.handle(alert, scene.deps())
+    assert isinstance(proposal, FixProposed), proposal
+    assert proposal.validation.passed
+    fixed = pipeline.model_copy(update={"models": {"stg": proposal.patches[0].after_sql}})
+    rows = run_models(fixed, {"listings": after}, {"listings": contract})["stg"]
+    assert sorted(r["listing_id"] for r in rows) == ["b0", "b1", "b2", "b3", "b4"]
+
+
+def test_the_dedup_recipe_orders_by_nothing_once_the_event_time_is_gone() -> None:
+    contract, _ = _listings()
+    recipe = dedup_recipe(contract, _listed_again("listed"))
+    assert not isinstance(recipe, str), recipe
+    assert recipe.key == "listing_id" and recipe.order_by is None

@@ -52,3 +52,17 @@ def test_lets_identifiers_read_as_they_are_vary_more_than_computed_numbers() -> 
     assert distribution_check("m", old, new, {"c"}).passed
     assert not distribution_check("m", old, new, {"c"}, computed={"c"}).passed
     assert not distribution_check("m", old, _output("BIGINT", 9000), {"c"}).passed
+
+
+def test_free_text_of_other_events_needs_no_outline_in_common() -> None:
+    old = _output("VARCHAR", "monopoly 3", "comic book library", "pc hoyle jewels : swap & drop it")
+    new = _output(
+        "VARCHAR", "print shop 22 deluxe", "adobe photoshop elements 4.0", "learn to speak spanish"
+    )
+    assert distribution_check("m", old, new, {"c"}).passed
+
+
+def test_codes_written_another_way_still_need_an_outline_in_common() -> None:
+    old = _output("VARCHAR", "Food and Drink", "Gas Stations", "Shops and Malls")
+    new = _output("VARCHAR", "FOOD_AND_DRINK", "GAS_STATIONS", "SHOPS")
+    assert not distribution_check("m", old, new, {"c"}).passed

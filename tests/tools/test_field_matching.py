@@ -124,3 +124,45 @@ def test_free_text_with_two_candidates_is_not_matched_by_elimination() -> None:
         ]
     )
     assert match_successors(before, after, ["title"], ["headline", "summary"]) == []
+
+
+_PRODUCT_TITLES = [
+    "verbatim 95003 3x dvd-ram double-sided media",
+    "da-lite da-glas standard rear projection screen 81 x 108 video format",
+    "xerox 101r00421 transfer unit",
+    "case logic trend compact camera case",
+    "premiertek hi-speed usb 2.0 to sata or ide 2.5 drive adapter",
+    "motorola dect 6.0 cordless care",
+]
+_OTHER_PRODUCT_TITLES = [
+    "v7 3 cat6 snagless molded network patch cable black",
+    "avery 3 durable view binder with ez-turn ring black",
+    "heavy duty 3-hole punch",
+    "hp 58 photo inkjet print cartridge c6658an",
+    "the sims 2 : nightlife ! ( mac ) 2004-2005 win/mac",
+    "elite screens cinewhite series 64 overall height electric screen - 84 diagonal",
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "before", "after"),
+    [
+        ("title", "title_value", _PRODUCT_TITLES, _OTHER_PRODUCT_TITLES),
+        ("title", "listing_title", _OTHER_PRODUCT_TITLES, _PRODUCT_TITLES),
+        ("title", "payload.title", _PRODUCT_TITLES[::-1], _OTHER_PRODUCT_TITLES[::-1]),
+    ],
+)
+def test_product_titles_with_model_numbers_under_a_new_name_are_a_rename(
+    old: str, new: str, before: list[str], after: list[str]
+) -> None:
+    def event(path: str, value: str) -> dict[str, object]:
+        parent, _, leaf = path.rpartition(".")
+        return {parent: {leaf: value}} if parent else {path: value}
+
+    [match] = match_successors(
+        profile_batch([event(old, v) for v in before]),
+        profile_batch([event(new, v) for v in after]),
+        [old],
+        [new],
+    )
+    assert (match.old, match.new) == ([old], [new])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import pytest
+
 from core.contracts import Contract
 from core.models import Detection
 from tools.healing.mapping import MappingInference, evaluate, infer_mapping
@@ -271,3 +273,67 @@ def test_two_close_new_fields_stay_open_with_the_margin_in_the_notes() -> None:
     )
     assert result.ambiguous == {"amount": ["total", "value"]}
     assert any("margin 0.00" in note for note in result.notes)
+
+
+_GAME_TITLES = [
+    "wisdom of the bible holy land edition",
+    "monopoly 3",
+    "comic book library",
+    "pc hoyle jewels : swap & drop it",
+    "instant home cooking ( jewel case )",
+    "agatha christie : and then there were none",
+]
+_OTHER_GAME_TITLES = [
+    "the sims 2 : nightlife ! ( mac ) 2004-2005 win/mac",
+    "print shop 22 deluxe",
+    "adobe photoshop elements 4.0",
+    "mavis beacon teaches typing 17",
+    "ultimate home design",
+    "learn to speak spanish 8",
+]
+_SCREEN_TITLES = [
+    "da-lite da-glas standard rear projection screen 81 x 108 video format",
+    "premiertek hi-speed usb 2.0 to sata or ide 2.5 drive adapter",
+    "motorola dect 6.0 cordless care",
+    "xerox 101r00421 transfer unit",
+    "case logic trend compact camera case",
+]
+_CABLE_TITLES = [
+    "v7 3 cat6 snagless molded network patch cable black",
+    "avery 3 durable view binder with ez-turn ring black",
+    "heavy duty 3-hole punch",
+    "hp 58 photo inkjet print cartridge c6658an",
+    "draper m1300 signature series v electric screen - ntsc 200 diagonal",
+]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (_GAME_TITLES, _OTHER_GAME_TITLES[1:]),  # ':' in two old titles, in no new one
+        (_SCREEN_TITLES, _CABLE_TITLES),  # '.' in three old titles, in no new one
+        (_CABLE_TITLES, _GAME_TITLES[:3]),  # no outline in common
+    ],
+)
+def test_maps_a_free_text_rename_whose_samples_share_no_punctuation(
+    before: list[str], after: list[str]
+) -> None:
+    result = _infer(
+        [Detection(kind="rename", field="title", to="title_value")],
+        [{"title": t} for t in before],
+        [{"title_value": t} for t in after],
+        {"title"},
+        title="string",
+    )
+    assert result.mapping.as_dict() == {"title": "title_value"}, result.notes
+
+
+def test_a_free_text_rename_that_lost_every_space_is_not_mapped() -> None:
+    result = _infer(
+        [Detection(kind="rename", field="title", to="title_value")],
+        [{"title": t} for t in _GAME_TITLES],
+        [{"title_value": t.replace(" ", "_").upper()} for t in _OTHER_GAME_TITLES],
+        {"title"},
+        title="string",
+    )
+    assert result.unresolved == ["title"], result.mapping

@@ -20,6 +20,7 @@ from core.errors import ReplayError, ToolError
 from core.models import Detection, FieldMapping, Refusal, SchemaMapping
 from tools.healing.candidate import Candidate, Witness
 from tools.healing.mapping_rules import candidates_for
+from tools.matching.free_text import free_text
 from tools.matching.samples import Events, kinds, shape, typical, values
 from tools.matching.unit_fit import MIN_VALUES, apart
 from tools.sql.replay import run_models
@@ -83,17 +84,24 @@ def _whole_seconds(text: str) -> str:
 
 LOST_SHARE = 0.25
 """Share of old values holding a punctuation mark above which a substitute must write it too."""
+LOST_CHANCE = 0.05
+"""Free text: largest chance that no new value holds a mark by luck, for the mark to be lost."""
 
 
-def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str:
+def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue], by_chance: bool = False) -> str:
     """Punctuation (or spaces) that many old values held and no new value writes: a dropped
     part, or another way of writing the values (`Food and Drink` as `FOOD_AND_DRINK`).
+
+    `by_chance`: the new values are free text of other events, where a mark is content, not
+    format; it counts as lost only when that many new values all lacking it is unlikely.
 
     >>> lost_marks(["/search?q=a", "/cart", "/s?q=b&p=2", "/x"], ["/search", "/cart", "/y"])
     '=?'
     >>> lost_marks(["Food and Drink", "Shops", "Gas Stations"], ["FOOD_AND_DRINK", "SHOPS"])
     ' '
     >>> lost_marks(["a-b", "c"], ["d", "e"])
+    ''
+    >>> lost_marks(["a: b", "c d.", "e f", "g. h"], ["i j", "k l", "m n"], by_chance=True)
     ''
     """
     texts, written = [str(v) for v in old], "".join(str(v) for v in new)
@@ -105,6 +113,7 @@ def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str:
         if c not in written
         and (held := sum(c in t for t in texts)) >= 2
         and held >= LOST_SHARE * len(texts)
+        and (not by_chance or (1 - held / len(texts)) ** len(new) < LOST_CHANCE)
     ]
     return "".join(lost)
 
@@ -136,9 +145,11 @@ def fits(
         moved = apart(_floats(old), _floats(new))
         if moved is not None:
             return f"computes values unlike the field's: {moved}"
-    if old_kinds == {"str"} and (lost := lost_marks(old, new)):
+    words = old_kinds == {"str"} and free_text(old) and free_text(new)
+    if old_kinds == {"str"} and (lost := lost_marks(old, new, by_chance=words)):
         return f"never writes {lost!r}, which several of the field's values held: a part is lost"
-    if old_kinds <= {"str", "iso", "numeric"}:
+    if old_kinds <= {"str", "iso", "numeric"} and not words:
+        # free text has about as many outlines as values: two samples share few of them
         # fractional seconds are precision, not a different shape: a fix may keep them
         outline = shape if old_kinds != {"iso"} else (lambda text: shape(_whole_seconds(text)))
         if not {outline(str(v)) for v in old} & {outline(str(v)) for v in new}:

@@ -166,3 +166,52 @@ def test_product_titles_with_model_numbers_under_a_new_name_are_a_rename(
         [new],
     )
     assert (match.old, match.new) == ([old], [new])
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "before", "after"),
+    [
+        (
+            "manufacturer",
+            "mfr",
+            [
+                "topics entertainment",
+                "topics entertainment",
+                "zend-technologies-inc .",
+                "encore",
+                "encore software",
+                "valusoft",
+                "punch ! software",
+            ],
+            ["micromat", "corel", "curious-labs-inc .", "scholastic", "pinnacle", "microsoft"],
+        ),
+        (
+            "brand",
+            "brand_name",
+            ["Bose audio", "Canon inc", "General Electric", "Sony", "Western Digital"],
+            ["Panasonic", "Philips", "Samsung", "Apple", "Dell computers"],
+        ),
+        (
+            "company",
+            "org",
+            ["acme corp", "globex corporation", "initech", "umbrella corp", "pied piper"],
+            ["stark", "wayne", "cyberdyne", "tyrell", "soylent corp"],
+        ),
+    ],
+)
+def test_names_of_one_word_and_of_two_read_alike_under_a_strong_new_name(
+    old: str, new: str, before: list[str], after: list[str]
+) -> None:
+    [match] = match_successors(
+        profile_batch([{old: v} for v in before]),
+        profile_batch([{new: v} for v in after]),
+        [old],
+        [new],
+    )
+    assert (match.kind, match.old, match.new) == ("rename", [old], [new])
+
+
+def test_words_are_still_not_taken_for_codes() -> None:
+    before = profile_batch([{"maker": v} for v in ["acme corp", "globex", "initech", "hooli"]])
+    after = profile_batch([{"maker_code": v} for v in ["AC-10", "GL-22", "IN-31", "HO-47"]])
+    assert match_successors(before, after, ["maker"], ["maker_code"]) == []

@@ -65,9 +65,12 @@ def value_overlap(old: FieldProfile, new: FieldProfile) -> tuple[int, float]:
 def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
     """True when two fields' values look alike: string patterns or numeric magnitudes."""
     if old.shapes and new.shapes:
-        outlines = _outlines(new.shapes)
-        shared = sum(min(s, outlines.get(k, 0.0)) for k, s in _outlines(old.shapes).items())
-        return shared >= 0.5 or (is_free_text(old.shapes) and is_free_text(new.shapes))
+        if is_free_text(old.shapes) and is_free_text(new.shapes):
+            return True
+        return any(
+            _shared(_outlines(old.shapes, words), _outlines(new.shapes, words)) >= 0.5
+            for words in (False, True)
+        )
     if old.numeric is not None and new.numeric is not None:
         low, high = old.numeric, new.numeric
         if low.min <= high.max and high.min <= low.max:  # the ranges overlap
@@ -77,15 +80,27 @@ def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
     return type_group(old) == type_group(new)
 
 
-def _outlines(shapes: dict[str, int]) -> dict[str, float]:
-    """Shares of string shapes with seconds' fractions and zones cut (milliseconds may appear)."""
+def _outlines(shapes: dict[str, int], words: bool = False) -> dict[str, float]:
+    """Shares of string shapes with seconds' fractions and zones cut (milliseconds may appear).
+
+    `words`: a run of words is one word, so names of one word and of two (`Sony`, `Bose audio`)
+    read alike.
+
+    >>> _outlines({"a a": 1, "a": 1, "9:9:9.9a": 2}, words=True)
+    {'a': 0.5, '9:9:9': 0.5}
+    """
     total = sum(shapes.values())
     found: dict[str, float] = {}
     for key, count in shapes.items():
         outline = re.sub(r"(9:9:9)\.9", r"\1", key)
         outline = re.sub(r"(9:9:9)(a|[+-]9:?9?)$", r"\1", outline)
+        outline = re.sub(r"\ba(?: a\b)+", "a", outline) if words else outline
         found[outline] = found.get(outline, 0.0) + count / total
     return found
+
+
+def _shared(first: dict[str, float], second: dict[str, float]) -> float:
+    return sum(min(share, second.get(outline, 0.0)) for outline, share in first.items())
 
 
 def score_successor(old: FieldProfile, new: FieldProfile) -> float:

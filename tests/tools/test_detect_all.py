@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from core.contracts import Contract
@@ -137,3 +138,71 @@ def test_a_unit_change_is_detected_when_free_items_cost_zero() -> None:
     after = [{"listing_id": f"b{i}", "price": v} for i, v in enumerate(cents)]
     found = [(d.kind, d.field) for d in detect_all(contract, before, after)]
     assert ("unit_change", "price") in found, found
+
+
+_PROFILES = Contract(
+    dataset="profiles",
+    fields=[
+        {"name": "profile_id", "type": "string", "required": True},
+        {"name": "full_name", "type": "string", "required": True},
+        {"name": "state", "type": "string", "required": True},
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("new", "before", "after"),
+    [
+        ("region", ["OH", "PA", "OK", "NV", "KY"], ["AR", "UT", "OR", "SD", "VA"]),
+        ("province", ["ON", "QC", "BC", "AB", "MB"], ["NS", "NB", "SK", "PE", "NL"]),
+        ("territory", ["OH", "PA", "OK", "NV", "KY", "WY"], ["AR", "UT", "OR", "SD"]),
+    ],
+)
+def test_a_rename_beside_a_split_is_found_by_elimination(
+    new: str, before: list[str], after: list[str]
+) -> None:
+    names = ["Melba Dore", "Allisan Giallo", "Misti RUDDICK", "SALAH MERWIN", "Oue Atchison"]
+    names += ["Netti PELLAND"]
+    parts = [("Donny", "Posthumus"), ("arlyne", "Mckeegan"), ("ATHAR", "pfieffer")]
+    parts += [("Catherin", "dacal"), ("Mari", "SKALSKI")]
+    old_events = [
+        {"profile_id": f"a{i}", "full_name": n, "state": s}
+        for i, (n, s) in enumerate(zip(names, before, strict=False))
+    ]
+    new_events = [
+        {"profile_id": f"b{i}", "first_name": f, "last_name": s, new: v}
+        for i, ((f, s), v) in enumerate(zip(parts, after, strict=False))
+    ]
+    found = {(d.kind, d.field, str(d.to)) for d in detect_all(_PROFILES, old_events, new_events)}
+    assert ("rename", "state", new) in found, found
+    assert not any(kind in ("remove", "add") for kind, _, _ in found), found
+
+
+@pytest.mark.parametrize(
+    ("new", "after"),
+    [
+        (
+            "trace_id",
+            ["9f1c2a77d0e4b5a1", "03be7c11aa9f4e20", "7d2e0f99c4b1a366", "c0ffee00deadbeef"],
+        ),
+        ("ingest_node", ["node-0", "node-1", "node-2", "node-0", "node-1"]),
+        ("schema_version", [2, 2, 2, 2, 2]),
+    ],
+)
+def test_a_removal_beside_a_split_is_not_paired_with_an_unrelated_new_field(
+    new: str, after: list[object]
+) -> None:
+    names = ["Melba Dore", "Allisan Giallo", "Misti RUDDICK", "SALAH MERWIN", "Oue Atchison"]
+    parts = [("Donny", "Posthumus"), ("arlyne", "Mckeegan"), ("ATHAR", "pfieffer")]
+    parts += [("Catherin", "dacal"), ("Mari", "SKALSKI")]
+    states = ["OH", "PA", "OK", "NV", "KY"]
+    old_events = [
+        {"profile_id": f"a{i}", "full_name": n, "state": s}
+        for i, (n, s) in enumerate(zip(names, states, strict=True))
+    ]
+    new_events = [
+        {"profile_id": f"b{i}", "first_name": f, "last_name": s, new: v}
+        for i, ((f, s), v) in enumerate(zip(parts, after, strict=False))
+    ]
+    found = {(d.kind, d.field) for d in detect_all(_PROFILES, old_events, new_events)}
+    assert ("remove", "state") in found, found

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tools.matching.field_matching import is_nesting, match_successors, name_similarity, tokens
+from tools.matching.field_matching import (
+    Match,
+    eliminated,
+    is_nesting,
+    match_successors,
+    name_similarity,
+    tokens,
+)
 from tools.profiling.profile_batch import profile_batch
 
 
@@ -215,3 +222,76 @@ def test_words_are_still_not_taken_for_codes() -> None:
     before = profile_batch([{"maker": v} for v in ["acme corp", "globex", "initech", "hooli"]])
     after = profile_batch([{"maker_code": v} for v in ["AC-10", "GL-22", "IN-31", "HO-47"]])
     assert match_successors(before, after, ["maker"], ["maker_code"]) == []
+
+
+def _split_and_rename(
+    old: str, new: str, before: list[str], after: list[str]
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    names = ["Melba Dore", "Allisan Giallo", "Misti RUDDICK", "SALAH MERWIN", "Oue Atchison"]
+    parts = [("Donny", "Posthumus"), ("arlyne", "Mckeegan"), ("ATHAR", "pfieffer")]
+    parts += [("Catherin", "dacal"), ("Mari", "SKALSKI")]
+    old_events = [{"full_name": n, old: v} for n, v in zip(names, before, strict=False)]
+    new_events = [
+        {"first_name": f, "last_name": s, new: v} for (f, s), v in zip(parts, after, strict=False)
+    ]
+    return old_events, new_events
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "before", "after"),
+    [
+        ("state", "region", ["OH", "PA", "OK", "NV", "KY"], ["AR", "UT", "OR", "SD", "VA"]),
+        ("code", "ref", ["QX-101", "QX-245", "QX-389", "QX-412"], ["QX-502", "QX-611", "QX-733"]),
+        (
+            "title",
+            "heading",
+            ["Ada at home", "The long road", "A quiet year", "Of mice"],
+            ["Night train", "Blue river days", "Salt and iron"],
+        ),
+    ],
+)
+def test_the_last_vanished_and_appeared_fields_are_paired_once_the_rest_is_explained(
+    old: str, new: str, before: list[str], after: list[str]
+) -> None:
+    old_events, new_events = _split_and_rename(old, new, before, after)
+    baseline, current = profile_batch(old_events), profile_batch(new_events)
+    vanished, appeared = ["full_name", old], ["first_name", "last_name", new]
+    split = Match(
+        kind="split", old=["full_name"], new=["first_name", "last_name"], confidence=0.6, note=""
+    )
+    [match] = eliminated(baseline, current, vanished, appeared, [split])
+    assert (match.kind, match.old, match.new) == ("rename", [old], [new])
+
+
+def test_nothing_is_eliminated_while_two_fields_are_left_on_a_side() -> None:
+    old_events, new_events = _split_and_rename("state", "region", ["OH", "PA", "OK"], ["AR", "UT"])
+    for event in new_events:
+        event["zone"] = event["region"]
+    split = Match(
+        kind="split", old=["full_name"], new=["first_name", "last_name"], confidence=0.6, note=""
+    )
+    found = eliminated(
+        profile_batch(old_events),
+        profile_batch(new_events),
+        ["full_name", "state"],
+        ["first_name", "last_name", "region", "zone"],
+        [split],
+    )
+    assert found == []
+
+
+def test_repeated_categories_are_not_paired_by_elimination() -> None:
+    old_events, new_events = _split_and_rename(
+        "segment", "tier", ["gold", "gold", "silver", "gold", "silver"], ["A", "B", "A", "B", "A"]
+    )
+    split = Match(
+        kind="split", old=["full_name"], new=["first_name", "last_name"], confidence=0.6, note=""
+    )
+    found = eliminated(
+        profile_batch(old_events),
+        profile_batch(new_events),
+        ["full_name", "segment"],
+        ["first_name", "last_name", "tier"],
+        [split],
+    )
+    assert found == []

@@ -164,6 +164,32 @@ def match_successors(
     return matches
 
 
+def eliminated(
+    baseline: BatchProfile,
+    current: BatchProfile,
+    vanished: Sequence[str],
+    appeared: Sequence[str],
+    matches: Sequence[Match],
+) -> list[Match]:
+    """The last vanished field and the last appeared one, once every other change is explained
+    (renames, splits, merges), as a weak rename when their values look alike (`_sole_pair_score`).
+
+    Elimination needs exactly one of each left: with two on either side nothing is picked.
+    """
+    explained = {path for m in matches for path in (*m.old, *m.new)}
+    olds = [p for p in vanished if p not in explained]
+    news = [p for p in appeared if p not in explained]
+    if len(olds) != 1 or len(news) != 1:
+        return []
+    (old,), (new,) = olds, news
+    score = _sole_pair_score(baseline.fields[old], current.fields[new])
+    if not score:
+        return []
+    kind = "nesting" if is_nesting(old, new) else "rename"
+    note = f"{old!r} stopped appearing and {new!r} appeared; every other change is explained"
+    return [Match(kind=kind, old=[old], new=[new], confidence=score, note=note)]
+
+
 def _rivals(
     ranked: list[tuple[float, str, str]], score: float, old: str, new: str, used: set[str]
 ) -> set[str]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from core.contracts import Contract
 from core.models import Detection
 from tools.contracts.check import ACCEPTED_TYPES
-from tools.matching.field_matching import Match, match_successors
+from tools.matching.field_matching import Match, eliminated, match_successors
 from tools.matching.split_merge import find_merge, find_split
 from tools.monitoring.detection_evidence import make_detection
 from tools.monitoring.field_changes import detect_field_changes
@@ -33,6 +33,7 @@ def detect_drift(
     appeared = _appeared(contract, reference, current)
     matches = match_successors(reference, current, vanished, appeared)
     matches += _splits_and_merges(reference, current, vanished, appeared, matches)
+    matches += eliminated(reference, current, vanished, appeared, matches)
     found = [d for m in matches for d in _from_match(contract, current, m)]
     moved = {path for m in matches for path in (*m.old, *m.new)}
     removed = [

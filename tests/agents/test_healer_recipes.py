@@ -341,3 +341,14 @@ def test_the_dedup_recipe_orders_by_nothing_once_the_event_time_is_gone() -> Non
     recipe = dedup_recipe(contract, _listed_again("listed"))
     assert not isinstance(recipe, str), recipe
     assert recipe.key == "listing_id" and recipe.order_by is None
+
+
+@pytest.mark.parametrize("new_name", ["listing_listed_at", "listed_at_value", "listed"])
+async def test_repeats_that_differ_in_the_renamed_event_time_escalate(new_name: str) -> None:
+    contract, pipeline = _listings()
+    after = _listed_again(new_name)
+    after[1] = {**after[1], new_name: "2026-05-02T08:00:00.250Z"}  # not a copy of after[0]
+    scene = Scene(pipeline, contract, _LISTED_BEFORE, after)
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, IncidentEscalated), outcome
+    assert "no longer carry 'listed_at'" in outcome.reason

@@ -337,3 +337,37 @@ def test_a_free_text_rename_that_lost_every_space_is_not_mapped() -> None:
         title="string",
     )
     assert result.unresolved == ["title"], result.mapping
+
+
+_PRICES = [19.88, 773.82, 3.88, 9.99, 49.0, 59.97]
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        [429.99, 499.0, 11.94, 110.84, 288.86, 1363.5],  # medians 10x apart, ranges interleave
+        [5.0, 240.0, 899.99, 310.5, 199.0],
+        [1.99, 2.5, 4.75, 35.0, 7.25, 3.1],
+    ],
+)
+def test_maps_a_rename_of_prices_whose_small_samples_differ_in_median(after: list[float]) -> None:
+    result = _infer(
+        [Detection(kind="rename", field="price", to="price_value")],
+        [{"price": p} for p in _PRICES],
+        [{"price_value": p} for p in after],
+        {"price"},
+        price="number",
+    )
+    assert result.mapping.as_dict() == {"price": "price_value"}, result.notes
+
+
+@pytest.mark.parametrize("factor", [100.0, 0.01, 1000.0])
+def test_rejects_a_detected_rename_whose_values_moved_by_a_unit(factor: float) -> None:
+    result = _infer(
+        [Detection(kind="rename", field="price", to="price_value")],
+        [{"price": p} for p in _PRICES],
+        [{"price_value": round(p * factor, 4)} for p in [429.99, 499.0, 11.94, 110.84, 288.86]],
+        {"price"},
+        price="number",
+    )
+    assert "price" in result.unresolved, result.mapping

@@ -91,6 +91,25 @@ def typical(found: Sequence[JsonValue]) -> float | None:
     return statistics.median(numbers) or statistics.fmean(numbers) or None
 
 
+def interleaved(first: Sequence[JsonValue], second: Sequence[JsonValue]) -> bool:
+    """Whether each sample's median magnitude lies inside the other's range (three numbers or
+    more each): two samples of one heavy-tailed field, whose medians differ by chance.
+
+    >>> interleaved([19.88, 773.82, 3.88, 9.99, 49.0], [429.99, 11.94, 110.84, 1363.5])
+    True
+    >>> interleaved([19.88, 773.82, 3.88, 9.99, 49.0], [1988.0, 77382.0, 388.0, 999.0])
+    False
+    """
+    found = [
+        [abs(float(v)) for v in sample if isinstance(v, int | float) and not isinstance(v, bool)]
+        for sample in (first, second)
+    ]
+    if any(len(numbers) < 3 for numbers in found):
+        return False
+    (a, b), (ma, mb) = found, (statistics.median(found[0]), statistics.median(found[1]))
+    return min(b) <= ma <= max(b) and min(a) <= mb <= max(a)
+
+
 def shape(text: str) -> str:
     """The shape of a string: letter runs `a`, digit runs `9`, other characters kept.
 

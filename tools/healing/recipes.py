@@ -83,10 +83,11 @@ def dedup_recipe(contract: Contract, events: Events) -> Recipe | str:
     )
     order = contract.arrival_time or contract.event_time
     if order and not any(_value_at(e, order) is not None for e in events):
-        if contract.arrival_time is not None:
+        # without the field that orders the repeats, only exact copies may be collapsed (any of
+        # them is the same row); a renamed event time reads as undeclared metadata above, so
+        # repeats that differ in it are no redeliveries
+        if contract.arrival_time is not None or not redelivered(events, key)[0]:
             return f"the events no longer carry {order!r}, which orders the repeats of a key"
-        # the event time is payload, equal on every redelivery of a key: it never told the
-        # repeats apart, so its absence (renamed, say) leaves nothing to order them by
         order = None
     return Recipe(
         kind="dedup_on_key",

@@ -162,8 +162,8 @@ def _problem(
         # numbers still written as numbers, enough to judge a conversion: only one the samples
         # fit changes them; medians of samples of different events differ by nature
         return (
-            f"{field} is rewritten as {target}, but no conversion fits its values: they still "
-            "read as the old ones, within the spread of different events"
+            f"{field} is rewritten as {target}, but no conversion fits its values: the samples "
+            "differ no more than samples of different events of one field do"
         )
     if conversion is not None and conversion.factor is None:
         return f"{field} is rewritten as {target}, but no single conversion fits: {conversion.note}"

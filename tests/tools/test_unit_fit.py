@@ -311,9 +311,10 @@ def test_validation_refuses_an_off_by_a_unit_undoing_when_the_samples_hold_zeros
     assert not passed and "does not undo" in detail, detail
 
 
-# Samples of different events: prices spread over decades, medians 10x apart, no conversion.
-_PRICES_BEFORE: list[float | str] = [19.88, 773.82, 3.88, 9.99, 49.0, 59.97]
-_PRICES_AFTER: list[float | str] = [429.99, 499.0, 11.94, 110.84, 288.86, 1363.5]
+# Samples of different events: prices spread over decades, medians 26x apart, yet no more
+# apart than their spread allows (Welch t under 4) and off every power of ten: no conversion.
+_PRICES_BEFORE: list[float | str] = [1.5, 2.0, 3.0, 120.0, 2.5]
+_PRICES_AFTER: list[float | str] = [40.0, 65.0, 480.0, 900.0, 55.0]
 
 
 @pytest.mark.parametrize("unit", ["dollars", None])

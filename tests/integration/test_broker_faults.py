@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer
 
 from agents.edges.broker import EmbeddedBroker
 from agents.edges.git_repo import GitPipelineRepo
-from agents.edges.kafka import KafkaBus, Outgoing
+from agents.edges.kafka import KafkaBus, Outgoing, reachable
 from agents.edges.local_forge import APPLIED_BRANCH
 from core.lifecycle import ProposalRecord
 from suture.demo_producer import orders
@@ -165,6 +165,20 @@ def _embedded(repo: Path, workdir: Path) -> _Suture:
     return suture
 
 
+def _broker_pid(workdir: Path) -> int:
+    return int((workdir / "broker" / "broker.pid").read_text().split()[0])
+
+
+async def _restarted(suture: _Suture, killed: int) -> int | None:
+    """The pid of the broker suture started after `killed` died, once it answers."""
+    try:
+        pid = _broker_pid(suture.workdir)
+    except (OSError, ValueError, IndexError):
+        return None  # between the old pidfile's removal and the new one's writing
+    bootstrap = _embedded_bootstrap(suture.workdir)
+    return pid if pid != killed and await reachable(bootstrap) else None
+
+
 def _embedded_bootstrap(workdir: Path) -> str:
     port = (workdir / "broker" / "broker.port").read_text().strip()
     return f"127.0.0.1:{port}"
@@ -198,10 +212,14 @@ async def test_an_embedded_broker_killed_mid_run_is_restarted_and_heals_once(
         bootstrap = _embedded_bootstrap(suture.workdir)
         await _send_drift(bootstrap)
         approved = await _until("approved", suture, bootstrap)
-        pid = int((suture.workdir / "broker" / "broker.pid").read_text().split()[0])
+        pid = _broker_pid(suture.workdir)
         os.kill(pid, signal.SIGKILL)  # suture starts it again on the same port and data
         await _heal_once(suture, approved, repo)
+        # The fix may be applied before the broker died; suture notices the death within its
+        # watch interval (agents/main.py), so wait for the restart rather than look once.
+        await _eventually(lambda: _restarted(suture, pid), "broker restart", suture.log())
         assert suture.process is not None and suture.process.poll() is None, suture.log()
-        assert "starting it again" in suture.log()
+        assert "starting it again" in (suture.workdir.parent / "suture.log").read_text()
+        assert _embedded_bootstrap(suture.workdir) == bootstrap  # the same address again
     finally:
         suture.stop()

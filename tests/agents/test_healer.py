@@ -390,3 +390,43 @@ async def test_escalates_when_two_new_fields_carry_the_old_values_equally_well(
     assert isinstance(outcome, IncidentEscalated)
     assert sorted(outcome.candidates) == sorted([first, second])
     assert scene.proposals == {}
+
+
+READINGS = Contract.model_validate(
+    {
+        "dataset": "readings",
+        "fields": [
+            {"name": "reading_id", "type": "string", "required": True, "unique": True},
+            {"name": "meter", "type": "string", "required": True},
+            {"name": "value", "type": "string", "required": True},
+        ],
+    }
+)
+READINGS_BEFORE = [
+    {"reading_id": f"r{i}", "meter": f"m{i % 2}", "value": f"{1200.5 + 31 * i}"} for i in range(5)
+]
+READINGS_AFTER = [
+    {"reading_id": f"s{i}", "meter": f"m{i % 2}", "value": 1400.5 + 29 * i} for i in range(5)
+]
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "select reading_id, meter, cast(value as double) / 1000 as kwh from readings",
+        "select meter, sum(try_cast(value as decimal(12, 1))) as total from readings group by 1",
+    ],
+)
+async def test_a_type_change_the_models_casts_already_read_needs_no_fix(model: str) -> None:
+    scene = Scene(Pipeline(models={"stg": model}), READINGS, READINGS_BEFORE, READINGS_AFTER)
+    alert = drift_alert(scene)
+    assert [d.kind for d in alert.detections] == ["type_change"]
+    assert await healer.handle(alert, scene.deps()) == []
+
+
+async def test_a_type_change_the_models_output_as_read_is_fixed() -> None:
+    model = "select reading_id, meter, value as raw_value from readings"
+    scene = Scene(Pipeline(models={"stg": model}), READINGS, READINGS_BEFORE, READINGS_AFTER)
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, FixProposed)
+    assert "value" in outcome.mapping.as_dict()

@@ -6,6 +6,8 @@ must also pass, on the samples:
 - successor evidence when it reads only fields that existed before the change: it rebuilds the
   old values on the old events, or on redelivered events of the same entity;
 - no other old field's values: a substitute carrying another field's values is a swap;
+- the same entities' values: where a kept field paired one to one with the old one (a display
+  name with its username), the substitute gives each entity both samples show its old value;
 - losslessness against what it reads (tools.healing.lossless): no precision, sign, zone or
   fraction lost, rounding (never flooring) to the old representation;
 - exactness on repeated events: where an entity shows up before and after the change with
@@ -28,6 +30,7 @@ from guardrails.compositions import composed
 from guardrails.structure import field_substitutions
 from tools.healing.lossless import instant, number, numeric_loss, time_loss
 from tools.healing.mapping import evaluate, fits
+from tools.matching.entity_anchors import anchor_conflict
 from tools.matching.samples import Events, kinds, paths, values
 
 MIN_EVIDENCE_ROWS = 2
@@ -141,7 +144,14 @@ class _Substitute:
         if misfit and not (_identifiers(old) and _identifiers(found) and "around" in misfit):
             # a magnitude says nothing of identifiers: new ids may be far larger than old ones
             return f"{self.target} {misfit}"
-        checks = (self._successor, self._swap, self._vocabulary, self._lossless, self._repeated)
+        checks = (
+            self._successor,
+            self._swap,
+            self._vocabulary,
+            self._entities,
+            self._lossless,
+            self._repeated,
+        )
         return next((p for check in checks if (p := check(computed)) is not None), None)
 
     def _successor(self, computed: list[JsonValue]) -> str | None:
@@ -182,6 +192,12 @@ class _Substitute:
             f"{self.target} writes none of {self.field}'s categories ({sorted(set(old))[:3]} ...):"
             " a new vocabulary, whose meaning a human must map"
         )
+
+    def _entities(self, computed: list[JsonValue]) -> str | None:
+        """The same entities (by a kept field that paired one to one with the old one) must get
+        the values they had: a look-alike gives most of them others."""
+        found = anchor_conflict(self.field, computed, self.before, self.after, same_value)
+        return found.describe(self.field, self.target) if found is not None else None
 
     def _lossless(self, computed: list[JsonValue]) -> str | None:
         if len(self.reads) != 1:

@@ -283,3 +283,45 @@ def test_accepts_a_renamed_code_list_that_keeps_its_codes() -> None:
     after: Rows = [{"id": 9 + i, "w": v} for i, v in enumerate(["silver", "gold", "new", "new"])]
     passed, detail = _check("select id, v from t", "select id, w as v from t", before, after)
     assert passed, detail
+
+
+# the same entities, by a kept field that paired one to one with the old one
+
+
+def test_refuses_a_look_alike_that_gives_known_entities_other_values() -> None:
+    before: Rows = [
+        {"id": f"o{i}", "customer": c, "login": lg}
+        for i, (c, lg) in enumerate(
+            [("Ann Lee", "alee"), ("Bo Chan", "bchan"), ("Ann Lee", "alee"), ("Cy Ito", "cito")]
+        )
+    ]
+    after: Rows = [
+        {"id": f"n{i}", "customer": c, "handle": h}
+        for i, (c, h) in enumerate(
+            [("Ann Lee", "Ann"), ("Bo Chan", "bchan"), ("Cy Ito", "Cy I."), ("Ann Lee", "Ann")]
+        )
+    ]
+    passed, detail = _check(
+        "select id, login from t", "select id, handle as login from t", before, after
+    )
+    assert not passed
+    assert "by customer" in detail and "another value than login did" in detail
+
+
+def test_accepts_a_successor_that_gives_known_entities_their_values() -> None:
+    before: Rows = [
+        {"id": f"o{i}", "customer": c, "login": lg}
+        for i, (c, lg) in enumerate(
+            [("Ann Lee", "alee"), ("Bo Chan", "bchan"), ("Ann Lee", "alee"), ("Cy Ito", "cito")]
+        )
+    ]
+    after: Rows = [
+        {"id": f"n{i}", "customer": c, "user_login": lg}
+        for i, (c, lg) in enumerate(
+            [("Ann Lee", "alee"), ("Bo Chan", "bchan"), ("Cy Ito", "cito"), ("Dee Ox", "dox")]
+        )
+    ]
+    passed, detail = _check(
+        "select id, login from t", "select id, user_login as login from t", before, after
+    )
+    assert passed, detail

@@ -55,8 +55,11 @@ def anchors(field: str, before: Events, after: Events) -> dict[str, dict[str, ob
     -> (anchor value -> the old field's value)."""
     found: dict[str, dict[str, object]] = {}
     for path in sorted((paths(before) & paths(after)) - {field}):
-        pairs = [(value_at(e, path), value_at(e, field)) for e in before]
-        pairs = [(a, o) for a, o in pairs if isinstance(a, str) and o is not None]
+        pairs = [
+            (a, o)
+            for e in before
+            if isinstance(a := value_at(e, path), str) and (o := value_at(e, field)) is not None
+        ]
         forward = {a: o for a, o in pairs}
         backward = {repr(o): a for a, o in pairs}
         one_to_one = all(forward[a] == o and backward[repr(o)] == a for a, o in pairs)

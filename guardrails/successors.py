@@ -28,8 +28,10 @@ from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
 from guardrails.compositions import composed
 from guardrails.structure import field_substitutions
+from tools.healing.codes import compared_literals, unmapped_codes
 from tools.healing.lossless import instant, number, numeric_loss, time_loss
 from tools.healing.mapping import evaluate, fits
+from tools.lineage.graph import build_lineage
 from tools.matching.entity_anchors import anchor_conflict
 from tools.matching.samples import Events, kinds, paths, values
 
@@ -123,10 +125,17 @@ class _Substitute:
     """One field -> expression substitution and the events it is judged on."""
 
     def __init__(
-        self, field: str, target: str, before: Events, after: Events, contract: Contract | None
+        self,
+        field: str,
+        target: str,
+        before: Events,
+        after: Events,
+        contract: Contract | None,
+        codes: frozenset[str] = frozenset(),
     ) -> None:
         self.field, self.target = field, target
         self.before, self.after, self.contract = before, after, contract
+        self.codes = codes  # the literals the models compare the field with
         self.reads = read_paths(target)
         self.old_paths, self.new_paths = paths(before), paths(after)
 
@@ -148,6 +157,7 @@ class _Substitute:
             self._successor,
             self._swap,
             self._vocabulary,
+            self._new_codes,
             self._entities,
             self._lossless,
             self._repeated,
@@ -191,6 +201,18 @@ class _Substitute:
         return (
             f"{self.target} writes none of {self.field}'s categories ({sorted(set(old))[:3]} ...):"
             " a new vocabulary, whose meaning a human must map"
+        )
+
+    def _new_codes(self, computed: list[JsonValue]) -> str | None:
+        """Codes the models compare the field with fix their meaning; a successor must not
+        bring codes none of them (nor any old value) is."""
+        new = unmapped_codes(self.field, computed, self.codes, self.before, self.contract)
+        if not new:
+            return None
+        return (
+            f"{self.target} writes codes the models' comparisons never met ({new[:3]}) where "
+            f"they test {sorted(self.codes)[:3]}: whether a new code means a known one is for a "
+            "human to map"
         )
 
     def _entities(self, computed: list[JsonValue]) -> str | None:
@@ -255,6 +277,16 @@ def _scalar(value: object) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
+def _codes(
+    pipeline: Pipeline, dataset: str, contract: Contract | None, fields: Mapping[str, object]
+) -> dict[str, frozenset[str]]:
+    """Per field, the literals the original models compare it with."""
+    if contract is None:
+        return dict.fromkeys(fields, frozenset())
+    graph = build_lineage(pipeline, {dataset: contract})
+    return {f: compared_literals(graph, pipeline, dataset, f) for f in fields}
+
+
 def successor_checks(
     pipeline: Pipeline,
     patches: Sequence[ModelPatch],
@@ -274,11 +306,16 @@ def successor_checks(
         vanished = {f: t for f, t in found.items() if f in old_paths and f not in new_paths}
         if not vanished:
             continue
+        codes = _codes(pipeline, dataset, contract, vanished)
         problems = [
             f"{field}: {problem}"
             for field, targets in sorted(vanished.items())
             for target in sorted(targets)
-            if (problem := _Substitute(field, target, before, after, contract).problem())
+            if (
+                problem := _Substitute(
+                    field, target, before, after, contract, codes[field]
+                ).problem()
+            )
         ]
         detail = "; ".join(problems) or f"substitutes for {sorted(vanished)} hold on the samples"
         results.append(

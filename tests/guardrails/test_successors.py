@@ -325,3 +325,45 @@ def test_accepts_a_successor_that_gives_known_entities_their_values() -> None:
         "select id, login from t", "select id, user_login as login from t", before, after
     )
     assert passed, detail
+
+
+# codes the models compare a field with: a successor must not bring codes nobody mapped
+
+CODES_MODEL = (
+    "select id, count(*) filter (where kind in ('RENEW', 'UPGRADE')) as renewals from t group by id"
+)
+CODES_BEFORE: Rows = [
+    {"id": f"a{i}", "kind": k} for i, k in enumerate(["RENEW", "CANCEL", "UPGRADE", "RENEW"])
+]
+
+
+def _codes_check(new_kinds: list[str], model: str = CODES_MODEL) -> tuple[bool, str]:
+    contract = Contract(
+        dataset="t",
+        fields=[
+            ContractField(name="id", type="string"),
+            ContractField(name="kind", type="string"),
+        ],
+    )
+    after: Rows = [{"id": f"b{i}", "notificationKind": k} for i, k in enumerate(new_kinds)]
+    patched = model.replace("kind in", "notificationKind in").replace(
+        "id, kind", "id, notificationKind as kind"
+    )
+    return _check(model, patched, CODES_BEFORE, after, contract)
+
+
+def test_refuses_a_successor_that_brings_codes_the_models_never_compared() -> None:
+    passed, detail = _codes_check(["RENEW", "SUBSCRIBED", "REFUND", "UPGRADE"])
+    assert not passed
+    assert "never met (['REFUND', 'SUBSCRIBED'])" in detail
+
+
+def test_accepts_a_successor_whose_codes_are_known_to_the_models_or_the_old_events() -> None:
+    passed, detail = _codes_check(["RENEW", "CANCEL", "UPGRADE", "UPGRADE"])
+    assert passed, detail
+
+
+def test_new_values_of_a_field_the_models_only_carry_are_no_codes() -> None:
+    model = "select id, kind from t"
+    passed, detail = _codes_check(["RENEW", "SUBSCRIBED", "REFUND", "UPGRADE"], model)
+    assert passed, detail

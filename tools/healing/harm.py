@@ -71,13 +71,13 @@ def new_values_flow_through(
     for model in impact.models:
         tree = parse_model(pipeline.models[model], pipeline.dialect, model)
         for column in tree.find_all(exp.Column):
-            if column.name.lower() in names and column.find_ancestor(*_MEANINGFUL) is not None:
+            if column.name.lower() in names and column.find_ancestor(*MEANINGFUL) is not None:
                 return False
     return True
 
 
 # Where a value means something: compared, matched, or picked among cases.
-_MEANINGFUL = (exp.Predicate, exp.Case, exp.If, exp.In)
+MEANINGFUL = (exp.Predicate, exp.Case, exp.If, exp.In)
 
 
 def repeated_keys_absorbed(

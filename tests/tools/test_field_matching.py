@@ -124,3 +124,55 @@ def test_free_text_with_two_candidates_is_not_matched_by_elimination() -> None:
         ]
     )
     assert match_successors(before, after, ["title"], ["headline", "summary"]) == []
+
+
+# numbers now sent as their text, and one code vocabulary under another name
+
+
+def test_an_id_now_sent_as_text_under_another_name_is_a_sole_rename() -> None:
+    before = profile_batch([{"vid": v, "k": i} for i, v in enumerate([51, 151, 301, 2201])])
+    after = profile_batch([{"id": v, "k": i} for i, v in enumerate(["2251", "151", "2351"])])
+    [match] = match_successors(before, after, ["vid"], ["id"])
+    assert (match.kind, match.old, match.new) == ("rename", ["vid"], ["id"])
+
+
+def test_numbers_sent_as_text_still_share_values_with_the_old_numbers() -> None:
+    before = profile_batch([{"kafka_partition": p} for p in [0, 1, 2, 1, 0, 3]])
+    after = profile_batch([{"partition_id": p} for p in ["1", "0", "2", "3", "2"]])
+    [match] = match_successors(before, after, ["kafka_partition"], ["partition_id"])
+    assert match.new == ["partition_id"]
+
+
+def test_words_are_not_numbers_sent_as_text() -> None:
+    before = profile_batch([{"vid": v} for v in [51, 151, 301, 2201]])
+    after = profile_batch([{"id": v} for v in ["a51", "b151", "c301"]])
+    assert match_successors(before, after, ["vid"], ["id"]) == []
+
+
+def test_one_code_vocabulary_under_an_unrelated_name_is_a_sole_rename() -> None:
+    codes = ["charge_automatically", "send_invoice", "charge_automatically", "send_invoice"]
+    before = profile_batch([{"billing": c} for c in codes])
+    after = profile_batch([{"collection_method": c} for c in [*codes, "send_invoice"]])
+    [match] = match_successors(before, after, ["billing"], ["collection_method"])
+    assert (match.kind, match.new) == ("rename", ["collection_method"])
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (["yes", "no", "yes", "no"], ["no", "yes", "no"]),  # flags, not codes
+        (["gold", "silver", "gold"], ["gold", "bronze", "gold"]),  # another vocabulary
+        (["gold", "silver", "gold", "gold"], ["silver", "silver", "gold", "gold", "tin"]),
+    ],
+)
+def test_flags_or_other_codes_are_no_shared_vocabulary(old: list[str], new: list[str]) -> None:
+    before = profile_batch([{"tier": c} for c in old])
+    after = profile_batch([{"level": c} for c in new])
+    assert match_successors(before, after, ["tier"], ["level"]) == []
+
+
+def test_a_shared_vocabulary_with_a_second_candidate_is_no_sole_rename() -> None:
+    codes = ["charge_automatically", "send_invoice", "charge_automatically"]
+    before = profile_batch([{"billing": c} for c in codes])
+    after = profile_batch([{"collection_method": c, "note": f"n{i}"} for i, c in enumerate(codes)])
+    assert match_successors(before, after, ["billing"], ["collection_method", "note"]) == []

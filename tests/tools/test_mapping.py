@@ -271,3 +271,61 @@ def test_two_close_new_fields_stay_open_with_the_margin_in_the_notes() -> None:
     )
     assert result.ambiguous == {"amount": ["total", "value"]}
     assert any("margin 0.00" in note for note in result.notes)
+
+
+# identifiers: the size of a unique key carries no meaning
+
+IDS_BEFORE = [{"vid": v} for v in [51, 151, 301, 2201]]
+IDS_AFTER = [{"id": v} for v in ["2251", "2301", "151", "2351"]]
+
+
+def _ids_contract(unique: bool, key: str | None = None) -> Contract:
+    return Contract(
+        dataset="contacts", key=key, fields=[{"name": "vid", "type": "integer", "unique": unique}]
+    )
+
+
+def test_a_unique_id_under_a_new_name_may_have_grown_far_beyond_the_old_ones() -> None:
+    result = infer_mapping(
+        [Detection(kind="rename", field="vid", to="id")],
+        _ids_contract(unique=True),
+        {"vid"},
+        IDS_BEFORE,
+        IDS_AFTER,
+    )
+    assert result.mapping.as_dict() == {"vid": "CAST(id AS BIGINT)"}
+
+
+def test_the_contracts_key_is_an_identifier_too() -> None:
+    result = infer_mapping(
+        [Detection(kind="rename", field="vid", to="id")],
+        _ids_contract(unique=False, key="vid"),
+        {"vid"},
+        IDS_BEFORE,
+        IDS_AFTER,
+    )
+    assert result.mapping.as_dict() == {"vid": "CAST(id AS BIGINT)"}
+
+
+def test_a_field_not_declared_unique_keeps_its_magnitude_check() -> None:
+    result = infer_mapping(
+        [Detection(kind="rename", field="vid", to="id")],
+        _ids_contract(unique=False),
+        {"vid"},
+        IDS_BEFORE,
+        IDS_AFTER,
+    )
+    assert result.unresolved == ["vid"]
+    assert any("around" in r.reason for r in result.refused)
+
+
+def test_a_unique_field_with_repeated_values_is_no_identifier_and_keeps_the_check() -> None:
+    before = [{"vid": v} for v in [51, 51, 301, 2201]]
+    result = infer_mapping(
+        [Detection(kind="rename", field="vid", to="id")],
+        _ids_contract(unique=True),
+        {"vid"},
+        before,
+        IDS_AFTER,
+    )
+    assert result.unresolved == ["vid"]

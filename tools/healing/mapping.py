@@ -191,11 +191,17 @@ def candidate_problem(
     if candidate.witness is not None and candidate.witness.events:
         return reproduces(candidate.target, candidate.witness)
     magnitude: Literal["typical", "spread", "judged"] = "typical"
-    if candidate.judged_unit:
-        magnitude = "judged"
+    if candidate.judged_unit or (candidate.identifier and _identifiers(values(before, field))):
+        magnitude = "judged"  # placed by a unit judgement, or identifiers: no size to compare
     elif candidate.same_field:
         magnitude = "spread"
     return fits(values(before, field), new, magnitude)
+
+
+def _identifiers(found: Sequence[JsonValue]) -> bool:
+    """Whole numbers (or their text), all distinct: keys whose size carries no meaning."""
+    numbers = [v for v in found if isinstance(v, int | str) and str(v).isdigit()]
+    return len(numbers) >= 2 and len(numbers) == len(found) == len(set(map(str, numbers)))
 
 
 def _floats(found: Sequence[JsonValue]) -> list[float]:

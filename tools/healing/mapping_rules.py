@@ -88,10 +88,22 @@ class _Evidence:
             exact = judged and factor is not None
             found.append(
                 Candidate(
-                    target, why, confidence, decisive, judged_unit=exact, same_field=field == base
+                    target,
+                    why,
+                    confidence,
+                    decisive,
+                    judged_unit=exact,
+                    same_field=field == base,
+                    identifier=self.identifier(field),
                 )
             )
         return found
+
+    def identifier(self, field: str) -> bool:
+        """Whether the contract declares `field` unique (or its key): values that name events,
+        whose size carries no meaning (new ids may be far larger than old ones)."""
+        declared = self.contract.field(field)
+        return self.contract.key == field or (declared is not None and declared.unique)
 
 
 def _merge_order(ev: _Evidence, det: Detection, new: str, names: list[str]) -> list[str]:

@@ -54,6 +54,39 @@ def type_group(profile: FieldProfile) -> str | None:
     return _GROUPS.get(kind, kind) if kind is not None else None
 
 
+def value_group(profile: FieldProfile) -> str | None:
+    """`type_group`, where text that only ever holds numbers (`"2251"`) counts as numeric: a
+    producer that starts sending numbers as strings still sends the same values."""
+    group = type_group(profile)
+    if group == "string" and profile.encodings.get("numeric_string", 0) == profile.valued > 0:
+        return "numeric"
+    return group
+
+
+def same_vocabulary(old: FieldProfile, new: FieldProfile) -> bool:
+    """Two code fields with exactly the same codes (at least two, neither numbers nor flags,
+    and some code repeats: codes, not identifiers): one vocabulary under two names.
+
+    >>> from tools.profiling.profile_batch import profile_batch
+    >>> old = profile_batch([{"m": c} for c in ["send", "charge", "send", "charge"]]).fields["m"]
+    >>> new = profile_batch([{"n": c} for c in ["charge", "send", "charge"]]).fields["n"]
+    >>> same_vocabulary(old, new), same_vocabulary(old, old.model_copy(update={"sketch": [1]}))
+    (True, False)
+    """
+    if type_group(old) != "string" or type_group(new) != "string" or old.top_overflow:
+        return False
+    codes = set(old.top)
+    if len(codes) < 2 or codes != set(new.top) or set(old.sketch) != set(new.sketch):
+        return False
+    flags = {"true", "false", "yes", "no", "y", "n", "t", "f", "on", "off", "0", "1"}
+    repeated = old.duplicates > 0 or new.duplicates > 0
+    return (
+        repeated
+        and not {c.lower() for c in codes} <= flags
+        and "numeric_string" not in (old.encodings.keys() | new.encodings.keys())
+    )
+
+
 def value_overlap(old: FieldProfile, new: FieldProfile) -> tuple[int, float]:
     """Shared value hashes of two fields, and that count over the smaller sketch."""
     shared = len(set(old.sketch) & set(new.sketch))
@@ -73,7 +106,7 @@ def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
             return True
         before, after = max(abs(low.min), abs(low.max)), max(abs(high.min), abs(high.max))
         return min(before, after) > 0 and max(before, after) / min(before, after) <= 10
-    return type_group(old) == type_group(new)
+    return value_group(old) == value_group(new)
 
 
 def _is_free_text(shapes: dict[str, int]) -> bool:
@@ -113,7 +146,7 @@ def _outlines(shapes: dict[str, int]) -> dict[str, float]:
 
 def score_successor(old: FieldProfile, new: FieldProfile) -> float:
     """0..1: how strongly the evidence says `new` carries the values `old` used to carry."""
-    if type_group(old) != type_group(new) or type_group(old) == "object":
+    if value_group(old) != value_group(new) or type_group(old) == "object":
         return 0.0
     shared, containment = value_overlap(old, new)
     names = name_similarity(old.path, new.path)
@@ -127,11 +160,15 @@ def score_successor(old: FieldProfile, new: FieldProfile) -> float:
 
 
 def _sole_pair_score(old: FieldProfile, new: FieldProfile) -> float:
-    """One key gone, one appeared, both all-distinct values of one look: a weak rename."""
-    if type_group(old) != type_group(new) or type_group(old) in (None, "object", "boolean"):
+    """One key gone, one appeared, both all-distinct values of one look (numbers and their
+    text alike), or one code vocabulary: a weak rename."""
+    if value_group(old) != value_group(new) or type_group(old) in (None, "object", "boolean"):
         return 0.0
+    if same_vocabulary(old, new):
+        return 0.5
     unique = all(p.duplicates == 0 and len(p.sketch) >= min(p.valued, 3) for p in (old, new))
-    same_look = shapes_agree(old, new) and set(old.encodings) == set(new.encodings)
+    encodings = [set(p.encodings) - {"numeric_string"} for p in (old, new)]
+    same_look = shapes_agree(old, new) and encodings[0] == encodings[1]
     return 0.5 if unique and same_look and old.valued >= 2 and new.valued >= 2 else 0.0
 
 

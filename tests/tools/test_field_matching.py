@@ -38,6 +38,22 @@ def test_nesting_needs_a_new_parent() -> None:
     assert not is_nesting("a.city", "a.town")
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("source", "log.file.path"),
+        ("name", "displayName.text"),
+        ("metadata.time", "received_at"),
+        ("from.number", "sender"),
+        ("a.city", "b.town"),
+    ],
+)
+def test_a_move_into_or_out_of_an_object_is_nesting_even_when_the_leaf_is_renamed(
+    old: str, new: str
+) -> None:
+    assert is_nesting(old, new)
+
+
 def test_best_evidence_wins_when_two_fields_could_succeed() -> None:
     before = profile_batch([{"cust": i} for i in range(1, 9)])
     after = profile_batch([{"customer": i, "score": 100 + i} for i in range(1, 9)])

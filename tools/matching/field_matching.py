@@ -223,18 +223,17 @@ def _rivals(
 
 
 def is_nesting(old: str, new: str) -> bool:
-    """A move into or out of an object: the parent changes and the name stays (nearly) the same.
+    """A move into or out of an object (or from one object to another): the parent changes.
+
+    As the scenario format's conventions say, the move is nesting even when the leaf is
+    renamed on the way (`source` -> `log.file.path`).
 
     >>> is_nesting("city", "address.city"), is_nesting("ship_city", "shipping.city")
     (True, True)
     >>> is_nesting("city", "town"), is_nesting("city", "address.town")
-    (False, False)
+    (False, True)
     """
-    old_parent, _, old_leaf = old.rpartition(".")
-    new_parent, _, new_leaf = new.rpartition(".")
-    if old_parent == new_parent:
-        return False
-    return old_leaf == new_leaf or name_similarity(old, new) >= 0.75
+    return old.rpartition(".")[0] != new.rpartition(".")[0]
 
 
 def _coverage(baseline: BatchProfile, current: BatchProfile, old: str, new: str) -> float:

@@ -15,6 +15,7 @@ from core.models import Detection
 from tools.healing.candidate import Candidate
 from tools.healing.composition_candidates import merge_candidates, split_candidates
 from tools.healing.representation import estimated_factor, ref, restore
+from tools.matching.name_units import magnitudes_agree, name_conversion
 from tools.matching.samples import Events, kinds, paths, values
 from tools.matching.successors import choose_successor
 from tools.matching.unit_conversion import conversions
@@ -82,7 +83,9 @@ class _Evidence:
         new = values(self.after, base)
         found = []
         judged = self._judged_unit({field, base})
-        for factor, offset in self.factors({field, base}, old, new):
+        for factor, offset in self.named_units(field, base, old, new) or self.factors(
+            {field, base}, old, new
+        ):
             target, undone = restore(ref(base), self.old_kinds(field), new, old, factor, offset)
             why = f"{reason}; {undone}" if undone else reason
             exact = judged and factor is not None
@@ -98,6 +101,21 @@ class _Evidence:
                 )
             )
         return found
+
+    def named_units(
+        self, field: str, base: str, old: list[JsonValue], new: list[JsonValue]
+    ) -> list[tuple[float | None, float]]:
+        """The conversion the names spell (`billsec` -> `billmsec`), where no unit change was
+        detected and the values' magnitudes agree with it; [] otherwise."""
+        if field == base or any(
+            d.kind == "unit_change" and d.field in (field, base) for d in self.detections
+        ):
+            return []
+        declared = self.contract.field(field)
+        named = name_conversion(field, base, declared.unit if declared is not None else None)
+        if named is None or not magnitudes_agree(named, old, new):
+            return []
+        return [(named.factor, named.offset)]
 
     def identifier(self, field: str) -> bool:
         """Whether the contract declares `field` unique (or its key): values that name events,

@@ -9,6 +9,7 @@ from core.contracts import Contract
 from core.models import Detection
 from tools.contracts.check import ACCEPTED_TYPES
 from tools.matching.field_matching import Match, match_successors
+from tools.matching.name_units import unit_renames
 from tools.matching.split_merge import find_merge, find_split
 from tools.monitoring.detection_evidence import make_detection
 from tools.monitoring.field_changes import detect_field_changes
@@ -32,6 +33,7 @@ def detect_drift(
     vanished = _vanished(contract, reference, current, baseline is None)
     appeared = _appeared(contract, reference, current)
     matches = match_successors(reference, current, vanished, appeared)
+    matches += _unit_renames(contract, reference, current, vanished, appeared, matches)
     matches += _splits_and_merges(reference, current, vanished, appeared, matches)
     found = [d for m in matches for d in _from_match(contract, current, m)]
     moved = {path for m in matches for path in (*m.old, *m.new)}
@@ -85,6 +87,20 @@ def _appeared(contract: Contract, reference: BatchProfile, current: BatchProfile
         if before is None or before.present <= 0.01 * reference.total:
             new.append(path)
     return new
+
+
+def _unit_renames(
+    contract: Contract,
+    reference: BatchProfile,
+    current: BatchProfile,
+    vanished: Sequence[str],
+    appeared: Sequence[str],
+    matches: Sequence[Match],
+) -> list[Match]:
+    used = {path for m in matches for path in (*m.old, *m.new)}
+    units = {f.name: f.unit for f in contract.fields if f.unit}
+    olds = [p for p in vanished if p not in used]
+    return unit_renames(reference, current, olds, [p for p in appeared if p not in used], units)
 
 
 def _splits_and_merges(

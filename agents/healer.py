@@ -44,6 +44,7 @@ from guardrails.replay_gate import validate_patch
 from tools.contracts.evolution import evolve_contract
 from tools.dbt.source_yaml import contract_file_for
 from tools.dbt.writeback import WritebackError, templated_patches
+from tools.healing.currencies import minor_unit_changed
 from tools.healing.harm import (
     change_absorbed,
     invariants_broken,
@@ -53,6 +54,7 @@ from tools.healing.harm import (
 from tools.healing.mapping import MappingInference, infer_mapping
 from tools.healing.recipe_plan import RecipePlan, plan_recipes
 from tools.healing.recipes import apply_recipe
+from tools.healing.recode import known_domain
 from tools.lineage.graph import LineageGraph, build_lineage
 from tools.sql.patch import apply_mapping
 
@@ -406,6 +408,10 @@ async def _not_absorbed(
                 broken = invariants_broken(
                     case.pipeline, case.contracts, alert.dataset, d.field, [d.value], before
                 )
+                known = known_domain(case.contract, d.field, before)
+                used = sorted(case.used)
+                if changed := minor_unit_changed(case.contract, d.field, [d.value], known, used):
+                    broken.append(changed)
                 if not broken:
                     continue
                 _log.info(

@@ -430,3 +430,41 @@ async def test_a_type_change_the_models_output_as_read_is_fixed() -> None:
     [outcome] = await healer.handle(drift_alert(scene), scene.deps())
     assert isinstance(outcome, FixProposed)
     assert "value" in outcome.mapping.as_dict()
+
+
+PAYMENTS = Contract.model_validate(
+    {
+        "dataset": "payments",
+        "fields": [
+            {"name": "id", "type": "string", "required": True, "unique": True},
+            {"name": "amount", "type": "integer", "required": True, "unit": "minor units"},
+            {"name": "currency", "type": "string", "required": True, "enum": ["usd", "eur"]},
+        ],
+    }
+)
+REVENUE = Pipeline(
+    models={
+        "stg": "select id, amount / 100 as amount_major, currency from payments",
+        "revenue": "select currency, sum(amount_major) as revenue from stg group by currency",
+    }
+)
+PAYMENTS_BEFORE = [
+    {"id": f"p{i}", "amount": 1000 + 250 * i, "currency": c}
+    for i, c in enumerate(["usd", "eur", "usd", "eur"])
+]
+
+
+@pytest.mark.parametrize(("code", "outcome"), [("jpy", ["escalate"]), ("cad", [])])
+async def test_a_new_currency_escalates_only_when_its_minor_unit_differs(
+    code: str, outcome: list[str]
+) -> None:
+    after = [
+        {"id": "q1", "amount": 1200, "currency": "usd"},
+        {"id": "q2", "amount": 900, "currency": "eur"},
+        {"id": "q3", "amount": 1500, "currency": code},
+    ]
+    scene = Scene(REVENUE, PAYMENTS, PAYMENTS_BEFORE, after)
+    alert = drift_alert(scene)
+    assert [d.kind for d in alert.detections] == ["enum_new_value"]
+    found = await healer.handle(alert, scene.deps())
+    assert ["escalate" if isinstance(o, IncidentEscalated) else "fix" for o in found] == outcome

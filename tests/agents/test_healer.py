@@ -468,3 +468,45 @@ async def test_a_new_currency_escalates_only_when_its_minor_unit_differs(
     assert [d.kind for d in alert.detections] == ["enum_new_value"]
     found = await healer.handle(alert, scene.deps())
     assert ["escalate" if isinstance(o, IncidentEscalated) else "fix" for o in found] == outcome
+
+
+ENVELOPED_CONTRACT = Contract.model_validate(
+    {
+        "dataset": "employees",
+        "fields": [
+            {"name": "payload", "type": "object", "required": True},
+            {"name": "payload.employee_id", "type": "integer", "required": True},
+            {"name": "payload.salary", "type": "number", "required": True},
+        ],
+    }
+)
+ENVELOPED_BEFORE = [
+    {"schema": {"type": "struct"}, "payload": {"employee_id": 1000 + i, "salary": 5e4 + 900 * i}}
+    for i in range(4)
+]
+UNWRAPPED_AFTER = [{"employee_id": 2000 + i, "salary": 5.2e4 + 700 * i} for i in range(4)]
+
+
+async def test_an_unwrapped_envelope_is_healed_by_mapping_its_leaves() -> None:
+    model = "select payload.employee_id as employee_id, payload.salary as salary from employees"
+    scene = Scene(
+        Pipeline(models={"stg": model}), ENVELOPED_CONTRACT, ENVELOPED_BEFORE, UNWRAPPED_AFTER
+    )
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, FixProposed)
+    assert outcome.mapping.as_dict() == {
+        "payload.employee_id": "employee_id",
+        "payload.salary": "salary",
+    }
+
+
+async def test_a_model_reading_the_whole_envelope_still_escalates() -> None:
+    model = (
+        "select payload.employee_id as employee_id, payload.salary as salary, "
+        "to_json(payload) as raw from employees"
+    )
+    scene = Scene(
+        Pipeline(models={"stg": model}), ENVELOPED_CONTRACT, ENVELOPED_BEFORE, UNWRAPPED_AFTER
+    )
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, IncidentEscalated)

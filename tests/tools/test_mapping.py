@@ -329,3 +329,49 @@ def test_a_unique_field_with_repeated_values_is_no_identifier_and_keeps_the_chec
         IDS_AFTER,
     )
     assert result.unresolved == ["vid"]
+
+
+# an envelope whose leaves the models read: the leaves answer for it
+
+
+def _envelope_contract() -> Contract:
+    return Contract(
+        dataset="employees",
+        fields=[
+            {"name": "payload", "type": "object"},
+            {"name": "payload.employee_id", "type": "integer"},
+            {"name": "payload.salary", "type": "number"},
+        ],
+    )
+
+
+ENVELOPED = [{"payload": {"employee_id": 1000 + i, "salary": 5e4 + 900 * i}} for i in range(4)]
+FLAT = [{"employee_id": 2000 + i, "salary": 5.2e4 + 700 * i} for i in range(4)]
+
+
+def test_an_envelope_whose_leaves_moved_needs_no_successor_of_its_own() -> None:
+    detections = [
+        Detection(kind="nesting", field="payload.employee_id", to="employee_id"),
+        Detection(kind="nesting", field="payload.salary", to="salary"),
+    ]
+    used = {"payload", "payload.employee_id", "payload.salary"}
+    result = infer_mapping(detections, _envelope_contract(), used, ENVELOPED, FLAT)
+    assert result.mapping.as_dict() == {
+        "payload.employee_id": "employee_id",
+        "payload.salary": "salary",
+    }
+    assert (result.unresolved, result.ambiguous) == ([], {})
+
+
+def test_an_envelope_with_a_leaf_nothing_carries_stays_unresolved() -> None:
+    detections = [Detection(kind="nesting", field="payload.employee_id", to="employee_id")]
+    after = [{"employee_id": row["employee_id"]} for row in FLAT]
+    used = {"payload", "payload.employee_id", "payload.salary"}
+    result = infer_mapping(detections, _envelope_contract(), used, ENVELOPED, after)
+    assert result.unresolved == ["payload.salary"]
+
+
+def test_an_object_read_whole_still_needs_a_successor() -> None:
+    used = {"payload"}
+    result = infer_mapping([], _envelope_contract(), used, ENVELOPED, FLAT)
+    assert result.unresolved == ["payload"]

@@ -196,5 +196,14 @@ def candidates_for(
             d.kind == "merge" and isinstance(d.to, list) and field in d.to for d in detections
         )
         vanished = bool(after) and field in ev.before_paths and field not in ev.after_paths
-        if mentioned or vanished:
+        if (mentioned or vanished) and not _answered_by_leaves(ev, field, used_fields):
             yield field, _field_candidates(ev, field, claimed)
+
+
+def _answered_by_leaves(ev: _Evidence, field: str, used_fields: Sequence[str]) -> bool:
+    """Whether `field` is an object whose leaves the models read are mapped on their own: the
+    models read `payload.salary`, not `payload`, so the envelope needs no successor itself (a
+    model reading the object whole still breaks in the replay, which refuses the patch)."""
+    old = values(ev.before, field)
+    objects = bool(old) and all(isinstance(v, dict) for v in old)
+    return objects and any(u.startswith(f"{field}.") for u in used_fields)

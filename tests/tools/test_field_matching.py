@@ -192,3 +192,56 @@ def test_a_shared_vocabulary_with_a_second_candidate_is_no_sole_rename() -> None
     before = profile_batch([{"billing": c} for c in codes])
     after = profile_batch([{"collection_method": c, "note": f"n{i}"} for i, c in enumerate(codes)])
     assert match_successors(before, after, ["billing"], ["collection_method", "note"]) == []
+
+
+# the parent two fields share names a leaf only when that leaf is the one field new to it
+
+
+def test_a_shared_parent_does_not_name_one_of_two_new_leaves_as_the_successor() -> None:
+    before = profile_batch(
+        [{"actor": {"username": u, "display": d}} for u, d in [("jdoe", "J D"), ("rs", "R S")]] * 2
+    )
+    after = profile_batch(
+        [
+            {"actor": {"nickname": n, "account_id": f"5570:{i}", "display": "J D"}}
+            for i, n in enumerate(["jane", "rs", "mia", "jane"])
+        ]
+    )
+    found = match_successors(
+        before, after, ["actor.username"], ["actor.nickname", "actor.account_id"]
+    )
+    assert found == []
+
+
+def test_the_one_leaf_new_to_an_object_may_be_named_by_its_parent() -> None:
+    before = profile_batch(
+        [{"amount": {"total": t, "currency": c}} for t, c in [("10.00", "EUR"), ("7.50", "USD")]]
+    )
+    after = profile_batch(
+        [
+            {"amount": {"value": v, "currency_code": c}}
+            for v, c in [("12.00", "EUR"), ("3.25", "USD"), ("8.00", "EUR")]
+        ]
+    )
+    found = match_successors(
+        before,
+        after,
+        ["amount.total", "amount.currency"],
+        ["amount.value", "amount.currency_code"],
+    )
+    assert sorted((m.old[0], m.new[0]) for m in found) == [
+        ("amount.currency", "amount.currency_code"),
+        ("amount.total", "amount.value"),
+    ]
+
+
+def test_two_look_alike_successors_a_margin_apart_are_rivals_despite_float_noise() -> None:
+    before = profile_batch([{"created_at": f"2026-02-10T1{i}:05:11Z"} for i in range(4)])
+    after = profile_batch(
+        [
+            {"date_created": f"2026-02-11T1{i}:04:33", "date_created_gmt": f"2026-02-11T1{i}:04:33"}
+            for i in range(4)
+        ]
+    )
+    found = match_successors(before, after, ["created_at"], ["date_created", "date_created_gmt"])
+    assert found == []

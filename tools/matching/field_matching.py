@@ -48,6 +48,22 @@ def name_similarity(first: str, second: str) -> float:
     return evidence_of_names(first, second)
 
 
+def successor_names(old: str, new: str, siblings: int = 1) -> float:
+    """Name evidence that `new` succeeds `old`, given how many fields appeared in `new`'s object
+    (`siblings`). The parent two fields share says which leaf it is only when that leaf is the
+    one field new to the object; beside another new one, only the leaves' own names count.
+
+    >>> successor_names("amount.total", "amount.value"), successor_names("actor.username",
+    ...     "actor.nickname", siblings=2)
+    (0.5, 0.0)
+    """
+    old_parent, _, old_leaf = old.rpartition(".")
+    new_parent, _, new_leaf = new.rpartition(".")
+    if siblings > 1 and old_parent and old_parent == new_parent:
+        return name_similarity(old_leaf, new_leaf)
+    return name_similarity(old, new)
+
+
 def type_group(profile: FieldProfile) -> str | None:
     """The dominant JSON type with integer and number merged into 'numeric'."""
     kind = profile.dominant_type()
@@ -144,12 +160,13 @@ def _outlines(shapes: dict[str, int]) -> dict[str, float]:
     return found
 
 
-def score_successor(old: FieldProfile, new: FieldProfile) -> float:
-    """0..1: how strongly the evidence says `new` carries the values `old` used to carry."""
+def score_successor(old: FieldProfile, new: FieldProfile, siblings: int = 1) -> float:
+    """0..1: how strongly the evidence says `new` carries the values `old` used to carry
+    (`siblings`: the fields that appeared in `new`'s object, see `successor_names`)."""
     if value_group(old) != value_group(new) or type_group(old) == "object":
         return 0.0
     shared, containment = value_overlap(old, new)
-    names = name_similarity(old.path, new.path)
+    names = successor_names(old.path, new.path, siblings)
     same_leaf = old.path.rsplit(".", 1)[-1] == new.path.rsplit(".", 1)[-1]
     informative = shared >= 3 or (shared >= 1 and len(old.sketch) >= 3)
     if shared and containment >= 0.5 and (informative or names > 0 or same_leaf):
@@ -185,7 +202,8 @@ def match_successors(
     scored = []
     for old in vanished:
         for new in appeared:
-            score = score_successor(baseline.fields[old], current.fields[new])
+            siblings = _open_siblings(old, new, vanished, appeared)
+            score = score_successor(baseline.fields[old], current.fields[new], siblings)
             if score > 0:
                 scored.append((round(score * _coverage(baseline, current, old, new), 4), old, new))
     if not scored and len(vanished) == 1 and len(appeared) == 1:
@@ -209,6 +227,19 @@ def match_successors(
     return matches
 
 
+def _open_siblings(old: str, new: str, vanished: Sequence[str], appeared: Sequence[str]) -> int:
+    """Fields that appeared in `new`'s object, `new` included, less those whose leaf another
+    vanished field's leaf names (`currency_code` beside a vanished `currency`)."""
+    parent = new.rpartition(".")[0]
+    others = [v.rpartition(".")[2] for v in vanished if v != old]
+    return sum(
+        1
+        for a in appeared
+        if a.rpartition(".")[0] == parent
+        and (a == new or not any(name_similarity(a.rpartition(".")[2], o) >= 0.5 for o in others))
+    )
+
+
 def _rivals(
     ranked: list[tuple[float, str, str]], score: float, old: str, new: str, used: set[str]
 ) -> set[str]:
@@ -216,7 +247,7 @@ def _rivals(
     return {
         other
         for found, before, after in ranked
-        if score - found <= MARGIN and (before == old) != (after == new)
+        if round(score - found, 4) <= MARGIN and (before == old) != (after == new)
         for other in (before, after)
         if other not in (old, new) and other not in used
     }

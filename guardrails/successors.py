@@ -147,7 +147,7 @@ class _Substitute:
         found = [v for v in computed if v is not None]
         if not found and old:
             return f"{self.target} is NULL on every new event"
-        misfit = fits(old, found)
+        misfit = fits(old, found, identifier=self._declared_key())
         if misfit and composed(self.field, self.target, self.before, self.after, self.contract):
             misfit = None  # exact on every old value as a split or merge: shapes say less
         if misfit and not (_identifiers(old) and _identifiers(found) and "around" in misfit):
@@ -202,6 +202,13 @@ class _Substitute:
             f"{self.target} writes none of {self.field}'s categories ({sorted(set(old))[:3]} ...):"
             " a new vocabulary, whose meaning a human must map"
         )
+
+    def _declared_key(self) -> bool:
+        """Whether the contract declares the field its key or unique: opaque identifiers."""
+        if self.contract is None:
+            return False
+        declared = self.contract.field(self.field)
+        return self.contract.key == self.field or (declared is not None and declared.unique)
 
     def _new_codes(self, computed: list[JsonValue]) -> str | None:
         """Codes the models compare the field with fix their meaning; a successor must not

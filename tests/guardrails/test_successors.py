@@ -367,3 +367,20 @@ def test_new_values_of_a_field_the_models_only_carry_are_no_codes() -> None:
     model = "select id, kind from t"
     passed, detail = _codes_check(["RENEW", "SUBSCRIBED", "REFUND", "UPGRADE"], model)
     assert passed, detail
+
+
+# a declared key's successor is judged as an opaque identifier
+
+
+def test_accepts_a_key_successor_written_with_other_marks_and_refuses_a_plain_field() -> None:
+    before: Rows = [{"place_id": f"ChIJN1t_tDeu{i}", "n": i} for i in range(4)]
+    after: Rows = [{"id": f"ChIJ3S-JXmau{i}", "n": i} for i in range(4)]
+    keyed = Contract(
+        dataset="t", key="place_id", fields=[ContractField(name="place_id", type="string")]
+    )
+    plain = Contract(dataset="t", fields=[ContractField(name="place_id", type="string")])
+    model, patched = "select place_id, n from t", "select id as place_id, n from t"
+    passed, detail = _check(model, patched, before, after, keyed)
+    assert passed, detail
+    passed, detail = _check(model, patched, before, after, plain)
+    assert not passed and "never writes '_'" in detail

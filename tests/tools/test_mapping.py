@@ -375,3 +375,51 @@ def test_an_object_read_whole_still_needs_a_successor() -> None:
     used = {"payload"}
     result = infer_mapping([], _envelope_contract(), used, ENVELOPED, FLAT)
     assert result.unresolved == ["payload"]
+
+
+# opaque identifiers: a key written another way is still the key
+
+PLACES_BEFORE = [{"place_id": f"ChIJN1t_tDeuEmsR{i}"} for i in range(4)]
+PLACES_AFTER = [{"id": f"ChIJ3S-JXmauEmsRUc{i}"} for i in range(4)]
+
+
+def test_a_key_written_with_other_marks_is_still_its_successor() -> None:
+    contract = Contract(
+        dataset="places", key="place_id", fields=[{"name": "place_id", "type": "string"}]
+    )
+    result = infer_mapping(
+        [Detection(kind="rename", field="place_id", to="id")],
+        contract,
+        {"place_id"},
+        PLACES_BEFORE,
+        PLACES_AFTER,
+    )
+    assert result.mapping.as_dict() == {"place_id": "id"}
+
+
+def test_a_field_not_declared_a_key_keeps_its_marks_check() -> None:
+    contract = Contract(dataset="places", fields=[{"name": "place_id", "type": "string"}])
+    result = infer_mapping(
+        [Detection(kind="rename", field="place_id", to="id")],
+        contract,
+        {"place_id"},
+        PLACES_BEFORE,
+        PLACES_AFTER,
+    )
+    assert result.unresolved == ["place_id"]
+    assert any("never writes '_'" in r.reason for r in result.refused)
+
+
+def test_a_key_whose_successor_repeats_values_is_judged_as_any_field() -> None:
+    contract = Contract(
+        dataset="places", key="place_id", fields=[{"name": "place_id", "type": "string"}]
+    )
+    after = [{"id": "ChIJ3S-JXmauEmsRUc"} for _ in range(4)]
+    result = infer_mapping(
+        [Detection(kind="rename", field="place_id", to="id")],
+        contract,
+        {"place_id"},
+        PLACES_BEFORE,
+        after,
+    )
+    assert result.unresolved == ["place_id"]

@@ -9,6 +9,7 @@ from core.contracts import Contract
 from core.models import Detection
 from tools.contracts.check import ACCEPTED_TYPES
 from tools.matching.field_matching import Match, match_successors
+from tools.matching.key_successors import key_successors
 from tools.matching.name_units import unit_renames
 from tools.matching.split_merge import find_merge, find_split
 from tools.monitoring.detection_evidence import make_detection
@@ -34,6 +35,7 @@ def detect_drift(
     appeared = _appeared(contract, reference, current)
     matches = match_successors(reference, current, vanished, appeared)
     matches += _unit_renames(contract, reference, current, vanished, appeared, matches)
+    matches += _key_successors(contract, reference, current, vanished, appeared, matches)
     matches += _splits_and_merges(reference, current, vanished, appeared, matches)
     found = [d for m in matches for d in _from_match(contract, current, m)]
     moved = {path for m in matches for path in (*m.old, *m.new)}
@@ -101,6 +103,21 @@ def _unit_renames(
     units = {f.name: f.unit for f in contract.fields if f.unit}
     olds = [p for p in vanished if p not in used]
     return unit_renames(reference, current, olds, [p for p in appeared if p not in used], units)
+
+
+def _key_successors(
+    contract: Contract,
+    reference: BatchProfile,
+    current: BatchProfile,
+    vanished: Sequence[str],
+    appeared: Sequence[str],
+    matches: Sequence[Match],
+) -> list[Match]:
+    used = {path for m in matches for path in (*m.old, *m.new)}
+    olds = [p for p in vanished if p not in used]
+    return key_successors(
+        contract, reference, current, olds, [p for p in appeared if p not in used]
+    )
 
 
 def _splits_and_merges(

@@ -6,8 +6,8 @@ must also pass, on the samples:
 - successor evidence when it reads only fields that existed before the change: it rebuilds the
   old values on the old events, or on redelivered events of the same entity;
 - no other old field's values: a substitute carrying another field's values is a swap;
-- the same entities' values: where a kept field paired one to one with the old one (a display
-  name with its username), the substitute gives each entity both samples show its old value;
+- the field's meaning (guardrails.successor_meaning): the codes the models compare it with,
+  each entity's value, the range the contract declares;
 - losslessness against what it reads (tools.healing.lossless): no precision, sign, zone or
   fraction lost, rounding (never flooring) to the old representation;
 - exactness on repeated events: where an entity shows up before and after the change with
@@ -28,11 +28,9 @@ from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
 from guardrails.compositions import composed
 from guardrails.structure import field_substitutions
-from tools.healing.codes import compared_literals, unmapped_codes
+from guardrails.successor_meaning import compared_codes, declared_range, entities_kept, new_codes
 from tools.healing.lossless import instant, number, numeric_loss, time_loss
 from tools.healing.mapping import evaluate, fits
-from tools.lineage.graph import build_lineage
-from tools.matching.entity_anchors import anchor_conflict
 from tools.matching.samples import Events, kinds, paths, values
 
 MIN_EVIDENCE_ROWS = 2
@@ -157,8 +155,7 @@ class _Substitute:
             self._successor,
             self._swap,
             self._vocabulary,
-            self._new_codes,
-            self._entities,
+            self._meaning,
             self._lossless,
             self._repeated,
         )
@@ -210,23 +207,13 @@ class _Substitute:
         declared = self.contract.field(self.field)
         return self.contract.key == self.field or (declared is not None and declared.unique)
 
-    def _new_codes(self, computed: list[JsonValue]) -> str | None:
-        """Codes the models compare the field with fix their meaning; a successor must not
-        bring codes none of them (nor any old value) is."""
-        new = unmapped_codes(self.field, computed, self.codes, self.before, self.contract)
-        if not new:
-            return None
+    def _meaning(self, computed: list[JsonValue]) -> str | None:
+        """Codes, entities' values and the declared range (guardrails.successor_meaning)."""
         return (
-            f"{self.target} writes codes the models' comparisons never met ({new[:3]}) where "
-            f"they test {sorted(self.codes)[:3]}: whether a new code means a known one is for a "
-            "human to map"
+            new_codes(self.field, self.target, computed, self.codes, self.before, self.contract)
+            or entities_kept(self.field, self.target, computed, self.before, self.after, same_value)
+            or declared_range(self.field, self.target, computed, self.contract)
         )
-
-    def _entities(self, computed: list[JsonValue]) -> str | None:
-        """The same entities (by a kept field that paired one to one with the old one) must get
-        the values they had: a look-alike gives most of them others."""
-        found = anchor_conflict(self.field, computed, self.before, self.after, same_value)
-        return found.describe(self.field, self.target) if found is not None else None
 
     def _lossless(self, computed: list[JsonValue]) -> str | None:
         if len(self.reads) != 1:
@@ -284,16 +271,6 @@ def _scalar(value: object) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-def _codes(
-    pipeline: Pipeline, dataset: str, contract: Contract | None, fields: Mapping[str, object]
-) -> dict[str, frozenset[str]]:
-    """Per field, the literals the original models compare it with."""
-    if contract is None:
-        return dict.fromkeys(fields, frozenset())
-    graph = build_lineage(pipeline, {dataset: contract})
-    return {f: compared_literals(graph, pipeline, dataset, f) for f in fields}
-
-
 def successor_checks(
     pipeline: Pipeline,
     patches: Sequence[ModelPatch],
@@ -313,7 +290,7 @@ def successor_checks(
         vanished = {f: t for f, t in found.items() if f in old_paths and f not in new_paths}
         if not vanished:
             continue
-        codes = _codes(pipeline, dataset, contract, vanished)
+        codes = compared_codes(pipeline, dataset, contract, vanished)
         problems = [
             f"{field}: {problem}"
             for field, targets in sorted(vanished.items())

@@ -384,3 +384,28 @@ def test_accepts_a_key_successor_written_with_other_marks_and_refuses_a_plain_fi
     assert passed, detail
     passed, detail = _check(model, patched, before, after, plain)
     assert not passed and "never writes '_'" in detail
+
+
+# the range the contract declares for the old field
+
+
+def test_refuses_a_successor_outside_the_range_the_contract_declares() -> None:
+    contract = Contract(
+        dataset="t",
+        fields=[
+            ContractField(name="lat", type="number", min=-90, max=90),
+            ContractField(name="lng", type="number", min=-180, max=180),
+        ],
+    )
+    before: Rows = [{"k": i, "lat": -33.8 - i / 10, "lng": 151.2 + i / 10} for i in range(4)]
+    after: Rows = [
+        {"k": i, "location": {"latitude": -33.9 + i / 10, "longitude": 151.1 + i / 10}}
+        for i in range(4)
+    ]
+    model = "select k, lat, lng from t"
+    swapped = "select k, location.longitude as lat, location.latitude as lng from t"
+    passed, detail = _check(model, swapped, before, after, contract)
+    assert not passed and "outside the range [-90, 90] the contract declares for lat" in detail
+    right = "select k, location.latitude as lat, location.longitude as lng from t"
+    passed, detail = _check(model, right, before, after, contract)
+    assert passed, detail

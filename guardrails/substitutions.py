@@ -20,6 +20,8 @@ from tools.healing.recipes import omitted_zero, zero_restored
 from tools.healing.recode import is_recode, known_domain, recode_problem
 from tools.matching.samples import Events, flags, kinds, values
 from tools.matching.unit_change import UnitEstimate, estimate_unit
+from tools.matching.unit_conversion import Conversion
+from tools.monitoring.unit_labels import labelled_conversion
 from tools.profiling.batch_profile import NumericStats
 
 _NUMBERS = frozenset({"int", "float"})
@@ -115,6 +117,11 @@ def _converted(old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | N
     )
 
 
+def _estimate(stated: Conversion) -> UnitEstimate:
+    """The conversion a unit label states, as the samples' estimate would be written."""
+    return UnitEstimate(factor=stated.factor, offset=stated.offset, confidence=1.0)
+
+
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?|[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -151,9 +158,10 @@ def _problem(
             f"{field} is recoded as {target} on no evidence: recoding a value is a guess about "
             "what it means unless a verified fix or a model's proposal for a human vouches for it"
         )
-    if fits(old, new) is None and not _converted(old, new, unit):
+    stated = labelled_conversion(contract, field, before, after)
+    if stated is None and fits(old, new) is None and not _converted(old, new, unit):
         return f"{field} is rewritten as {target} although its values did not change"
-    conversion = _conversion(old, new, unit)
+    conversion = _conversion(old, new, unit) if stated is None else _estimate(stated)
     if conversion is not None and conversion.factor is None:
         return f"{field} is rewritten as {target}, but no single conversion fits: {conversion.note}"
     if conversion is not None and (wrong := _undoes(field, target, after, old, conversion)):

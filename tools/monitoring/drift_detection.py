@@ -14,6 +14,7 @@ from tools.matching.name_units import unit_renames
 from tools.matching.split_merge import find_merge, find_split
 from tools.monitoring.detection_evidence import make_detection
 from tools.monitoring.field_changes import detect_field_changes
+from tools.monitoring.unit_labels import labelled_unit_changes
 from tools.profiling.batch_profile import BatchProfile, FieldProfile
 
 VANISH_RATIO = 0.5  # a field vanished when its share of events fell below half its baseline
@@ -50,9 +51,13 @@ def detect_drift(
         found.append(make_detection(contract, current, "remove", path, note="stopped appearing"))
     for path in _additions(contract, reference, current, appeared, moved):
         found.append(make_detection(contract, current, "add", path, note="not in the contract"))
+    labelled = labelled_unit_changes(contract, baseline, current)
+    stated = {d.field for d in labelled}
     for path, profile in current.fields.items():
         if path not in moved and profile.valued:
-            found += detect_field_changes(contract, baseline, current, path, profile)
+            changes = detect_field_changes(contract, baseline, current, path, profile)
+            found += [d for d in changes if not (d.kind == "unit_change" and d.field in stated)]
+    found += labelled
     # a required field still in some events is not gone: it is missing, so it is nullability
     found += _nullability(contract, baseline, current, moved | set(removed))
     return found

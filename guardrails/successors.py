@@ -18,16 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import sqlglot
 from pydantic import JsonValue
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
 from guardrails.compositions import composed
-from guardrails.structure import field_substitutions
+from guardrails.structure import read_paths, vanished_substitutions
 from guardrails.successor_meaning import compared_codes, declared_range, entities_kept, new_codes
 from tools.healing.lossless import instant, number, numeric_loss, time_loss
 from tools.healing.mapping import evaluate, fits
@@ -36,19 +33,6 @@ from tools.matching.samples import Events, kinds, paths, values
 MIN_EVIDENCE_ROWS = 2
 """Old events on which a substitute must rebuild the old value to count as its successor."""
 _NUMBERS = frozenset({"int", "float", "numeric"})
-
-
-def read_paths(target: str) -> set[str]:
-    """Dotted field paths a DuckDB expression reads.
-
-    >>> sorted(read_paths("coalesce(a.b, c) * 100"))
-    ['a.b', 'c']
-    """
-    try:
-        tree = sqlglot.parse_one(target, read="duckdb")
-    except SqlglotError:
-        return set()
-    return {".".join(p.name for p in c.parts) for c in tree.find_all(exp.Column)}
 
 
 def _value_at(event: Mapping[str, object], path: str) -> object:
@@ -280,20 +264,15 @@ def successor_checks(
     contract: Contract | None = None,
 ) -> list[CheckResult]:
     """One CheckResult per patched model that substitutes a field gone from the new events."""
-    old_paths, new_paths = paths(before), paths(after)
+    if not before or not after:
+        return []
     results = []
-    for patch in patches:
-        original = pipeline.models.get(patch.model)
-        if original is None or not before or not after:
-            continue
-        found = field_substitutions(original, patch.after_sql, pipeline.dialect, dataset)
-        vanished = {f: t for f, t in found.items() if f in old_paths and f not in new_paths}
-        if not vanished:
-            continue
-        codes = compared_codes(pipeline, dataset, contract, vanished)
+    vanished = paths(before) - paths(after)
+    for model, found in vanished_substitutions(pipeline, patches, dataset, vanished):
+        codes = compared_codes(pipeline, dataset, contract, found)
         problems = [
             f"{field}: {problem}"
-            for field, targets in sorted(vanished.items())
+            for field, targets in sorted(found.items())
             for target in sorted(targets)
             if (
                 problem := _Substitute(
@@ -301,8 +280,6 @@ def successor_checks(
                 ).problem()
             )
         ]
-        detail = "; ".join(problems) or f"substitutes for {sorted(vanished)} hold on the samples"
-        results.append(
-            CheckResult(name=f"successors:{patch.model}", passed=not problems, detail=detail)
-        )
+        detail = "; ".join(problems) or f"substitutes for {sorted(found)} hold on the samples"
+        results.append(CheckResult(name=f"successors:{model}", passed=not problems, detail=detail))
     return results

@@ -15,6 +15,7 @@ from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch, SchemaMapping
 from guardrails.structure import field_substitutions
+from tools.healing.durations import all_durations, durations_lost
 from tools.healing.mapping import evaluate, fits
 from tools.healing.recipes import omitted_zero, zero_restored
 from tools.healing.recode import is_recode, known_domain, recode_problem
@@ -117,6 +118,11 @@ def _converted(old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | N
     )
 
 
+def _raw(events: Events, field: str) -> list[JsonValue]:
+    """The field's value on every event, None where it is missing (one per event)."""
+    return [found[0] if (found := values([e], field)) else None for e in events]
+
+
 def _estimate(stated: Conversion) -> UnitEstimate:
     """The conversion a unit label states, as the samples' estimate would be written."""
     return UnitEstimate(factor=stated.factor, offset=stated.offset, confidence=1.0)
@@ -174,6 +180,13 @@ def _problem(
             return f"{target} cannot be evaluated: {error}"
         if computed_flags != expected_flags:
             return f"{target} does not read the flags {field} now carries as text the usual way"
+    if kinds(old) <= _NUMBERS and all_durations(values(after, field)):
+        try:
+            lost = durations_lost([v for v in _raw(after, field)], evaluate(target, after))
+        except (ReplayError, ToolError) as error:
+            return f"{target} cannot be evaluated: {error}"
+        if lost:
+            return f"{target} {lost}"
     if kinds(old) <= _NUMBERS and (numbers := _numbers_in_text(new)) is not None:
         try:
             computed = evaluate(target, after)

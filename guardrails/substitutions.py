@@ -16,12 +16,15 @@ from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch, SchemaMapping
 from guardrails.null_fills import filled_constant
 from guardrails.structure import field_substitutions
+from tools.healing.durations import all_durations, durations_lost
 from tools.healing.mapping import evaluate, fits
 from tools.healing.recipes import omitted_zero, zero_restored
 from tools.healing.recode import is_recode, known_domain, recode_problem
 from tools.matching.samples import Events, flags, kinds, values
 from tools.matching.unit_change import UnitEstimate, estimate_unit
+from tools.matching.unit_conversion import Conversion
 from tools.matching.unit_fit import MIN_VALUES
+from tools.monitoring.unit_labels import labelled_conversion
 from tools.profiling.batch_profile import NumericStats
 
 _NUMBERS = frozenset({"int", "float"})
@@ -114,6 +117,16 @@ def _judgeable(found: Sequence[JsonValue]) -> bool:
     return bool(found) and kinds(found) <= _NUMBERS and len(found) >= MIN_VALUES
 
 
+def _raw(events: Events, field: str) -> list[JsonValue]:
+    """The field's value on every event, None where it is missing (one per event)."""
+    return [found[0] if (found := values([e], field)) else None for e in events]
+
+
+def _estimate(stated: Conversion) -> UnitEstimate:
+    """The conversion a unit label states, as the samples' estimate would be written."""
+    return UnitEstimate(factor=stated.factor, offset=stated.offset, confidence=1.0)
+
+
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?|[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -155,7 +168,8 @@ def _problem(
             f"{field} is recoded as {target} on no evidence: recoding a value is a guess about "
             "what it means unless a verified fix or a model's proposal for a human vouches for it"
         )
-    conversion = _conversion(old, new, unit)
+    stated = labelled_conversion(contract, field, before, after)
+    conversion = _conversion(old, new, unit) if stated is None else _estimate(stated)
     if conversion is None and fits(old, new) is None:
         return f"{field} is rewritten as {target} although its values did not change"
     if conversion is None and _judgeable(old) and _judgeable(new):
@@ -177,6 +191,13 @@ def _problem(
             return f"{target} cannot be evaluated: {error}"
         if computed_flags != expected_flags:
             return f"{target} does not read the flags {field} now carries as text the usual way"
+    if kinds(old) <= _NUMBERS and all_durations(values(after, field)):
+        try:
+            lost = durations_lost([v for v in _raw(after, field)], evaluate(target, after))
+        except (ReplayError, ToolError) as error:
+            return f"{target} cannot be evaluated: {error}"
+        if lost:
+            return f"{target} {lost}"
     if kinds(old) <= _NUMBERS and (numbers := _numbers_in_text(new)) is not None:
         try:
             computed = evaluate(target, after)

@@ -208,3 +208,14 @@ def test_a_plain_rename_stays_unjudged_when_no_composition_rebuilds_the_old_valu
     model = "select k, label from t"
     passed, detail = _check(model, "select k, title as label from t", before, after)
     assert passed, detail
+
+
+def test_a_rename_beside_new_constant_fields_is_no_undecided_composition() -> None:
+    before: Rows = [{"k": f"a{i}", "user_id": f"usr_2003{i}"} for i in range(4)]
+    after: Rows = [
+        {"k": f"b{i}", "type": "contact", "role": "user", "external_id": f"usr_2004{i}"}
+        for i in range(4)
+    ]
+    model = "select k, user_id from t"
+    passed, detail = _check(model, "select k, external_id as user_id from t", before, after)
+    assert passed, detail

@@ -20,7 +20,9 @@ from core.errors import ReplayError, ToolError
 from core.models import Detection, FieldMapping, Refusal, SchemaMapping
 from tools.healing.candidate import Candidate, Witness
 from tools.healing.mapping_rules import candidates_for
+from tools.matching.free_text import is_free_text
 from tools.matching.samples import Events, kinds, shape, typical, values
+from tools.matching.text_difference import text_difference
 from tools.matching.unit_fit import MIN_VALUES, apart
 from tools.sql.replay import run_models
 
@@ -136,14 +138,19 @@ def fits(
         moved = apart(_floats(old), _floats(new))
         if moved is not None:
             return f"computes values unlike the field's: {moved}"
-    if old_kinds == {"str"} and (lost := lost_marks(old, new)):
-        return f"never writes {lost!r}, which several of the field's values held: a part is lost"
     if old_kinds <= {"str", "iso", "numeric"}:
-        # fractional seconds are precision, not a different shape: a fix may keep them
-        outline = shape if old_kinds != {"iso"} else (lambda text: shape(_whole_seconds(text)))
-        if not {outline(str(v)) for v in old} & {outline(str(v)) for v in new}:
-            return f"computes values shaped like {new[0]!r} where the field held {old[0]!r}"
+        return _text_problem(old_kinds, [str(v) for v in old], [str(v) for v in new])
     return None
+
+
+def _text_problem(old_kinds: set[str], old: list[str], new: list[str]) -> str | None:
+    """Why text `new` cannot be the old field's text `old`: a lost part, or another look."""
+    free = old_kinds == {"str"} and is_free_text(old) and is_free_text(new)
+    if old_kinds == {"str"} and not free and (lost := lost_marks(old, new)):
+        return f"never writes {lost!r}, which several of the field's values held: a part is lost"
+    # fractional seconds are precision, not a different shape: a fix may keep them
+    outline = shape if old_kinds != {"iso"} else (lambda text: shape(_whole_seconds(text)))
+    return text_difference(old, new, outline)
 
 
 def _same(got: object, wanted: object) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from tools.matching.free_text import outlines_are_free_text
 from tools.matching.name_evidence import name_similarity as evidence_of_names
 from tools.matching.table_matching import MARGIN
 from tools.profiling.batch_profile import BatchProfile, FieldProfile
@@ -66,7 +67,9 @@ def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
     if old.shapes and new.shapes:
         outlines = _outlines(new.shapes)
         shared = sum(min(s, outlines.get(k, 0.0)) for k, s in _outlines(old.shapes).items())
-        return shared >= 0.5 or (_is_free_text(old.shapes) and _is_free_text(new.shapes))
+        return shared >= 0.5 or (
+            outlines_are_free_text(old.shapes) and outlines_are_free_text(new.shapes)
+        )
     if old.numeric is not None and new.numeric is not None:
         low, high = old.numeric, new.numeric
         if low.min <= high.max and high.min <= low.max:  # the ranges overlap
@@ -74,30 +77,6 @@ def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
         before, after = max(abs(low.min), abs(low.max)), max(abs(high.min), abs(high.max))
         return min(before, after) > 0 and max(before, after) / min(before, after) <= 10
     return type_group(old) == type_group(new)
-
-
-def _is_free_text(shapes: dict[str, int]) -> bool:
-    """Words, mostly: every value has letters and few digits, and no one outline dominates.
-
-    Free text (titles, names, addresses) has as many outlines as values, so two samples of it
-    share few exact outlines; their look is the same all the same.
-
-    >>> _is_free_text({"a a a": 2, "a a": 1, "9 a a.": 1}), _is_free_text({"9-9-9": 4})
-    (True, False)
-    >>> _is_free_text({"a://a.a.a/a/a-a": 2, "a://a.a.a/a": 2}), _is_free_text({"a": 3, "a-a": 1})
-    (False, False)
-    """
-    total = sum(shapes.values())
-    if total < 3:
-        return False
-    wordy = sum(n for shape, n in shapes.items() if _WORDY.fullmatch(shape))
-    spaced = sum(n for shape, n in shapes.items() if " " in shape)
-    return wordy == total and 2 * spaced >= total and max(shapes.values()) < total
-
-
-# Letters in words, with punctuation or symbols and at most three digit runs among them; no
-# URL, path, e-mail or key=value marks (those make codes, not words).
-_WORDY = re.compile(r"(?=.*a)(?!(?:.*9){4})[^/@=]+")
 
 
 def _outlines(shapes: dict[str, int]) -> dict[str, float]:

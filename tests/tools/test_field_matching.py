@@ -124,3 +124,43 @@ def test_free_text_with_two_candidates_is_not_matched_by_elimination() -> None:
         ]
     )
     assert match_successors(before, after, ["title"], ["headline", "summary"]) == []
+
+
+def test_two_counts_moved_into_one_object_each_keep_their_name() -> None:
+    before = profile_batch(
+        [{"cars": c, "cards": d} for c, d in [(6, 6), (5, 1), (0, 4), (3, 3), (1, 3), (2, 6)]]
+    )
+    after = profile_batch(
+        [
+            {"payload": {"cars": c, "cards": d}}
+            for c, d in [(2, 1), (4, 5), (0, 5), (1, 2), (3, 3), (6, 6), (1, 3)]
+        ]
+    )
+    found = match_successors(before, after, ["cars", "cards"], ["payload.cars", "payload.cards"])
+    assert sorted((m.kind, m.old, m.new) for m in found) == [
+        ("nesting", ["cards"], ["payload.cards"]),
+        ("nesting", ["cars"], ["payload.cars"]),
+    ]
+
+
+def test_two_flags_moved_together_are_matched_by_the_names_they_kept() -> None:
+    rows = [("open", "closed"), ("closed", "open"), ("open", "open"), ("closed", "closed")]
+    later = [("closed", "open"), ("open", "open"), ("open", "closed"), ("closed", "open")]
+    before = profile_batch([{"state": a, "status": b} for a, b in rows])
+    after = profile_batch([{"info": {"state": a, "status": b}} for a, b in later])
+    found = match_successors(before, after, ["state", "status"], ["info.state", "info.status"])
+    assert sorted((m.old[0], m.new[0]) for m in found) == [
+        ("state", "info.state"),
+        ("status", "info.status"),
+    ]
+
+
+def test_a_field_whose_name_reappears_in_two_objects_is_not_matched() -> None:
+    before = profile_batch([{"city": c} for c in ["Akron", "Nashua", "Quebec", "Lowell"]])
+    after = profile_batch(
+        [
+            {"home": {"city": a}, "work": {"city": b}}
+            for a, b in [("Omaha", "Toledo"), ("Akron", "Nashua"), ("Hayward", "Fresno")]
+        ]
+    )
+    assert match_successors(before, after, ["city"], ["home.city", "work.city"]) == []

@@ -99,3 +99,10 @@ def test_an_author_list_without_its_separator_does_not_fit() -> None:
     joined = [a.replace(" , ", " and ") for a in _OTHER_AUTHORS]
     found = fits(_AUTHORS, joined, "spread")
     assert found is not None and "','" in found
+
+
+def test_single_word_places_of_other_events_fit_a_field_of_place_names() -> None:
+    old = ["Hay River", "St. Catharines", "Washington", "St. Louis", "Hayward"]
+    new = ["Omaha", "Lowell", "Toledo", "Nashua", "Quebec"]
+    assert fits(old, new, "spread") is None
+    assert fits(old, ["Washin", "St. Ca", "Hay Ri", "St. Lo"], "spread") is not None

@@ -20,7 +20,7 @@ from core.errors import ReplayError, ToolError
 from core.models import Detection, FieldMapping, Refusal, SchemaMapping
 from tools.healing.candidate import Candidate, Witness
 from tools.healing.mapping_rules import candidates_for
-from tools.matching.free_text import is_free_text
+from tools.matching.free_text import comparable_as_free_text
 from tools.matching.samples import Events, kinds, shape, typical, values
 from tools.matching.text_difference import text_difference
 from tools.matching.unit_fit import MIN_VALUES, apart
@@ -145,7 +145,7 @@ def fits(
 
 def _text_problem(old_kinds: set[str], old: list[str], new: list[str]) -> str | None:
     """Why text `new` cannot be the old field's text `old`: a lost part, or another look."""
-    free = old_kinds == {"str"} and is_free_text(old) and is_free_text(new)
+    free = old_kinds == {"str"} and comparable_as_free_text(old, new)
     if old_kinds == {"str"} and not free and (lost := lost_marks(old, new)):
         return f"never writes {lost!r}, which several of the field's values held: a part is lost"
     # fractional seconds are precision, not a different shape: a fix may keep them

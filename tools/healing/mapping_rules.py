@@ -158,7 +158,12 @@ def candidates_for(
     before: Events,
     after: Events,
 ) -> Iterator[tuple[str, list[Candidate]]]:
-    """(field, candidates) for every used field the change affects, in the given order."""
+    """(field, candidates) for every used field the change affects, in the given order.
+
+    An object the models read through its fields (`payload` of `payload.salary`) is answered by
+    those fields' own candidates: its vanishing alone asks for nothing more. (A model reading
+    the object whole would read NULL after the fix, and the replay gate refuses that.)
+    """
     ev = _Evidence(detections, contract, before, after)
     claimed = {t for d in detections for t in ([d.to] if isinstance(d.to, str) else d.to or [])}
     for field in used_fields:
@@ -166,5 +171,14 @@ def candidates_for(
             d.kind == "merge" and isinstance(d.to, list) and field in d.to for d in detections
         )
         vanished = bool(after) and field in ev.before_paths and field not in ev.after_paths
+        if vanished and not mentioned and _read_through_fields(ev, field, used_fields):
+            continue
         if mentioned or vanished:
             yield field, _field_candidates(ev, field, claimed)
+
+
+def _read_through_fields(ev: _Evidence, field: str, used_fields: Sequence[str]) -> bool:
+    """Whether `field` held objects and the models use fields inside it."""
+    held = values(ev.before, field)
+    inner = any(used.startswith(f"{field}.") for used in used_fields)
+    return inner and bool(held) and all(isinstance(v, dict) for v in held)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from tools.matching.free_text import outlines_are_free_text
+from tools.matching.free_text import alike_as_free_text
 from tools.matching.name_evidence import name_similarity as evidence_of_names
 from tools.matching.table_matching import MARGIN
 from tools.profiling.batch_profile import BatchProfile, FieldProfile
@@ -67,9 +67,8 @@ def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
     if old.shapes and new.shapes:
         outlines = _outlines(new.shapes)
         shared = sum(min(s, outlines.get(k, 0.0)) for k, s in _outlines(old.shapes).items())
-        return shared >= 0.5 or (
-            outlines_are_free_text(old.shapes) and outlines_are_free_text(new.shapes)
-        )
+        distinct = len(old.sketch), len(new.sketch)
+        return shared >= 0.5 or alike_as_free_text(old.shapes, new.shapes, *distinct)
     if old.numeric is not None and new.numeric is not None:
         low, high = old.numeric, new.numeric
         if low.min <= high.max and high.min <= low.max:  # the ranges overlap
@@ -122,7 +121,8 @@ def match_successors(
     Scores are weighted by coverage (the new field's share of events against the old one's),
     so of two look-alike successors the one carrying values in more events wins. When a second
     successor (or predecessor) scores within `MARGIN` of the best, none is matched: the fields
-    stay reported as removed and added, and whoever heals them must escalate or ask.
+    stay reported as removed and added, and whoever heals them must escalate or ask. A move
+    that keeps its leaf name (`same_leaf`) is not rivalled by close pairs that do not.
     """
     scored = []
     for old in vanished:
@@ -140,7 +140,12 @@ def match_successors(
     for score, old, new in ranked:
         if old in used or new in used:
             continue
-        rivals = _rivals(ranked, score, old, new, used)
+        close = _rival_pairs(ranked, score, old, new, used)
+        if not same_leaf(old, new) and any(same_leaf(b, a) for _, b, a in close):
+            continue  # a move that keeps its leaf name is close by: it decides, later
+        if same_leaf(old, new):
+            close = [pair for pair in close if same_leaf(pair[1], pair[2])]
+        rivals = {f for _, b, a in close for f in (b, a) if f not in (old, new)}
         used.update((old, new, *rivals))
         if rivals:  # reported as remove + add: never picked by a tie-break
             continue
@@ -151,17 +156,30 @@ def match_successors(
     return matches
 
 
-def _rivals(
+def _rival_pairs(
     ranked: list[tuple[float, str, str]], score: float, old: str, new: str, used: set[str]
-) -> set[str]:
-    """Other fields within `MARGIN` of the pair (old, new): a second successor or predecessor."""
-    return {
-        other
+) -> list[tuple[float, str, str]]:
+    """Other pairs within `MARGIN` of the pair (old, new): a second successor or predecessor."""
+    return [
+        (found, before, after)
         for found, before, after in ranked
-        if score - found <= MARGIN and (before == old) != (after == new)
-        for other in (before, after)
-        if other not in (old, new) and other not in used
-    }
+        if score - found <= MARGIN
+        and (before == old) != (after == new)
+        and before not in used
+        and after not in used
+    ]
+
+
+def same_leaf(old: str, new: str) -> bool:
+    """A move that keeps the field's name under another parent (`city` -> `address.city`).
+
+    Among look-alike successors within the margin (two counts moved into one object, their
+    values overlapping as small counts do) the one that kept its name is the move.
+
+    >>> same_leaf("number_cars", "payload.number_cars"), same_leaf("cars", "payload.car_count")
+    (True, False)
+    """
+    return old != new and old.rpartition(".")[2] == new.rpartition(".")[2]
 
 
 def is_nesting(old: str, new: str) -> bool:

@@ -23,23 +23,31 @@ CODE_MARKS = ("@", "=", "://")
 _RUNS = re.compile(r"a|9")
 
 
-def wordy(outline: str) -> bool:
-    """Whether a value of this outline is written in words: letters, not outnumbered by digits,
-    and none of the marks of e-mail addresses, key=value pairs or URLs.
+def written_in_words(outlines: Mapping[str, int]) -> bool:
+    """Whether values of these outlines (outline -> count) are written in words: every one has
+    letters, none of the marks of e-mail addresses, key=value pairs or URLs, and digits only
+    among several words (`SKU-1001` is a code, `sony 4gb card` words); over all of them runs of
+    letters are no fewer than runs of digits (a model number here and there).
 
-    >>> wordy("a a 9a 9-9-9 a"), wordy("9-9-9"), wordy("a@a.a"), wordy("a 9 9 9")
-    (True, False, False, False)
+    >>> written_in_words({"a a 9a 9-9-9 a a a a": 1, "a a 9-9 9a a 9-9 9a a 9-9 9a": 1})
+    True
+    >>> written_in_words({"a-9": 2}), written_in_words({"a@a.a": 2}), written_in_words({"a 9 9": 3})
+    (False, False, False)
     """
-    runs = _RUNS.findall(outline)
-    letters = runs.count("a")
-    return (
-        letters > 0 and letters >= len(runs) - letters and not any(m in outline for m in CODE_MARKS)
-    )
+    letters = digits = 0
+    for outline, count in outlines.items():
+        runs = _RUNS.findall(outline)
+        code = "9" in runs and " " not in outline
+        if "a" not in runs or code or any(mark in outline for mark in CODE_MARKS):
+            return False
+        letters += count * runs.count("a")
+        digits += count * runs.count("9")
+    return bool(outlines) and letters >= digits
 
 
 def outlines_are_free_text(outlines: Mapping[str, int]) -> bool:
     """Whether values of these outlines (outline -> count) are free text: at least MIN_VALUES,
-    every one in words, at least half of several words, and no one outline shared by all.
+    written in words, at least half of several words, and no one outline shared by all.
 
     >>> outlines_are_free_text({"a a a": 2, "a a": 1, "9 a a.": 1})
     True
@@ -52,8 +60,7 @@ def outlines_are_free_text(outlines: Mapping[str, int]) -> bool:
     if total < MIN_VALUES:
         return False
     spaced = sum(n for outline, n in outlines.items() if " " in outline)
-    every = all(wordy(outline) for outline in outlines)
-    return every and 2 * spaced >= total and max(outlines.values()) < total
+    return written_in_words(outlines) and 2 * spaced >= total and max(outlines.values()) < total
 
 
 def is_free_text(texts: Sequence[str]) -> bool:
@@ -65,6 +72,36 @@ def is_free_text(texts: Sequence[str]) -> bool:
     False
     """
     return outlines_are_free_text(Counter(shape(text) for text in texts))
+
+
+def alike_as_free_text(
+    old: Mapping[str, int], new: Mapping[str, int], old_distinct: int, new_distinct: int
+) -> bool:
+    """Whether two samples (outline -> count, and their distinct values) are to be compared as
+    free text: one is free text, the other is written in words too, and neither is one value
+    repeated. A sample of city names may hold only single words (`Omaha`, `Lowell`) where the
+    other held `St. Louis`: words all the same.
+
+    >>> alike_as_free_text({"a. a": 2, "a a a": 1, "a": 2}, {"a": 5}, 5, 5)
+    True
+    >>> alike_as_free_text({"a. a": 2, "a a a": 1, "a": 2}, {"a a": 5}, 5, 1)  # a constant
+    False
+    """
+    varied = old_distinct > 1 and new_distinct > 1
+    words = written_in_words(old) and written_in_words(new)
+    return varied and words and (outlines_are_free_text(old) or outlines_are_free_text(new))
+
+
+def comparable_as_free_text(old: Sequence[str], new: Sequence[str]) -> bool:
+    """`alike_as_free_text` of two samples of text.
+
+    >>> comparable_as_free_text(["Hay River", "St. Louis", "Hayward"], ["Omaha", "Toledo"])
+    True
+    >>> comparable_as_free_text(["Hay River", "St. Louis", "Hayward"], ["SKU-1", "SKU-2"])
+    False
+    """
+    outlines = [Counter(shape(text) for text in texts) for texts in (old, new)]
+    return alike_as_free_text(*outlines, len(set(old)), len(set(new)))
 
 
 def traits(text: str) -> set[str]:
@@ -83,43 +120,52 @@ def traits(text: str) -> set[str]:
 
 
 def lost_traits(old: Sequence[str], new: Sequence[str]) -> list[str]:
-    """Traits (marks, letter case) no new value writes though so many old values did that
-    missing them all by luck has a chance below LOST_CHANCE.
+    """Traits (marks, letter case) no new value writes though the field's values wrote them:
+    most of the old values did, or so many that missing them all by luck has a chance below
+    LOST_CHANCE, shared among the traits tested.
 
-    A mark only a few titles carry (`&`, `:`) is a trait of those values, not of the field;
-    one most of them carry (the `,` between authors, lower-case letters) is the field's.
+    A mark only some titles carry (`&`, `-`) is a trait of those values, not of the field; one
+    most of them carry (the `,` between authors, lower-case letters) is the field's. Distinct
+    values count, so a category repeated in the sample weighs once.
 
     >>> lost_traits(["a & b", "c d", "e f", "g & h", "i j", "k l"], ["m n", "o p", "q r"])
     []
-    >>> lost_traits(["a, b", "c, d", "e, f", "g h"], ["m n", "o p", "q r", "s t"])
+    >>> lost_traits(["a, b", "c, d", "e f"], ["m n", "o p"])
     [',']
     >>> lost_traits(["Ale One", "Red Stout", "Old Ale"], ["ALE TWO", "DARK STOUT", "NEW ALE"])
     ['lower case']
     """
-    old_traits, new_traits = [traits(t) for t in old], [traits(t) for t in new]
-    written = set().union(*new_traits)
+    old_traits = [traits(t) for t in set(old)]
+    written = set().union(*(traits(t) for t in set(new)))
+    tested = set().union(*old_traits)
     lost = []
-    for trait in sorted(set().union(*old_traits) - written):
-        share = sum(trait in found for found in old_traits) / len(old)
-        if (1 - share) ** len(new) < LOST_CHANCE:
+    for trait in sorted(tested - written):
+        share = sum(trait in found for found in old_traits) / len(old_traits)
+        if share > 0.5 or (1 - share) ** len(set(new)) < LOST_CHANCE / len(tested):
             lost.append(trait)
     return lost
 
 
 def cut_length(old: Sequence[str], new: Sequence[str]) -> int | None:
-    """The length at which `new` values are cut, or None: several new values end exactly at the
-    longest new length (a third of them, three at least), shorter than old values reached, while
-    the old values never piled up at one longest length.
+    """The length at which `new` values are cut, or None: several new values of several words
+    end exactly at the longest new length (a third of the distinct ones, three at least),
+    shorter than old values reached, while the old values never piled up at one longest length.
 
-    >>> cut_length(["a bc def", "ghij kl", "m n opqrst uv"], ["a bc", "ghij", "m n "])
+    Values of several words spread over many lengths, so three that tie at the longest are no
+    luck; single words (`Omaha`, `Lowell`, `Toledo`) tie at five or six letters all the time.
+
+    >>> cut_length(["a bc def", "ghij kl", "m n opqrst uv"], ["a bc", "gh i", "m n "])
     4
     >>> cut_length(["a bc def", "ghij kl", "m n opqrst uv"], ["a b", "g kl", "m n opq"]) is None
     True
+    >>> cut_length(["Hay River", "St. Louis", "Hayward"], ["Lowell", "Toledo", "Nashua"]) is None
+    True
     """
+    old, new = sorted(set(old)), sorted(set(new))
     if len(new) < MIN_VALUES or not old:
         return None
     longest = max(len(text) for text in new)
-    at = sum(len(text) == longest for text in new)
+    at = sum(len(text) == longest and " " in text.strip() for text in new)
     old_longest = max(len(text) for text in old)
     piled = sum(len(text) == old_longest for text in old) >= 2
     cut = at >= max(MIN_VALUES, len(new) / 3) and old_longest > longest and not piled
@@ -138,11 +184,14 @@ def free_text_difference(old: Sequence[str], new: Sequence[str]) -> str | None:
     cut = cut_length(old, new)
     if cut is not None:
         return f"cuts values at {cut} characters, where they reached {max(map(len, old))}"
-    lengths = apart([float(len(t)) for t in old], [float(len(t)) for t in new])
+    lengths = apart([float(len(t)) for t in set(old)], [float(len(t)) for t in set(new)])
     if lengths is not None:
         return f"writes values of another length than the field's ({lengths})"
     lost = lost_traits(old, new)
+    marks = [repr(t) for t in lost if len(t) == 1]
+    if marks:
+        return f"never writes {', '.join(marks)}, which the field's values held: a part is lost"
     if lost:
-        named = ", ".join(repr(t) if len(t) == 1 else f"{t} letters" for t in lost)
-        return f"never writes {named}, which most of the field's values did"
+        cases = ", ".join(f"{t} letters" for t in lost)
+        return f"never writes {cases}, as the field's values did: they are written another way"
     return None

@@ -1,13 +1,13 @@
 """text_difference: why text values cannot be more values of a text field, judged only by what
 two samples of different events can support.
 
-Free text is judged as free text (tools.matching.free_text). Other text is judged by outlines
-(`a-9`, `9-9-9`): a new sample that shares no outline with the old one has left the field's
-format. A sample too small to judge a distribution (fewer than MIN_VALUES values on a side)
-supports that claim only when MIN_VALUES old values show a format (outlines that repeat):
-where each had its own outline, the next value's outline is anyone's guess, and such a small
-sample is refused only when no new value is written in the characters of an old one (letters
-and digits where they were letters only, say).
+Free text is judged as free text (tools.matching.free_text) when both samples are words.
+Other text is judged by outlines (`a-9`, `9-9-9`): a new sample that shares no outline with
+the old one has left the field's format. A sample too small to judge a distribution (fewer
+than MIN_VALUES values on a side) supports that claim only when MIN_VALUES old values show a
+format (outlines that repeat): where each had its own outline, the next value's outline is
+anyone's guess, and such a small sample is refused only when no new value is written in the
+characters of an old one (letters and digits where they were letters only, say).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from tools.matching.free_text import LOST_CHANCE, free_text_difference, is_free_text
+from tools.matching.free_text import LOST_CHANCE, comparable_as_free_text, free_text_difference
 from tools.matching.samples import shape
 from tools.matching.unit_fit import MIN_VALUES
 
@@ -65,7 +65,7 @@ def text_difference(
     """
     if not old or not new:
         return None
-    if is_free_text(old) and is_free_text(new):
+    if comparable_as_free_text(old, new):
         return free_text_difference(old, new)
     old_outlines, new_outlines = [outline(t) for t in old], [outline(t) for t in new]
     if set(old_outlines) & set(new_outlines):

@@ -100,8 +100,8 @@ def comparable_as_free_text(old: Sequence[str], new: Sequence[str]) -> bool:
     >>> comparable_as_free_text(["Hay River", "St. Louis", "Hayward"], ["SKU-1", "SKU-2"])
     False
     """
-    outlines = [Counter(shape(text) for text in texts) for texts in (old, new)]
-    return alike_as_free_text(*outlines, len(set(old)), len(set(new)))
+    old_outlines, new_outlines = Counter(map(shape, old)), Counter(map(shape, new))
+    return alike_as_free_text(old_outlines, new_outlines, len(set(old)), len(set(new)))
 
 
 def traits(text: str) -> set[str]:

@@ -103,6 +103,14 @@ def test_free_text_whose_longest_values_only_happen_to_be_equal_is_not_cut() -> 
     assert cut_length(_PRODUCTS, ["usb cable", "hdmi cable", "sd card x"]) is None
 
 
+def test_names_of_a_narrow_length_spread_that_happen_to_tie_are_not_cut() -> None:
+    old = ["annissa HIVELY", "KATTIE Dinnin", "arlyne Mckeegan", "Andromache SELCHOW"]
+    new = ["Cocos Machika", "Catherin dacal", "Mary-pat crawley", "Belvia holbrooks"]
+    assert (
+        cut_length([*old, "SALAH MERWIN", "CANADIAN Merrick"], [*new, "Darlleen BITTMAN"]) is None
+    )
+
+
 def test_free_text_of_much_shorter_values_is_another_field() -> None:
     short = ["usb hub", "sd card", "hdmi", "dvd rw", "ipad case"]
     found = free_text_difference(_OTHER_PRODUCTS, short)

@@ -18,6 +18,8 @@ from tools.matching.unit_fit import MIN_VALUES, apart
 
 LOST_CHANCE = 0.05
 """Largest chance that no new value writes a mark by luck, at which the mark counts as lost."""
+MOST = 2 / 3
+"""Share of old values holding a trait from which it is the field's trait, not theirs."""
 CODE_MARKS = ("@", "=", "://")
 """Marks of codes, not words: e-mail addresses, key=value pairs, URLs."""
 _RUNS = re.compile(r"a|9")
@@ -121,7 +123,7 @@ def traits(text: str) -> set[str]:
 
 def lost_traits(old: Sequence[str], new: Sequence[str]) -> list[str]:
     """Traits (marks, letter case) no new value writes though the field's values wrote them:
-    most of the old values did, or so many that missing them all by luck has a chance below
+    MOST of the old values did, or so many that missing them all by luck has a chance below
     LOST_CHANCE, shared among the traits tested.
 
     A mark only some titles carry (`&`, `-`) is a trait of those values, not of the field; one
@@ -141,18 +143,19 @@ def lost_traits(old: Sequence[str], new: Sequence[str]) -> list[str]:
     lost = []
     for trait in sorted(tested - written):
         share = sum(trait in found for found in old_traits) / len(old_traits)
-        if share > 0.5 or (1 - share) ** len(set(new)) < LOST_CHANCE / len(tested):
+        if share >= MOST or (1 - share) ** len(set(new)) < LOST_CHANCE / len(tested):
             lost.append(trait)
     return lost
 
 
 def cut_length(old: Sequence[str], new: Sequence[str]) -> int | None:
     """The length at which `new` values are cut, or None: several new values of several words
-    end exactly at the longest new length (a third of the distinct ones, three at least),
-    shorter than old values reached, while the old values never piled up at one longest length.
+    end exactly at the longest new length (a third of the distinct ones, three at least), a
+    length most old values exceeded, while the old values never piled up at one longest length.
 
-    Values of several words spread over many lengths, so three that tie at the longest are no
-    luck; single words (`Omaha`, `Lowell`, `Toledo`) tie at five or six letters all the time.
+    Titles spread over many lengths, so three that tie at a length most titles exceed are no
+    luck. Values of a narrow spread tie often (names of two words, 12 to 18 characters long),
+    and single words (`Omaha`, `Lowell`, `Toledo`) tie at five or six letters all the time.
 
     >>> cut_length(["a bc def", "ghij kl", "m n opqrst uv"], ["a bc", "gh i", "m n "])
     4
@@ -166,9 +169,10 @@ def cut_length(old: Sequence[str], new: Sequence[str]) -> int | None:
         return None
     longest = max(len(text) for text in new)
     at = sum(len(text) == longest and " " in text.strip() for text in new)
+    exceeded = sum(len(text) > longest for text in old) / len(old)
     old_longest = max(len(text) for text in old)
     piled = sum(len(text) == old_longest for text in old) >= 2
-    cut = at >= max(MIN_VALUES, len(new) / 3) and old_longest > longest and not piled
+    cut = at >= max(MIN_VALUES, len(new) / 3) and exceeded > 0.5 and not piled
     return longest if cut else None
 
 

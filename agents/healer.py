@@ -52,6 +52,7 @@ from tools.healing.harm import (
 from tools.healing.mapping import MappingInference, infer_mapping
 from tools.healing.recipe_plan import RecipePlan, plan_recipes
 from tools.healing.recipes import apply_recipe
+from tools.lineage.fields_read import fields_read
 from tools.lineage.graph import LineageGraph, build_lineage
 from tools.sql.patch import apply_mapping
 
@@ -145,9 +146,7 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
             _escalate(alert, f"no contract for topic {alert.dataset!r}; cannot reason about it")
         ]
     graph = build_lineage(pipeline, contracts)
-    used = frozenset(
-        f.name for f in contract.fields if graph.models_affected_by(alert.dataset, f.name)
-    )
+    used = fields_read(contract, graph)
     case = Case(alert, pipeline, contracts, contract, graph, used, pending=pending)
     harmful = [d for d in alert.detections if _reaches_models(d, used)]
     if alert.category != "drift" or any(d.kind not in _MAPPABLE for d in harmful):

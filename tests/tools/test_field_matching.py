@@ -164,3 +164,53 @@ def test_a_field_whose_name_reappears_in_two_objects_is_not_matched() -> None:
         ]
     )
     assert match_successors(before, after, ["city"], ["home.city", "work.city"]) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ([3, 12, 7, 1], ["4", "13", "8", "2"]),  # integers as text
+        ([1299.0, 12.5, 7.99, 1050.25], ["1,300.00", "13.50", "8.99", "1,051.25"]),
+        (["2026-01-01T10:00:00Z", "2026-01-02T11:00:00Z"], [1767261600000, 1767348000250]),
+        ([1767261600, 1767348000], ["2026-01-01T10:00:00Z", "2026-01-02T11:00:00Z"]),
+    ],
+)
+def test_a_field_moved_into_an_object_as_another_json_type_is_nesting(
+    before: list[object], after: list[object]
+) -> None:
+    [match] = match_successors(
+        profile_batch([{"v": v} for v in before]),
+        profile_batch([{"details": {"v": v}} for v in after]),
+        ["v"],
+        ["details.v"],
+    )
+    assert (match.kind, match.old, match.new) == ("nesting", ["v"], ["details.v"])
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (["open", "closed", "open"], [1, 0, 1]),  # words that became codes
+        ([3, 12, 7], ["three", "twelve", "seven"]),  # numbers written out as words
+    ],
+)
+def test_values_of_another_kind_under_the_old_name_are_not_a_move(
+    before: list[object], after: list[object]
+) -> None:
+    found = match_successors(
+        profile_batch([{"v": v} for v in before]),
+        profile_batch([{"details": {"v": v}} for v in after]),
+        ["v"],
+        ["details.v"],
+    )
+    assert found == []
+
+
+def test_a_renamed_field_of_another_json_type_is_not_taken_for_a_move() -> None:
+    found = match_successors(
+        profile_batch([{"quantity": q} for q in [3, 12, 7, 1]]),
+        profile_batch([{"details": {"qty": q}} for q in ["4", "13", "8", "2"]]),
+        ["quantity"],
+        ["details.qty"],
+    )
+    assert found == []

@@ -37,6 +37,8 @@ def test_a_sample_too_small_for_a_distribution_is_not_refused(
         (["Ada Lovelace"], ["2026-01-01"]),  # other characters altogether
         (["4111-1111"], ["visa"]),
         (["placed", "shipped"], ["o2", "o4"]),  # letters only, then letters and digits
+        (["2026-03-01T08:00:00Z"], ["2026-03-01T10:00:00"]),  # one instant shows its format
+        (["12.50", "7.00"], ["12,50"]),
     ],
 )
 def test_a_small_sample_is_refused_when_the_evidence_is_there(

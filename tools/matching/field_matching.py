@@ -10,11 +10,14 @@ from pydantic import BaseModel, ConfigDict
 
 from tools.matching.free_text import alike_as_free_text
 from tools.matching.name_evidence import name_similarity as evidence_of_names
+from tools.matching.rewritten import rewritten
 from tools.matching.table_matching import MARGIN
 from tools.profiling.batch_profile import BatchProfile, FieldProfile
 
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _GROUPS = {"integer": "numeric", "number": "numeric"}
+REWRITTEN_SCORE = 0.7
+"""Score of a move that kept its name and writes its values as another JSON type."""
 
 
 class Match(BaseModel):
@@ -90,17 +93,24 @@ def _outlines(shapes: dict[str, int]) -> dict[str, float]:
 
 
 def score_successor(old: FieldProfile, new: FieldProfile) -> float:
-    """0..1: how strongly the evidence says `new` carries the values `old` used to carry."""
-    if type_group(old) != type_group(new) or type_group(old) == "object":
+    """0..1: how strongly the evidence says `new` carries the values `old` used to carry.
+
+    A field of another JSON type scores only when it kept its name under another parent and
+    writes the same kind of values another way (`quantity` -> `details.quantity` as text):
+    a move with a type change, whose representation the healer then restores and verifies.
+    """
+    if type_group(old) == "object" or type_group(new) == "object":
         return 0.0
+    if type_group(old) != type_group(new):
+        return REWRITTEN_SCORE if same_leaf(old.path, new.path) and rewritten(old, new) else 0.0
     shared, containment = value_overlap(old, new)
     names = name_similarity(old.path, new.path)
-    same_leaf = old.path.rsplit(".", 1)[-1] == new.path.rsplit(".", 1)[-1]
+    leaf = old.path.rsplit(".", 1)[-1] == new.path.rsplit(".", 1)[-1]
     informative = shared >= 3 or (shared >= 1 and len(old.sketch) >= 3)
-    if shared and containment >= 0.5 and (informative or names > 0 or same_leaf):
-        return min(0.99, 0.6 + 0.25 * containment + 0.15 * max(names, float(same_leaf)))
-    if shapes_agree(old, new) and (same_leaf or names >= 0.5):
-        return 0.45 + 0.3 * max(names, float(same_leaf))
+    if shared and containment >= 0.5 and (informative or names > 0 or leaf):
+        return min(0.99, 0.6 + 0.25 * containment + 0.15 * max(names, float(leaf)))
+    if shapes_agree(old, new) and (leaf or names >= 0.5):
+        return 0.45 + 0.3 * max(names, float(leaf))
     return 0.0
 
 

@@ -4,10 +4,11 @@ two samples of different events can support.
 Free text is judged as free text (tools.matching.free_text) when both samples are words.
 Other text is judged by outlines (`a-9`, `9-9-9`): a new sample that shares no outline with
 the old one has left the field's format. A sample too small to judge a distribution (fewer
-than MIN_VALUES values on a side) supports that claim only when MIN_VALUES old values show a
-format (outlines that repeat): where each had its own outline, the next value's outline is
-anyone's guess, and such a small sample is refused only when no new value is written in the
-characters of an old one (letters and digits where they were letters only, say).
+than MIN_VALUES values on a side) supports that claim only when the old values are a format
+(instants, numbers) or MIN_VALUES of them show one (outlines that repeat): where each had its
+own outline, the next value's outline is anyone's guess, and such a small sample is refused
+only when no new value is written in the characters of an old one (letters and digits where
+they were letters only, say).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from tools.matching.free_text import LOST_CHANCE, comparable_as_free_text, free_text_difference
-from tools.matching.samples import shape
+from tools.matching.samples import kind, shape
 from tools.matching.unit_fit import MIN_VALUES
 
 
@@ -71,7 +72,10 @@ def text_difference(
     if set(old_outlines) & set(new_outlines):
         return None
     small = min(len(old), len(new)) < MIN_VALUES
-    shown = len(old) >= MIN_VALUES and unseen_share(old_outlines) ** len(new) < LOST_CHANCE
+    formats = all(kind(text) in ("iso", "numeric") for text in old)  # one value shows its format
+    shown = formats or (
+        len(old) >= MIN_VALUES and unseen_share(old_outlines) ** len(new) < LOST_CHANCE
+    )
     if small and not shown and compositions(old) & compositions(new):
         return None
     return f"writes values shaped like {new[0]!r} where the field's were shaped like {old[0]!r}"

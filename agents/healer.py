@@ -44,7 +44,9 @@ from guardrails.replay_gate import validate_patch
 from tools.contracts.evolution import evolve_contract
 from tools.dbt.source_yaml import contract_file_for
 from tools.dbt.writeback import WritebackError, templated_patches
+from tools.healing.currencies import minor_unit_changed
 from tools.healing.harm import (
+    change_absorbed,
     invariants_broken,
     new_values_flow_through,
     repeated_keys_absorbed,
@@ -52,6 +54,7 @@ from tools.healing.harm import (
 from tools.healing.mapping import MappingInference, infer_mapping
 from tools.healing.recipe_plan import RecipePlan, plan_recipes
 from tools.healing.recipes import apply_recipe
+from tools.healing.recode import known_domain
 from tools.lineage.fields_read import fields_read
 from tools.lineage.graph import LineageGraph, build_lineage
 from tools.sql.patch import apply_mapping
@@ -189,6 +192,8 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
         ]
     if not inference.mapping.entries and not _models_read_new_fields(case):
         return []  # compatible change: nothing the models read is affected
+    if _casts_absorb(case, inference):
+        return []  # compatible change: the models' casts already read the new representation
     outcome = await _propose(case, inferred, deps)
     return [outcome] if outcome is not None else []
 
@@ -402,6 +407,10 @@ async def _not_absorbed(
                 broken = invariants_broken(
                     case.pipeline, case.contracts, alert.dataset, d.field, [d.value], before
                 )
+                known = known_domain(case.contract, d.field, before)
+                used = sorted(case.used)
+                if changed := minor_unit_changed(case.contract, d.field, [d.value], known, used):
+                    broken.append(changed)
                 if not broken:
                     continue
                 _log.info(
@@ -419,6 +428,17 @@ async def _not_absorbed(
                 continue
         kept.append(d)
     return kept
+
+
+def _casts_absorb(case: Case, inference: MappingInference) -> bool:
+    """Whether every change the models see is a type change their reads already absorb: the
+    fix restoring the old type would not change a single output row on the new events."""
+    reaching = [d for d in case.drift if _reaches_models(d, case.used)]
+    if not reaching or any(d.kind != "type_change" for d in reaching):
+        return False
+    dataset = case.alert.dataset
+    patches = apply_mapping(case.pipeline, dataset, inference.mapping, case.contract)
+    return change_absorbed(case.pipeline, case.contracts, dataset, patches, case.after)
 
 
 def _models_read_new_fields(case: Case) -> bool:

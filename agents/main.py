@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
 import socket
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import uvicorn
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from agents import (
     applier,
@@ -34,6 +33,7 @@ from agents.edges.bounded import BoundedPublisher, original_payload
 from agents.edges.broker import EmbeddedBroker, aresolve_bootstrap, ensure_topics
 from agents.edges.chroma import build_knowledge_base
 from agents.edges.config_audit import record_configuration
+from agents.edges.contracts_overlay import ContractsOverlay, dead_letter_broken_contracts
 from agents.edges.forge_github import GitHubForge
 from agents.edges.forge_gitlab import GitLabForge
 from agents.edges.forge_hook import forge_hook_router
@@ -43,7 +43,6 @@ from agents.edges.group_offsets import GroupOffsets, watch_group
 from agents.edges.kafka import (
     Destinations,
     KafkaBus,
-    Outgoing,
     Publisher,
     Route,
     consume,
@@ -57,24 +56,24 @@ from agents.edges.leadership import led
 from agents.edges.llm import build_llm
 from agents.edges.local_forge import LocalBranches
 from agents.edges.outbox import Outbox
-from agents.edges.pipeline_files import read_contract_folder, read_pipeline_dir
+from agents.edges.pipeline_files import read_pipeline_dir
 from agents.edges.pull_requests import PullRequests
 from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
+from agents.edges.storing_bus import StoringBus
 from agents.edges.topic_log import KafkaTopicLog
 from agents.edges.web import WebDeps, create_app
 from agents.edges.web_auth import RoleTokens
 from agents.lineage_agent import answer
 from agents.runtime import Supervisor
 from core.config import ForgeSettings, Settings
-from core.contracts import Contract, Pipeline
+from core.contracts import Contract
 from core.errors import BrokerError, ConfigError
 from core.models import (
     AlertRaised,
     DeadLetter,
     FixApplied,
     FixApproved,
-    IncidentEscalated,
 )
 from core.ports import LLM, Forge, Merger, ProposalSink, Rebaser
 from tools.lineage.graph import build_lineage
@@ -118,97 +117,6 @@ def build_forge(settings: ForgeSettings) -> Forge | None:
     return factory(settings)
 
 
-class _StoringBus:
-    """Publishes through Kafka and keeps every dead letter and incident in the store too."""
-
-    def __init__(self, bus: KafkaBus, store: Store, announcer: Announcer | None = None) -> None:
-        self._bus, self._store, self._announcer = bus, store, announcer
-
-    async def publish_all(self, messages: Sequence[Outgoing]) -> None:
-        for message in messages:
-            if isinstance(message.event, DeadLetter):
-                await self._store.save_dead_letter(message.event)
-            elif isinstance(message.event, IncidentEscalated):
-                await self._store.save_incident(message.event)
-        await self._bus.publish_all(messages)
-        if self._announcer is not None:
-            for message in messages:
-                if isinstance(message.event, BaseModel):
-                    await self._announcer.announce(message.event)
-
-
-class _ContractsOverlay:
-    """The repository's models, with contracts from a folder of their own when one is given.
-
-    Contracts are read leniently: a broken file is left out (and reported by `broken()`), so one
-    bad file does not stop the watch over every other topic.
-    """
-
-    def __init__(self, repo: GitPipelineRepo, contracts_dir: Path | None) -> None:
-        self._repo, self._dir = repo, contracts_dir
-        self._cached: tuple[_Fingerprint, Pipeline, dict[str, Contract], dict[str, str]] | None
-        self._cached = None
-
-    async def snapshot(self) -> tuple[Pipeline, dict[str, Contract]]:
-        pipeline, contracts, _ = await self._read()
-        return pipeline, contracts
-
-    async def broken(self) -> dict[str, str]:
-        """Contract file -> why it could not be read."""
-        return (await self._read())[2]
-
-    async def _read(self) -> tuple[Pipeline, dict[str, Contract], dict[str, str]]:
-        """Read the files again only when one changed (every alert asks; reading them all took
-        about 16 ms, most of a cheap alert's time)."""
-        roots = [self._repo.path] + ([self._dir] if self._dir is not None else [])
-        key = await asyncio.to_thread(_fingerprint, roots)
-        if self._cached is not None and self._cached[0] == key:
-            return self._cached[1], dict(self._cached[2]), dict(self._cached[3])
-        files = await asyncio.to_thread(read_pipeline_dir, self._repo.path, lenient=True)
-        contracts, broken = dict(files.contracts), dict(files.broken_contracts)
-        if self._dir is not None:
-            contracts, broken = await asyncio.to_thread(read_contract_folder, self._dir)
-        self._cached = (key, files.pipeline, contracts, broken)
-        return files.pipeline, dict(contracts), dict(broken)
-
-
-_Fingerprint = tuple[tuple[str, int, int], ...]
-
-
-# Folders no pipeline file lives in: VCS data, dbt's build output and packages, dependencies.
-_NOT_READ = frozenset({"target", "dbt_packages", "node_modules", "logs", "__pycache__"})
-
-
-def _fingerprint(roots: Sequence[Path]) -> _Fingerprint:
-    """(path, size, mtime) of every file under `roots` (but hidden and build folders): changes
-    when any file does."""
-    found: list[tuple[str, int, int]] = []
-    for root in roots:
-        for folder, subfolders, names in os.walk(root):
-            subfolders[:] = [d for d in subfolders if not d.startswith(".") and d not in _NOT_READ]
-            for name in names:
-                stat = os.stat(os.path.join(folder, name))
-                found.append((os.path.join(folder, name), stat.st_size, stat.st_mtime_ns))
-    return tuple(sorted(found))
-
-
-async def _dead_letter_broken_contracts(view: _ContractsOverlay, store: Store) -> dict[str, str]:
-    """Say clearly which contract files were left out, and keep a dead-letter record of each."""
-    broken = await view.broken()
-    for path, reason in broken.items():
-        _log.error("contract file left out, its topic is not watched: %s", reason)
-        try:
-            raw = await asyncio.to_thread(Path(path).read_bytes)
-            text = raw[:100_000].decode("utf-8", errors="replace")
-        except OSError:
-            text = ""
-        letter = DeadLetter(
-            topic="contracts", key=path, value=text, reason=reason, error_type="ContractError"
-        )
-        await store.save_dead_letter(letter)
-    return broken
-
-
 @dataclass
 class Running:
     """The live system, as the CLI sees it."""
@@ -249,7 +157,7 @@ def _free_port(host: str, port: int) -> int:
 
 
 async def _ask(
-    view: _ContractsOverlay, repo_dir: Path, llm: LLM | None, question: str
+    view: ContractsOverlay, repo_dir: Path, llm: LLM | None, question: str
 ) -> dict[str, Any]:
     """Answer a lineage question over the repository's main branch as it is now."""
     pipeline, contracts = await view.snapshot()
@@ -352,11 +260,11 @@ async def _services(
     repo = await asyncio.to_thread(open_repo, settings, repo_dir)
     forge = build_forge(settings.forge)
     pulls = PullRequests(repo, forge, labels=settings.forge.labels) if forge else None
-    view = _ContractsOverlay(repo, contracts_dir)
+    view = ContractsOverlay(repo, contracts_dir)
     _pipeline, contracts = await view.snapshot()
     await ensure_topics(bootstrap, _topics(settings, contracts), kafka=kafka)
     store = await asyncio.to_thread(open_store, settings.store_url, settings.workdir)
-    broken = await _dead_letter_broken_contracts(view, store)
+    broken = await dead_letter_broken_contracts(view, store)
     await record_configuration(store, settings)
     bus = KafkaBus(bootstrap, request_timeout_s=kafka.request_timeout_s, kafka=kafka)
     await bus.start()
@@ -441,7 +349,7 @@ async def _services(
             uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         )
         publisher = BoundedPublisher(
-            _StoringBus(bus, store, Announcer(live.url, settings.web.webhook_url)),
+            StoringBus(bus, store, Announcer(live.url, settings.web.webhook_url)),
             blobs,
             Destinations.from_settings(kafka),
         )
@@ -541,7 +449,7 @@ def _agent_loops(
     publisher: Publisher,
     store: Store,
     repo: _Changes,
-    view: _ContractsOverlay,
+    view: ContractsOverlay,
     kb: Any,
     llm: LLM | None,
     contracts: dict[str, Contract],

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import sqlglot
 from pydantic import JsonValue
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
-from guardrails.structure import field_substitutions
+from guardrails.structure import read_paths, vanished_substitutions
 from tools.healing.candidate import Candidate
 from tools.healing.composition_candidates import merge_candidates, split_candidates
 from tools.healing.mapping import evaluate_many, reproduces
@@ -156,15 +153,6 @@ def _unseen(option: Candidate) -> str | None:
     return None
 
 
-def read_paths(target: str) -> set[str]:
-    """Dotted field paths a DuckDB expression reads."""
-    try:
-        tree = sqlglot.parse_one(target, read="duckdb")
-    except SqlglotError:
-        return set()
-    return {".".join(p.name for p in c.parts) for c in tree.find_all(exp.Column)}
-
-
 def composed(
     field: str, target: str, before: Events, after: Events, contract: Contract | None
 ) -> bool:
@@ -219,24 +207,19 @@ def composition_checks(
     contract: Contract | None = None,
 ) -> list[CheckResult]:
     """One CheckResult per patched model that substitutes a field a split or merge took away."""
-    old_paths, new_paths = paths(before), paths(after)
+    if not before or not after:
+        return []
     results = []
-    for patch in patches:
-        original = pipeline.models.get(patch.model)
-        if original is None or not before or not after:
-            continue
-        found = field_substitutions(original, patch.after_sql, pipeline.dialect, dataset)
-        vanished = {f: t for f, t in found.items() if f in old_paths and f not in new_paths}
+    vanished = paths(before) - paths(after)
+    for model, found in vanished_substitutions(pipeline, patches, dataset, vanished):
         problems = [
             f"{field}: {problem}"
-            for field, targets in sorted(vanished.items())
+            for field, targets in sorted(found.items())
             for target in sorted(targets)
-            if (problem := _Judge(field, before, after, contract).claimed(vanished).problem(target))
+            if (problem := _Judge(field, before, after, contract).claimed(found).problem(target))
         ]
-        if not vanished:
-            continue
-        detail = "; ".join(problems) or f"substitutes for {sorted(vanished)} fit their parts"
+        detail = "; ".join(problems) or f"substitutes for {sorted(found)} fit their parts"
         results.append(
-            CheckResult(name=f"compositions:{patch.model}", passed=not problems, detail=detail)
+            CheckResult(name=f"compositions:{model}", passed=not problems, detail=detail)
         )
     return results

@@ -17,8 +17,7 @@ from pydantic import JsonValue
 from core.contracts import Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
-from guardrails.structure import field_substitutions
-from guardrails.successors import read_paths
+from guardrails.structure import field_substitutions, read_paths
 from tools.healing.lossless import time_loss
 from tools.healing.mapping import evaluate
 from tools.matching.samples import Events, kinds, paths, values

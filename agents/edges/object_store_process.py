@@ -4,32 +4,20 @@ records and committed offsets again."""
 
 from __future__ import annotations
 
-import atexit
-import logging
 import os
 import secrets
+import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO
 
-from agents.edges.child_process import die_with_parent, reap_orphan, write_pidfile
+from agents.edges.child_process import ChildService, free_port
 from agents.edges.s3_server import ACCESS_KEY_VARIABLE
 from core.errors import BrokerError
 
-logger = logging.getLogger(__name__)
-
 BUCKET = "tansu"
 _MODULE = "agents.edges.s3_server"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _answers(port: int, access_key: str, timeout_s: float = 0.5) -> bool:
@@ -55,10 +43,14 @@ class ObjectStoreProcess:
     ) -> None:
         self.folder = folder
         self.start_timeout_s = start_timeout_s
-        self.stop_timeout_s = stop_timeout_s
         self.access_key = secrets.token_hex(16)
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        self._service = ChildService(
+            "object store of the embedded broker",
+            folder / "object-store.log",
+            folder / "object-store.pid",
+            stop_signal=signal.SIGTERM,
+            stop_timeout_s=stop_timeout_s,
+        )
         self._port: int | None = None
 
     @property
@@ -69,17 +61,17 @@ class ObjectStoreProcess:
     @property
     def log_path(self) -> Path:
         """The file the server's output goes to."""
-        return self.folder / "object-store.log"
+        return self._service.log_path
 
     @property
     def pid_path(self) -> Path:
         """The file naming the running server, so a later start can reap an orphan."""
-        return self.folder / "object-store.pid"
+        return self._service.pid_path
 
     @property
     def pid(self) -> int | None:
         """The server's process id while it runs."""
-        return None if self._process is None else self._process.pid
+        return self._service.pid
 
     @property
     def storage_engine(self) -> str:
@@ -101,29 +93,21 @@ class ObjectStoreProcess:
 
     def spawn(self) -> None:
         """Start the server (call from the main thread: it then dies with this process)."""
-        if self._process is not None:
+        if self._service.started:
             raise BrokerError("the object store already runs; stop() it first")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        reap_orphan(self.pid_path, "object store of the embedded broker")
-        self._port = _free_port()
+        self._service.reap_orphan()
+        self._port = free_port()
         command = [sys.executable, "-m", _MODULE, "--root", str(self.data_dir)]
-        self._log = self.log_path.open("ab")
         try:
-            self._process = subprocess.Popen(
+            self._service.spawn(
                 [*command, "--bucket", BUCKET, "--port", str(self._port)],
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
+                recognised_by=3,
                 env=os.environ | {ACCESS_KEY_VARIABLE: self.access_key},
                 cwd=Path(__file__).resolve().parents[2],  # where `agents` imports from
-                preexec_fn=die_with_parent(),
-                start_new_session=True,  # a Ctrl-C reaches suture, which stops it last
             )
         except OSError as error:
-            self.stop()
+            self._port = None
             raise BrokerError(f"cannot start the broker's object store: {error}") from error
-        atexit.register(self.stop)
-        write_pidfile(self.pid_path, self._process.pid, command[:3])
 
     def wait_ready(self) -> bool:
         """Block until the server answers; False if it exited or did not answer in time."""
@@ -136,32 +120,17 @@ class ObjectStoreProcess:
 
     def kill(self) -> None:
         """Kill the server with SIGKILL, as a crash would (for tests of what survives one)."""
-        if self._process is not None:
-            self._process.kill()
+        self._service.kill()
         self.stop()
 
     @property
     def running(self) -> bool:
         """True while the server process lives."""
-        return self._process is not None and self._process.poll() is None
+        return self._service.running
 
     def stop(self) -> None:
         """Interrupt the server, kill it if it does not exit in time, and close its log."""
-        process, self._process = self._process, None
-        atexit.unregister(self.stop)
         try:
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(self.stop_timeout_s)
-                except subprocess.TimeoutExpired:
-                    logger.warning("object store pid %d ignored SIGTERM; killing it", process.pid)
-                    process.kill()
-                    process.wait()
+            self._service.stop()
         finally:
-            if process is not None:
-                self.pid_path.unlink(missing_ok=True)
-            if self._log is not None:
-                self._log.close()
-                self._log = None
             self._port = None

@@ -6,8 +6,9 @@ loopback, and points `--storage-engine s3://<bucket>/` at it. It serves what Tan
 (the `object_store` crate) sends: path-style GET, HEAD, PUT, DELETE of objects with their
 conditions (`If-None-Match: *` creates only, `If-Match: <etag>` replaces only that version;
 both answer 412 when they fail), single byte ranges, and ListObjectsV2 (prefix, delimiter,
-start-after, continuation, max-keys). Anything else (multipart uploads, copies, other buckets)
-answers 501 or 404 and is logged, so a Tansu that starts using it fails loudly.
+start-after, continuation, max-keys; LastModified to the nanosecond, where S3 gives seconds,
+because Tansu takes the newest batch by it). Anything else (multipart uploads, copies, other
+buckets) answers 501 or 404 and is logged, so a Tansu that starts using it fails loudly.
 
 A request must carry the access key the server was started with (its signature is not checked:
 the server listens on loopback only, with a key made for one run).
@@ -65,8 +66,11 @@ def _object_headers(found: StoredObject) -> Headers:
     ]
 
 
-def _iso(seconds: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(seconds))
+def listing_time(nanoseconds: int) -> str:
+    """A listing's LastModified, to the nanosecond (S3 itself gives whole seconds): Tansu orders
+    a partition's batches by it, so batches written within one second must not tie."""
+    seconds, fraction = divmod(nanoseconds, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:09d}Z"
 
 
 def _listing_xml(name: str, prefix: str, listing: Listing, max_keys: int, url: bool) -> bytes:
@@ -87,7 +91,7 @@ def _listing_xml(name: str, prefix: str, listing: Listing, max_keys: int, url: b
         token = base64.urlsafe_b64encode(listing.next_after.encode()).decode()
         parts.append(f"<NextContinuationToken>{token}</NextContinuationToken>")
     parts += [
-        f"<Contents><Key>{key(found.key)}</Key><LastModified>{_iso(found.modified)}"
+        f"<Contents><Key>{key(found.key)}</Key><LastModified>{listing_time(found.modified_ns)}"
         f"</LastModified><ETag>{escape(found.etag)}</ETag><Size>{found.size}</Size>"
         "<StorageClass>STANDARD</StorageClass></Contents>"
         for found in listing.objects

@@ -15,7 +15,8 @@ import fcntl
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,10 @@ _LOCK_KEY = int.from_bytes(
 # Alembic runs a command through module-level proxies (alembic.context, alembic.op), so two
 # commands in one process must not overlap, whatever their databases.
 _IN_PROCESS = threading.Lock()
+# How long a replica waits for another one's migration before it gives up with a StoreError:
+# long enough for any real migration, short enough that a stuck holder is reported, not hidden.
+LOCK_WAIT_S = 600.0
+_LOCK_POLL_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -83,9 +88,14 @@ def current_revisions(engine: Engine) -> Revisions:
         return Revisions(current=_current(connection), head=head_revision())
 
 
-def upgrade(engine: Engine, location: Path = MIGRATIONS) -> Revisions:
-    """Migrate the store to the head under the migration lock; returns where it stood before."""
-    with _IN_PROCESS, _guarded(engine), _locked(engine) as connection:
+def upgrade(
+    engine: Engine, location: Path = MIGRATIONS, lock_wait_s: float = LOCK_WAIT_S
+) -> Revisions:
+    """Migrate the store to the head under the migration lock; returns where it stood before.
+
+    StoreError when another process holds the lock for more than `lock_wait_s` seconds.
+    """
+    with _IN_PROCESS, _guarded(engine), _locked(engine, lock_wait_s) as connection:
         before = _current(connection)
         adopted = before is None and _has_store_tables(connection)
         if adopted:
@@ -175,20 +185,34 @@ def _adopt(connection: Connection) -> None:
 
 
 @contextlib.contextmanager
-def _locked(engine: Engine) -> Iterator[Connection]:
+def _locked(engine: Engine, wait_s: float) -> Iterator[Connection]:
     """A connection in a transaction that holds the migration lock until it commits."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             _use_schema(connection)
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            query = text("SELECT pg_try_advisory_xact_lock(:key)")
+            _wait_for(lambda: bool(connection.execute(query, {"key": _LOCK_KEY}).scalar()), wait_s)
             yield connection
         return
-    with _file_lock(engine), engine.begin() as connection:
+    with _file_lock(engine, wait_s), engine.begin() as connection:
         yield connection
 
 
+def _wait_for(taken: Callable[[], bool], wait_s: float) -> None:
+    """Poll `taken` until it holds the lock; StoreError once `wait_s` seconds have passed."""
+    deadline = time.monotonic() + wait_s
+    while not taken():
+        if time.monotonic() >= deadline:
+            raise StoreError(
+                f"another process has held the store's migration lock for over {wait_s:g} s: a "
+                "migration still running elsewhere, or a stuck one (on PostgreSQL, see "
+                "pg_locks where locktype = 'advisory'); start again once it is done"
+            )
+        time.sleep(_LOCK_POLL_S)
+
+
 @contextlib.contextmanager
-def _file_lock(engine: Engine) -> Iterator[None]:
+def _file_lock(engine: Engine, wait_s: float) -> Iterator[None]:
     """An exclusive flock beside a SQLite file; an in-memory database has one process anyway."""
     database = engine.url.database
     if database in (None, "", ":memory:"):
@@ -198,10 +222,18 @@ def _file_lock(engine: Engine) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path.with_name(f"{path.name}.migrate.lock"), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        _wait_for(lambda: _try_flock(descriptor), wait_s)
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
+
+
+def _try_flock(descriptor: int) -> bool:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 @contextlib.contextmanager

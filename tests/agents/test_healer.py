@@ -392,6 +392,126 @@ async def test_escalates_when_two_new_fields_carry_the_old_values_equally_well(
     assert scene.proposals == {}
 
 
+READINGS = Contract.model_validate(
+    {
+        "dataset": "readings",
+        "fields": [
+            {"name": "reading_id", "type": "string", "required": True, "unique": True},
+            {"name": "meter", "type": "string", "required": True},
+            {"name": "value", "type": "string", "required": True},
+        ],
+    }
+)
+READINGS_BEFORE = [
+    {"reading_id": f"r{i}", "meter": f"m{i % 2}", "value": f"{1200.5 + 31 * i}"} for i in range(5)
+]
+READINGS_AFTER = [
+    {"reading_id": f"s{i}", "meter": f"m{i % 2}", "value": 1400.5 + 29 * i} for i in range(5)
+]
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "select reading_id, meter, cast(value as double) / 1000 as kwh from readings",
+        "select meter, sum(try_cast(value as decimal(12, 1))) as total from readings group by 1",
+    ],
+)
+async def test_a_type_change_the_models_casts_already_read_needs_no_fix(model: str) -> None:
+    scene = Scene(Pipeline(models={"stg": model}), READINGS, READINGS_BEFORE, READINGS_AFTER)
+    alert = drift_alert(scene)
+    assert [d.kind for d in alert.detections] == ["type_change"]
+    assert await healer.handle(alert, scene.deps()) == []
+
+
+async def test_a_type_change_the_models_output_as_read_is_fixed() -> None:
+    model = "select reading_id, meter, value as raw_value from readings"
+    scene = Scene(Pipeline(models={"stg": model}), READINGS, READINGS_BEFORE, READINGS_AFTER)
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, FixProposed)
+    assert "value" in outcome.mapping.as_dict()
+
+
+PAYMENTS = Contract.model_validate(
+    {
+        "dataset": "payments",
+        "fields": [
+            {"name": "id", "type": "string", "required": True, "unique": True},
+            {"name": "amount", "type": "integer", "required": True, "unit": "minor units"},
+            {"name": "currency", "type": "string", "required": True, "enum": ["usd", "eur"]},
+        ],
+    }
+)
+REVENUE = Pipeline(
+    models={
+        "stg": "select id, amount / 100 as amount_major, currency from payments",
+        "revenue": "select currency, sum(amount_major) as revenue from stg group by currency",
+    }
+)
+PAYMENTS_BEFORE = [
+    {"id": f"p{i}", "amount": 1000 + 250 * i, "currency": c}
+    for i, c in enumerate(["usd", "eur", "usd", "eur"])
+]
+
+
+@pytest.mark.parametrize(("code", "outcome"), [("jpy", ["escalate"]), ("cad", [])])
+async def test_a_new_currency_escalates_only_when_its_minor_unit_differs(
+    code: str, outcome: list[str]
+) -> None:
+    after = [
+        {"id": "q1", "amount": 1200, "currency": "usd"},
+        {"id": "q2", "amount": 900, "currency": "eur"},
+        {"id": "q3", "amount": 1500, "currency": code},
+    ]
+    scene = Scene(REVENUE, PAYMENTS, PAYMENTS_BEFORE, after)
+    alert = drift_alert(scene)
+    assert [d.kind for d in alert.detections] == ["enum_new_value"]
+    found = await healer.handle(alert, scene.deps())
+    assert ["escalate" if isinstance(o, IncidentEscalated) else "fix" for o in found] == outcome
+
+
+ENVELOPED_CONTRACT = Contract.model_validate(
+    {
+        "dataset": "employees",
+        "fields": [
+            {"name": "payload", "type": "object", "required": True},
+            {"name": "payload.employee_id", "type": "integer", "required": True},
+            {"name": "payload.salary", "type": "number", "required": True},
+        ],
+    }
+)
+ENVELOPED_BEFORE = [
+    {"schema": {"type": "struct"}, "payload": {"employee_id": 1000 + i, "salary": 5e4 + 900 * i}}
+    for i in range(4)
+]
+UNWRAPPED_AFTER = [{"employee_id": 2000 + i, "salary": 5.2e4 + 700 * i} for i in range(4)]
+
+
+async def test_an_unwrapped_envelope_is_healed_by_mapping_its_leaves() -> None:
+    model = "select payload.employee_id as employee_id, payload.salary as salary from employees"
+    scene = Scene(
+        Pipeline(models={"stg": model}), ENVELOPED_CONTRACT, ENVELOPED_BEFORE, UNWRAPPED_AFTER
+    )
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, FixProposed)
+    assert outcome.mapping.as_dict() == {
+        "payload.employee_id": "employee_id",
+        "payload.salary": "salary",
+    }
+
+
+async def test_a_model_reading_the_whole_envelope_still_escalates() -> None:
+    model = (
+        "select payload.employee_id as employee_id, payload.salary as salary, "
+        "to_json(payload) as raw from employees"
+    )
+    scene = Scene(
+        Pipeline(models={"stg": model}), ENVELOPED_CONTRACT, ENVELOPED_BEFORE, UNWRAPPED_AFTER
+    )
+    [outcome] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(outcome, IncidentEscalated)
+
+
 async def test_fields_moved_out_of_an_open_object_the_models_read_are_mapped() -> None:
     contract = Contract.model_validate(
         {

@@ -160,3 +160,14 @@ def test_a_vanished_field_renamed_elsewhere_is_no_part_of_a_merge() -> None:
     patched = "select k, split_part(full_name, ' ', 2) as last_name, state_code as state from t"
     passed, detail = _check(model, patched, before, after, _MERGE_CONTRACT)
     assert passed, detail
+
+
+def test_a_rename_beside_new_constant_fields_is_no_undecided_composition() -> None:
+    before: Rows = [{"k": f"a{i}", "user_id": f"usr_2003{i}"} for i in range(4)]
+    after: Rows = [
+        {"k": f"b{i}", "type": "contact", "role": "user", "external_id": f"usr_2004{i}"}
+        for i in range(4)
+    ]
+    model = "select k, user_id from t"
+    passed, detail = _check(model, "select k, external_id as user_id from t", before, after)
+    assert passed, detail

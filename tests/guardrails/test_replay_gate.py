@@ -294,6 +294,38 @@ def test_finds_the_changed_topic_from_the_patched_models() -> None:
     assert report.passed, report.failures()
 
 
+def _keyed_places(unique: bool) -> Contract:
+    return Contract(
+        dataset="places",
+        key="place_id" if unique else None,
+        fields=[
+            {"name": "place_id", "type": "string", "unique": unique},
+            {"name": "city", "type": "string"},
+        ],
+    )
+
+
+@pytest.mark.parametrize(("unique", "passes"), [(True, True), (False, False)])
+def test_a_key_columns_outline_may_change_where_a_plain_columns_may_not(
+    unique: bool, passes: bool
+) -> None:
+    before = [{"place_id": f"ChIJN1t_tDeu{i}", "city": c} for i, c in enumerate("ABCD")]
+    after = [{"id": f"ChIJ3S-JXmau{i}", "city": c} for i, c in enumerate("ABCD")]
+    model = "select place_id, city from places"
+    pipeline = Pipeline(models={"stg": model})
+    patch = ModelPatch(
+        model="stg", before_sql=model, after_sql="select id as place_id, city from places"
+    )
+    contract = _keyed_places(unique)
+    report = validate_patch(
+        pipeline, [patch], {"places": contract}, before, after, dataset="places", mapping=None
+    )
+    failed = [c.name for c in report.failures()]
+    assert report.passed is passes, failed
+    if not passes:
+        assert "distribution:stg" in failed or any(n.startswith("successors") for n in failed)
+
+
 def test_refuses_fields_moved_out_of_an_object_the_model_also_reads_whole() -> None:
     model = "select payload.salary as salary, payload as raw from t"
     contract = Contract(

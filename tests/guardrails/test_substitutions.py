@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.contracts import Pipeline
+from core.contracts import Contract, Pipeline
 from core.models import ModelPatch
 from guardrails.substitutions import substitution_checks
 
@@ -79,3 +79,33 @@ def test_refuses_a_recode_of_values_nobody_vouches_for(recode: str) -> None:
     ]
     passed, detail = _check(f"select {recode} as sensor, humidity, qty from readings", after)
     assert not passed and "on no evidence" in detail
+
+
+# a conversion a unit label in the events states
+
+
+def _parcels_check(patched: str) -> tuple[bool, str]:
+    contract = Contract(
+        dataset="parcels",
+        fields=[
+            {"name": "weight", "type": "number", "unit": "lb"},
+            {"name": "mass_unit", "type": "string"},
+        ],
+    )
+    before = [{"weight": w, "mass_unit": "lb"} for w in [2.0, 55.0, 12.5, 0.8]]
+    after = [{"weight": w, "mass_unit": "kg"} for w in [1.0, 24.0, 5.5, 0.35]]
+    model = "select weight as weight_lb from parcels"
+    pipeline = Pipeline(models={"stg": model})
+    patch = ModelPatch(model="stg", before_sql=model, after_sql=patched)
+    [result] = substitution_checks(pipeline, [patch], "parcels", before, after, contract)
+    return result.passed, result.detail
+
+
+def test_accepts_undoing_the_conversion_a_unit_label_states() -> None:
+    passed, detail = _parcels_check("select weight / 0.45359237 as weight_lb from parcels")
+    assert passed, detail
+
+
+def test_refuses_a_factor_other_than_the_one_the_unit_label_states() -> None:
+    passed, detail = _parcels_check("select weight * 2 as weight_lb from parcels")
+    assert not passed and "does not undo" in detail

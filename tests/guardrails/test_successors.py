@@ -284,3 +284,129 @@ def test_accepts_a_renamed_code_list_that_keeps_its_codes() -> None:
     after: Rows = [{"id": 9 + i, "w": v} for i, v in enumerate(["silver", "gold", "new", "new"])]
     passed, detail = _check("select id, v from t", "select id, w as v from t", before, after)
     assert passed, detail
+
+
+# the same entities, by a kept field that paired one to one with the old one
+
+
+def test_refuses_a_look_alike_that_gives_known_entities_other_values() -> None:
+    before: Rows = [
+        {"id": f"o{i}", "customer": c, "login": lg}
+        for i, (c, lg) in enumerate(
+            [("Ann Lee", "alee"), ("Bo Chan", "bchan"), ("Ann Lee", "alee"), ("Cy Ito", "cito")]
+        )
+    ]
+    after: Rows = [
+        {"id": f"n{i}", "customer": c, "handle": h}
+        for i, (c, h) in enumerate(
+            [("Ann Lee", "Ann"), ("Bo Chan", "bchan"), ("Cy Ito", "Cy I."), ("Ann Lee", "Ann")]
+        )
+    ]
+    passed, detail = _check(
+        "select id, login from t", "select id, handle as login from t", before, after
+    )
+    assert not passed
+    assert "by customer" in detail and "another value than login did" in detail
+
+
+def test_accepts_a_successor_that_gives_known_entities_their_values() -> None:
+    before: Rows = [
+        {"id": f"o{i}", "customer": c, "login": lg}
+        for i, (c, lg) in enumerate(
+            [("Ann Lee", "alee"), ("Bo Chan", "bchan"), ("Ann Lee", "alee"), ("Cy Ito", "cito")]
+        )
+    ]
+    after: Rows = [
+        {"id": f"n{i}", "customer": c, "user_login": lg}
+        for i, (c, lg) in enumerate(
+            [("Ann Lee", "alee"), ("Bo Chan", "bchan"), ("Cy Ito", "cito"), ("Dee Ox", "dox")]
+        )
+    ]
+    passed, detail = _check(
+        "select id, login from t", "select id, user_login as login from t", before, after
+    )
+    assert passed, detail
+
+
+# codes the models compare a field with: a successor must not bring codes nobody mapped
+
+CODES_MODEL = (
+    "select id, count(*) filter (where kind in ('RENEW', 'UPGRADE')) as renewals from t group by id"
+)
+CODES_BEFORE: Rows = [
+    {"id": f"a{i}", "kind": k} for i, k in enumerate(["RENEW", "CANCEL", "UPGRADE", "RENEW"])
+]
+
+
+def _codes_check(new_kinds: list[str], model: str = CODES_MODEL) -> tuple[bool, str]:
+    contract = Contract(
+        dataset="t",
+        fields=[
+            ContractField(name="id", type="string"),
+            ContractField(name="kind", type="string"),
+        ],
+    )
+    after: Rows = [{"id": f"b{i}", "notificationKind": k} for i, k in enumerate(new_kinds)]
+    patched = model.replace("kind in", "notificationKind in").replace(
+        "id, kind", "id, notificationKind as kind"
+    )
+    return _check(model, patched, CODES_BEFORE, after, contract)
+
+
+def test_refuses_a_successor_that_brings_codes_the_models_never_compared() -> None:
+    passed, detail = _codes_check(["RENEW", "SUBSCRIBED", "REFUND", "UPGRADE"])
+    assert not passed
+    assert "never met (['REFUND', 'SUBSCRIBED'])" in detail
+
+
+def test_accepts_a_successor_whose_codes_are_known_to_the_models_or_the_old_events() -> None:
+    passed, detail = _codes_check(["RENEW", "CANCEL", "UPGRADE", "UPGRADE"])
+    assert passed, detail
+
+
+def test_new_values_of_a_field_the_models_only_carry_are_no_codes() -> None:
+    model = "select id, kind from t"
+    passed, detail = _codes_check(["RENEW", "SUBSCRIBED", "REFUND", "UPGRADE"], model)
+    assert passed, detail
+
+
+# a declared key's successor is judged as an opaque identifier
+
+
+def test_accepts_a_key_successor_written_with_other_marks_and_refuses_a_plain_field() -> None:
+    before: Rows = [{"place_id": f"ChIJN1t_tDeu{i}", "n": i} for i in range(4)]
+    after: Rows = [{"id": f"ChIJ3S-JXmau{i}", "n": i} for i in range(4)]
+    keyed = Contract(
+        dataset="t", key="place_id", fields=[ContractField(name="place_id", type="string")]
+    )
+    plain = Contract(dataset="t", fields=[ContractField(name="place_id", type="string")])
+    model, patched = "select place_id, n from t", "select id as place_id, n from t"
+    passed, detail = _check(model, patched, before, after, keyed)
+    assert passed, detail
+    passed, detail = _check(model, patched, before, after, plain)
+    assert not passed and "never writes '_'" in detail
+
+
+# the range the contract declares for the old field
+
+
+def test_refuses_a_successor_outside_the_range_the_contract_declares() -> None:
+    contract = Contract(
+        dataset="t",
+        fields=[
+            ContractField(name="lat", type="number", min=-90, max=90),
+            ContractField(name="lng", type="number", min=-180, max=180),
+        ],
+    )
+    before: Rows = [{"k": i, "lat": -33.8 - i / 10, "lng": 151.2 + i / 10} for i in range(4)]
+    after: Rows = [
+        {"k": i, "location": {"latitude": -33.9 + i / 10, "longitude": 151.1 + i / 10}}
+        for i in range(4)
+    ]
+    model = "select k, lat, lng from t"
+    swapped = "select k, location.longitude as lat, location.latitude as lng from t"
+    passed, detail = _check(model, swapped, before, after, contract)
+    assert not passed and "outside the range [-90, 90] the contract declares for lat" in detail
+    right = "select k, location.latitude as lat, location.longitude as lng from t"
+    passed, detail = _check(model, right, before, after, contract)
+    assert passed, detail

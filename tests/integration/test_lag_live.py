@@ -1,7 +1,9 @@
-"""The lag monitor against real consumer groups on the embedded broker."""
+"""The lag monitor against real consumer groups on the embedded broker, on both its engines: in
+memory and durable (Tansu's S3 storage over suture's object store, the default)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,11 +18,19 @@ from agents.edges.group_offsets import GroupOffsets, watch_group
 from agents.edges.kafka import Destinations, KafkaBus
 from agents.edges.store import Store, open_store
 from core.models import AlertRaised, Detection
+from tests.fixtures.kafka import session_bootstrap
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration]
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
 WINDOW = 4
+
+
+@pytest.fixture(params=["memory", "disk"])
+def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
+    """Every test here (and the topics and reads it makes) runs on each engine in turn."""
+    storage = request.param
+    return session_bootstrap(request, storage)
 
 
 @pytest.fixture
@@ -41,11 +51,23 @@ class _Clock:
         return self.now
 
 
-async def _produce(bootstrap: str, topic: str, partition: int, count: int) -> None:
-    # One send_and_wait per event: the embedded broker reports exact end offsets only then.
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def _produce(
+    bootstrap: str, topic: str, partition: int, count: int, *, batched: bool = False
+) -> None:
+    """`count` events, each acknowledged before the next, or `batched` as one batch (the
+    embedded broker's ListOffsets then answers the batch's base offset + 1)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=200 if batched else 0
+    )
     await producer.start()
     try:
+        if batched:
+            sent = [
+                await producer.send(topic, b'{"n": %d}' % i, partition=partition)
+                for i in range(count)
+            ]
+            await asyncio.gather(*sent)
+            return
         for i in range(count):
             await producer.send_and_wait(topic, b'{"n": %d}' % i, partition=partition)
     finally:
@@ -89,7 +111,9 @@ async def _watch(
         assert taken == samples
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["one_by_one", "batched"])
 async def test_a_group_that_commits_then_stops_is_reported_stalled_on_its_partition(
+    batched: bool,
     kafka_bootstrap: str,
     unique_topic: Callable[[str], str],
     new_topic: Callable[..., Any],
@@ -115,7 +139,7 @@ async def test_a_group_that_commits_then_stops_is_reported_stalled_on_its_partit
 
     async def producer_goes_on(_: int) -> None:
         # Partition 1 keeps receiving events; the group never commits again.
-        await _produce(kafka_bootstrap, topic, 1, 2)
+        await _produce(kafka_bootstrap, topic, 1, 2, batched=batched)
 
     await _watch(kafka_bootstrap, group, store, alerts, producer_goes_on, samples=WINDOW + 1)
 
@@ -124,7 +148,7 @@ async def test_a_group_that_commits_then_stops_is_reported_stalled_on_its_partit
     assert alert.category == "lag" and alert.dataset == topic
     [detection] = alert.detections
     assert detection.status in ("STALL", "STOP") and detection.partition == 1
-    assert detection.evidence.count == 2 * WINDOW  # exact end offsets: two events per tick
+    assert detection.evidence.count == 2 * WINDOW  # every event counts, batched or not
     assert alert.related_alert_ids == [drift.event_id]
     assert [a.category for a in await store.list_alerts(topic)] == ["drift", "lag"]
 
@@ -150,3 +174,16 @@ async def test_a_group_that_keeps_up_is_ok_and_raises_no_alert(
     async with GroupOffsets(kafka_bootstrap, group, topics=[topic]) as reader:
         [offsets] = await reader.read()
     assert (offsets.partition, offsets.end, offsets.committed) == (0, 3 + 2 * (WINDOW + 2), 14)
+
+
+async def test_the_end_offset_of_a_partition_counts_every_record_of_a_batch(
+    kafka_bootstrap: str, new_topic: Callable[..., Any]
+) -> None:
+    topic = await new_topic("orders")
+    group = f"pipeline.{topic}"
+    await _produce(kafka_bootstrap, topic, 0, 3)
+    await _produce(kafka_bootstrap, topic, 0, 5, batched=True)
+    await _commit(kafka_bootstrap, group, {TopicPartition(topic, 0): 4})
+    async with GroupOffsets(kafka_bootstrap, group, topics=[topic]) as reader:
+        [offsets] = await reader.read()
+    assert (offsets.end, offsets.committed) == (8, 4)

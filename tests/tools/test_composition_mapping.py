@@ -157,3 +157,28 @@ def test_a_mark_only_some_old_parts_held_does_not_refuse_an_exact_rebuild() -> N
     after = [{"first_name": "ziad", "last_name": "grooms"}, {"first_name": "Bo", "last_name": "Li"}]
     result = _split(before, after, ["first_name", "last_name"])
     assert _mapped(result, "full_name", after) == ["ziad grooms", "Bo Li"]
+
+
+# a part that holds one value in every new event reads as that value in the old wholes
+
+_CODES_BEFORE = [{"sku": s} for s in ["EU-4411", "EU-0932", "EU-7710", "EU-1205"]]
+
+
+def test_a_constant_part_reads_as_its_value_in_the_old_wholes() -> None:
+    after = [{"region": "EU", "number": n} for n in ["5120", "0077", "3391"]]
+    result = _split(_CODES_BEFORE, after, ["region", "number"], field="sku")
+    assert _mapped(result, "sku", after) == ["EU-5120", "EU-0077", "EU-3391"]
+
+
+def test_a_constant_part_the_old_wholes_do_not_hold_refuses_the_split() -> None:
+    after = [{"region": "US", "number": n} for n in ["5120", "0077", "3391"]]
+    result = _split(_CODES_BEFORE, after, ["region", "number"], field="sku")
+    assert "sku" not in result.mapping.as_dict()
+    assert any("cannot rebuild" in r.reason for r in result.refused)
+
+
+def test_a_constant_part_is_not_cut_out_of_an_old_identifier() -> None:
+    before = [{"user_id": f"usr_2003{i}"} for i in range(4)]
+    after = [{"role": "user", "external_id": f"usr_2004{i}"} for i in range(4)]
+    result = _split(before, after, ["role", "external_id"], field="user_id")
+    assert "user_id" not in result.mapping.as_dict()

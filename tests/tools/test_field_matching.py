@@ -38,6 +38,22 @@ def test_nesting_needs_a_new_parent() -> None:
     assert not is_nesting("a.city", "a.town")
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("source", "log.file.path"),
+        ("name", "displayName.text"),
+        ("metadata.time", "received_at"),
+        ("from.number", "sender"),
+        ("a.city", "b.town"),
+    ],
+)
+def test_a_move_into_or_out_of_an_object_is_nesting_even_when_the_leaf_is_renamed(
+    old: str, new: str
+) -> None:
+    assert is_nesting(old, new)
+
+
 def test_best_evidence_wins_when_two_fields_could_succeed() -> None:
     before = profile_batch([{"cust": i} for i in range(1, 9)])
     after = profile_batch([{"customer": i, "score": 100 + i} for i in range(1, 9)])
@@ -124,6 +140,111 @@ def test_free_text_with_two_candidates_is_not_matched_by_elimination() -> None:
         ]
     )
     assert match_successors(before, after, ["title"], ["headline", "summary"]) == []
+
+
+# numbers now sent as their text, and one code vocabulary under another name
+
+
+def test_an_id_now_sent_as_text_under_another_name_is_a_sole_rename() -> None:
+    before = profile_batch([{"vid": v, "k": i} for i, v in enumerate([51, 151, 301, 2201])])
+    after = profile_batch([{"id": v, "k": i} for i, v in enumerate(["2251", "151", "2351"])])
+    [match] = match_successors(before, after, ["vid"], ["id"])
+    assert (match.kind, match.old, match.new) == ("rename", ["vid"], ["id"])
+
+
+def test_numbers_sent_as_text_still_share_values_with_the_old_numbers() -> None:
+    before = profile_batch([{"kafka_partition": p} for p in [0, 1, 2, 1, 0, 3]])
+    after = profile_batch([{"partition_id": p} for p in ["1", "0", "2", "3", "2"]])
+    [match] = match_successors(before, after, ["kafka_partition"], ["partition_id"])
+    assert match.new == ["partition_id"]
+
+
+def test_words_are_not_numbers_sent_as_text() -> None:
+    before = profile_batch([{"vid": v} for v in [51, 151, 301, 2201]])
+    after = profile_batch([{"id": v} for v in ["a51", "b151", "c301"]])
+    assert match_successors(before, after, ["vid"], ["id"]) == []
+
+
+def test_one_code_vocabulary_under_an_unrelated_name_is_a_sole_rename() -> None:
+    codes = ["charge_automatically", "send_invoice", "charge_automatically", "send_invoice"]
+    before = profile_batch([{"billing": c} for c in codes])
+    after = profile_batch([{"collection_method": c} for c in [*codes, "send_invoice"]])
+    [match] = match_successors(before, after, ["billing"], ["collection_method"])
+    assert (match.kind, match.new) == ("rename", ["collection_method"])
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (["yes", "no", "yes", "no"], ["no", "yes", "no"]),  # flags, not codes
+        (["gold", "silver", "gold"], ["gold", "bronze", "gold"]),  # another vocabulary
+        (["gold", "silver", "gold", "gold"], ["silver", "silver", "gold", "gold", "tin"]),
+    ],
+)
+def test_flags_or_other_codes_are_no_shared_vocabulary(old: list[str], new: list[str]) -> None:
+    before = profile_batch([{"tier": c} for c in old])
+    after = profile_batch([{"level": c} for c in new])
+    assert match_successors(before, after, ["tier"], ["level"]) == []
+
+
+def test_a_shared_vocabulary_with_a_second_candidate_is_no_sole_rename() -> None:
+    codes = ["charge_automatically", "send_invoice", "charge_automatically"]
+    before = profile_batch([{"billing": c} for c in codes])
+    after = profile_batch([{"collection_method": c, "note": f"n{i}"} for i, c in enumerate(codes)])
+    assert match_successors(before, after, ["billing"], ["collection_method", "note"]) == []
+
+
+# the parent two fields share names a leaf only when that leaf is the one field new to it
+
+
+def test_a_shared_parent_does_not_name_one_of_two_new_leaves_as_the_successor() -> None:
+    before = profile_batch(
+        [{"actor": {"username": u, "display": d}} for u, d in [("jdoe", "J D"), ("rs", "R S")]] * 2
+    )
+    after = profile_batch(
+        [
+            {"actor": {"nickname": n, "account_id": f"5570:{i}", "display": "J D"}}
+            for i, n in enumerate(["jane", "rs", "mia", "jane"])
+        ]
+    )
+    found = match_successors(
+        before, after, ["actor.username"], ["actor.nickname", "actor.account_id"]
+    )
+    assert found == []
+
+
+def test_the_one_leaf_new_to_an_object_may_be_named_by_its_parent() -> None:
+    before = profile_batch(
+        [{"amount": {"total": t, "currency": c}} for t, c in [("10.00", "EUR"), ("7.50", "USD")]]
+    )
+    after = profile_batch(
+        [
+            {"amount": {"value": v, "currency_code": c}}
+            for v, c in [("12.00", "EUR"), ("3.25", "USD"), ("8.00", "EUR")]
+        ]
+    )
+    found = match_successors(
+        before,
+        after,
+        ["amount.total", "amount.currency"],
+        ["amount.value", "amount.currency_code"],
+    )
+    assert sorted((m.old[0], m.new[0]) for m in found) == [
+        ("amount.currency", "amount.currency_code"),
+        ("amount.total", "amount.value"),
+    ]
+
+
+def test_two_look_alike_successors_a_margin_apart_are_rivals_despite_float_noise() -> None:
+    before = profile_batch([{"created_at": f"2026-02-10T1{i}:05:11Z"} for i in range(4)])
+    after = profile_batch(
+        [
+            {"date_created": f"2026-02-11T1{i}:04:33", "date_created_gmt": f"2026-02-11T1{i}:04:33"}
+            for i in range(4)
+        ]
+    )
+    found = match_successors(before, after, ["created_at"], ["date_created", "date_created_gmt"])
+    assert found == []
 
 
 def test_two_counts_moved_into_one_object_each_keep_their_name() -> None:

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from core.contracts import Contract, Pipeline
-from tools.healing.harm import invariants_broken, new_values_flow_through, repeated_keys_absorbed
+from core.models import FieldMapping, SchemaMapping
+from tools.healing.harm import (
+    change_absorbed,
+    invariants_broken,
+    new_values_flow_through,
+    repeated_keys_absorbed,
+)
 from tools.lineage.graph import build_lineage
+from tools.sql.patch import apply_mapping
 
 PLAYS = Contract.model_validate(
     {
@@ -149,3 +156,72 @@ def test_repeated_keys_are_not_absorbed_by_models_that_fail_on_numbers_sent_as_t
     pipeline = Pipeline(models={"stg": "select distinct id, device, seconds from plays", "m": mart})
     texts = [{**e, "seconds": f"{e['seconds']:,}"} for e in EVENTS]
     assert repeated_keys_absorbed(pipeline, {"plays": PLAYS}, "plays", "id", texts) is False
+
+
+METERS = Contract.model_validate(
+    {
+        "dataset": "meters",
+        "fields": [
+            {"name": "id", "type": "string"},
+            {"name": "reading", "type": "string"},
+        ],
+    }
+)
+# The producer now sends numbers where it sent their text: the fix would cast them back.
+NUMBERS_NOW = [{"id": f"m{i}", "reading": 1000.5 + 37 * i} for i in range(4)]
+TEXT_BACK = SchemaMapping(
+    entries=[FieldMapping(source="reading", target="CAST(reading AS VARCHAR)", confidence=1.0)]
+)
+
+
+def _absorbed(model: str, events: list[dict[str, object]], dialect: str = "duckdb") -> bool:
+    pipeline = Pipeline(dialect=dialect, models={"stg": model, "total": TOTAL})
+    patches = apply_mapping(pipeline, "meters", TEXT_BACK, METERS)
+    return change_absorbed(pipeline, {"meters": METERS}, "meters", patches, events)
+
+
+TOTAL = "select sum(kwh) as kwh from stg"
+
+
+@pytest.mark.parametrize(
+    ("model", "dialect"),
+    [
+        ("select id, cast(reading as double) / 1000 as kwh from meters", "duckdb"),
+        ("select id, cast(reading as float64) / 1000 as kwh from meters", "bigquery"),
+        ("select id, reading::float / 1000 as kwh from meters", "postgres"),
+        ("select id, try_cast(reading as decimal(12, 1)) / 1000 as kwh from meters", "duckdb"),
+    ],
+)
+def test_a_type_change_is_absorbed_by_models_that_cast_the_field_to_a_number(
+    model: str, dialect: str
+) -> None:
+    assert _absorbed(model, NUMBERS_NOW, dialect)
+
+
+def test_a_model_that_outputs_the_field_as_read_does_not_absorb_its_new_type() -> None:
+    model = "select id, reading, 0 as kwh from meters"
+    assert not _absorbed(model, NUMBERS_NOW)
+
+
+def test_a_cast_to_text_does_not_absorb_a_number_whose_text_differs() -> None:
+    # 1000.50 was written with two decimals; the number reads back as '1000.5'
+    model = "select id, cast(reading as varchar) as label, 0 as kwh from meters"
+    events: list[dict[str, object]] = [{"id": "m1", "reading": 1000.5}]
+    patched = SchemaMapping(
+        entries=[FieldMapping(source="reading", target="printf('%.2f', reading)", confidence=1.0)]
+    )
+    pipeline = Pipeline(models={"stg": model, "total": TOTAL})
+    patches = apply_mapping(pipeline, "meters", patched, METERS)
+    assert not change_absorbed(pipeline, {"meters": METERS}, "meters", patches, events)
+
+
+def test_models_that_fail_on_the_new_type_do_not_absorb_it() -> None:
+    model = "select id, cast(substr(reading, 1, 4) as int) as kwh from meters"
+    assert not _absorbed(model, NUMBERS_NOW)
+
+
+def test_nothing_is_absorbed_without_a_patch_or_without_events() -> None:
+    pipeline = Pipeline(models={"stg": "select id, cast(reading as double) as kwh from meters"})
+    assert not change_absorbed(pipeline, {"meters": METERS}, "meters", [], NUMBERS_NOW)
+    patches = apply_mapping(pipeline, "meters", TEXT_BACK, METERS)
+    assert not change_absorbed(pipeline, {"meters": METERS}, "meters", patches, [])

@@ -271,3 +271,155 @@ def test_two_close_new_fields_stay_open_with_the_margin_in_the_notes() -> None:
     )
     assert result.ambiguous == {"amount": ["total", "value"]}
     assert any("margin 0.00" in note for note in result.notes)
+
+
+# identifiers: the size of a unique key carries no meaning
+
+IDS_BEFORE = [{"vid": v} for v in [51, 151, 301, 2201]]
+IDS_AFTER = [{"id": v} for v in ["2251", "2301", "151", "2351"]]
+
+
+def _ids_contract(unique: bool, key: str | None = None) -> Contract:
+    return Contract(
+        dataset="contacts", key=key, fields=[{"name": "vid", "type": "integer", "unique": unique}]
+    )
+
+
+def test_a_unique_id_under_a_new_name_may_have_grown_far_beyond_the_old_ones() -> None:
+    result = infer_mapping(
+        [Detection(kind="rename", field="vid", to="id")],
+        _ids_contract(unique=True),
+        {"vid"},
+        IDS_BEFORE,
+        IDS_AFTER,
+    )
+    assert result.mapping.as_dict() == {"vid": "CAST(id AS BIGINT)"}
+
+
+def test_the_contracts_key_is_an_identifier_too() -> None:
+    result = infer_mapping(
+        [Detection(kind="rename", field="vid", to="id")],
+        _ids_contract(unique=False, key="vid"),
+        {"vid"},
+        IDS_BEFORE,
+        IDS_AFTER,
+    )
+    assert result.mapping.as_dict() == {"vid": "CAST(id AS BIGINT)"}
+
+
+def test_a_field_not_declared_unique_keeps_its_magnitude_check() -> None:
+    result = infer_mapping(
+        [Detection(kind="rename", field="vid", to="id")],
+        _ids_contract(unique=False),
+        {"vid"},
+        IDS_BEFORE,
+        IDS_AFTER,
+    )
+    assert result.unresolved == ["vid"]
+    assert any("around" in r.reason for r in result.refused)
+
+
+def test_a_unique_field_with_repeated_values_is_no_identifier_and_keeps_the_check() -> None:
+    before = [{"vid": v} for v in [51, 51, 301, 2201]]
+    result = infer_mapping(
+        [Detection(kind="rename", field="vid", to="id")],
+        _ids_contract(unique=True),
+        {"vid"},
+        before,
+        IDS_AFTER,
+    )
+    assert result.unresolved == ["vid"]
+
+
+# an envelope whose leaves the models read: the leaves answer for it
+
+
+def _envelope_contract() -> Contract:
+    return Contract(
+        dataset="employees",
+        fields=[
+            {"name": "payload", "type": "object"},
+            {"name": "payload.employee_id", "type": "integer"},
+            {"name": "payload.salary", "type": "number"},
+        ],
+    )
+
+
+ENVELOPED = [{"payload": {"employee_id": 1000 + i, "salary": 5e4 + 900 * i}} for i in range(4)]
+FLAT = [{"employee_id": 2000 + i, "salary": 5.2e4 + 700 * i} for i in range(4)]
+
+
+def test_an_envelope_whose_leaves_moved_needs_no_successor_of_its_own() -> None:
+    detections = [
+        Detection(kind="nesting", field="payload.employee_id", to="employee_id"),
+        Detection(kind="nesting", field="payload.salary", to="salary"),
+    ]
+    used = {"payload", "payload.employee_id", "payload.salary"}
+    result = infer_mapping(detections, _envelope_contract(), used, ENVELOPED, FLAT)
+    assert result.mapping.as_dict() == {
+        "payload.employee_id": "employee_id",
+        "payload.salary": "salary",
+    }
+    assert (result.unresolved, result.ambiguous) == ([], {})
+
+
+def test_an_envelope_with_a_leaf_nothing_carries_stays_unresolved() -> None:
+    detections = [Detection(kind="nesting", field="payload.employee_id", to="employee_id")]
+    after = [{"employee_id": row["employee_id"]} for row in FLAT]
+    used = {"payload", "payload.employee_id", "payload.salary"}
+    result = infer_mapping(detections, _envelope_contract(), used, ENVELOPED, after)
+    assert result.unresolved == ["payload.salary"]
+
+
+def test_an_object_read_whole_still_needs_a_successor() -> None:
+    used = {"payload"}
+    result = infer_mapping([], _envelope_contract(), used, ENVELOPED, FLAT)
+    assert result.unresolved == ["payload"]
+
+
+# opaque identifiers: a key written another way is still the key
+
+PLACES_BEFORE = [{"place_id": f"ChIJN1t_tDeuEmsR{i}"} for i in range(4)]
+PLACES_AFTER = [{"id": f"ChIJ3S-JXmauEmsRUc{i}"} for i in range(4)]
+
+
+def test_a_key_written_with_other_marks_is_still_its_successor() -> None:
+    contract = Contract(
+        dataset="places", key="place_id", fields=[{"name": "place_id", "type": "string"}]
+    )
+    result = infer_mapping(
+        [Detection(kind="rename", field="place_id", to="id")],
+        contract,
+        {"place_id"},
+        PLACES_BEFORE,
+        PLACES_AFTER,
+    )
+    assert result.mapping.as_dict() == {"place_id": "id"}
+
+
+def test_a_field_not_declared_a_key_keeps_its_marks_check() -> None:
+    contract = Contract(dataset="places", fields=[{"name": "place_id", "type": "string"}])
+    result = infer_mapping(
+        [Detection(kind="rename", field="place_id", to="id")],
+        contract,
+        {"place_id"},
+        PLACES_BEFORE,
+        PLACES_AFTER,
+    )
+    assert result.unresolved == ["place_id"]
+    assert any("never writes '_'" in r.reason for r in result.refused)
+
+
+def test_a_key_whose_successor_repeats_values_is_judged_as_any_field() -> None:
+    contract = Contract(
+        dataset="places", key="place_id", fields=[{"name": "place_id", "type": "string"}]
+    )
+    after = [{"id": "ChIJ3S-JXmauEmsRUc"} for _ in range(4)]
+    result = infer_mapping(
+        [Detection(kind="rename", field="place_id", to="id")],
+        contract,
+        {"place_id"},
+        PLACES_BEFORE,
+        after,
+    )
+    assert result.unresolved == ["place_id"]

@@ -36,3 +36,4 @@ class Candidate:
     witness: Witness | None = field(default=None, compare=False)
     judged_unit: bool = False  # undoes a conversion a declared unit's judgement chose
     same_field: bool = False  # the field kept its name: its new values are other events' values
+    identifier: bool = False  # the contract declares the field unique: its size means nothing

@@ -207,6 +207,7 @@ class _SplitEvidence:
         self.field, self.names, self.template, self.found = field, names, template, found
         self.optional = optional
         self.languages = [learn([str(v) for v in found[n] if v != ""]) for n in names]
+        self.constants = [_constant(found[n]) for n in names]
 
     def _reading(self, source: Mapping[str, object]) -> tuple[str | None, ...] | None:
         """A reading of the old event's value; a part the old event had must read as it was."""
@@ -215,6 +216,9 @@ class _SplitEvidence:
             if all(
                 (known := _at(source, name)) is None or str(known) == piece
                 for name, piece in zip(self.names, pieces, strict=True)
+            ) and all(
+                constant is None or piece in (None, constant)
+                for constant, piece in zip(self.constants, pieces, strict=True)
             ):
                 return pieces
         return None
@@ -244,6 +248,22 @@ class _SplitEvidence:
                 f"{_shown(self.template)}"
             )
         return problem, Witness(tuple(events), tuple(expected), f"old values of {self.field}")
+
+
+MIN_CONSTANT = 3
+"""Events a part must hold one value in before that value is all the part may read as."""
+
+
+def _constant(found: Sequence[JsonValue]) -> str | None:
+    """The one text a part holds in every new event (at least `MIN_CONSTANT`), or None: such a
+    part (`type: contact`) reads as that text in the old values, never as any piece its
+    characters would admit (the `u` of `usr_20031`).
+
+    >>> _constant(["user", "user", "user"]), _constant(["user", "admin", "user"])
+    ('user', None)
+    """
+    texts = {str(v) for v in found if v not in (None, "")}
+    return texts.pop() if len(texts) == 1 and len(found) >= MIN_CONSTANT else None
 
 
 def merge_candidates(

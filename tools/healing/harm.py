@@ -13,9 +13,10 @@ from sqlglot import exp
 
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
+from core.models import ModelPatch
 from tools.lineage.graph import LineageGraph
 from tools.sql.model_graph import build_graph, parse_model
-from tools.sql.replay import evaluate_checks, run_models
+from tools.sql.replay import ModelOutput, evaluate_checks, replay, run_models
 
 
 def invariants_broken(
@@ -70,13 +71,13 @@ def new_values_flow_through(
     for model in impact.models:
         tree = parse_model(pipeline.models[model], pipeline.dialect, model)
         for column in tree.find_all(exp.Column):
-            if column.name.lower() in names and column.find_ancestor(*_MEANINGFUL) is not None:
+            if column.name.lower() in names and column.find_ancestor(*MEANINGFUL) is not None:
                 return False
     return True
 
 
 # Where a value means something: compared, matched, or picked among cases.
-_MEANINGFUL = (exp.Predicate, exp.Case, exp.If, exp.In)
+MEANINGFUL = (exp.Predicate, exp.Case, exp.If, exp.In)
 
 
 def repeated_keys_absorbed(
@@ -105,3 +106,39 @@ def repeated_keys_absorbed(
         if not rows or len(values) != len(rows) or len(set(map(repr, values))) != len(values):
             return False
     return True
+
+
+def change_absorbed(
+    pipeline: Pipeline,
+    contracts: Mapping[str, Contract],
+    dataset: str,
+    patches: Sequence[ModelPatch],
+    events: Sequence[Mapping[str, object]],
+) -> bool:
+    """True when the models, as they are, compute from `events` exactly what `patches` would.
+
+    A fix that restores the old representation changes nothing the models output when they
+    already read the field through a cast that accepts the new one (`cast(value as float64)` of
+    a number that used to be its text): the change is compatible. Models that fail on the new
+    events, or any output column, type or row that differs, are harm the patch answers.
+    """
+    if not patches or not events:
+        return False
+    patched = Pipeline(
+        dialect=pipeline.dialect,
+        models={**pipeline.models, **{p.model: p.after_sql for p in patches}},
+    )
+    tables = {dataset: [dict(e) for e in events]}
+    try:
+        now = replay(pipeline, tables, contracts).outputs
+        fixed = replay(patched, tables, contracts).outputs
+    except (ReplayError, ToolError):
+        return False
+    return now.keys() == fixed.keys() and all(_same_output(now[m], fixed[m]) for m in now)
+
+
+def _same_output(first: ModelOutput, second: ModelOutput) -> bool:
+    if first.columns != second.columns:
+        return False
+    rows = [sorted(repr(sorted(r.items())) for r in o.rows) for o in (first, second)]
+    return rows[0] == rows[1]

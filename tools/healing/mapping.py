@@ -115,18 +115,24 @@ def fits(
     old: Sequence[JsonValue],
     new: Sequence[JsonValue],
     magnitude: Literal["typical", "spread", "judged"] = "typical",
+    identifier: bool = False,
 ) -> str | None:
     """Why values `new` cannot be the old field's values `old`, or None when they fit.
 
     `magnitude`: "typical" compares typical values (another field's values must sit near the
     old ones); "spread" asks only that no move beyond natural variation happened (the same field
     written another way: its samples are different events); "judged" skips it (a unit judgement
-    already placed the values, tools.matching.unit_fit)."""
+    already placed the values, tools.matching.unit_fit). An `identifier` (a declared key whose
+    values are all distinct: see `opaque_identifiers`) is judged by its kind alone: the size,
+    marks and outline of opaque ids mean nothing (new ids may be longer, or written with `-`
+    where the old had `_`)."""
     old_kinds, new_kinds = kinds(old), kinds(new)
     if not old or not new:
         return None
     if old_kinds != new_kinds and not old_kinds <= {"int", "float"} >= new_kinds:
         return f"computes {sorted(new_kinds)} values where the field held {sorted(old_kinds)}"
+    if identifier and opaque_identifiers(old) and opaque_identifiers(new):
+        return None
     few = min(len(_floats(old)), len(_floats(new))) < MIN_VALUES
     if old_kinds <= {"int", "float"} and (
         magnitude == "typical" or (magnitude == "spread" and few)
@@ -202,7 +208,25 @@ def candidate_problem(
         magnitude = "judged"
     elif candidate.same_field:
         magnitude = "spread"
-    return fits(values(before, field), new, magnitude)
+    return fits(values(before, field), new, magnitude, candidate.identifier)
+
+
+def opaque_identifiers(found: Sequence[JsonValue]) -> bool:
+    """At least two values, all distinct, whole numbers or text without spaces: the values
+    of a key, which name events and carry no parts.
+
+    >>> opaque_identifiers(["ChIJN1t_tDeuEmsR", "ChIJ3S-JXmauEmsR"]), opaque_identifiers([7, 7])
+    (True, False)
+    >>> opaque_identifiers(["Ada Lovelace", "Alan Turing"]), opaque_identifiers([1.5, 2.5])
+    (False, False)
+    """
+    ids = [
+        v
+        for v in found
+        if (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, str) and v and not any(c.isspace() for c in v))
+    ]
+    return len(ids) >= 2 and len(ids) == len(found) == len({repr(v) for v in ids})
 
 
 def _floats(found: Sequence[JsonValue]) -> list[float]:

@@ -15,6 +15,7 @@ from core.models import Detection
 from tools.healing.candidate import Candidate
 from tools.healing.composition_candidates import merge_candidates, split_candidates
 from tools.healing.representation import estimated_factor, ref, restore
+from tools.matching.name_units import magnitudes_agree, name_conversion
 from tools.matching.samples import Events, kinds, paths, values
 from tools.matching.successors import choose_successor
 from tools.matching.unit_conversion import conversions
@@ -82,16 +83,45 @@ class _Evidence:
         new = values(self.after, base)
         found = []
         judged = self._judged_unit({field, base})
-        for factor, offset in self.factors({field, base}, old, new):
+        for factor, offset in self.named_units(field, base, old, new) or self.factors(
+            {field, base}, old, new
+        ):
             target, undone = restore(ref(base), self.old_kinds(field), new, old, factor, offset)
             why = f"{reason}; {undone}" if undone else reason
             exact = judged and factor is not None
             found.append(
                 Candidate(
-                    target, why, confidence, decisive, judged_unit=exact, same_field=field == base
+                    target,
+                    why,
+                    confidence,
+                    decisive,
+                    judged_unit=exact,
+                    same_field=field == base,
+                    identifier=self.identifier(field),
                 )
             )
         return found
+
+    def named_units(
+        self, field: str, base: str, old: list[JsonValue], new: list[JsonValue]
+    ) -> list[tuple[float | None, float]]:
+        """The conversion the names spell (`billsec` -> `billmsec`), where no unit change was
+        detected and the values' magnitudes agree with it; [] otherwise."""
+        if field == base or any(
+            d.kind == "unit_change" and d.field in (field, base) for d in self.detections
+        ):
+            return []
+        declared = self.contract.field(field)
+        named = name_conversion(field, base, declared.unit if declared is not None else None)
+        if named is None or not magnitudes_agree(named, old, new):
+            return []
+        return [(named.factor, named.offset)]
+
+    def identifier(self, field: str) -> bool:
+        """Whether the contract declares `field` unique (or its key): values that name events,
+        whose size carries no meaning (new ids may be far larger than old ones)."""
+        declared = self.contract.field(field)
+        return self.contract.key == field or (declared is not None and declared.unique)
 
 
 def _merge_order(ev: _Evidence, det: Detection, new: str, names: list[str]) -> list[str]:
@@ -158,12 +188,7 @@ def candidates_for(
     before: Events,
     after: Events,
 ) -> Iterator[tuple[str, list[Candidate]]]:
-    """(field, candidates) for every used field the change affects, in the given order.
-
-    An object the models read through its fields (`payload` of `payload.salary`) is answered by
-    those fields' own candidates: its vanishing alone asks for nothing more. (A model reading
-    the object whole would read NULL after the fix, and the replay gate refuses that.)
-    """
+    """(field, candidates) for every used field the change affects, in the given order."""
     ev = _Evidence(detections, contract, before, after)
     claimed = {t for d in detections for t in ([d.to] if isinstance(d.to, str) else d.to or [])}
     for field in used_fields:
@@ -171,14 +196,14 @@ def candidates_for(
             d.kind == "merge" and isinstance(d.to, list) and field in d.to for d in detections
         )
         vanished = bool(after) and field in ev.before_paths and field not in ev.after_paths
-        if vanished and not mentioned and _read_through_fields(ev, field, used_fields):
-            continue
-        if mentioned or vanished:
+        if (mentioned or vanished) and not _answered_by_leaves(ev, field, used_fields):
             yield field, _field_candidates(ev, field, claimed)
 
 
-def _read_through_fields(ev: _Evidence, field: str, used_fields: Sequence[str]) -> bool:
-    """Whether `field` held objects and the models use fields inside it."""
-    held = values(ev.before, field)
-    inner = any(used.startswith(f"{field}.") for used in used_fields)
-    return inner and bool(held) and all(isinstance(v, dict) for v in held)
+def _answered_by_leaves(ev: _Evidence, field: str, used_fields: Sequence[str]) -> bool:
+    """Whether `field` is an object whose leaves the models read are mapped on their own: the
+    models read `payload.salary`, not `payload`, so the envelope needs no successor itself (a
+    model reading the object whole still breaks in the replay, which refuses the patch)."""
+    old = values(ev.before, field)
+    objects = bool(old) and all(isinstance(v, dict) for v in old)
+    return objects and any(u.startswith(f"{field}.") for u in used_fields)

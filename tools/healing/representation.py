@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pydantic import JsonValue
 from sqlglot import exp
 
+from tools.healing.durations import all_durations, old_unit, seconds_sql
 from tools.matching.samples import FLAG_WORDS, epoch_units, flags, iso_format, kinds, typical
 from tools.sql.patch import column_from_parts
 
@@ -191,7 +192,56 @@ def _cast(v: _Values) -> tuple[str, str] | None:
     return None
 
 
-_RULES = (_epoch_to_iso, _iso_to_epoch, _iso_to_iso, _to_grouped, _from_grouped, _flags, _cast)
+def _from_duration(v: _Values) -> tuple[str, str] | None:
+    """ISO 8601 durations where numbers of a time unit were: their seconds, in that unit."""
+    if not v.old_kinds or not v.old_kinds <= {"int", "float"} or not all_durations(v.new):
+        return None
+    unit = old_unit(v.old, v.new)
+    if unit is None:
+        return None
+    name, per_second = unit
+    seconds = seconds_sql(v.reference)
+    if per_second == 1:
+        return seconds, "ISO 8601 duration read as seconds"
+    scaled = (
+        f"({seconds}) * {per_second:g}" if per_second > 1 else f"({seconds}) / {1 / per_second:g}"
+    )
+    return scaled, f"ISO 8601 duration read as {name}"
+
+
+_RULES = (
+    _epoch_to_iso,
+    _iso_to_epoch,
+    _iso_to_iso,
+    _to_grouped,
+    _from_grouped,
+    _flags,
+    _from_duration,
+    _cast,
+)
+
+
+def _whole(new: Sequence[JsonValue], factor: float, offset: float) -> bool:
+    """Whether every new value converts back to a whole number: rounding then loses nothing.
+    Finer values (milliseconds where whole seconds were) keep their fraction.
+
+    >>> _whole([1250, 300.0], 0.01, 0.0), _whole([121480, 45020], 1000.0, 0.0)
+    (True, False)
+    """
+    numbers = [n for v in new if (n := _number(v)) is not None]
+    back = [(n - offset) / factor for n in numbers]
+    return all(abs(b - round(b)) <= 1e-6 + 1e-12 * abs(b) for b in back)
+
+
+def _number(value: JsonValue) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _zoned(value: JsonValue) -> bool:
@@ -227,7 +277,9 @@ def restore(
         base = f"CAST({reference} AS DOUBLE)" if "numeric" in kinds(new) else reference
         shift = f" plus {offset:g}" if offset else ""
         undone = f"unit factor {factor:g}{shift} undone"
-        return scale(base, factor, old_kinds == {"int"}, offset), undone
+        return scale(base, factor, old_kinds == {"int"} and _whole(new, factor, offset), offset), (
+            undone
+        )
     values = _Values(reference, old_kinds, old, new)
     return next((found for rule in _RULES if (found := rule(values))), (reference, ""))
 

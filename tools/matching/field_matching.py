@@ -52,10 +52,59 @@ def name_similarity(first: str, second: str) -> float:
     return evidence_of_names(first, second)
 
 
+def successor_names(old: str, new: str, siblings: int = 1) -> float:
+    """Name evidence that `new` succeeds `old`, given how many fields appeared in `new`'s object
+    (`siblings`). The parent two fields share says which leaf it is only when that leaf is the
+    one field new to the object; beside another new one, only the leaves' own names count.
+
+    >>> successor_names("amount.total", "amount.value"), successor_names("actor.username",
+    ...     "actor.nickname", siblings=2)
+    (0.5, 0.0)
+    """
+    old_parent, _, old_leaf = old.rpartition(".")
+    new_parent, _, new_leaf = new.rpartition(".")
+    if siblings > 1 and old_parent and old_parent == new_parent:
+        return name_similarity(old_leaf, new_leaf)
+    return name_similarity(old, new)
+
+
 def type_group(profile: FieldProfile) -> str | None:
     """The dominant JSON type with integer and number merged into 'numeric'."""
     kind = profile.dominant_type()
     return _GROUPS.get(kind, kind) if kind is not None else None
+
+
+def value_group(profile: FieldProfile) -> str | None:
+    """`type_group`, where text that only ever holds numbers (`"2251"`) counts as numeric: a
+    producer that starts sending numbers as strings still sends the same values."""
+    group = type_group(profile)
+    if group == "string" and profile.encodings.get("numeric_string", 0) == profile.valued > 0:
+        return "numeric"
+    return group
+
+
+def same_vocabulary(old: FieldProfile, new: FieldProfile) -> bool:
+    """Two code fields with exactly the same codes (at least two, neither numbers nor flags,
+    and some code repeats: codes, not identifiers): one vocabulary under two names.
+
+    >>> from tools.profiling.profile_batch import profile_batch
+    >>> old = profile_batch([{"m": c} for c in ["send", "charge", "send", "charge"]]).fields["m"]
+    >>> new = profile_batch([{"n": c} for c in ["charge", "send", "charge"]]).fields["n"]
+    >>> same_vocabulary(old, new), same_vocabulary(old, old.model_copy(update={"sketch": [1]}))
+    (True, False)
+    """
+    if type_group(old) != "string" or type_group(new) != "string" or old.top_overflow:
+        return False
+    codes = set(old.top)
+    if len(codes) < 2 or codes != set(new.top) or set(old.sketch) != set(new.sketch):
+        return False
+    flags = {"true", "false", "yes", "no", "y", "n", "t", "f", "on", "off", "0", "1"}
+    repeated = old.duplicates > 0 or new.duplicates > 0
+    return (
+        repeated
+        and not {c.lower() for c in codes} <= flags
+        and "numeric_string" not in (old.encodings.keys() | new.encodings.keys())
+    )
 
 
 def value_overlap(old: FieldProfile, new: FieldProfile) -> tuple[int, float]:
@@ -78,7 +127,7 @@ def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
             return True
         before, after = max(abs(low.min), abs(low.max)), max(abs(high.min), abs(high.max))
         return min(before, after) > 0 and max(before, after) / min(before, after) <= 10
-    return type_group(old) == type_group(new)
+    return value_group(old) == value_group(new)
 
 
 def _outlines(shapes: dict[str, int]) -> dict[str, float]:
@@ -92,19 +141,20 @@ def _outlines(shapes: dict[str, int]) -> dict[str, float]:
     return found
 
 
-def score_successor(old: FieldProfile, new: FieldProfile) -> float:
-    """0..1: how strongly the evidence says `new` carries the values `old` used to carry.
+def score_successor(old: FieldProfile, new: FieldProfile, siblings: int = 1) -> float:
+    """0..1: how strongly the evidence says `new` carries the values `old` used to carry
+    (`siblings`: the fields that appeared in `new`'s object, see `successor_names`).
 
-    A field of another JSON type scores only when it kept its name under another parent and
-    writes the same kind of values another way (`quantity` -> `details.quantity` as text):
-    a move with a type change, whose representation the healer then restores and verifies.
+    Values of another kind score only when the field kept its name under another parent and
+    writes the same values another way (`price` -> `details.price` as `1,299.00`, an instant
+    as epoch milliseconds): a move with a type change, which the healer restores and verifies.
     """
     if type_group(old) == "object" or type_group(new) == "object":
         return 0.0
-    if type_group(old) != type_group(new):
+    if value_group(old) != value_group(new):
         return REWRITTEN_SCORE if same_leaf(old.path, new.path) and rewritten(old, new) else 0.0
     shared, containment = value_overlap(old, new)
-    names = name_similarity(old.path, new.path)
+    names = successor_names(old.path, new.path, siblings)
     leaf = old.path.rsplit(".", 1)[-1] == new.path.rsplit(".", 1)[-1]
     informative = shared >= 3 or (shared >= 1 and len(old.sketch) >= 3)
     if shared and containment >= 0.5 and (informative or names > 0 or leaf):
@@ -115,11 +165,15 @@ def score_successor(old: FieldProfile, new: FieldProfile) -> float:
 
 
 def _sole_pair_score(old: FieldProfile, new: FieldProfile) -> float:
-    """One key gone, one appeared, both all-distinct values of one look: a weak rename."""
-    if type_group(old) != type_group(new) or type_group(old) in (None, "object", "boolean"):
+    """One key gone, one appeared, both all-distinct values of one look (numbers and their
+    text alike), or one code vocabulary: a weak rename."""
+    if value_group(old) != value_group(new) or type_group(old) in (None, "object", "boolean"):
         return 0.0
+    if same_vocabulary(old, new):
+        return 0.5
     unique = all(p.duplicates == 0 and len(p.sketch) >= min(p.valued, 3) for p in (old, new))
-    same_look = shapes_agree(old, new) and set(old.encodings) == set(new.encodings)
+    encodings = [set(p.encodings) - {"numeric_string"} for p in (old, new)]
+    same_look = shapes_agree(old, new) and encodings[0] == encodings[1]
     return 0.5 if unique and same_look and old.valued >= 2 and new.valued >= 2 else 0.0
 
 
@@ -137,7 +191,8 @@ def match_successors(
     scored = []
     for old in vanished:
         for new in appeared:
-            score = score_successor(baseline.fields[old], current.fields[new])
+            siblings = _open_siblings(old, new, vanished, appeared)
+            score = score_successor(baseline.fields[old], current.fields[new], siblings)
             if score > 0:
                 scored.append((round(score * _coverage(baseline, current, old, new), 4), old, new))
     if not scored and len(vanished) == 1 and len(appeared) == 1:
@@ -166,6 +221,19 @@ def match_successors(
     return matches
 
 
+def _open_siblings(old: str, new: str, vanished: Sequence[str], appeared: Sequence[str]) -> int:
+    """Fields that appeared in `new`'s object, `new` included, less those whose leaf another
+    vanished field's leaf names (`currency_code` beside a vanished `currency`)."""
+    parent = new.rpartition(".")[0]
+    others = [v.rpartition(".")[2] for v in vanished if v != old]
+    return sum(
+        1
+        for a in appeared
+        if a.rpartition(".")[0] == parent
+        and (a == new or not any(name_similarity(a.rpartition(".")[2], o) >= 0.5 for o in others))
+    )
+
+
 def _rival_pairs(
     ranked: list[tuple[float, str, str]], score: float, old: str, new: str, used: set[str]
 ) -> list[tuple[float, str, str]]:
@@ -173,7 +241,7 @@ def _rival_pairs(
     return [
         (found, before, after)
         for found, before, after in ranked
-        if score - found <= MARGIN
+        if round(score - found, 4) <= MARGIN
         and (before == old) != (after == new)
         and before not in used
         and after not in used
@@ -193,18 +261,17 @@ def same_leaf(old: str, new: str) -> bool:
 
 
 def is_nesting(old: str, new: str) -> bool:
-    """A move into or out of an object: the parent changes and the name stays (nearly) the same.
+    """A move into or out of an object (or from one object to another): the parent changes.
+
+    As the scenario format's conventions say, the move is nesting even when the leaf is
+    renamed on the way (`source` -> `log.file.path`).
 
     >>> is_nesting("city", "address.city"), is_nesting("ship_city", "shipping.city")
     (True, True)
     >>> is_nesting("city", "town"), is_nesting("city", "address.town")
-    (False, False)
+    (False, True)
     """
-    old_parent, _, old_leaf = old.rpartition(".")
-    new_parent, _, new_leaf = new.rpartition(".")
-    if old_parent == new_parent:
-        return False
-    return old_leaf == new_leaf or name_similarity(old, new) >= 0.75
+    return old.rpartition(".")[0] != new.rpartition(".")[0]
 
 
 def _coverage(baseline: BatchProfile, current: BatchProfile, old: str, new: str) -> float:

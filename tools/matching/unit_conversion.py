@@ -130,6 +130,38 @@ def conversions(declared: str) -> tuple[Conversion, ...]:
     return tuple(found)
 
 
+def conversion_between(source: str, target: str) -> Conversion | None:
+    """The conversion from unit `source` to unit `target` (names pint knows: `lb`, `kg`, `in`),
+    or None when either is unknown, they are one unit, or their dimensions differ.
+
+    >>> c = conversion_between("lb", "kg")
+    >>> (c.unit, round(c.factor, 8), c.offset) if c else None
+    ('kg', 0.45359237, 0.0)
+    >>> conversion_between("in", "in"), conversion_between("lb", "cm")
+    (None, None)
+    >>> conversion_between("x", "kg") is None
+    True
+    """
+    old, new = _parsed(source), _parsed(target)
+    if old is None or new is None or old == new or old.dimensionality != new.dimensionality:
+        return None
+    if old.dimensionless:
+        return None  # counts, ratios and bytes: pint cannot tell them apart
+    zero = registry().Quantity(0.0, old).to(new).magnitude
+    one = registry().Quantity(1.0, old).to(new).magnitude
+    return Conversion(source, target, _tidy(one - zero), _tidy(zero))
+
+
+def same_unit(first: str, second: str) -> bool:
+    """Whether two names denote one unit (`lb` and `pound`).
+
+    >>> same_unit("lb", "pound"), same_unit("in", "cm"), same_unit("x", "x")
+    (True, False, False)
+    """
+    a, b = _parsed(first), _parsed(second)
+    return a is not None and a == b
+
+
 def _tidy(number: float) -> float:
     """Float noise of the unit arithmetic rounded away: 31.999999999999936 -> 32.0."""
     return float(f"{number:.12g}")

@@ -9,9 +9,12 @@ from core.contracts import Contract
 from core.models import Detection
 from tools.contracts.check import ACCEPTED_TYPES
 from tools.matching.field_matching import Match, match_successors
+from tools.matching.key_successors import key_successors
+from tools.matching.name_units import unit_renames
 from tools.matching.split_merge import find_merge, find_split
 from tools.monitoring.detection_evidence import make_detection
 from tools.monitoring.field_changes import detect_field_changes
+from tools.monitoring.unit_labels import labelled_unit_changes
 from tools.profiling.batch_profile import BatchProfile, FieldProfile
 
 VANISH_RATIO = 0.5  # a field vanished when its share of events fell below half its baseline
@@ -35,6 +38,8 @@ def detect_drift(
     moved_out = _vanished(contract, reference, current, baseline is None, inside_open=True)
     moved_in = _appeared(contract, reference, current, inside_open=True)
     matches = match_successors(reference, current, vanished + moved_out, appeared + moved_in)
+    matches += _unit_renames(contract, reference, current, vanished, appeared, matches)
+    matches += _key_successors(contract, reference, current, vanished, appeared, matches)
     matches += _splits_and_merges(reference, current, vanished, appeared, matches)
     found = [d for m in matches for d in _from_match(contract, current, m)]
     moved = {path for m in matches for path in (*m.old, *m.new)}
@@ -49,9 +54,13 @@ def detect_drift(
         found.append(make_detection(contract, current, "remove", path, note="stopped appearing"))
     for path in _additions(contract, reference, current, appeared, moved):
         found.append(make_detection(contract, current, "add", path, note="not in the contract"))
+    labelled = labelled_unit_changes(contract, baseline, current)
+    stated = {d.field for d in labelled}
     for path, profile in current.fields.items():
         if path not in moved and profile.valued:
-            found += detect_field_changes(contract, baseline, current, path, profile)
+            changes = detect_field_changes(contract, baseline, current, path, profile)
+            found += [d for d in changes if not (d.kind == "unit_change" and d.field in stated)]
+    found += labelled
     # a required field still in some events is not gone: it is missing, so it is nullability
     found += _nullability(contract, baseline, current, moved | set(removed))
     return found
@@ -99,6 +108,35 @@ def _appeared(
         if before is None or before.present <= 0.01 * reference.total:
             new.append(path)
     return new
+
+
+def _unit_renames(
+    contract: Contract,
+    reference: BatchProfile,
+    current: BatchProfile,
+    vanished: Sequence[str],
+    appeared: Sequence[str],
+    matches: Sequence[Match],
+) -> list[Match]:
+    used = {path for m in matches for path in (*m.old, *m.new)}
+    units = {f.name: f.unit for f in contract.fields if f.unit}
+    olds = [p for p in vanished if p not in used]
+    return unit_renames(reference, current, olds, [p for p in appeared if p not in used], units)
+
+
+def _key_successors(
+    contract: Contract,
+    reference: BatchProfile,
+    current: BatchProfile,
+    vanished: Sequence[str],
+    appeared: Sequence[str],
+    matches: Sequence[Match],
+) -> list[Match]:
+    used = {path for m in matches for path in (*m.old, *m.new)}
+    olds = [p for p in vanished if p not in used]
+    return key_successors(
+        contract, reference, current, olds, [p for p in appeared if p not in used]
+    )
 
 
 def _splits_and_merges(

@@ -3,7 +3,10 @@ and writers killed half-way."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+import pytest
 
 from agents.edges.bucket_files import FileBucket, etag_matches
 
@@ -124,3 +127,40 @@ def test_a_listing_read_before_a_change_shows_the_change_afterwards(tmp_path: Pa
     bucket.delete("t/p0/records/001.batch")
     assert [o.key for o in bucket.list("t/p0/records/").objects] == ["t/p0/records/000.batch"]
     assert [o.key for o in bucket.list("t/p0/r").objects] == ["t/p0/records/000.batch"]
+
+
+def test_writes_within_one_clock_tick_are_stamped_in_the_order_they_were_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The file system's clock ticks every few milliseconds; Tansu takes the batch listed with
+    # the newest LastModified for a partition's latest, so writes must never share a time.
+    monkeypatch.setattr(time, "time_ns", lambda: 1_700_000_000_000_000_000)
+    bucket = FileBucket(tmp_path)
+    keys = [f"records/{n:05d}.batch" for n in (2, 0, 1)]
+    stamps = []
+    for key in keys:
+        stored = bucket.put(key, key.encode())
+        assert stored is not None
+        stamps.append(stored.modified_ns)
+    replaced = bucket.put(keys[0], b"again")
+    assert replaced is not None
+    stamps.append(replaced.modified_ns)
+    assert stamps == sorted(set(stamps)) and stamps[0] == 1_700_000_000_000_000_000
+    reopened = FileBucket(tmp_path)  # the stamps are the files' own times, kept on disk
+    by_time = sorted(reopened.list("records/").objects, key=lambda o: o.modified_ns)
+    assert [o.key for o in by_time] == [keys[1], keys[2], keys[0]]
+    assert by_time[-1].modified_ns == stamps[-1]
+
+
+def test_a_bucket_follows_the_wall_clock_when_it_moves_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [5_000_000_000]
+    monkeypatch.setattr(time, "time_ns", lambda: now[0])
+    bucket = FileBucket(tmp_path)
+    first = bucket.put("a", b"1")
+    now[0] += 3_000_000_000
+    second = bucket.put("b", b"2")
+    assert first is not None and second is not None
+    assert (first.modified_ns, second.modified_ns) == (5_000_000_000, 8_000_000_000)
+    assert second.modified == 8.0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -32,7 +34,7 @@ def test_one_holder_at_a_time_and_the_next_after_release(
     two_replicas: tuple[Leases, Leases],
 ) -> None:
     first, second = two_replicas
-    name = f"applier-{id(two_replicas)}"
+    name = f"applier-{uuid.uuid4().hex}"  # other runs may share the PostgreSQL server
     held = first.try_acquire(name)
     assert held is not None
     assert second.try_acquire(name) is None
@@ -50,11 +52,17 @@ def test_a_replica_that_dies_frees_its_lease() -> None:
     engines = [create_engine(POSTGRES_URL), create_engine(POSTGRES_URL)]
     try:
         dying, survivor = PostgresLeases(engines[0]), PostgresLeases(engines[1])
-        held = dying.try_acquire("outbox-dies")
-        assert held is not None and survivor.try_acquire("outbox-dies") is None
+        name = f"outbox-dies-{uuid.uuid4().hex}"  # other runs may share this server
+        held = dying.try_acquire(name)
+        assert held is not None and survivor.try_acquire(name) is None
         held.invalidate()  # the connection is gone, as when the process is killed
         engines[0].dispose()
-        taken = survivor.try_acquire("outbox-dies")
+        # The server frees the lock when it notices the closed connection: soon, not at once.
+        deadline = time.monotonic() + 30
+        taken = survivor.try_acquire(name)
+        while taken is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            taken = survivor.try_acquire(name)
         assert taken is not None
         survivor.release(taken)
     finally:

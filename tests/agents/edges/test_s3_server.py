@@ -11,7 +11,7 @@ import pytest
 
 from agents.edges.bucket_files import FileBucket
 from agents.edges.object_store_process import BUCKET, ObjectStoreProcess
-from agents.edges.s3_server import S3Server
+from agents.edges.s3_server import S3Server, listing_time
 
 KEY = "test-key"
 AUTH = {"authorization": f"AWS4-HMAC-SHA256 Credential={KEY}/20260101/us-east-1/s3/aws4_request"}
@@ -125,3 +125,24 @@ def test_the_server_process_keeps_its_objects_through_a_sigkill(tmp_path: Path) 
     finally:
         store.stop()
     assert not store.running and not store.pid_path.exists()
+
+
+def test_a_listing_tells_when_each_object_was_written_to_the_nanosecond(
+    server: S3Server,
+) -> None:
+    # Tansu answers a partition's latest offset from the batch listed with the newest
+    # LastModified: batches written within one second (S3's own resolution) must not tie.
+    for n in (3, 1, 2):
+        server.handle("PUT", f"/tansu/records/{n:03d}.batch", b"", AUTH, b"x")
+    reply = server.handle("GET", "/tansu", b"list-type=2&prefix=records%2F", AUTH, b"")
+    pairs = re.findall(r"<Key>([^<]+)</Key><LastModified>([^<]+)<", reply.body.decode())
+    assert [key for key, _ in pairs] == [f"records/{n:03d}.batch" for n in (1, 2, 3)]
+    times = [moment for _, moment in pairs]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", t) for t in times)
+    written = sorted(pairs, key=lambda pair: pair[1])  # the format sorts as text
+    assert [key for key, _ in written] == [f"records/{n:03d}.batch" for n in (3, 1, 2)]
+
+
+def test_listing_times_are_utc_with_nine_fraction_digits() -> None:
+    assert listing_time(1_700_000_000_000_000_007) == "2023-11-14T22:13:20.000000007Z"
+    assert listing_time(86_400_123_000_000) == "1970-01-02T00:00:00.123000000Z"

@@ -4,9 +4,13 @@ migrate once, and the migrated schema is exactly the one the code declares."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -234,6 +238,38 @@ def test_replicas_starting_together_migrate_once(
             connection.execute(text(f'SET search_path TO "{store_database.schema}"'))
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     assert [row[0] for row in versions] == [store_migrations.head_revision()]
+
+
+@contextlib.contextmanager
+def _lock_held_elsewhere(engine: Engine) -> Iterator[None]:
+    """The migration lock, held as another replica stuck in its migration would hold it."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            key = {"key": store_migrations._LOCK_KEY}
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+        return
+    path = Path(str(engine.url.database))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path.with_name(f"{path.name}.migrate.lock"), os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def test_a_replica_gives_up_on_a_migration_lock_held_too_long_and_says_why(
+    store_database: StoreDatabase, engine: Engine
+) -> None:
+    with _lock_held_elsewhere(engine), pytest.raises(StoreError, match="migration lock for over"):
+        store_migrations.upgrade(engine, lock_wait_s=0.5)
+    assert current_revisions(engine).current is None  # it waited and changed nothing
+    store_migrations.upgrade(engine, lock_wait_s=0.5)  # once the holder is gone, it migrates
+    assert current_revisions(engine).at_head
 
 
 def test_a_database_migrated_by_a_newer_suture_is_refused_with_advice(

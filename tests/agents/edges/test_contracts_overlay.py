@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agents.edges.contracts_overlay import ContractsOverlay
 from agents.edges.git_repo import GitPipelineRepo
-from agents.main import _ContractsOverlay
 
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+SHOP = Path(__file__).resolve().parents[3] / "examples" / "shop"
 
 
 async def test_reads_again_only_when_a_file_changed(tmp_path: Path) -> None:
     repo = GitPipelineRepo.create(SHOP, tmp_path / "repo")
-    view = _ContractsOverlay(repo, None)
+    view = ContractsOverlay(repo, None)
     first, contracts = await view.snapshot()
     again, _ = await view.snapshot()
     assert again is first  # nothing changed: the cached pipeline
@@ -27,7 +27,7 @@ async def test_a_contracts_folder_of_its_own_is_watched_too(tmp_path: Path) -> N
     repo = GitPipelineRepo.create(SHOP, tmp_path / "repo")
     folder = tmp_path / "contracts"
     folder.mkdir()
-    view = _ContractsOverlay(repo, folder)
+    view = ContractsOverlay(repo, folder)
     assert (await view.snapshot())[1] == {}
     source = (repo.path / "contracts" / "orders.yaml").read_text()
     (folder / "orders.yaml").write_text(source)

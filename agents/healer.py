@@ -55,6 +55,7 @@ from tools.healing.mapping import MappingInference, infer_mapping
 from tools.healing.recipe_plan import RecipePlan, plan_recipes
 from tools.healing.recipes import apply_recipe
 from tools.healing.recode import known_domain
+from tools.lineage.fields_read import fields_read
 from tools.lineage.graph import LineageGraph, build_lineage
 from tools.sql.patch import apply_mapping
 
@@ -148,9 +149,7 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
             _escalate(alert, f"no contract for topic {alert.dataset!r}; cannot reason about it")
         ]
     graph = build_lineage(pipeline, contracts)
-    used = frozenset(
-        f.name for f in contract.fields if graph.models_affected_by(alert.dataset, f.name)
-    )
+    used = fields_read(contract, graph)
     case = Case(alert, pipeline, contracts, contract, graph, used, pending=pending)
     harmful = [d for d in alert.detections if _reaches_models(d, used)]
     if alert.category != "drift" or any(d.kind not in _MAPPABLE for d in harmful):
@@ -454,20 +453,36 @@ def _undecided(inference: MappingInference) -> bool:
 
 
 def _candidates(inference: MappingInference) -> list[str]:
+    """Every candidate considered for an undecided field: those left and those refused."""
+    undecided = set(inference.ambiguous) | set(inference.unresolved)
     found = [c for options in inference.ambiguous.values() for c in options]
-    return found or list(inference.unresolved)
+    found += [r.candidate for r in inference.refused if r.field in undecided]
+    return list(dict.fromkeys(found)) or list(inference.unresolved)
 
 
 def _why_undecided(inference: MappingInference) -> str:
-    parts = [f"{old!r} could be any of {options}" for old, options in inference.ambiguous.items()]
+    parts = []
+    for old, options in inference.ambiguous.items():
+        said = (
+            f"{old!r} could be any of {options}"
+            if len(options) > 1
+            else f"{old!r} has one candidate left, {options[0]!r}, not decisive on its own"
+        )
+        parts.append(said + _refusals(inference, old, "; refused: "))
     for old in inference.unresolved:
         refused = [r for r in inference.refused if r.field == old]
         if not refused:
             parts.append(f"nothing in the new events carries {old!r}")
             continue
-        why = "; ".join(f"{r.candidate} ({r.reason})" for r in refused)
-        parts.append(f"{len(refused)} candidates for {old!r} were refused: {why}")
+        said = f"{len(refused)} candidates for {old!r} were refused: "
+        parts.append(_refusals(inference, old, said))
     return "no safe automatic fix: " + "; ".join(parts)
+
+
+def _refusals(inference: MappingInference, old: str, lead: str) -> str:
+    """`lead` then each refused candidate for `old` with its reason; empty when none was."""
+    refused = [f"{r.candidate} ({r.reason})" for r in inference.refused if r.field == old]
+    return lead + "; ".join(refused) if refused else ""
 
 
 def _refused_by_validation(mapping: SchemaMapping, report: ValidationReport) -> list[Refusal]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pydantic import JsonValue
 
 from core.models import CheckResult
-from tools.matching.free_text import free_text
+from tools.matching.text_difference import text_difference
 from tools.matching.unit_fit import separation
 from tools.sql.replay import ModelOutput
 
@@ -139,14 +139,10 @@ def _column_problem(
             years = abs(statistics.median(b_ok) - statistics.median(a_ok)) / (365.25 * 86400)
             if years > MAX_YEARS_APART:
                 return f"{column} moved {years:.0f} years from the original values"
-    elif shapes and family == "VARCHAR" and not (free_text(old) and free_text(new)):
-        # free text has about as many outlines as values: two samples share few of them
-        old_shapes = {shape(str(v)) for v in old}
-        new_shapes = {shape(str(v)) for v in new}
-        if not old_shapes & new_shapes:
-            return (
-                f"{column} values look like {sorted(new_shapes)[:3]}, not {sorted(old_shapes)[:3]}"
-            )
+    elif shapes and family == "VARCHAR":
+        difference = text_difference([str(v) for v in old], [str(v) for v in new], shape)
+        if difference is not None:
+            return f"{column} {difference}"
     return None
 
 
@@ -158,7 +154,9 @@ def distribution_check(
     computed: set[str] = frozenset(),  # type: ignore[assignment]
     tolerance: float = MAGNITUDE_TOLERANCE,
 ) -> CheckResult:
-    """Numeric magnitudes, instants and (for `changed` columns) string shapes stay comparable.
+    """Numeric magnitudes, instants and (for `changed` columns) text stay comparable; text as
+    far as the samples support a claim (tools.matching.text_difference: free text by its
+    lengths, cuts and marks, other text by outlines, a row or two only by gross differences).
 
     Fractional columns and `computed` ones (the patch computes them with an expression) must
     keep their magnitude within `tolerance`; other integer columns within LOOSE_TOLERANCE.

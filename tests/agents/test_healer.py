@@ -510,3 +510,31 @@ async def test_a_model_reading_the_whole_envelope_still_escalates() -> None:
     )
     [outcome] = await healer.handle(drift_alert(scene), scene.deps())
     assert isinstance(outcome, IncidentEscalated)
+
+
+async def test_fields_moved_out_of_an_open_object_the_models_read_are_mapped() -> None:
+    contract = Contract.model_validate(
+        {
+            "dataset": "employees",
+            "fields": [
+                {"name": "id", "type": "string", "required": True},
+                {"name": "payload", "type": "object", "required": True},
+            ],
+        }
+    )
+    pipeline = Pipeline(
+        models={"stg": "select id, payload.salary as salary, payload.dept as dept from employees"}
+    )
+    departments = ["IT", "HR", "Ops", "IT", "Sales", "Ops"]
+    before = [
+        {"id": f"a{i}", "payload": {"salary": 1000.0 * i + 5, "dept": d}}
+        for i, d in enumerate(departments)
+    ]
+    after = [
+        {"id": f"b{i}", "salary": 1000.0 * i + 7, "dept": d} for i, d in enumerate(departments)
+    ]
+    scene = Scene(pipeline, contract, before, after)
+    [proposal] = await healer.handle(drift_alert(scene), scene.deps())
+    assert isinstance(proposal, FixProposed), proposal
+    assert proposal.mapping.as_dict() == {"payload.salary": "salary", "payload.dept": "dept"}
+    assert proposal.validation.passed

@@ -54,6 +54,48 @@ def test_lets_identifiers_read_as_they_are_vary_more_than_computed_numbers() -> 
     assert not distribution_check("m", old, _output("BIGINT", 9000), {"c"}).passed
 
 
+_TITLES = (
+    "sony premium ex earbuds mdrex57lp blk",
+    "pc treasures external dvd-rw drive pink",
+    "sony 4gb flash memory card black",
+    "storm 2306 case with foam olive drab",
+    "belkin 6 firewire cable 4-pin 6-pin",
+    "alera lcd crt mobile computer security cabinet 26w x 24d x 63h light gray",
+)
+_OTHER_TITLES = (
+    "draper high contrast grey ultimate access series e electric screen - ntsc 11 diagonal",
+    "evga 1gb geforce gt 520 ddr3 graphics card",
+    "dreamgear i.sound stand for ipad",
+    "garmin gpsmap 78s 010-00864-01 marine gps navigator and world wide chartplotter",
+    "verbatim 8.5 gb 2.4 x - 6x dvd r dl 10 packs double layer disc",
+)
+
+
+def test_free_text_of_other_events_keeps_its_distribution() -> None:
+    old, new = _output("VARCHAR", *_TITLES), _output("VARCHAR", *_OTHER_TITLES)
+    assert distribution_check("m", old, new, {"c"}).passed
+
+
+def test_a_text_column_of_one_or_two_rows_is_not_judged_by_its_outline() -> None:
+    old = _output("VARCHAR", "Fat Head's Brewery & Saloon")
+    new = _output("VARCHAR", "Odin Brewing Company", "Nail Brewing Australia Pty Ltd")
+    assert distribution_check("m", old, new, {"c"}).passed
+
+
+def test_free_text_cut_short_or_replaced_by_a_constant_is_refused() -> None:
+    old = _output("VARCHAR", *_TITLES)
+    cut = distribution_check("m", old, _output("VARCHAR", *(t[:16] for t in _OTHER_TITLES)), {"c"})
+    constant = distribution_check("m", old, _output("VARCHAR", *["n/a"] * 5), {"c"})
+    assert not cut.passed and "cuts values at 16 characters" in cut.detail
+    assert not constant.passed and "shaped like 'n/a'" in constant.detail
+
+
+def test_free_text_upper_cased_is_refused_where_the_field_wrote_lower_case() -> None:
+    new = _output("VARCHAR", *(t.upper() for t in _OTHER_TITLES))
+    found = distribution_check("m", _output("VARCHAR", *_TITLES), new, {"c"})
+    assert not found.passed and "lower case" in found.detail
+
+
 def test_free_text_of_other_events_needs_no_outline_in_common() -> None:
     old = _output("VARCHAR", "monopoly 3", "comic book library", "pc hoyle jewels : swap & drop it")
     new = _output(

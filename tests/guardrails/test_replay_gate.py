@@ -324,3 +324,22 @@ def test_a_key_columns_outline_may_change_where_a_plain_columns_may_not(
     assert report.passed is passes, failed
     if not passes:
         assert "distribution:stg" in failed or any(n.startswith("successors") for n in failed)
+
+
+def test_refuses_fields_moved_out_of_an_object_the_model_also_reads_whole() -> None:
+    model = "select payload.salary as salary, payload as raw from t"
+    contract = Contract(
+        dataset="t",
+        fields=[
+            {"name": "payload", "type": "object"},
+            {"name": "payload.salary", "type": "number"},
+        ],
+    )
+    pipeline = Pipeline(models={"stg": model})
+    before: list[dict[str, object]] = [{"payload": {"salary": 1.0}}, {"payload": {"salary": 2.0}}]
+    after: list[dict[str, object]] = [{"salary": 3.0}, {"salary": 4.0}]
+    patch = ModelPatch(model="stg", before_sql=model, after_sql=model.replace("payload.", ""))
+    report = validate_patch(
+        pipeline, [patch], {"t": contract}, before, after, dataset="t", mapping=None
+    )
+    assert "nulls:stg" in _failed(report)

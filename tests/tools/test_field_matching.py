@@ -416,3 +416,96 @@ def test_two_look_alike_successors_a_margin_apart_are_rivals_despite_float_noise
     )
     found = match_successors(before, after, ["created_at"], ["date_created", "date_created_gmt"])
     assert found == []
+
+
+def test_two_counts_moved_into_one_object_each_keep_their_name() -> None:
+    before = profile_batch(
+        [{"cars": c, "cards": d} for c, d in [(6, 6), (5, 1), (0, 4), (3, 3), (1, 3), (2, 6)]]
+    )
+    after = profile_batch(
+        [
+            {"payload": {"cars": c, "cards": d}}
+            for c, d in [(2, 1), (4, 5), (0, 5), (1, 2), (3, 3), (6, 6), (1, 3)]
+        ]
+    )
+    found = match_successors(before, after, ["cars", "cards"], ["payload.cars", "payload.cards"])
+    assert sorted((m.kind, m.old, m.new) for m in found) == [
+        ("nesting", ["cards"], ["payload.cards"]),
+        ("nesting", ["cars"], ["payload.cars"]),
+    ]
+
+
+def test_two_flags_moved_together_are_matched_by_the_names_they_kept() -> None:
+    rows = [("open", "closed"), ("closed", "open"), ("open", "open"), ("closed", "closed")]
+    later = [("closed", "open"), ("open", "open"), ("open", "closed"), ("closed", "open")]
+    before = profile_batch([{"state": a, "status": b} for a, b in rows])
+    after = profile_batch([{"info": {"state": a, "status": b}} for a, b in later])
+    found = match_successors(before, after, ["state", "status"], ["info.state", "info.status"])
+    assert sorted((m.old[0], m.new[0]) for m in found) == [
+        ("state", "info.state"),
+        ("status", "info.status"),
+    ]
+
+
+def test_a_field_whose_name_reappears_in_two_objects_is_not_matched() -> None:
+    before = profile_batch([{"city": c} for c in ["Akron", "Nashua", "Quebec", "Lowell"]])
+    after = profile_batch(
+        [
+            {"home": {"city": a}, "work": {"city": b}}
+            for a, b in [("Omaha", "Toledo"), ("Akron", "Nashua"), ("Hayward", "Fresno")]
+        ]
+    )
+    assert match_successors(before, after, ["city"], ["home.city", "work.city"]) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ([3, 12, 7, 1], ["4", "13", "8", "2"]),  # integers as text
+        ([1299.0, 12.5, 7.99, 1050.25], ["1,300.00", "13.50", "8.99", "1,051.25"]),
+        (["2026-01-01T10:00:00Z", "2026-01-02T11:00:00Z"], [1767261600000, 1767348000250]),
+        ([1767261600, 1767348000], ["2026-01-01T10:00:00Z", "2026-01-02T11:00:00Z"]),
+    ],
+)
+def test_a_field_moved_into_an_object_as_another_json_type_is_nesting(
+    before: list[object], after: list[object]
+) -> None:
+    [match] = match_successors(
+        profile_batch([{"v": v} for v in before]),
+        profile_batch([{"details": {"v": v}} for v in after]),
+        ["v"],
+        ["details.v"],
+    )
+    assert (match.kind, match.old, match.new) == ("nesting", ["v"], ["details.v"])
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (["open", "closed", "open"], [1, 0, 1]),  # words that became codes
+        ([3, 12, 7], ["three", "twelve", "seven"]),  # numbers written out as words
+    ],
+)
+def test_values_of_another_kind_under_the_old_name_are_not_a_move(
+    before: list[object], after: list[object]
+) -> None:
+    found = match_successors(
+        profile_batch([{"v": v} for v in before]),
+        profile_batch([{"details": {"v": v}} for v in after]),
+        ["v"],
+        ["details.v"],
+    )
+    assert found == []
+
+
+def test_the_only_field_left_moved_renamed_and_written_as_text_is_nesting_not_sure() -> None:
+    # The scenario format's conventions: a move into an object is nesting, renamed or not; the
+    # values (other events, numbers as text) vouch for nothing, so it is no certainty.
+    found = match_successors(
+        profile_batch([{"quantity": q} for q in [3, 12, 7, 1]]),
+        profile_batch([{"details": {"qty": q}} for q in ["4", "13", "8", "2"]]),
+        ["quantity"],
+        ["details.qty"],
+    )
+    assert [(m.kind, m.old, m.new) for m in found] == [("nesting", ["quantity"], ["details.qty"])]
+    assert found[0].confidence < 0.9

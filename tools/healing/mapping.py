@@ -20,8 +20,9 @@ from core.errors import ReplayError, ToolError
 from core.models import Detection, FieldMapping, Refusal, SchemaMapping
 from tools.healing.candidate import Candidate, Witness
 from tools.healing.mapping_rules import candidates_for
-from tools.matching.free_text import free_text
+from tools.matching.free_text import comparable_as_free_text
 from tools.matching.samples import Events, interleaved, kinds, shape, typical, values
+from tools.matching.text_difference import text_difference
 from tools.matching.unit_fit import MIN_VALUES, apart
 from tools.sql.replay import run_models
 
@@ -88,20 +89,15 @@ LOST_CHANCE = 0.05
 """Free text: largest chance that no new value holds a mark by luck, for the mark to be lost."""
 
 
-def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue], by_chance: bool = False) -> str:
+def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str:
     """Punctuation (or spaces) that many old values held and no new value writes: a dropped
     part, or another way of writing the values (`Food and Drink` as `FOOD_AND_DRINK`).
-
-    `by_chance`: the new values are free text of other events, where a mark is content, not
-    format; it counts as lost only when that many new values all lacking it is unlikely.
 
     >>> lost_marks(["/search?q=a", "/cart", "/s?q=b&p=2", "/x"], ["/search", "/cart", "/y"])
     '=?'
     >>> lost_marks(["Food and Drink", "Shops", "Gas Stations"], ["FOOD_AND_DRINK", "SHOPS"])
     ' '
     >>> lost_marks(["a-b", "c"], ["d", "e"])
-    ''
-    >>> lost_marks(["a: b", "c d.", "e f", "g. h"], ["i j", "k l", "m n"], by_chance=True)
     ''
     """
     texts, written = [str(v) for v in old], "".join(str(v) for v in new)
@@ -113,7 +109,6 @@ def lost_marks(old: Sequence[JsonValue], new: Sequence[JsonValue], by_chance: bo
         if c not in written
         and (held := sum(c in t for t in texts)) >= 2
         and held >= LOST_SHARE * len(texts)
-        and (not by_chance or (1 - held / len(texts)) ** len(new) < LOST_CHANCE)
     ]
     return "".join(lost)
 
@@ -154,16 +149,19 @@ def fits(
         moved = apart(_floats(old), _floats(new))
         if moved is not None:
             return f"computes values unlike the field's: {moved}"
-    words = old_kinds == {"str"} and free_text(old) and free_text(new)
-    if old_kinds == {"str"} and (lost := lost_marks(old, new, by_chance=words)):
-        return f"never writes {lost!r}, which several of the field's values held: a part is lost"
-    if old_kinds <= {"str", "iso", "numeric"} and not words:
-        # free text has about as many outlines as values: two samples share few of them
-        # fractional seconds are precision, not a different shape: a fix may keep them
-        outline = shape if old_kinds != {"iso"} else (lambda text: shape(_whole_seconds(text)))
-        if not {outline(str(v)) for v in old} & {outline(str(v)) for v in new}:
-            return f"computes values shaped like {new[0]!r} where the field held {old[0]!r}"
+    if old_kinds <= {"str", "iso", "numeric"}:
+        return _text_problem(old_kinds, [str(v) for v in old], [str(v) for v in new])
     return None
+
+
+def _text_problem(old_kinds: set[str], old: list[str], new: list[str]) -> str | None:
+    """Why text `new` cannot be the old field's text `old`: a lost part, or another look."""
+    free = old_kinds == {"str"} and comparable_as_free_text(old, new)
+    if old_kinds == {"str"} and not free and (lost := lost_marks(old, new)):
+        return f"never writes {lost!r}, which several of the field's values held: a part is lost"
+    # fractional seconds are precision, not a different shape: a fix may keep them
+    outline = shape if old_kinds != {"iso"} else (lambda text: shape(_whole_seconds(text)))
+    return text_difference(old, new, outline)
 
 
 def _same(got: object, wanted: object) -> bool:

@@ -8,13 +8,16 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from tools.matching.free_text import is_free_text
+from tools.matching.free_text import alike_as_free_text
 from tools.matching.name_evidence import name_similarity as evidence_of_names
+from tools.matching.rewritten import rewritten
 from tools.matching.table_matching import MARGIN
 from tools.profiling.batch_profile import BatchProfile, FieldProfile
 
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _GROUPS = {"integer": "numeric", "number": "numeric"}
+REWRITTEN_SCORE = 0.7
+"""Score of a move that kept its name and writes its values as another JSON type."""
 
 
 class Match(BaseModel):
@@ -114,7 +117,8 @@ def value_overlap(old: FieldProfile, new: FieldProfile) -> tuple[int, float]:
 def shapes_agree(old: FieldProfile, new: FieldProfile) -> bool:
     """True when two fields' values look alike: string patterns or numeric magnitudes."""
     if old.shapes and new.shapes:
-        if is_free_text(old.shapes) and is_free_text(new.shapes):
+        distinct = len(old.sketch), len(new.sketch)
+        if alike_as_free_text(old.shapes, new.shapes, *distinct):
             return True
         return any(
             _shared(_outlines(old.shapes, words), _outlines(new.shapes, words)) >= 0.5
@@ -154,17 +158,24 @@ def _shared(first: dict[str, float], second: dict[str, float]) -> float:
 
 def score_successor(old: FieldProfile, new: FieldProfile, siblings: int = 1) -> float:
     """0..1: how strongly the evidence says `new` carries the values `old` used to carry
-    (`siblings`: the fields that appeared in `new`'s object, see `successor_names`)."""
-    if value_group(old) != value_group(new) or type_group(old) == "object":
+    (`siblings`: the fields that appeared in `new`'s object, see `successor_names`).
+
+    Values of another kind score only when the field kept its name under another parent and
+    writes the same values another way (`price` -> `details.price` as `1,299.00`, an instant
+    as epoch milliseconds): a move with a type change, which the healer restores and verifies.
+    """
+    if type_group(old) == "object" or type_group(new) == "object":
         return 0.0
+    if value_group(old) != value_group(new):
+        return REWRITTEN_SCORE if same_leaf(old.path, new.path) and rewritten(old, new) else 0.0
     shared, containment = value_overlap(old, new)
     names = successor_names(old.path, new.path, siblings)
-    same_leaf = old.path.rsplit(".", 1)[-1] == new.path.rsplit(".", 1)[-1]
+    leaf = old.path.rsplit(".", 1)[-1] == new.path.rsplit(".", 1)[-1]
     informative = shared >= 3 or (shared >= 1 and len(old.sketch) >= 3)
-    if shared and containment >= 0.5 and (informative or names > 0 or same_leaf):
-        return min(0.99, 0.6 + 0.25 * containment + 0.15 * max(names, float(same_leaf)))
-    if shapes_agree(old, new) and (same_leaf or names >= 0.5):
-        return 0.45 + 0.3 * max(names, float(same_leaf))
+    if shared and containment >= 0.5 and (informative or names > 0 or leaf):
+        return min(0.99, 0.6 + 0.25 * containment + 0.15 * max(names, float(leaf)))
+    if shapes_agree(old, new) and (leaf or names >= 0.5):
+        return 0.45 + 0.3 * max(names, float(leaf))
     return 0.0
 
 
@@ -189,7 +200,8 @@ def match_successors(
     Scores are weighted by coverage (the new field's share of events against the old one's),
     so of two look-alike successors the one carrying values in more events wins. When a second
     successor (or predecessor) scores within `MARGIN` of the best, none is matched: the fields
-    stay reported as removed and added, and whoever heals them must escalate or ask.
+    stay reported as removed and added, and whoever heals them must escalate or ask. A move
+    that keeps its leaf name (`same_leaf`) is not rivalled by close pairs that do not.
     """
     scored = []
     for old in vanished:
@@ -208,7 +220,12 @@ def match_successors(
     for score, old, new in ranked:
         if old in used or new in used:
             continue
-        rivals = _rivals(ranked, score, old, new, used)
+        close = _rival_pairs(ranked, score, old, new, used)
+        if not same_leaf(old, new) and any(same_leaf(b, a) for _, b, a in close):
+            continue  # a move that keeps its leaf name is close by: it decides, later
+        if same_leaf(old, new):
+            close = [pair for pair in close if same_leaf(pair[1], pair[2])]
+        rivals = {f for _, b, a in close for f in (b, a) if f not in (old, new)}
         used.update((old, new, *rivals))
         if rivals:  # reported as remove + add: never picked by a tie-break
             continue
@@ -258,17 +275,30 @@ def _open_siblings(old: str, new: str, vanished: Sequence[str], appeared: Sequen
     )
 
 
-def _rivals(
+def _rival_pairs(
     ranked: list[tuple[float, str, str]], score: float, old: str, new: str, used: set[str]
-) -> set[str]:
-    """Other fields within `MARGIN` of the pair (old, new): a second successor or predecessor."""
-    return {
-        other
+) -> list[tuple[float, str, str]]:
+    """Other pairs within `MARGIN` of the pair (old, new): a second successor or predecessor."""
+    return [
+        (found, before, after)
         for found, before, after in ranked
-        if round(score - found, 4) <= MARGIN and (before == old) != (after == new)
-        for other in (before, after)
-        if other not in (old, new) and other not in used
-    }
+        if round(score - found, 4) <= MARGIN
+        and (before == old) != (after == new)
+        and before not in used
+        and after not in used
+    ]
+
+
+def same_leaf(old: str, new: str) -> bool:
+    """A move that keeps the field's name under another parent (`city` -> `address.city`).
+
+    Among look-alike successors within the margin (two counts moved into one object, their
+    values overlapping as small counts do) the one that kept its name is the move.
+
+    >>> same_leaf("number_cars", "payload.number_cars"), same_leaf("cars", "payload.car_count")
+    (True, False)
+    """
+    return old != new and old.rpartition(".")[2] == new.rpartition(".")[2]
 
 
 def is_nesting(old: str, new: str) -> bool:

@@ -34,7 +34,10 @@ def detect_drift(
     reference = baseline if baseline is not None else _contract_profile(contract, current)
     vanished = _vanished(contract, reference, current, baseline is None)
     appeared = _appeared(contract, reference, current)
-    matches = match_successors(reference, current, vanished, appeared)
+    # Undeclared fields of a declared (open) object come and go unreported, but one may move.
+    moved_out = _vanished(contract, reference, current, baseline is None, inside_open=True)
+    moved_in = _appeared(contract, reference, current, inside_open=True)
+    matches = match_successors(reference, current, vanished + moved_out, appeared + moved_in)
     matches += _unit_renames(contract, reference, current, vanished, appeared, matches)
     matches += _key_successors(contract, reference, current, vanished, appeared, matches)
     matches += _splits_and_merges(reference, current, vanished, appeared, matches)
@@ -65,14 +68,20 @@ def detect_drift(
 
 
 def _vanished(
-    contract: Contract, reference: BatchProfile, current: BatchProfile, learned: bool
+    contract: Contract,
+    reference: BatchProfile,
+    current: BatchProfile,
+    learned: bool,
+    inside_open: bool = False,
 ) -> list[str]:
+    """Used fields gone from the events; `inside_open`: only the undeclared fields of declared
+    objects (else those are skipped: the object's content is open)."""
     gone = []
     objects = tuple(f"{f.name}." for f in contract.fields if f.type == "object")
     for path, old in reference.fields.items():
         spec = contract.field(path)
-        if spec is None and path.startswith(objects):
-            continue  # an undeclared leaf of a declared object: the object's content is open
+        if (spec is None and path.startswith(objects)) != inside_open:
+            continue
         share = old.present / reference.total if reference.total else 0.0
         used = (spec is not None and spec.required) or (not learned and share >= USED_SHARE)
         now = current.fields[path].present / current.total if path in current.fields else 0.0
@@ -81,7 +90,10 @@ def _vanished(
     return gone
 
 
-def _appeared(contract: Contract, reference: BatchProfile, current: BatchProfile) -> list[str]:
+def _appeared(
+    contract: Contract, reference: BatchProfile, current: BatchProfile, inside_open: bool = False
+) -> list[str]:
+    """New fields; `inside_open`: only the undeclared fields of declared objects."""
     known = set(contract.field_names)
     for name in contract.field_names:
         parts = name.split(".")
@@ -89,7 +101,9 @@ def _appeared(contract: Contract, reference: BatchProfile, current: BatchProfile
     open_objects = tuple(f"{f.name}." for f in contract.fields if f.type == "object")
     new = []
     for path, profile in current.fields.items():
-        if path in known or path.startswith(open_objects) or "object" in profile.types:
+        if path in known or path.startswith(open_objects) != inside_open:
+            continue
+        if "object" in profile.types:
             continue
         before = reference.fields.get(path)
         if before is None or before.present <= 0.01 * reference.total:

@@ -22,10 +22,9 @@ from aiokafka import AIOKafkaConsumer
 from agents.edges.broker import EmbeddedBroker
 from agents.edges.git_repo import GitPipelineRepo
 from agents.edges.kafka import KafkaBus, Outgoing, reachable
-from agents.edges.local_forge import APPLIED_BRANCH
 from core.lifecycle import ProposalRecord
 from suture.demo_producer import orders
-from tests.integration.test_faults import _eventually, _proposals, _Suture
+from tests.integration.test_faults import _eventually, _heal_once, _pending, _Suture
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration]
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -53,54 +52,6 @@ async def _alert_accepted(bootstrap: str) -> None:
             await consumer.getone()
     finally:
         await consumer.stop()
-
-
-async def _pending(workdir: Path) -> ProposalRecord | None:
-    found = await _proposals(workdir)
-    return found[0] if found else None
-
-
-async def _heal_once(suture: _Suture, record: ProposalRecord | None, repo: GitPipelineRepo) -> None:
-    """Approve the proposal (unless `record` says it was) and any newer one that comes to
-    review, wait until one fix is applied and every other proposal is closed, and check that
-    the fix was applied once, where the record says, and that no other proposal was applied.
-
-    A batch the drift monitor read but had not committed when it died is read again, and its
-    drift raised again: the healer's newer proposal then supersedes the pending one on the same
-    branch (agents/supersede.py). Approved while its successor is being written, the older one
-    loses that race: the applier refuses to merge it, since its branch moved on, and fails it,
-    and the successor waits for review (tests/agents/test_supersede.py); a proposal whose change
-    an applied one already made fails revalidation. Neither is a second fix."""
-    if record is None:
-        record = await _eventually(lambda: _pending(suture.workdir), "proposal", suture.log())
-        suture.approve(record.proposal_id)
-    approved = {record.proposal_id}
-
-    async def settled() -> list[ProposalRecord] | None:
-        found = await _proposals(suture.workdir)
-        for waiting in [r for r in found if r.status == "pending"]:
-            if waiting.proposal_id not in approved:  # a newer revision came to review
-                approved.add(waiting.proposal_id)
-                suture.approve(waiting.proposal_id)
-        if any(r.status in ("pending", "approved", "stale") for r in found):
-            return None
-        return found if any(r.status == "applied" for r in found) else None
-
-    final = await _eventually(settled, "applied fix and closed proposals", suture.log())
-    [applied] = [r for r in final if r.status == "applied"]
-    closed = {r.proposal_id: (r.status, r.applied_commit, r.failure) for r in final}
-    del closed[applied.proposal_id]
-    assert all(s in ("superseded", "failed") and not c for s, c, _ in closed.values()), closed
-    # suture applies on its clone and publishes the result to the repository as suture/applied;
-    # the repository's own main never moves (agents/edges/local_forge.py).
-    assert "suture: heal" not in repo._git("log", "--format=%s", "main"), "main never written"
-    log = repo._git("log", "--format=%H %s", APPLIED_BRANCH)
-    fixes = [line for line in log.splitlines() if "suture: heal orders" in line]
-    assert len(fixes) == 1, log  # applied exactly once
-    assert applied.applied_commit == repo.branch_head(APPLIED_BRANCH), log  # where, on record
-    branches = repo._git("branch", "--list", "suture/fix-*").split()
-    # the applied proposal's branch is there; a batch read twice may leave another proposal's
-    assert applied.proposal.branch in branches and len(branches) <= 2, branches
 
 
 async def _until(moment: str, suture: _Suture, bootstrap: str) -> ProposalRecord | None:

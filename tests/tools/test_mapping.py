@@ -8,7 +8,7 @@ import pytest
 
 from core.contracts import Contract
 from core.models import Detection
-from tools.healing.mapping import MappingInference, evaluate, infer_mapping
+from tools.healing.mapping import MappingInference, evaluate, fits, infer_mapping
 from tools.matching.samples import values
 
 
@@ -523,3 +523,33 @@ def test_a_key_whose_successor_repeats_values_is_judged_as_any_field() -> None:
         after,
     )
     assert result.unresolved == ["place_id"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ([1, 6, 3, 3, 1, 6], [2, 2, 2, 2, 2, 2]),  # a schema version beside a count
+        (["f", "m", "F", "M", "f", "m"], ["v1", "v1", "v1", "v1", "v1"]),
+        ([0.5, 1.25, 2.0, 0.75], [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]),
+    ],
+)
+def test_one_value_in_every_event_cannot_stand_for_a_field_whose_values_varied(
+    old: list[object], new: list[object]
+) -> None:
+    problem = fits(old, new, magnitude="judged")
+    assert problem is not None and "in all" in problem
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (["USD", "USD", "USD", "EUR", "USD", "USD"], ["USD", "USD", "USD"]),  # skewed: by chance
+        ([3, 3, 3, 3], [3, 3, 3, 3]),  # it was one value already
+        ([1, 2], [5, 5]),  # too few events to tell
+    ],
+)
+def test_one_value_is_kept_where_the_old_spread_makes_it_likely(
+    old: list[object], new: list[object]
+) -> None:
+    problem = fits(old, new, magnitude="judged")
+    assert problem is None or "in all" not in problem

@@ -7,7 +7,9 @@ two candidates that fit equally are reported as ambiguous, a field with none as 
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Literal
 
@@ -135,6 +137,8 @@ def fits(
         return f"computes {sorted(new_kinds)} values where the field held {sorted(old_kinds)}"
     if identifier and opaque_identifiers(old) and opaque_identifiers(new):
         return None
+    if (constant := _constant_where_values_varied(old, new)) is not None:
+        return constant
     few = min(len(_floats(old)), len(_floats(new))) < MIN_VALUES
     if old_kinds <= {"int", "float"} and (
         magnitude == "typical" or (magnitude == "spread" and few)
@@ -152,6 +156,31 @@ def fits(
     if old_kinds <= {"str", "iso", "numeric"}:
         return _text_problem(old_kinds, [str(v) for v in old], [str(v) for v in new])
     return None
+
+
+CONSTANT_CHANCE = 0.05
+"""Largest chance, from the old values' spread, that every new value is one by luck."""
+
+
+def _constant_where_values_varied(old: Sequence[JsonValue], new: Sequence[JsonValue]) -> str | None:
+    """Why one value in every new event cannot stand for a field whose values varied: the chance
+    that the old field wrote its commonest value len(new) times running is below
+    CONSTANT_CHANCE (a constant field, a version or a flag, taken for the successor).
+
+    >>> _constant_where_values_varied([1, 6, 3, 3, 1, 6], [2, 2, 2, 2, 2, 2])
+    'computes 2 in all 6 events, where the field held 3 values'
+    >>> _constant_where_values_varied(["a", "a", "a", "a", "b"], ["a", "a", "a"]) is None
+    True
+    """
+    written = Counter(json.dumps(v, sort_keys=True) for v in old)
+    if len(written) < 2 or len(set(json.dumps(v, sort_keys=True) for v in new)) != 1:
+        return None
+    commonest = max(written.values()) / len(old)
+    if commonest ** (len(new) - 1) >= CONSTANT_CHANCE:
+        return None
+    return (
+        f"computes {new[0]!r} in all {len(new)} events, where the field held {len(written)} values"
+    )
 
 
 def _text_problem(old_kinds: set[str], old: list[str], new: list[str]) -> str | None:

@@ -119,10 +119,8 @@ def _unit_renames(
     appeared: Sequence[str],
     matches: Sequence[Match],
 ) -> list[Match]:
-    used = {path for m in matches for path in (*m.old, *m.new)}
     units = {f.name: f.unit for f in contract.fields if f.unit}
-    olds = [p for p in vanished if p not in used]
-    return unit_renames(reference, current, olds, [p for p in appeared if p not in used], units)
+    return unit_renames(reference, current, *_unmatched(vanished, appeared, matches), units)
 
 
 def _key_successors(
@@ -133,11 +131,15 @@ def _key_successors(
     appeared: Sequence[str],
     matches: Sequence[Match],
 ) -> list[Match]:
+    return key_successors(contract, reference, current, *_unmatched(vanished, appeared, matches))
+
+
+def _unmatched(
+    vanished: Sequence[str], appeared: Sequence[str], matches: Sequence[Match]
+) -> tuple[list[str], list[str]]:
+    """The vanished and the appeared paths no match in `matches` explains yet."""
     used = {path for m in matches for path in (*m.old, *m.new)}
-    olds = [p for p in vanished if p not in used]
-    return key_successors(
-        contract, reference, current, olds, [p for p in appeared if p not in used]
-    )
+    return [p for p in vanished if p not in used], [p for p in appeared if p not in used]
 
 
 def _splits_and_merges(

@@ -112,6 +112,7 @@ class Case:
     before: Rows = field(default_factory=list)
     after: Rows = field(default_factory=list)
     pending: ProposalRecord | None = None  # suture's open proposal on the topic, superseded
+    base: str | None = None  # the default branch's commit the pipeline was read at
     # The detections a mapping must answer, when recipes answered the others.
     focus: tuple[Detection, ...] | None = None
 
@@ -142,6 +143,7 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
     if alert.category == "lag" and alert.related_alert_ids:
         return []  # a consumer stalled by a change whose own alert is healed (agents/lag_monitor)
     pending, alert = await supersede.pending_for(alert, deps.book, deps.samples)
+    base = await deps.repo.revision()  # before the snapshot: a commit it is no older than
     pipeline, contracts = await deps.repo.snapshot()
     contract = contracts.get(alert.dataset)
     if contract is None:
@@ -150,7 +152,7 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
         ]
     graph = build_lineage(pipeline, contracts)
     used = fields_read(contract, graph)
-    case = Case(alert, pipeline, contracts, contract, graph, used, pending=pending)
+    case = Case(alert, pipeline, contracts, contract, graph, used, pending=pending, base=base)
     harmful = [d for d in alert.detections if _reaches_models(d, used)]
     if alert.category != "drift" or any(d.kind not in _MAPPABLE for d in harmful):
         harmful = await _not_absorbed(case, harmful, deps.samples)
@@ -289,6 +291,7 @@ async def _propose(
         ),
         origin=inferred.origin,
         llm_calls=inferred.llm_calls,
+        base=case.base,
     )
     if case.pending is not None:  # a newer revision of the pending proposal's pull request
         previous = case.pending.proposal

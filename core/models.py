@@ -323,6 +323,11 @@ class FixProposed(EventBase):
     validation: ValidationReport
     branch: str | None = None
     commit: str | None = None
+    base: str | None = Field(
+        default=None,
+        description="The default branch's commit the proposal was made and validated on; its "
+        "commit's parent, so a branch that moved meanwhile is revalidated before any merge.",
+    )
     supersedes: str | None = Field(
         default=None,
         description="The pending proposal this one replaces, on the same branch and pull request.",

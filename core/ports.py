@@ -217,6 +217,12 @@ class PipelineView(Protocol):
         """The current models and the contracts by dataset."""
         ...
 
+    async def revision(self) -> str | None:
+        """The default branch's commit now (None when the view is not a repository). Read before
+        `snapshot`, it is a commit the snapshot is no older than: a proposal is committed on it,
+        so the applier sees when the branch moved while the proposal was made."""
+        ...
+
 
 class ProposalSink(Protocol):
     """Where the healer writes a patch for review: a branch of the pipeline repository."""

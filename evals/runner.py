@@ -48,6 +48,9 @@ class _Scene:
     async def snapshot(self) -> tuple[Pipeline, dict[str, Contract]]:
         return self.scenario.pipeline, {self.scenario.contract.dataset: self.scenario.contract}
 
+    async def revision(self) -> str | None:
+        return None  # the scenario is no repository
+
     async def open_change(self, proposal: FixProposed) -> tuple[str, str]:
         return f"suture/fix-{proposal.proposal_id[:8]}", proposal.signature
 

@@ -34,6 +34,10 @@ class ContractsOverlay:
         pipeline, contracts, _ = await self._read()
         return pipeline, contracts
 
+    async def revision(self) -> str:
+        """The repository's main commit (read it before `snapshot`)."""
+        return await self._repo.revision()
+
     async def broken(self) -> dict[str, str]:
         """Contract file -> why it could not be read."""
         return (await self._read())[2]

@@ -170,6 +170,10 @@ class GitPipelineRepo(BranchRebasing, RemoteSync):
         files = await asyncio.to_thread(read_pipeline_dir, self.path)
         return files.pipeline, files.contracts
 
+    async def revision(self) -> str:
+        """The commit main points at (the work tree `snapshot` reads is main's)."""
+        return await asyncio.to_thread(self.head)
+
     # --- proposing -----------------------------------------------------------------------
 
     def _patch_path(self, patch: ModelPatch, known: dict[str, str]) -> str:
@@ -188,10 +192,14 @@ class GitPipelineRepo(BranchRebasing, RemoteSync):
         )
 
     def open_change_sync(self, proposal: FixProposed) -> tuple[str, str]:
-        """Commit the proposal's patches on branch suture/fix-<id> off main (or on the branch of
-        the proposal it supersedes); work tree untouched."""
+        """Commit the proposal's patches on branch suture/fix-<id> (or on the branch of the
+        proposal it supersedes) off the commit it was made on, `proposal.base`, else off main's
+        head; work tree untouched. Its patches are whole files read at that commit: committed on
+        a newer head they would silently undo what moved it, so the branch is left behind main
+        and the applier sends it to revalidation instead (agents/applier.py)."""
         branch = proposal.branch or branch_for(proposal.proposal_id)
-        base = self._git("rev-parse", "--verify", f"refs/heads/{self.main_branch}").strip()
+        read_at = proposal.base or f"refs/heads/{self.main_branch}"
+        base = self._git("rev-parse", "--verify", f"{read_at}^{{commit}}").strip()
         known = self.model_files(base)
         with tempfile.TemporaryDirectory(prefix="suture-index-") as folder:
             env = {"GIT_INDEX_FILE": str(Path(folder) / "index")}

@@ -76,6 +76,9 @@ class Scene:
     async def snapshot(self) -> tuple[Pipeline, dict[str, Contract]]:
         return self.pipeline, {self.contract.dataset: self.contract}
 
+    async def revision(self) -> str | None:
+        return None  # not a repository
+
     async def load_samples(
         self, alert_id: str
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -72,6 +72,9 @@ class Scene:
         pipeline, _contracts = await self.repo.snapshot()
         return pipeline, {"orders": ORDERS}
 
+    async def revision(self) -> str:
+        return await self.repo.revision()
+
     async def propose(self) -> FixProposed:
         """The healer's proposal for the rename of cust_id, on a branch of the repository."""
         found = detect_all(ORDERS, BEFORE, AFTER)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agents import applier, forge_review, healer
+from agents import applier, forge_review, healer, revalidator
 from agents.edges.forge_fake import InMemoryForge
 from agents.edges.forge_poll import poll_once
 from agents.edges.git_repo import GitPipelineRepo
@@ -200,6 +200,101 @@ async def test_an_outdated_proposal_approved_before_it_was_superseded_is_not_mer
     failed = await scene.store.get_proposal(first.proposal_id)
     assert failed.status == "failed" and "head" in (failed.failure or "")
     assert (await scene.store.get_proposal(second.proposal_id)).status == "pending"
+
+
+async def test_a_proposal_applied_while_its_successor_is_written_is_not_applied_again(
+    local: Scene,
+) -> None:
+    """The race behind a double apply seen after a restart: the drift's batch, read again,
+    raises the same drift; its proposal is made on the head of the time while the first one is
+    approved and merged. Committed on the merged head, its whole-file patches would pass as a
+    change of their own and be merged a second time: it is committed on the commit it was read
+    at, so the applier refuses it (stale) and revalidation finds the head holds it already."""
+    scene = local
+    first = await scene.propose(await scene.alert(renamed(BEFORE, cust_id="customer_id")))
+    read_at = scene.repo.head()
+
+    class ApprovedMeanwhile:
+        """The reviewer approves the first proposal, and the applier merges it, while the
+        healer validates its successor (after it read the pipeline, before it commits)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(scene.sink, name)
+
+        async def open_change(self, proposal: FixProposed) -> tuple[str, str]:
+            await scene.store.transition(_approve(first.proposal_id))
+            [done] = await applier.handle(
+                FixApproved(proposal_id=first.proposal_id, reviewer="ann"), scene.apply
+            )
+            assert done.proposal_id == first.proposal_id
+            return await scene.sink.open_change(proposal)
+
+    deps = healer.Deps(
+        llm=None,
+        kb=scene.kb,
+        repo=scene.repo,
+        samples=scene.store,
+        book=scene.store,
+        sink=ApprovedMeanwhile(),
+    )
+    [second] = await healer.handle(await scene.alert(renamed(BEFORE, cust_id="customer_id")), deps)
+    assert isinstance(second, FixProposed) and second.base == read_at != scene.repo.head()
+    assert git(scene.repo.path, "rev-parse", f"{second.commit}^").strip() == read_at
+
+    await scene.store.transition(_approve(second.proposal_id))
+    outcome = await applier.handle(
+        FixApproved(proposal_id=second.proposal_id, reviewer="ann"), scene.apply
+    )
+    assert outcome == []
+    assert (await scene.store.get_proposal(second.proposal_id)).status == "stale"
+    await revalidator.revalidate_once(
+        revalidator.Deps(book=scene.store, samples=scene.store, repo=scene.sink, view=scene.repo)
+    )
+    closed = await scene.store.get_proposal(second.proposal_id)
+    assert closed.status == "failed" and "holds this change already" in (closed.failure or "")
+    statuses = [r.status for r in await scene.store.list_proposals()]
+    assert statuses.count("applied") == 1, statuses
+    log = git(scene.remote, "log", "--format=%s", "suture/applied")
+    assert sum("suture: heal orders" in line for line in log.splitlines()) == 1, log
+
+
+async def test_a_commit_made_while_a_fix_is_validated_is_kept_when_the_fix_is_merged(
+    local: Scene,
+) -> None:
+    """Patches are whole files read at one commit. Another change lands on the default branch
+    while the healer validates: committed on that newer head, the fix would undo it unseen. It
+    is committed on the commit it was read at, sent through revalidation, and merged with the
+    other change kept."""
+    scene = local
+    model = scene.repo.path / "models" / "stg_orders.sql"
+
+    class MovedMeanwhile:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(scene.sink, name)
+
+        async def open_change(self, proposal: FixProposed) -> tuple[str, str]:
+            model.write_text(model.read_text() + "-- owned by the orders team\n")
+            git(scene.repo.path, "commit", "-qam", "a note from the orders team")
+            return await scene.sink.open_change(proposal)
+
+    deps = healer.Deps(
+        llm=None, kb=scene.kb, repo=scene.repo, samples=scene.store, book=scene.store,
+        sink=MovedMeanwhile(),
+    )  # fmt: skip
+    [made] = await healer.handle(await scene.alert(renamed(BEFORE, cust_id="customer_id")), deps)
+    assert isinstance(made, FixProposed)
+    await revalidator.revalidate_once(
+        revalidator.Deps(book=scene.store, samples=scene.store, repo=scene.sink, view=scene.repo)
+    )
+    record = await scene.store.get_proposal(made.proposal_id)
+    assert record.status == "pending", record.failure
+    await scene.store.transition(_approve(made.proposal_id))
+    [applied] = await applier.handle(
+        FixApproved(proposal_id=made.proposal_id, reviewer="ann"), scene.apply
+    )
+    assert applied.proposal_id == made.proposal_id
+    text = git(scene.remote, "show", "suture/applied:models/stg_orders.sql")
+    assert "customer_id as customer_id" in text and "owned by the orders team" in text, text
 
 
 async def test_a_crash_before_superseding_is_finished_by_the_redelivered_alert(

@@ -7,21 +7,23 @@ validated by replay and the contract's invariants before a human ever sees it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-import prompts
 from agents import supersede
 from agents.enum_recode import recode
+from agents.escalation import (
+    candidates,
+    escalate,
+    refused_by_validation,
+    undecided,
+    why_undecided,
+)
+from agents.mapping_llm import ask_llm
 from agents.proposal_text import describe_proposal, describe_revision
 from core.contracts import Contract, Pipeline
-from core.errors import LLMOutputError, LLMUnavailableError
 from core.failpoints import failpoint
 from core.lifecycle import ProposalRecord
 from core.models import (
@@ -29,12 +31,10 @@ from core.models import (
     AlertRaised,
     CheckResult,
     Detection,
-    FieldMapping,
     FixProposed,
     IncidentEscalated,
     ModelPatch,
     Origin,
-    Refusal,
     SchemaMapping,
     ValidationReport,
     proposal_id_for,
@@ -60,28 +60,6 @@ from tools.lineage.graph import LineageGraph, build_lineage
 from tools.sql.patch import apply_mapping
 
 _log = logging.getLogger(__name__)
-
-
-class MappingChoice(BaseModel):
-    """One old field and how to compute it from the new events."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    old_field: str = Field(description="A field the models read before the change.")
-    new_expression: str = Field(
-        description="The new field name, or a DuckDB SQL expression over the new event's fields."
-    )
-    rationale: str = Field(description="One sentence: the evidence for this mapping.")
-
-
-class MappingDraft(BaseModel):
-    """The model's answer: mappings for the old fields it can justify, nothing it cannot."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    mappings: list[MappingChoice] = Field(
-        description="One entry per old field you can map from evidence; omit fields you cannot."
-    )
 
 
 @dataclass(frozen=True)
@@ -147,9 +125,7 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
     pipeline, contracts = await deps.repo.snapshot()
     contract = contracts.get(alert.dataset)
     if contract is None:
-        return [
-            _escalate(alert, f"no contract for topic {alert.dataset!r}; cannot reason about it")
-        ]
+        return [escalate(alert, f"no contract for topic {alert.dataset!r}; cannot reason about it")]
     graph = build_lineage(pipeline, contracts)
     used = fields_read(contract, graph)
     case = Case(alert, pipeline, contracts, contract, graph, used, pending=pending, base=base)
@@ -177,17 +153,17 @@ async def handle(alert: AlertRaised, deps: Deps) -> list[FixProposed | IncidentE
             return await _map_the_rest(replace(case, before=before, after=after), planned, deps)
         found = "; ".join(f"{d.kind} of {d.field or alert.dataset}" for d in harmful)
         why = f" ({'; '.join(planned.refusals)})" if planned.refusals else ""
-        return [_escalate(alert, f"a human must decide: {found} reaches the models{why}")]
+        return [escalate(alert, f"a human must decide: {found} reaches the models{why}")]
     before, after = await deps.samples.load_samples(alert.event_id)
     case = replace(case, before=before, after=after)
     inferred = await _infer(case, deps)
     inference = inferred.inference
-    if _undecided(inference):
+    if undecided(inference):
         return [
-            _escalate(
+            escalate(
                 alert,
-                _why_undecided(inference),
-                _candidates(inference),
+                why_undecided(inference),
+                candidates(inference),
                 inferred.llm_calls,
                 inference.refused,
             )
@@ -206,9 +182,9 @@ async def _infer(case: Case, deps: Deps) -> Inferred:
     if cached is not None:
         return Inferred(MappingInference(mapping=cached.mapping), origin="kb")
     inference = infer_mapping(case.drift, case.contract, set(case.used), case.before, case.after)
-    if not _undecided(inference) or deps.llm is None:
+    if not undecided(inference) or deps.llm is None:
         return Inferred(inference)
-    drafted = await _ask_llm(deps.llm, case.alert, inference, case.contract, deps.kb)
+    drafted = await ask_llm(deps.llm, case.alert, inference, case.contract, deps.kb)
     if drafted is None:
         return Inferred(inference, llm_calls=1)
     return Inferred(drafted, origin="llm", llm_calls=1)
@@ -247,17 +223,17 @@ async def _propose(
         )
     if not report.passed:
         failed = "; ".join(f"{c.name}: {c.detail}" for c in report.failures())
-        return _escalate(
+        return escalate(
             alert,
             f"the best patch failed validation ({failed})",
             [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
             inferred.llm_calls,
-            [*inferred.inference.refused, *_refused_by_validation(mapping, report)],
+            [*inferred.inference.refused, *refused_by_validation(mapping, report)],
         )
     try:
         patches = templated_patches(case.pipeline, patches)
     except WritebackError as error:
-        return _escalate(
+        return escalate(
             alert,
             f"the fix cannot be written back into the model's Jinja exactly ({error})",
             [f"{k} -> {v}" for k, v in mapping.as_dict().items()],
@@ -322,7 +298,7 @@ async def _recode(
     if recoded.mapping is None:
         values = "; ".join(f"{d.field} = {d.value!r}" for d in found)
         reason = f"a human must decide what the new values mean ({values}): {recoded.reason}"
-        return [_escalate(case.alert, reason, llm_calls=recoded.llm_calls)]
+        return [escalate(case.alert, reason, llm_calls=recoded.llm_calls)]
     inferred = Inferred(
         MappingInference(mapping=recoded.mapping),
         origin=recoded.origin,
@@ -359,12 +335,12 @@ async def _map_the_rest(
     focused = replace(case, focus=tuple(planned.unanswered))
     inferred = await _infer(focused, deps)
     inference = inferred.inference
-    if _undecided(inference):
+    if undecided(inference):
         return [
-            _escalate(
+            escalate(
                 case.alert,
-                _why_undecided(inference),
-                _candidates(inference),
+                why_undecided(inference),
+                candidates(inference),
                 inferred.llm_calls,
                 inference.refused,
             )
@@ -449,120 +425,3 @@ def _models_read_new_fields(case: Case) -> bool:
     known = set(case.contract.field_names)
     new = {f.name for f in evolve_contract(case.contract, case.drift).fields} - known
     return any(case.graph.models_affected_by(case.contract.dataset, name) for name in new)
-
-
-def _undecided(inference: MappingInference) -> bool:
-    return bool(inference.ambiguous or inference.unresolved)
-
-
-def _candidates(inference: MappingInference) -> list[str]:
-    """Every candidate considered for an undecided field: those left and those refused."""
-    undecided = set(inference.ambiguous) | set(inference.unresolved)
-    found = [c for options in inference.ambiguous.values() for c in options]
-    found += [r.candidate for r in inference.refused if r.field in undecided]
-    return list(dict.fromkeys(found)) or list(inference.unresolved)
-
-
-def _why_undecided(inference: MappingInference) -> str:
-    parts = []
-    for old, options in inference.ambiguous.items():
-        said = (
-            f"{old!r} could be any of {options}"
-            if len(options) > 1
-            else f"{old!r} has one candidate left, {options[0]!r}, not decisive on its own"
-        )
-        parts.append(said + _refusals(inference, old, "; refused: "))
-    for old in inference.unresolved:
-        refused = [r for r in inference.refused if r.field == old]
-        if not refused:
-            parts.append(f"nothing in the new events carries {old!r}")
-            continue
-        said = f"{len(refused)} candidates for {old!r} were refused: "
-        parts.append(_refusals(inference, old, said))
-    return "no safe automatic fix: " + "; ".join(parts)
-
-
-def _refusals(inference: MappingInference, old: str, lead: str) -> str:
-    """`lead` then each refused candidate for `old` with its reason; empty when none was."""
-    refused = [f"{r.candidate} ({r.reason})" for r in inference.refused if r.field == old]
-    return lead + "; ".join(refused) if refused else ""
-
-
-def _refused_by_validation(mapping: SchemaMapping, report: ValidationReport) -> list[Refusal]:
-    """Each mapped field's candidate, refused for the validation checks that name it (or all)."""
-    failures = report.failures()
-    refused = []
-    for entry in mapping.entries:
-        named = [c for c in failures if entry.source in c.detail] or failures
-        reason = "; ".join(f"{c.name}: {c.detail}" for c in named)
-        refused.append(Refusal(field=entry.source, candidate=entry.target, reason=reason))
-    return refused
-
-
-def _escalate(
-    alert: AlertRaised,
-    reason: str,
-    candidates: Sequence[str] = (),
-    llm_calls: int = 0,
-    refused: Sequence[Refusal] = (),
-) -> IncidentEscalated:
-    # One incident per alert: a redelivered alert re-derives the same id, which the store dedups.
-    incident_id = hashlib.sha256(f"incident:{alert.event_id}".encode()).hexdigest()[:32]
-    return IncidentEscalated(
-        event_id=incident_id,
-        alert_id=alert.event_id,
-        dataset=alert.dataset,
-        reason=reason,
-        candidates=list(candidates),
-        refused=list(refused),
-        llm_calls=llm_calls,
-    )
-
-
-async def _ask_llm(
-    llm: LLM,
-    alert: AlertRaised,
-    inference: MappingInference,
-    contract: Contract,
-    kb: KnowledgeBase,
-) -> MappingInference | None:
-    """Ask the model to settle what the rules could not; None if it cannot answer."""
-    similar = await kb.similar(alert.summary or alert.dataset, limit=3)
-    prompt = prompts.render(
-        "infer_mapping",
-        change=alert.model_dump_json(include={"dataset", "detections"}),
-        candidates=json.dumps(
-            {
-                "decided": inference.mapping.as_dict(),
-                "ambiguous": inference.ambiguous,
-                "unresolved": inference.unresolved,
-            }
-        ),
-        knowledge=json.dumps(
-            [{"summary": f.summary, "mapping": f.mapping.as_dict()} for f in similar]
-        ),
-    )
-    try:
-        draft = await llm.complete(prompt, MappingDraft)
-    except (LLMUnavailableError, LLMOutputError) as error:
-        _log.warning("model could not help: %s", error, extra={"event_id": alert.event_id})
-        return None
-    open_fields = set(inference.ambiguous) | set(inference.unresolved)
-    chosen = [
-        FieldMapping(
-            source=c.old_field,
-            target=c.new_expression,
-            confidence=0.7,
-            rationale=c.rationale,
-            origin="llm",
-        )
-        for c in draft.mappings
-        if c.old_field in open_fields and contract.field(c.old_field) is not None
-    ]
-    decided = {c.source for c in chosen}
-    return MappingInference(
-        mapping=SchemaMapping(entries=[*inference.mapping.entries, *chosen]),
-        ambiguous={k: v for k, v in inference.ambiguous.items() if k not in decided},
-        unresolved=[f for f in inference.unresolved if f not in decided],
-        refused=[r for r in inference.refused if r.field not in decided],
-    )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agents import healer
+from agents import healer, mapping_llm
 from agents.edges.kb_fake import InMemoryKnowledgeBase
 from agents.edges.llm_fake import ScriptedLLM
 from core.contracts import Contract, Pipeline
@@ -176,9 +176,9 @@ async def test_escalates_when_the_model_fails_and_rules_cannot_decide() -> None:
 
 async def test_the_models_choice_is_validated_and_proposed() -> None:
     scene = Scene(CLICK_MODEL, CLICKS, CLICKS_BEFORE, CLICKS_AFTER)
-    choice = healer.MappingDraft(
+    choice = mapping_llm.MappingDraft(
         mappings=[
-            healer.MappingChoice(
+            mapping_llm.MappingChoice(
                 old_field="ts", new_expression="event_time", rationale="event time, not ingestion"
             )
         ]
@@ -198,9 +198,9 @@ async def test_a_model_answer_that_breaks_validation_is_escalated() -> None:
         BEFORE,
         [{k: v for k, v in e.items() if k != "customer_id"} for e in AFTER],
     )
-    bad = healer.MappingDraft(
+    bad = mapping_llm.MappingDraft(
         mappings=[
-            healer.MappingChoice(
+            mapping_llm.MappingChoice(
                 old_field="cust_id", new_expression="NULL", rationale="nothing else fits"
             )
         ]
@@ -351,9 +351,9 @@ async def test_a_patch_refused_by_validation_is_listed_with_the_failed_checks() 
         BEFORE,
         [{k: v for k, v in e.items() if k != "customer_id"} for e in AFTER],
     )
-    bad = healer.MappingDraft(
+    bad = mapping_llm.MappingDraft(
         mappings=[
-            healer.MappingChoice(
+            mapping_llm.MappingChoice(
                 old_field="cust_id", new_expression="NULL", rationale="nothing else fits"
             )
         ]

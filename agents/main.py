@@ -62,8 +62,9 @@ from agents.edges.schema_registry import RegistryDecoder, open_registry
 from agents.edges.store import Store, open_store
 from agents.edges.storing_bus import StoringBus
 from agents.edges.topic_log import KafkaTopicLog
-from agents.edges.web import WebDeps, create_app
+from agents.edges.web import create_app
 from agents.edges.web_auth import RoleTokens
+from agents.edges.web_deps import WebDeps
 from agents.lineage_agent import answer
 from agents.runtime import Supervisor
 from core.config import ForgeSettings, Settings

@@ -19,8 +19,9 @@ from playwright.sync_api import sync_playwright
 from pydantic import SecretStr
 
 from agents.edges.store import Store, open_store
-from agents.edges.web import WebDeps, create_app
+from agents.edges.web import create_app
 from agents.edges.web_auth import RoleTokens
+from agents.edges.web_deps import WebDeps
 from core.models import (
     AlertRaised,
     CheckResult,

@@ -7,9 +7,7 @@ token for the JSON API, or the session cookie a token login sets for the pages.
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any
 
@@ -24,16 +22,16 @@ from starlette.types import Lifespan
 
 from agents.edges import web_pages
 from agents.edges.external_alerts import ExternalAlert
-from agents.edges.store import Store
-from agents.edges.web_auth import SESSION_COOKIE, RoleTokens, may, unseal
+from agents.edges.web_auth import SESSION_COOKIE, may, unseal
+from agents.edges.web_deps import Check, WebDeps
 from agents.edges.web_evidence import redacted_letter
 from agents.edges.web_guard import BodyLimit, Forbidden, Unauthorized
-from agents.edges.web_metrics import LagReader, metrics_text
+from agents.edges.web_metrics import metrics_text
 from agents.edges.web_models import Accepted, DecisionBody, Question, status_of
 from agents.edges.web_review import Actor, Reviewer
 from core.errors import AssistantError
 from core.lifecycle import ProposalRecord, ProposalStatus
-from core.models import AlertRaised, DeadLetter, IncidentEscalated
+from core.models import DeadLetter, IncidentEscalated
 from core.records import AuditEntry, IncidentRecord
 
 logger = logging.getLogger(__name__)
@@ -50,7 +48,6 @@ _bearer = HTTPBearer(
 )
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
-Check = Callable[[], Awaitable[None]]
 
 
 def _actor(
@@ -82,33 +79,6 @@ def _needs(action: str) -> Callable[[Actor], Actor]:
 Reader = Annotated[Actor, Depends(_needs("read"))]
 Decider = Annotated[Actor, Depends(_needs("decide"))]
 Ingester = Annotated[Actor, Depends(_needs("ingest"))]
-
-
-@dataclass(frozen=True)
-class WebDeps:
-    """What the web endpoint needs: the store, the role tokens, callbacks and its limits."""
-
-    store: Store
-    tokens: RoleTokens
-    on_approve: Callable[[str, str], Awaitable[None]]
-    on_external_alert: Callable[[AlertRaised], Awaitable[None]]
-    ask: Callable[[str], Awaitable[dict[str, Any]]] | None = None
-    alerts_dead_letter_topic: str = "suture.alerts.dlq"
-    on_replay_dead_letter: Callable[[DeadLetter], Awaitable[None]] | None = None
-    on_release: Callable[[str], Awaitable[int]] | None = None
-    quarantine_policies: Mapping[str, str] = field(default_factory=dict)
-    pii_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    readiness: Mapping[str, Check] = field(default_factory=dict)
-    own_lag: LagReader | None = None
-    trusted_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1", "[::1]")
-    max_body_bytes: int = 1_000_000
-    session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    page_size: int = 50
-    health: Callable[[], Awaitable[dict[str, Any]]] | None = None  # None: the process answers
-
-    def all_pii(self) -> frozenset[str]:
-        """Every PII-marked field name of every contract (for payloads of unknown origin)."""
-        return frozenset().union(*self.pii_fields.values())
 
 
 def create_app(deps: WebDeps, lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:

@@ -31,7 +31,7 @@ from agents.edges.web_review import Actor, Reviewer
 from core.errors import AssistantError
 
 if TYPE_CHECKING:
-    from agents.edges.web import WebDeps
+    from agents.edges.web_deps import WebDeps
 
 _STATIC = {
     "console.css": "text/css",

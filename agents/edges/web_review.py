@@ -16,7 +16,7 @@ from core.lifecycle import ProposalRecord, ProposalStatus, Transition
 from core.records import AuditEntry, IncidentAction, IncidentRecord, Role
 
 if TYPE_CHECKING:
-    from agents.edges.web import WebDeps
+    from agents.edges.web_deps import WebDeps
     from agents.edges.web_models import Decision, DecisionBody
 
 logger = logging.getLogger("suture.review")

@@ -149,7 +149,13 @@ async def _heal_once(suture: _Suture, record: ProposalRecord | None, repo: GitPi
         return found if any(r.status == "applied" for r in found) else None
 
     final = await _eventually(settled, "applied fix and closed proposals", suture.log())
-    [applied] = [r for r in final if r.status == "applied"]
+    every = [
+        (r.proposal_id[:8], r.status, r.proposal.alert_id[:8], r.proposal.supersedes, r.failure)
+        for r in final
+    ]
+    applied_ones = [r for r in final if r.status == "applied"]
+    assert len(applied_ones) == 1, f"{every}\n{suture.log()}"
+    [applied] = applied_ones
     closed = {r.proposal_id: (r.status, r.applied_commit, r.failure) for r in final}
     del closed[applied.proposal_id]
     assert all(s in ("superseded", "failed") and not c for s, c, _ in closed.values()), closed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from itertools import compress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tools.profiling.column_profile import MISSING, Missing
 from tools.profiling.profile_batch import DecodedEvents, batch_column, batch_keys
@@ -19,7 +19,6 @@ from tools.profiling.value_encoding import ISO_DATE, ISO_TIMESTAMP, all_match
 
 if TYPE_CHECKING:
     from core.contracts import ContractField
-    from tools.contracts.check import ContractChecker
 
 # Contract type -> Python types whose values pass the type rule at once (strings of timestamps
 # and dates still have to match their pattern; integral floats of integers go to the check).
@@ -40,7 +39,16 @@ _EMPTY = frozenset({type(None), Missing})
 _NUMBERS = frozenset({int, float})
 
 
-def contract_suspects(checker: ContractChecker, decoded: list[dict[str, object]]) -> set[int]:
+class CompiledContract(Protocol):
+    """What screening reads of a compiled contract (tools.contracts.check.ContractChecker)."""
+
+    fields: list[ContractField]  # the leaf fields
+    objects: list[ContractField]  # the required object fields
+    known: set[str]  # every declared path and each of its prefixes
+    open_objects: tuple[str, ...]  # "name." of each object field: leaves below are its own
+
+
+def contract_suspects(checker: CompiledContract, decoded: list[dict[str, object]]) -> set[int]:
     """Rows of `decoded` that may violate the checker's contract (a superset of those that do).
 
     >>> from core.contracts import Contract
@@ -129,7 +137,7 @@ def _rows_where(kinds: list[type], unclear: set[type]) -> set[int]:
 
 
 def _unknown_or_dotted(
-    checker: ContractChecker, rows: list[object], prefix: str, memo: DecodedEvents
+    checker: CompiledContract, rows: list[object], prefix: str, memo: DecodedEvents
 ) -> set[int]:
     """Rows carrying a path outside the contract, or a key spelled with a dot (ambiguous)."""
     suspects: set[int] = set()

@@ -17,8 +17,9 @@ from agents import applier
 from agents.edges.external_alerts import ExternalAlert
 from agents.edges.kb_fake import InMemoryKnowledgeBase
 from agents.edges.store import Store, open_store
-from agents.edges.web import WebDeps, create_app
+from agents.edges.web import create_app
 from agents.edges.web_auth import RoleTokens
+from agents.edges.web_deps import WebDeps
 from agents.edges.web_models import status_of
 from core.errors import (
     AssistantError,

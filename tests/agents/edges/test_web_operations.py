@@ -18,7 +18,8 @@ from pydantic import SecretStr
 from agents.edges.announce import Announcer
 from agents.edges.config_audit import record_configuration
 from agents.edges.store import Store, open_store
-from agents.edges.web import WebDeps, create_app
+from agents.edges.web import create_app
+from agents.edges.web_deps import WebDeps
 from core.config import Settings, WebSettings
 from core.errors import BrokerError
 from core.models import (

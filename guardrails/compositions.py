@@ -11,13 +11,16 @@ be verified and is refused: a human decides.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from pydantic import JsonValue
 
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch
+from guardrails.dropped_parts import MIN_REBUILT, partial
 from guardrails.structure import read_paths, vanished_substitutions
 from tools.healing.candidate import Candidate
 from tools.healing.composition_candidates import merge_candidates, split_candidates
@@ -26,6 +29,8 @@ from tools.matching.samples import Events, kinds, paths, values
 
 MAX_SETS = 16
 """Sets of parts tried: the fields the substitute reads, then pairs of fields that came new."""
+MAX_PARTS = 4
+"""Most new fields tried together as the parts of one split."""
 
 
 def _scalar_fields(events: Events, fields: Sequence[str]) -> list[str]:
@@ -86,6 +91,9 @@ class _Judge:
             for b in declared[i + 1 :]
             if {a, b} & reads and not ({a, b} - reads) & taken
         ]
+        every = [f for f in declared if f in reads or f not in taken]
+        if 2 < len(every) <= MAX_PARTS and reads <= set(every):
+            sets.append(every)  # all the new fields as the parts: a split into three or four
         if len(reads) >= 2:
             order = [*_in(declared, reads), *sorted(reads - set(declared))]
             sets = [order, *(s for s in sets if set(s) != reads)]
@@ -108,9 +116,9 @@ class _Judge:
                 {self.field, other},
                 key=lambda n: (names.index(n) if n in names else len(names), n),
             )
-            found += merge_candidates(
-                self.field, whole, parts, 1.0, old_kinds, self.before, self.after
-            )
+            found += list(
+                merge_candidates(self.field, whole, parts, 1.0, old_kinds, self.before, self.after)
+            ) or _in_part(self.field, whole, parts, old_kinds, self.before, self.after)
         return found
 
     def problem(self, target: str) -> str | None:
@@ -130,7 +138,12 @@ class _Judge:
                 fitting.append((option, computed[option.target]))
             else:
                 refused.append((option, wrong))
-        return _verdict(self.field, target, computed, fitting, refused)
+        verdict = _verdict(self.field, target, computed, fitting, refused)
+        if verdict is not None or fitting:
+            return verdict
+        total = len([v for v in values(self.before, self.field) if v is not None])
+        found = (partial(self.field, target, computed[target], c, total) for c, _ in refused)
+        return next((p for p in found if p is not None), None)
 
     def _refusal(self, option: Candidate, found: list[JsonValue]) -> str | None:
         if option.problem is not None:
@@ -140,6 +153,28 @@ class _Judge:
         if option.witness is None or not option.witness.events:
             return "has nothing to be checked on"
         return reproduces(option.target, option.witness)
+
+
+def _in_part(
+    field: str, whole: str, parts: list[str], old_kinds: set[str], before: Events, after: Events
+) -> list[Candidate]:
+    """Merge candidates learned on the most new events whose `whole` is written with the same
+    marks (at least half of them), when no layout reads every whole: each is refused, naming a
+    whole it cannot read, and what it rebuilds is evidence against a substitute (dropped_parts).
+    """
+    groups: dict[tuple[str, ...], list[Mapping[str, object]]] = {}
+    for event in after:
+        for found in values([event], whole):
+            groups.setdefault(tuple(re.findall(r"[^\w]+", str(found))), []).append(event)
+    largest = max(groups.values(), key=len, default=[])
+    if len(largest) == len(after) or len(largest) < max(MIN_REBUILT, len(after) / 2):
+        return []
+    other = next(str(v) for e in after if e not in largest for v in values([e], whole))
+    problem = f"reads {len(largest)} of {len(after)} new values of {whole}, not {other!r}"
+    return [
+        replace(c, problem=c.problem or problem)
+        for c in merge_candidates(field, whole, parts, 1.0, old_kinds, before, largest)
+    ]
 
 
 def _unseen(option: Candidate) -> str | None:

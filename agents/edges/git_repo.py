@@ -86,7 +86,7 @@ class GitPipelineRepo(BranchRebasing, RemoteSync):
     @classmethod
     def clone(cls, remote: str, path: Path) -> GitPipelineRepo:
         """suture's own clone of `remote` at `path` (made, or refreshed from the remote)."""
-        target = Path(path)
+        target = Path(path).resolve()  # git runs in its parent: a relative path would nest
         if (target / ".git").exists():
             url = _run(target, "config", "--get", f"remote.{REMOTE}.url").strip()
             if url != remote:

@@ -70,3 +70,17 @@ def test_a_workdir_holding_a_clone_of_another_remote_is_refused(tmp_path: Path) 
     GitPipelineRepo.clone(str(bare_remote(tmp_path, "master")), tmp_path / "clone")
     with pytest.raises(RepoError, match="is a clone of"):
         GitPipelineRepo.clone(str(bare_remote(tmp_path, "trunk")), tmp_path / "clone")
+
+
+def test_a_clone_at_a_relative_path_lands_there_and_opens_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`suture demo` keeps its workdir at `.suture`: the clone must be `.suture/clone`, not
+    `.suture/.suture/clone` (git clones from inside the parent folder)."""
+    remote = bare_remote(tmp_path, "trunk")
+    monkeypatch.chdir(tmp_path)
+    first = GitPipelineRepo.clone(str(remote), Path(".suture") / "clone")
+    assert first.path == tmp_path / ".suture" / "clone"
+    assert not (tmp_path / ".suture" / ".suture").exists()
+    again = GitPipelineRepo.clone(str(remote), Path(".suture") / "clone")
+    assert again.head() == first.head()

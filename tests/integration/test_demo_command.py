@@ -18,9 +18,11 @@ SUTURE = [sys.executable, "-m", "suture.cli", "demo"]
 
 
 def _start(workdir: Path) -> subprocess.Popen[str]:
+    """The demo with its workdir given as a person gives it: relative to where they stand."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUTURE_")}
     return subprocess.Popen(
-        [*SUTURE, "--workdir", str(workdir)],
+        [*SUTURE, "--workdir", workdir.name],
+        cwd=workdir.parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -21,10 +21,22 @@ from pydantic import JsonValue
 
 from tools.healing.candidate import Candidate, Witness
 from tools.healing.representation import literal, ref, restore
-from tools.matching.decompositions import decompositions, separated_templates
+from tools.matching.decompositions import (
+    WORDS_CHANCE,
+    decompositions,
+    separated_templates,
+    words_by_luck,
+)
 from tools.matching.part_order import order_problem
 from tools.matching.samples import Events, values
-from tools.matching.templates import Template, char_class, learn, python_class, templates
+from tools.matching.templates import (
+    PartLanguage,
+    Template,
+    char_class,
+    learn,
+    python_class,
+    templates,
+)
 
 
 def _text(reference: str, found: Sequence[JsonValue]) -> str:
@@ -173,6 +185,7 @@ def split_candidates(
     wholes = [str(_at(e, field)) for e in sources]
     found = {p: values(after, p) for p in parts}
     optional = {p: any(_absent(_at(e, p)) for e in after) for p in parts}
+    worded = not _words_beside(parts, before, after)
     for names in permutations(parts):
         texts = [[str(v) for v in found[n] if v != ""] for n in names]
         for template, fitting in _layouts(wholes, texts):
@@ -181,7 +194,9 @@ def split_candidates(
                 _fit_width(_text(ref(name), found[name]), texts[i], widths[i])
                 for i, name in enumerate(names)
             ]
-            evidence = _SplitEvidence(field, names, template, found, [optional[n] for n in names])
+            evidence = _SplitEvidence(
+                field, names, template, found, [optional[n] for n in names], worded
+            )
             problem, witness = evidence.judge(sources)
             yield Candidate(
                 _joined(template, pieces),
@@ -193,8 +208,24 @@ def split_candidates(
             )
 
 
+def _words_beside(parts: Sequence[str], before: Events, after: Events) -> bool:
+    """Whether the new events hold words in a field beside the parts that no old event had (a
+    middle name given its own field): an old whole's extra word may be that field's, so no part
+    may take it as a word of its own."""
+    old = {key for event in before for key in event}
+    roots = {part.split(".")[0] for part in parts}
+    return any(
+        key not in old and key not in roots and isinstance(v, str) and any(map(str.isalpha, v))
+        for event in after
+        for key, v in event.items()
+    )
+
+
 class _SplitEvidence:
-    """Whether one layout of the parts rebuilds every old value, from pieces its parts admit."""
+    """Whether one layout of the parts rebuilds every old value, from pieces its parts admit:
+    pieces of several words too (a surname "De witte" where the new surnames sampled were
+    single words) while so few old values need them that the new sample lacks them by luck
+    (tools.matching.decompositions.words_by_luck), unless `worded` is off."""
 
     def __init__(
         self,
@@ -203,16 +234,20 @@ class _SplitEvidence:
         template: Template,
         found: Mapping[str, Sequence[JsonValue]],
         optional: Sequence[bool],
+        worded: bool = True,
     ) -> None:
         self.field, self.names, self.template, self.found = field, names, template, found
-        self.optional = optional
+        self.optional, self.worded = optional, worded
         self.languages = [learn([str(v) for v in found[n] if v != ""]) for n in names]
+        self.in_words = [language.in_words() for language in self.languages]
         self.constants = [_constant(found[n]) for n in names]
 
-    def _reading(self, source: Mapping[str, object]) -> tuple[str | None, ...] | None:
+    def _reading(
+        self, source: Mapping[str, object], languages: Sequence[PartLanguage]
+    ) -> tuple[str | None, ...] | None:
         """A reading of the old event's value; a part the old event had must read as it was."""
         whole = str(_at(source, self.field))
-        for pieces in decompositions(whole, self.template, self.languages, self.optional):
+        for pieces in decompositions(whole, self.template, languages, self.optional):
             if all(
                 (known := _at(source, name)) is None or str(known) == piece
                 for name, piece in zip(self.names, pieces, strict=True)
@@ -229,9 +264,13 @@ class _SplitEvidence:
         events: list[Mapping[str, object]] = []
         expected: list[JsonValue] = []
         missing: list[str] = []
+        several: list[str] = []
         for source in sources:
             whole = str(_at(source, self.field))
-            pieces = self._reading(source)
+            pieces = self._reading(source, self.languages)
+            if pieces is None and self.worded:
+                pieces = self._reading(source, self.in_words)
+                several += [] if pieces is None else [whole]
             if pieces is None:
                 missing.append(whole)
                 continue
@@ -247,7 +286,21 @@ class _SplitEvidence:
                 f"(e.g. {missing[0]!r}) from {list(self.names)} laid out as "
                 f"{_shown(self.template)}"
             )
+        elif several:
+            problem = self._several_words(several, len(sources))
         return problem, Witness(tuple(events), tuple(expected), f"old values of {self.field}")
+
+    def _several_words(self, several: Sequence[str], old: int) -> str | None:
+        """Why old wholes that need a part of several words refuse the layout, or None."""
+        new = max(len([v for v in self.found[n] if v != ""]) for n in self.names)
+        chance = words_by_luck(len(several), old, new)
+        if chance >= WORDS_CHANCE:
+            return None
+        return (
+            f"cannot rebuild {len(several)} of {old} old values of {self.field} (e.g. "
+            f"{several[0]!r}) from {list(self.names)} laid out as {_shown(self.template)} "
+            f"unless a part holds several words, which no new part does (chance {chance:.3f})"
+        )
 
 
 MIN_CONSTANT = 3

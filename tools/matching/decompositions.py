@@ -5,11 +5,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from math import comb
 
 from tools.matching.templates import PartLanguage, Template, learn
 
 MAX_DECOMPOSITIONS = 4
 """Stop enumerating the ways a whole splits after this many (two already make it ambiguous)."""
+WORDS_CHANCE = 0.05
+"""Smallest chance that the new values of the parts show no part of several words by luck, at
+which old wholes that need one are still rebuilt (`words_by_luck`)."""
+
+
+def words_by_luck(needing: int, old: int, new: int) -> float:
+    """The chance that, of `old` wholes and `new` events of parts from one population, the
+    `needing` values that hold a part of several words all fell among the old wholes: the new
+    parts were seen as single words by luck, not because a part never holds several.
+
+    One old name of seven with a surname of two words ("De witte"), against six new surnames of
+    one word each, is common luck; every old name holding one word more than its parts show is
+    a missing part.
+
+    >>> round(words_by_luck(1, 7, 6), 2), round(words_by_luck(5, 5, 5), 4)
+    (0.54, 0.004)
+    """
+    if needing <= 0:
+        return 1.0
+    return comb(old, needing) / comb(old + new, needing)
 
 
 def decompositions(

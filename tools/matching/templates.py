@@ -87,6 +87,17 @@ class PartLanguage:
         """
         return bool(piece) and re.fullmatch(self.regex, piece) is not None
 
+    def in_words(self) -> PartLanguage:
+        """The language of several of this part's values joined by single spaces: a last name
+        "De witte", or a city "New York", where the values seen were single words.
+
+        >>> surnames = learn(["Dore", "Machika"]).in_words()
+        >>> surnames.admits("De witte"), surnames.admits("De  witte"), surnames.admits(" Dore")
+        (True, False, False)
+        """
+        spaced = f"(?:{self.body}|(?<={self.last}) (?={self.first}))"
+        return PartLanguage(first=self.first, body=spaced, last=self.last)
+
 
 def learn(values: Sequence[str], word_internal: bool = True) -> PartLanguage:
     """The language of a part, from every known value of it (empty values are skipped)."""

@@ -3,7 +3,11 @@
 A mapping target is an SQL expression over the new event. Spellings differ
 (`cast(q as integer)` and `CAST(q AS BIGINT)`, `x * 100` and `CAST(round(x * 100) AS BIGINT)`),
 so two targets count as equal when they give equal values (numbers within tolerance, timestamps
-as instants) for every event of the scenario. Evaluation runs in a fresh in-memory DuckDB: a
+as instants) for every event of the scenario. An expected target is read in the pipeline's
+dialect, as the scenario author wrote it; suture's own targets are DuckDB expressions (the
+language of its mappings and replays; patches are transpiled to the pipeline's dialect), so they
+are read in DuckDB first: read as Spark, `to_timestamp(epoch)` is a string parse and gives NULL.
+Evaluation runs in a fresh in-memory DuckDB: a
 deterministic function of the scenario, with no outside state.
 """
 
@@ -56,19 +60,26 @@ def target_values(scenario: Scenario, target: str) -> list[Any] | None:
     return found
 
 
+def actual_values(scenario: Scenario, target: str) -> list[Any] | None:
+    """suture's mapping target's value per event of events.after: read in DuckDB, its mapping
+    language, or else in the pipeline's dialect; None when it cannot be evaluated."""
+    found = _values(scenario, target, "duckdb")
+    if found is None and scenario.pipeline.dialect != "duckdb":
+        found = _values(scenario, target, scenario.pipeline.dialect)
+    return found
+
+
 def same_values(scenario: Scenario) -> Equivalence:
     """An equivalence for score_mapping: both targets give the same value for every event.
 
-    The expected target is read in the pipeline's dialect; the actual one in the pipeline's
-    dialect, or else DuckDB's (where replays run).
+    The expected target is read in the pipeline's dialect; the actual one as `actual_values`
+    reads it.
     """
     dialect = scenario.pipeline.dialect
 
     def equivalent(expected: str, actual: str) -> bool:
         want = _values(scenario, expected, dialect)
-        got = _values(scenario, actual, dialect)
-        if got is None and dialect != "duckdb":
-            got = _values(scenario, actual, "duckdb")
+        got = actual_values(scenario, actual)
         if want is None or got is None or len(want) != len(got):
             return False
         return all(values_equal(w, g) for w, g in zip(want, got, strict=True))

@@ -11,7 +11,7 @@ from sqlglot.errors import ParseError
 from sqlglot.optimizer.simplify import simplify
 
 from core.models import Detection
-from evals.mapping_values import Equivalence, target_values
+from evals.mapping_values import Equivalence, actual_values, target_values
 from evals.rows import compare_outputs, values_equal
 from evals.run_record import (
     ActualRun,
@@ -212,7 +212,7 @@ def build_record(scenario: Scenario, run: ScenarioRun, by_values: bool = True) -
         if normalize_expression(got, dialect) != normalize_expression(target, dialect):
             values[source] = TargetValues(
                 expected=json_ready(target_values(scenario, target)),
-                actual=json_ready(target_values(scenario, got)),
+                actual=json_ready(actual_values(scenario, got)),
             )
     actual = ActualRun(
         detections=[detection_json(d) for d in run.detections],

@@ -48,3 +48,20 @@ def test_score_mapping_uses_the_equivalence_only_when_spellings_differ() -> None
     actual = {"dwell_ms": "round(dwell_seconds * 1000)::bigint"}
     assert score_mapping(expected, actual, "postgres") == (0, 1)
     assert score_mapping(expected, actual, "postgres", same_values(SCENARIO)) == (1, 1)
+
+
+def test_suture_targets_are_read_as_duckdb_before_the_pipelines_dialect() -> None:
+    """Read as Spark, DuckDB's `to_timestamp(epoch)` parses a string and gives NULL: a correct
+    epoch -> ISO-text mapping on a Spark pipeline was scored wrong."""
+    spark = SCENARIO.model_copy(
+        update={"pipeline": SCENARIO.pipeline.model_copy(update={"dialect": "spark"})}
+    )
+    equivalent = same_values(spark)
+    assert equivalent(
+        "CAST(FROM_UNIXTIME(at_ms / 1000) AS TIMESTAMP)",
+        "strftime(to_timestamp(at_ms / 1000), '%Y-%m-%dT%H:%M:%SZ')",
+    )
+    assert not equivalent(
+        "CAST(FROM_UNIXTIME(at_ms / 1000) AS TIMESTAMP)",
+        "strftime(to_timestamp(at_ms / 1000 + 3600), '%Y-%m-%dT%H:%M:%SZ')",
+    )

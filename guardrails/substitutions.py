@@ -14,10 +14,12 @@ from sqlglot.errors import SqlglotError
 from core.contracts import Contract, Pipeline
 from core.errors import ReplayError, ToolError
 from core.models import CheckResult, ModelPatch, SchemaMapping
+from guardrails.crossed import crossed_substitutes
 from guardrails.null_fills import filled_constant
 from guardrails.structure import field_substitutions
+from guardrails.truncation import truncation_loss
 from tools.healing.durations import all_durations, durations_lost
-from tools.healing.mapping import evaluate, fits
+from tools.healing.mapping import evaluate, evaluate_many, fits
 from tools.healing.recipes import omitted_zero, zero_restored
 from tools.healing.recode import is_recode, known_domain, recode_problem
 from tools.matching.samples import Events, flags, kinds, values
@@ -215,6 +217,18 @@ def _problem(
     return None
 
 
+def _crossings(found: dict[str, set[str]], before: Events, after: Events) -> list[str]:
+    """Pairs of substitutes that read each other's successor (guardrails.crossed)."""
+    single = sorted({t for targets in found.values() if len(targets) == 1 for t in targets})
+    if len(single) < 2 or not before or not after:
+        return []
+    try:
+        computed = dict(zip(single, evaluate_many(single, after), strict=True))
+    except (ReplayError, ToolError):
+        return []  # a substitute that cannot be evaluated is refused on its own
+    return crossed_substitutes(found, computed, before)
+
+
 def substitution_checks(
     pipeline: Pipeline,
     patches: Sequence[ModelPatch],
@@ -240,8 +254,12 @@ def substitution_checks(
             problem
             for field, targets in sorted(found.items())
             for target in sorted(targets)
-            if (problem := _problem(field, target, before, after, contract, field in vouched))
+            if (
+                problem := truncation_loss(target, after, values(before, field))
+                or _problem(field, target, before, after, contract, field in vouched)
+            )
         ]
+        problems += _crossings(found, before, after)
         detail = "; ".join(problems) or f"substitutions {sorted(found)} fit the new events"
         results.append(
             CheckResult(name=f"substitutions:{patch.model}", passed=not problems, detail=detail)

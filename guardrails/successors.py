@@ -26,6 +26,7 @@ from core.models import CheckResult, ModelPatch
 from guardrails.compositions import composed
 from guardrails.structure import read_paths, vanished_substitutions
 from guardrails.successor_meaning import compared_codes, declared_range, entities_kept, new_codes
+from guardrails.written_codes import case_lost, compared_operands, flag_guessed
 from tools.healing.lossless import instant, number, numeric_loss, time_loss
 from tools.healing.mapping import evaluate, fits
 from tools.matching.samples import Events, kinds, paths, values
@@ -139,6 +140,7 @@ class _Substitute:
             self._successor,
             self._swap,
             self._vocabulary,
+            self._written,
             self._meaning,
             self._lossless,
             self._repeated,
@@ -183,6 +185,20 @@ class _Substitute:
             f"{self.target} writes none of {self.field}'s categories ({sorted(set(old))[:3]} ...):"
             " a new vocabulary, whose meaning a human must map"
         )
+
+    def _written(self, computed: list[JsonValue]) -> str | None:
+        """The old codes' letter case, and yes/no read from codes (guardrails.written_codes)."""
+        old = values(self.before, self.field)
+        if not self._declared_key() and (lost := case_lost(old, computed)):
+            return f"{self.target} {lost}"
+        sources: list[JsonValue] = []
+        for operand in compared_operands(self.target):
+            found = _evaluated(operand, self.after)
+            sources += [] if isinstance(found, str) else found
+        guess = flag_guessed(old, computed, sources)
+        if guess is not None and self._repeated_matches() == 0:
+            return f"{self.target} {guess}"
+        return None
 
     def _declared_key(self) -> bool:
         """Whether the contract declares the field its key or unique: opaque identifiers."""

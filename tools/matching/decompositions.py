@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from math import comb
 
-from tools.matching.luck import absent_by_luck
 from tools.matching.templates import PartLanguage, Template, learn
 
 MAX_DECOMPOSITIONS = 4
@@ -28,7 +28,9 @@ def words_by_luck(needing: int, old: int, new: int) -> float:
     >>> round(words_by_luck(1, 7, 6), 2), round(words_by_luck(5, 5, 5), 4)
     (0.54, 0.004)
     """
-    return absent_by_luck(needing, old, new)
+    if needing <= 0:
+        return 1.0
+    return comb(old, needing) / comb(old + new, needing)
 
 
 def decompositions(

@@ -299,8 +299,12 @@ class GitPipelineRepo(BranchRebasing, RemoteSync):
                 "proposal superseded it: review that one"
             )
         message = f"Merge {branch}: approved suture fix"
+        # The reviewed commit itself, never the branch's name: a newer revision may move the
+        # branch between the check above and the merge (it did, in the broker fault test, and
+        # an unreviewed revision was merged and recorded as the approved one).
+        merging = commit if commit is not None else branch
         try:
-            self._git("-c", "commit.gpgsign=false", "merge", "--no-edit", "-m", message, branch)
+            self._git("-c", "commit.gpgsign=false", "merge", "--no-edit", "-m", message, merging)
         except RepoError as error:
             if self._git_ok("rev-parse", "--verify", "MERGE_HEAD"):
                 self._git("merge", "--abort")

@@ -135,6 +135,30 @@ async def test_merge_fast_forwards_main_and_updates_the_work_tree(repo: GitPipel
     assert await repo.merge(branch) == sha  # merging again changes nothing
 
 
+async def test_merge_takes_the_reviewed_commit_though_the_branch_moves_after_the_check(
+    repo: GitPipelineRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The healer may move a branch (a newer revision) between the applier's check that the
+    branch is still at the reviewed commit and the merge itself: the reviewed commit is merged,
+    never the unreviewed revision the branch's name points at by then."""
+    reviewed = _proposal(repo, "stg_orders", "cust_id as", "customer_id as", "race000000")
+    branch, sha = await repo.open_change(reviewed)
+    newer = _proposal(repo, "stg_orders", "cust_id as", "client_id as", "race000001")
+    newer = newer.model_copy(update={"branch": branch, "supersedes": reviewed.proposal_id})
+    checked = repo.branch_head
+
+    def moved_right_after(name: str) -> str:
+        seen = checked(name)
+        repo.open_change_sync(newer)  # the successor lands on the same branch
+        return seen
+
+    monkeypatch.setattr(repo, "branch_head", moved_right_after)
+    assert await repo.merge(branch, sha) == sha
+    assert repo.head() == sha and checked(branch) != sha
+    text = (repo.path / "models" / "stg_orders.sql").read_text(encoding="utf-8")
+    assert "customer_id as" in text and "client_id" not in text
+
+
 async def test_merge_after_main_moved_makes_a_merge_commit_with_both_fixes(
     repo: GitPipelineRepo,
 ) -> None:

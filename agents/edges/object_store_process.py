@@ -97,7 +97,8 @@ class ObjectStoreProcess:
             raise BrokerError("the object store already runs; stop() it first")
         self._service.reap_orphan()
         self._port = free_port()
-        command = [sys.executable, "-m", _MODULE, "--root", str(self.data_dir)]
+        # Absolute: the server runs from the project root, not from where suture was started.
+        command = [sys.executable, "-m", _MODULE, "--root", str(self.data_dir.resolve())]
         try:
             self._service.spawn(
                 [*command, "--bucket", BUCKET, "--port", str(self._port)],

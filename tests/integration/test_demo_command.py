@@ -41,6 +41,15 @@ def _read_until(process: subprocess.Popen[str], marker: str, lines: list[str]) -
     pytest.fail(f"demo ended before {marker!r}:\n{''.join(lines)}")
 
 
+def _reap(process: subprocess.Popen[str]) -> None:
+    """Kill (if still running), wait for and close the demo process, even when the test failed:
+    left to the garbage collector, it fails a later test with unraisable ResourceWarnings."""
+    process.kill()
+    process.wait(timeout=30)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 def _broker_running(port: str) -> bool:
     found = subprocess.run(["pgrep", "-f", f"tansu.*127.0.0.1:{port}"], capture_output=True)
     return found.returncode == 0
@@ -60,7 +69,7 @@ def test_a_reviewer_approves_with_the_printed_curl_command(tmp_path: Path) -> No
         assert approved.status_code == 200, approved.text
         out, _ = process.communicate(timeout=90)
     finally:
-        process.kill()
+        _reap(process)
     assert process.returncode == 0, text + out
     assert "HEALED: no event lost or duplicated" in out
 
@@ -74,7 +83,7 @@ def test_ctrl_c_stops_every_process_suture_started(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=60)
     finally:
-        process.kill()
+        _reap(process)
     assert process.returncode == 130, out
     assert "everything suture started was stopped" in out
     assert not _broker_running(port.group(1))
